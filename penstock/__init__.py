@@ -1,0 +1,83 @@
+"""penstock: declare business flows with decorators.
+
+The same decorators draw the flow (a static graph built at import time) and record every run
+of it through a pluggable backend.
+
+Only the decorators and the exceptions are imported eagerly: application code imports penstock
+at start-up, and its graph, rendering and checking code is needed only by docs builds, the CLI
+and tests, so those names load on first access (PEP 562).
+"""
+
+from __future__ import annotations
+
+from penstock._declare import entrypoint, flow, step
+from penstock._errors import (
+    BackendError,
+    DefinitionError,
+    DocsError,
+    FlowNotFoundError,
+    GraphError,
+    PenstockError,
+    RenderError,
+)
+from penstock._version import __version__
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
+# `import penstock`; type checkers treat this name the same way.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from penstock._check import Problem, ProblemKind, check
+    from penstock._graph import Edge, FlowGraph, StepNode, flows, get_flow
+    from penstock._render import generate_dag
+
+__all__ = [
+    "BackendError",
+    "DefinitionError",
+    "DocsError",
+    "Edge",
+    "FlowGraph",
+    "FlowNotFoundError",
+    "GraphError",
+    "PenstockError",
+    "Problem",
+    "ProblemKind",
+    "RenderError",
+    "StepNode",
+    "__version__",
+    "check",
+    "entrypoint",
+    "flow",
+    "flows",
+    "generate_dag",
+    "get_flow",
+    "step",
+]
+
+_LAZY = {
+    "Edge": "penstock._graph",
+    "FlowGraph": "penstock._graph",
+    "Problem": "penstock._check",
+    "ProblemKind": "penstock._check",
+    "StepNode": "penstock._graph",
+    "check": "penstock._check",
+    "flows": "penstock._graph",
+    "generate_dag": "penstock._render",
+    "get_flow": "penstock._graph",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'penstock' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

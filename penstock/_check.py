@@ -1,0 +1,200 @@
+"""Find everything wrong with the declared flows, as structured problems."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from penstock._graph import Resolution, resolve
+from penstock._registry import REGISTRY
+from penstock._spec import StepSpec
+from penstock._suggest import close_matches
+
+__all__ = ["Problem", "ProblemKind", "check"]
+
+
+class ProblemKind(str, enum.Enum):
+    """What kind of mistake a :class:`Problem` reports."""
+
+    CYCLE = "cycle"
+    UNKNOWN_AFTER = "unknown-after"
+    DUPLICATE_STEP = "duplicate-step"
+    NO_ENTRYPOINT = "no-entrypoint"
+    UNREACHABLE = "unreachable"
+    NOT_IN_FLOW = "not-in-flow"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in the flow declarations.
+
+    Attributes:
+        kind: what is wrong.
+        flow: the flow concerned (``None`` for a step in no flow).
+        step: the step concerned, if one is.
+        file: source file of the step (or of the flow's first step).
+        line: line of the decorated function.
+        message: a sentence naming the flow, the step and how to fix it.
+    """
+
+    kind: ProblemKind
+    flow: str | None
+    step: str | None
+    file: str
+    line: int
+    message: str
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def __str__(self) -> str:
+        return f"{self.location}: [{self.kind}] {self.message}"
+
+
+def check(flow: str | None = None) -> list[Problem]:
+    """Return every problem in one flow, or in all flows (and steps in no flow).
+
+    Raises:
+        FlowNotFoundError: ``flow`` is given and unknown.
+    """
+    if flow is not None:
+        from penstock._graph import get_flow
+
+        get_flow(flow)  # raises FlowNotFoundError with suggestions
+        return _check_flow(resolve(flow))
+    problems: list[Problem] = []
+    for name in REGISTRY.flow_names():
+        problems.extend(_check_flow(resolve(name)))
+    orphans = [s for s in REGISTRY.all() if not s.flows and s.kind is not None]
+    for spec in sorted(orphans, key=lambda s: (s.file, s.line, s.qualname)):
+        problems.append(
+            _at(
+                ProblemKind.NOT_IN_FLOW,
+                None,
+                spec,
+                f"{spec.kind} {spec.name!r} ({spec.module}.{spec.qualname}) is in no flow; "
+                f'add @flow("...") above its @{spec.kind}',
+            )
+        )
+    return problems
+
+
+def _at(kind: ProblemKind, flow: str | None, spec: StepSpec, message: str) -> Problem:
+    return Problem(kind, flow, spec.name, spec.file, spec.line, message)
+
+
+def _check_flow(res: Resolution) -> list[Problem]:
+    g = res.graph
+    name = g.name
+    problems: list[Problem] = []
+
+    for step_name, specs in res.specs.items():
+        if len(specs) > 1:
+            places = ", ".join(f"{s.module}.{s.qualname} at {s.location}" for s in specs)
+            problems.append(
+                _at(
+                    ProblemKind.DUPLICATE_STEP,
+                    name,
+                    specs[1],
+                    f"flow {name!r} has {len(specs)} different functions named {step_name!r}: "
+                    f"{places}; rename one with @step(name=...)",
+                )
+            )
+
+    for u in res.unresolved:
+        msg = (
+            f"step {u.spec.name!r} of flow {name!r} runs after {u.label!r}, "
+            f"which is no step of flow {name!r}"
+        )
+        close = close_matches(u.label, res.specs)
+        if close:
+            msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
+        else:
+            elsewhere = sorted(
+                {f for s in REGISTRY.all() if s.name == u.label for f in s.flow_names if f != name}
+            )
+            if elsewhere:
+                msg += (
+                    f"; {u.label!r} is a step of {', '.join(repr(f) for f in elsewhere)}: "
+                    f"add @flow({name!r}) to it, or use @flow({name!r}, after=...) here"
+                )
+            else:
+                msg += "; check the name, or decorate that function with @step"
+        problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
+
+    first = {n: specs[0] for n, specs in res.specs.items()}
+    for cycle in _cycles(g.name, res):
+        head = first[cycle[0]]
+        path = " -> ".join([*cycle, cycle[0]])
+        where = "; ".join(f"{n} at {first[n].location}" for n in cycle)
+        problems.append(
+            _at(
+                ProblemKind.CYCLE,
+                name,
+                head,
+                f"flow {name!r} has a cycle: {path} ({where}); remove one of these after= links",
+            )
+        )
+
+    if not g.entrypoints:
+        head = min((s for specs in res.specs.values() for s in specs), key=lambda s: s.line)
+        problems.append(
+            Problem(
+                ProblemKind.NO_ENTRYPOINT,
+                name,
+                None,
+                head.file,
+                head.line,
+                f"flow {name!r} has no entrypoint; mark the function that starts it "
+                "with @entrypoint",
+            )
+        )
+    else:
+        import networkx as nx
+
+        dg = g.to_networkx()
+        reachable = set(g.entrypoints).union(*(nx.descendants(dg, e) for e in g.entrypoints))
+        for node in g.steps:
+            if node.name not in reachable:
+                problems.append(
+                    _at(
+                        ProblemKind.UNREACHABLE,
+                        name,
+                        first[node.name],
+                        f"step {node.name!r} of flow {name!r} cannot be reached from any "
+                        f"entrypoint ({', '.join(g.entrypoints)}); give it after=... "
+                        "or mark it @entrypoint",
+                    )
+                )
+    return problems
+
+
+def _cycles(flow: str, res: Resolution) -> list[list[str]]:
+    """One cycle per strongly connected component, rotated to start at its first step."""
+    g = res.graph
+    if not g.edges:
+        return []
+    # A DAG's topological order has every edge pointing forward; skip networkx then.
+    rank = {s.name: i for i, s in enumerate(g.steps)}
+    if all(rank[e.source] < rank[e.target] for e in g.edges):
+        return []
+    import networkx as nx
+
+    dg = g.to_networkx()
+    cycles: list[list[str]] = []
+    for comp in nx.strongly_connected_components(dg):
+        if len(comp) == 1:
+            (only,) = comp
+            if not dg.has_edge(only, only):
+                continue
+        sub = dg.subgraph(comp)
+        start = min(comp, key=lambda n: rank[n])
+        cyc = [u for u, _ in nx.find_cycle(sub, source=start)]
+        pivot = min(range(len(cyc)), key=lambda i: rank[cyc[i]])
+        cycles.append(cyc[pivot:] + cyc[:pivot])
+    cycles.sort(key=lambda c: rank[c[0]])
+    return cycles

@@ -1,0 +1,332 @@
+"""The decorators: ``@flow``, ``@step`` and ``@entrypoint``.
+
+Each one validates its arguments at once (errors carry the function's ``file:line``), then
+attaches a new immutable :class:`~penstock._spec.StepSpec` to the function and writes it to the
+registry. The first of them to touch a plain function also wraps it for run-time recording;
+the others update the same wrapper's spec.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from penstock._errors import DefinitionError
+from penstock._instrument import instrument
+from penstock._registry import REGISTRY
+from penstock._spec import HANDLE_ATTR, Membership, StepHandle, StepSpec, handle_of, source_location
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
+# `import penstock`; type checkers treat this name the same way.
+TYPE_CHECKING = False
+
+if not TYPE_CHECKING:
+
+    def overload(func: object) -> object:
+        """Stand-in for ``typing.overload`` at run time (the overloads only matter to checkers)."""
+        return func
+
+else:
+    from collections.abc import Callable, Sequence
+    from typing import Any, ParamSpec, TypeAlias, TypeVar, overload
+
+    from penstock._spec import AfterRef, StepKind
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
+    F = TypeVar("F", bound=Callable[..., Any])
+
+    #: What ``after=`` accepts: a step name, a decorated function, or a list of either.
+    After: TypeAlias = str | Callable[..., Any] | Sequence[str | Callable[..., Any]]
+
+
+__all__ = ["entrypoint", "flow", "step"]
+
+
+def flow(name: str, *, after: After | None = None) -> Callable[[F], F]:
+    """Put a step or entrypoint in the flow ``name``.
+
+    Stack several ``@flow`` to put one function in several flows. ``after=`` here overrides the
+    step's own ``after=`` for this flow only; otherwise the step's ``after`` names are looked up
+    among the steps of each flow it belongs to.
+
+    Args:
+        name: the flow's name; any non-empty text.
+        after: predecessors in this flow only (a step name, a decorated function, or a list).
+
+    Raises:
+        DefinitionError: the name is empty or not a string, or ``after`` has the wrong type.
+    """
+    if not isinstance(name, str) or not name.strip():
+        where = _caller_location()
+        if callable(name):
+            raise DefinitionError(
+                f'{where}: @flow needs a flow name: write @flow("my_flow"), not bare @flow '
+                f"(found on {getattr(name, '__qualname__', name)!r})"
+            )
+        raise DefinitionError(f"{where}: @flow needs a non-empty string as flow name, got {name!r}")
+    _check_text("flow name", name, _caller_location)
+    per_flow = None if after is None else _normalize_after(after, lambda: _caller_location())
+
+    def decorate(obj: F) -> F:
+        wrapped: F = _apply(obj, "@flow", add_flow=Membership(name, per_flow))
+        return wrapped
+
+    return decorate
+
+
+@overload
+def step(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def step(
+    *,
+    after: After | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def step(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    after: After | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Any:
+    """Declare a step; ``after=`` names the steps that run before it.
+
+    Works bare (``@step``) or called (``@step(after="fetch")``). A step without ``after`` that is
+    not an entrypoint is reported as unreachable by :func:`penstock.check`.
+
+    Args:
+        after: predecessor(s): a step name, the decorated function itself, or a list of either
+            (fan-in). Resolved lazily, so it may name a step defined in a module imported later.
+        name: the step's name (default: the function's ``__name__``).
+        description: replaces the docstring summary in diagrams.
+    """
+    return _kind_decorator("step", "@step", func, after, name, description)
+
+
+@overload
+def entrypoint(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def entrypoint(
+    *,
+    after: After | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def entrypoint(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    after: After | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Any:
+    """Declare a root of a flow: calling it starts a run of the flow.
+
+    Works bare (``@entrypoint``) or called, with the same options as :func:`step`.
+    """
+    return _kind_decorator("entrypoint", "@entrypoint", func, after, name, description)
+
+
+def _kind_decorator(
+    kind: StepKind,
+    label: str,
+    func: Callable[..., Any] | None,
+    after: After | None,
+    name: str | None,
+    description: str | None,
+) -> Any:
+    if func is not None:
+        if not callable(func) and not isinstance(func, (classmethod, staticmethod)):
+            raise DefinitionError(
+                f"{_caller_location(2)}: {label} must decorate a function, got {func!r}"
+            )
+        return _apply(func, label, kind=kind)
+
+    where = _caller_location(2)
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            raise DefinitionError(f"{where}: {label}(name=...) must be a non-empty string")
+        _check_text("step name", name, lambda: where)
+    if description is not None and not isinstance(description, str):
+        raise DefinitionError(f"{where}: {label}(description=...) must be a string")
+    refs = None if after is None else _normalize_after(after, lambda: where)
+
+    def decorate(obj: Callable[P, R]) -> Callable[P, R]:
+        wrapped: Callable[P, R] = _apply(
+            obj, label, kind=kind, after=refs, name=name, description=description
+        )
+        return wrapped
+
+    return decorate
+
+
+def _apply(
+    obj: Any,
+    label: str,
+    *,
+    kind: StepKind | None = None,
+    after: tuple[AfterRef, ...] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    add_flow: Membership | None = None,
+) -> Any:
+    if isinstance(obj, (classmethod, staticmethod)):
+        inner = _apply(
+            obj.__func__,
+            label,
+            kind=kind,
+            after=after,
+            name=name,
+            description=description,
+            add_flow=add_flow,
+        )
+        return type(obj)(inner)
+    if not callable(obj):
+        raise DefinitionError(
+            f"{_caller_location(3)}: {label} must decorate a function or method, got {obj!r}"
+        )
+
+    handle = handle_of(obj)
+    if handle is None:
+        spec = _new_spec(obj)
+        handle = StepHandle(spec)
+        wrapper = instrument(obj, handle)
+        setattr(wrapper, HANDLE_ATTR, handle)
+    else:
+        spec = handle.spec
+        wrapper = obj
+
+    spec = _updated(spec, label, kind, after, name, description, add_flow)
+    handle.spec = spec
+    REGISTRY.register(spec)
+    return wrapper
+
+
+def _new_spec(func: Callable[..., Any]) -> StepSpec:
+    file, line = source_location(func)
+    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
+    fname = getattr(func, "__name__", None) or type(func).__name__
+    return StepSpec(
+        module=getattr(func, "__module__", None) or "__main__",
+        qualname=qualname,
+        name=fname,
+        kind=None,
+        after=(),
+        flows=(),
+        description=None,
+        file=file,
+        line=line,
+        func=func,
+    )
+
+
+def _updated(
+    spec: StepSpec,
+    label: str,
+    kind: StepKind | None,
+    after: tuple[AfterRef, ...] | None,
+    name: str | None,
+    description: str | None,
+    add_flow: Membership | None,
+) -> StepSpec:
+    changes: dict[str, Any] = {}
+    if kind is not None:
+        if spec.kind == kind:
+            raise DefinitionError(
+                f"{spec.location}: {spec.qualname!r} is decorated with {label} twice; "
+                "remove one of them"
+            )
+        # @entrypoint and @step stack: an entrypoint may also follow other steps.
+        changes["kind"] = "entrypoint" if "entrypoint" in (kind, spec.kind) else "step"
+    if after is not None:
+        if spec.after and tuple(spec.after) != after:
+            raise DefinitionError(
+                f"{spec.location}: {spec.qualname!r} declares after= twice; "
+                "give all predecessors in one list"
+            )
+        changes["after"] = after
+    if name is not None:
+        if spec.name != _default_name(spec) and spec.name != name:
+            raise DefinitionError(
+                f"{spec.location}: {spec.qualname!r} is named both {spec.name!r} and {name!r}"
+            )
+        changes["name"] = name
+    if description is not None:
+        changes["description"] = description
+    if add_flow is not None:
+        if add_flow.flow in spec.flow_names:
+            raise DefinitionError(
+                f"{spec.location}: {spec.qualname!r} is put in flow {add_flow.flow!r} twice"
+            )
+        # Decorators apply bottom-up; prepend so flows read in source order, top to bottom.
+        changes["flows"] = (add_flow, *spec.flows)
+    return spec.replace(**changes) if changes else spec
+
+
+def _default_name(spec: StepSpec) -> str:
+    return getattr(spec.func, "__name__", None) or type(spec.func).__name__
+
+
+def _normalize_after(after: object, where: Callable[[], str]) -> tuple[AfterRef, ...]:
+    items: Sequence[object]
+    if isinstance(after, str) or callable(after) or isinstance(after, (classmethod, staticmethod)):
+        items = [after]
+    elif isinstance(after, (list, tuple)):
+        items = after
+    else:
+        raise DefinitionError(
+            f"{where()}: after= takes a step name, a decorated function, or a list of them; "
+            f"got {type(after).__name__} {after!r}"
+        )
+    refs: list[AfterRef] = []
+    for item in items:
+        if isinstance(item, (classmethod, staticmethod)):
+            item = item.__func__
+        if isinstance(item, str):
+            if not item.strip():
+                raise DefinitionError(f"{where()}: after= contains an empty step name")
+            refs.append(item)
+        elif callable(item):
+            refs.append(item)
+        else:
+            raise DefinitionError(
+                f"{where()}: after= items must be step names or decorated functions; "
+                f"got {type(item).__name__} {item!r}"
+            )
+    return tuple(refs)
+
+
+def _check_text(what: str, text: str, where: Callable[[], str]) -> None:
+    for ch in text:
+        if (
+            ch in "\r\n\x85\u2028\u2029"
+            or ord(ch) < 32
+            or ord(ch) == 127
+            or (0xD800 <= ord(ch) <= 0xDFFF)
+        ):
+            raise DefinitionError(
+                f"{where()}: {what} {text!r} contains the control character {ch!r}; "
+                "names must be printable text on one line"
+            )
+
+
+def _caller_location(depth: int = 1) -> str:
+    """``file:line`` of the decorator's call site (user code), for errors without a function."""
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:  # pragma: no cover - shallow stack
+        return "<unknown>"
+    # Skip frames inside penstock itself so the location is the user's line.
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("penstock."):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"

@@ -1,0 +1,328 @@
+"""The public, read-only view of a flow, built lazily from the registry.
+
+Renderers, the CLI and the docs extensions consume only :class:`FlowGraph` and its parts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from penstock._errors import FlowNotFoundError, GraphError
+from penstock._registry import REGISTRY, Registry
+from penstock._spec import StepSpec, handle_of
+from penstock._suggest import close_matches, did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from penstock._spec import AfterRef, StepKind
+
+__all__ = ["Edge", "FlowGraph", "StepNode", "flows", "get_flow"]
+
+#: Version of the dictionary layout produced by :meth:`FlowGraph.as_dict`.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StepNode:
+    """One step of a flow, as documentation sees it."""
+
+    name: str
+    kind: StepKind
+    module: str
+    qualname: str
+    file: str
+    line: int
+    doc: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``file:line`` of the decorated function."""
+        return f"{self.file}:{self.line}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "module": self.module,
+            "qualname": self.qualname,
+            "file": self.file,
+            "line": self.line,
+            "doc": self.doc,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A declared "``target`` runs after ``source``"."""
+
+    source: str
+    target: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "target": self.target}
+
+
+@dataclass(frozen=True)
+class FlowGraph:
+    """A flow: its steps in a stable order (topological, ties by source position) and edges.
+
+    Equal declarations give equal graphs whatever order their modules were imported in.
+    """
+
+    name: str
+    steps: tuple[StepNode, ...]
+    edges: tuple[Edge, ...]
+    entrypoints: tuple[str, ...]
+    _index: dict[str, StepNode] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {s.name: s for s in self.steps})
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[StepNode]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def step(self, name: str) -> StepNode:
+        """Return the step called ``name``.
+
+        Raises:
+            GraphError: no such step in this flow (with a did-you-mean).
+        """
+        try:
+            return self._index[name]
+        except KeyError:
+            hint = did_you_mean(name, self._index)
+            raise GraphError(f"flow {self.name!r} has no step {name!r}{hint}") from None
+
+    def successors(self, name: str) -> tuple[str, ...]:
+        self.step(name)
+        return tuple(e.target for e in self.edges if e.source == name)
+
+    def predecessors(self, name: str) -> tuple[str, ...]:
+        self.step(name)
+        return tuple(e.source for e in self.edges if e.target == name)
+
+    def paths(self, limit: int | None = None) -> list[tuple[str, ...]]:
+        """Every simple path from an entrypoint to a final step, in a stable order.
+
+        A final step has no successors. ``limit`` caps how many are returned (the count can grow
+        exponentially with fan-out and fan-in).
+        """
+        import networkx as nx
+
+        g = self.to_networkx()
+        finals = [s.name for s in self.steps if g.out_degree(s.name) == 0]
+        out: list[tuple[str, ...]] = []
+        for start in self.entrypoints:
+            if start in finals:
+                out.append((start,))
+            else:
+                for path in nx.all_simple_paths(g, start, finals):
+                    out.append(tuple(path))
+                    if limit is not None and len(out) >= limit:
+                        return out
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+        return out
+
+    def to_networkx(self) -> nx.DiGraph[str]:
+        """A ``networkx.DiGraph`` with the step fields as node attributes."""
+        import networkx as nx
+
+        g: nx.DiGraph[str] = nx.DiGraph(name=self.name)
+        for s in self.steps:
+            g.add_node(s.name, **s.as_dict())
+        g.add_edges_from((e.source, e.target) for e in self.edges)
+        return g
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (schema version :data:`SCHEMA_VERSION`)."""
+        return {
+            "schema": "penstock.flow",
+            "version": SCHEMA_VERSION,
+            "flow": self.name,
+            "entrypoints": list(self.entrypoints),
+            "steps": [s.as_dict() for s in self.steps],
+            "edges": [e.as_dict() for e in self.edges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FlowGraph:
+        """Rebuild a graph from :meth:`as_dict` output."""
+        if data.get("schema") != "penstock.flow" or data.get("version") != SCHEMA_VERSION:
+            raise GraphError(
+                f"not a penstock flow document of version {SCHEMA_VERSION}: "
+                f"schema={data.get('schema')!r} version={data.get('version')!r}"
+            )
+        return cls(
+            name=data["flow"],
+            steps=tuple(StepNode(**s) for s in data["steps"]),
+            edges=tuple(Edge(**e) for e in data["edges"]),
+            entrypoints=tuple(data["entrypoints"]),
+        )
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """An ``after`` reference that names no step of the flow."""
+
+    spec: StepSpec
+    ref: AfterRef
+    label: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A flow graph plus what could not be resolved, for :mod:`penstock._check`."""
+
+    graph: FlowGraph
+    specs: dict[str, list[StepSpec]]
+    unresolved: tuple[Unresolved, ...]
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version = -1
+        self.entries: dict[str, Resolution] = {}
+
+
+_CACHE = _Cache()
+
+
+def resolve(flow: str, registry: Registry = REGISTRY) -> Resolution:
+    """Build (or fetch from cache) the resolution of ``flow``."""
+    if registry is not REGISTRY:
+        return _build(flow, registry)
+    with _CACHE.lock:
+        if _CACHE.version != registry.version:
+            _CACHE.entries.clear()
+            _CACHE.version = registry.version
+        hit = _CACHE.entries.get(flow)
+    if hit is not None:
+        return hit
+    res = _build(flow, registry)
+    with _CACHE.lock:
+        if _CACHE.version == registry.version:
+            _CACHE.entries[flow] = res
+    return res
+
+
+def get_flow(name: str) -> FlowGraph:
+    """Return the read-only graph of flow ``name``.
+
+    Raises:
+        FlowNotFoundError: no step is registered in that flow (with the known flows and a
+            did-you-mean).
+    """
+    if not isinstance(name, str) or not REGISTRY.in_flow(name):
+        known = REGISTRY.flow_names()
+        asked = name if isinstance(name, str) else repr(name)
+        raise FlowNotFoundError(asked, known, close_matches(asked, known))
+    return resolve(name).graph
+
+
+def flows() -> dict[str, FlowGraph]:
+    """Every registered flow's graph, by name, sorted by name."""
+    return {name: resolve(name).graph for name in REGISTRY.flow_names()}
+
+
+def _position(spec: StepSpec) -> tuple[str, int, str]:
+    # Sorting by source position (not registration order) keeps output independent of
+    # import order.
+    return (spec.module, spec.line, spec.qualname)
+
+
+def _ref_label(ref: AfterRef) -> str:
+    if isinstance(ref, str):
+        return ref
+    h = handle_of(ref)
+    if h is not None:
+        return h.spec.name
+    return getattr(ref, "__qualname__", None) or repr(ref)
+
+
+def _build(flow: str, registry: Registry) -> Resolution:
+    members = sorted(registry.in_flow(flow), key=_position)
+    by_name: dict[str, list[StepSpec]] = {}
+    for spec in members:
+        by_name.setdefault(spec.name, []).append(spec)
+    member_keys = {s.key for s in members}
+
+    edges: dict[tuple[str, str], None] = {}
+    unresolved: list[Unresolved] = []
+    for spec in members:
+        for ref in spec.after_in(flow):
+            source: str | None = None
+            if isinstance(ref, str):
+                if ref in by_name:
+                    source = ref
+            else:
+                h = handle_of(ref)
+                if h is not None and h.spec.key in member_keys:
+                    source = h.spec.name
+            if source is None:
+                unresolved.append(Unresolved(spec, ref, _ref_label(ref)))
+            else:
+                edges[(source, spec.name)] = None
+
+    # One node per name; a duplicated name keeps its first definition (check reports it).
+    firsts = {name: specs[0] for name, specs in by_name.items()}
+    order = _stable_topological(firsts, edges)
+    rank = {name: i for i, name in enumerate(order)}
+    nodes = tuple(_node(firsts[name]) for name in order)
+    sorted_edges = tuple(
+        Edge(s, t) for s, t in sorted(edges, key=lambda e: (rank[e[0]], rank[e[1]]))
+    )
+    entrypoints = tuple(n.name for n in nodes if n.kind == "entrypoint")
+    graph = FlowGraph(name=flow, steps=nodes, edges=sorted_edges, entrypoints=entrypoints)
+    return Resolution(graph=graph, specs=by_name, unresolved=tuple(unresolved))
+
+
+def _node(spec: StepSpec) -> StepNode:
+    return StepNode(
+        name=spec.name,
+        kind=spec.kind or "step",
+        module=spec.module,
+        qualname=spec.qualname,
+        file=spec.file,
+        line=spec.line,
+        doc=spec.summary(),
+    )
+
+
+def _stable_topological(
+    specs: dict[str, StepSpec], edges: dict[tuple[str, str], None]
+) -> list[str]:
+    """Topological order, always taking the ready step that comes first in the source.
+
+    On a cycle, each strongly connected part is placed as one block (its steps in source
+    order), so a broken flow still renders deterministically.
+    """
+    import networkx as nx
+
+    g: nx.DiGraph[str] = nx.DiGraph()
+    g.add_nodes_from(specs)
+    g.add_edges_from(edges)
+
+    def position(n: str) -> tuple[str, int, str]:
+        return _position(specs[n])
+
+    try:
+        return list(nx.lexicographical_topological_sort(g, key=position))
+    except nx.NetworkXUnfeasible:
+        cond = nx.condensation(g)
+        members: dict[int, list[str]] = {
+            c: sorted(cond.nodes[c]["members"], key=position) for c in cond.nodes
+        }
+        blocks = nx.lexicographical_topological_sort(cond, key=lambda c: position(members[c][0]))
+        return [n for c in blocks for n in members[c]]

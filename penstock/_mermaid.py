@@ -1,0 +1,143 @@
+"""Render a flow graph as a Mermaid flowchart.
+
+Names are user text, so they never reach Mermaid unescaped: a name is used as node id only when
+it is a plain identifier Mermaid cannot misread; every other name gets a generated id and a
+quoted label where each character outside a small safe set is written as a Mermaid entity code
+(``#60;``), which Mermaid decodes to text, never to markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from penstock._errors import RenderError
+from penstock._graph import FlowGraph, StepNode
+
+__all__ = ["DIRECTIONS", "MAX_EDGES", "MAX_TEXT_SIZE", "label_text", "render_mermaid"]
+
+#: Flowchart directions Mermaid accepts (``TD`` and ``TB`` are the same).
+DIRECTIONS = ("TD", "TB", "BT", "LR", "RL")
+#: Mermaid's default ``maxEdges``: parsing fails above it.
+MAX_EDGES = 500
+#: Mermaid's default ``maxTextSize``: above it the diagram is silently replaced at render time.
+MAX_TEXT_SIZE = 50_000
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_GENERATED = re.compile(r"n[0-9]+\Z")
+# Words with a meaning of their own somewhere in a flowchart; compared case-insensitively
+# because several of Mermaid's keyword tokens are.
+_KEYWORDS = frozenset(
+    {
+        "end", "graph", "flowchart", "flowchart-elk", "subgraph", "style", "linkstyle",
+        "classdef", "class", "click", "call", "href", "callback", "direction", "default",
+        "interpolate", "accdescr", "acctitle", "td", "tb", "bt", "lr", "rl",
+        "_self", "_blank", "_parent", "_top", "true", "false", "null", "undefined",
+        "constructor", "prototype", "__proto__", "tostring", "valueof", "hasownproperty",
+    }
+)  # fmt: skip
+_SAFE_LABEL_CHARS = frozenset(" _-.,:/'+=@~!?*")
+
+
+def is_plain_id(name: str) -> bool:
+    """True when ``name`` can be a Mermaid node id as it is."""
+    return (
+        bool(_IDENT.match(name))
+        and name.lower() not in _KEYWORDS
+        and name[0] not in "oxOX"
+        and not _GENERATED.match(name)
+    )
+
+
+def label_text(text: str) -> str:
+    """Encode ``text`` for a double-quoted Mermaid label; it displays verbatim."""
+    out: list[str] = []
+    for ch in text:
+        if (ch.isalnum() and ch.isprintable()) or ch in _SAFE_LABEL_CHARS:
+            out.append(ch)
+        elif ch in "\r\n\t":
+            out.append(" ")
+        else:
+            out.append(f"#{ord(ch)};")
+    return "".join(out)
+
+
+def render_mermaid(
+    graph: FlowGraph,
+    *,
+    direction: str = "TD",
+    title: str | None = None,
+    show_docs: bool = False,
+    link: Callable[[StepNode], str | None] | None = None,
+) -> str:
+    """Return Mermaid flowchart text for ``graph``.
+
+    Args:
+        direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL`` (any case).
+        title: shown above the diagram (front matter).
+        show_docs: add each step's docstring summary under its name.
+        link: returns a URL for a step (``http(s)``, or relative); nodes become links.
+    """
+    direction = normalize_direction(direction)
+    ids: dict[str, str] = {}
+    for i, node in enumerate(graph.steps):
+        ids[node.name] = node.name if is_plain_id(node.name) else f"n{i}"
+
+    connected = {e.source for e in graph.edges} | {e.target for e in graph.edges}
+    lines: list[str] = []
+    if title is not None:
+        # JSON strings are valid YAML scalars; this keeps quotes and colons harmless.
+        lines += ["---", f"title: {json.dumps(title)}", "---"]
+    lines.append(f"graph {direction}")
+    for node in graph.steps:
+        nid = ids[node.name]
+        doc = node.doc if show_docs else None
+        if not (node.kind == "entrypoint" or nid != node.name or node.name not in connected or doc):
+            continue
+        label = label_text(node.name)
+        if doc:
+            label += "<br/><small>" + label_text(doc) + "</small>"
+        if node.kind == "entrypoint":
+            lines.append(f'    {nid}(["{label}"])')
+        else:
+            lines.append(f'    {nid}["{label}"]')
+    for edge in graph.edges:
+        lines.append(f"    {ids[edge.source]} --> {ids[edge.target]}")
+    if link is not None:
+        for node in graph.steps:
+            url = link(node)
+            if url and _safe_url(url):
+                tip = label_text(f"{node.name} ({node.location})")
+                lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
+    return "\n".join(lines) + "\n"
+
+
+def normalize_direction(direction: str) -> str:
+    d = str(direction).upper()
+    if d not in DIRECTIONS:
+        raise RenderError(
+            f"unknown diagram direction {direction!r}; use one of {', '.join(DIRECTIONS)}"
+        )
+    return d
+
+
+_URL_OK = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*\Z")
+
+
+def _safe_url(url: str) -> bool:
+    lowered = url.strip().lower()
+    if ":" in lowered.split("/", 1)[0]:
+        return lowered.startswith(("http://", "https://"))
+    return True
+
+
+def _url_text(url: str) -> str:
+    # Percent-encode what would end the quoted string or be read as an entity code.
+    out = []
+    for ch in url:
+        if ch in '"#<>\\ ' or not ch.isascii() or not ch.isprintable():
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+        else:
+            out.append(ch)
+    return "".join(out)

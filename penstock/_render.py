@@ -1,0 +1,52 @@
+"""``generate_dag``: one entry point for every output format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Literal
+
+from penstock._dot import render_dot
+from penstock._errors import RenderError
+from penstock._graph import FlowGraph, StepNode, get_flow
+from penstock._mermaid import render_mermaid
+
+__all__ = ["FORMATS", "generate_dag"]
+
+Format = Literal["mermaid", "dot", "json"]
+FORMATS: tuple[Format, ...] = ("mermaid", "dot", "json")
+
+
+def generate_dag(
+    flow: str | FlowGraph,
+    format: Format | str = "mermaid",
+    direction: str = "TD",
+    *,
+    title: str | None = None,
+    show_docs: bool = False,
+    link: Callable[[StepNode], str | None] | None = None,
+) -> str:
+    """Render a flow as text.
+
+    Args:
+        flow: a flow name, or a graph from :func:`penstock.get_flow`.
+        format: ``"mermaid"``, ``"dot"`` or ``"json"`` (the :meth:`FlowGraph.as_dict` layout).
+        direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL``.
+        title: Mermaid only: a title above the diagram.
+        show_docs: put each step's docstring summary under its name (Mermaid and DOT).
+        link: Mermaid only: a function giving a URL for a step, to make nodes links.
+
+    Raises:
+        FlowNotFoundError: unknown flow name.
+        RenderError: unknown format or direction.
+    """
+    graph = get_flow(flow) if isinstance(flow, str) else flow
+    if format == "mermaid":
+        return render_mermaid(
+            graph, direction=direction, title=title, show_docs=show_docs, link=link
+        )
+    if format == "dot":
+        return render_dot(graph, direction=direction, show_docs=show_docs)
+    if format == "json":
+        return json.dumps(graph.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
