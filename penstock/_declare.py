@@ -137,6 +137,32 @@ def entrypoint(
     return _kind_decorator("entrypoint", "@entrypoint", func, after, name, description)
 
 
+def declare(
+    obj: Any,
+    label: str,
+    *,
+    kind: StepKind | None = None,
+    after: After | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    transport: str | None = None,
+) -> Any:
+    """Declare ``obj`` as a step for an integration's own decorator (e.g. ``flow_task``).
+
+    ``label`` is the decorator as users write it, used in error messages.
+    """
+    refs = None if after is None else _normalize_after(after, lambda: _caller_location())
+    return _apply(
+        obj,
+        label,
+        kind=kind,
+        after=refs,
+        name=name,
+        description=description,
+        transport=transport,
+    )
+
+
 def _kind_decorator(
     kind: StepKind,
     label: str,
@@ -179,7 +205,13 @@ def _apply(
     name: str | None = None,
     description: str | None = None,
     add_flow: Membership | None = None,
+    transport: str | None = None,
 ) -> Any:
+    """Validate and record one decorator's contribution; wrap ``obj`` if it is new.
+
+    Integrations (``penstock.contrib``) call this with ``transport=`` to mark steps that run in
+    another process.
+    """
     if isinstance(obj, (classmethod, staticmethod)):
         inner = _apply(
             obj.__func__,
@@ -189,6 +221,7 @@ def _apply(
             name=name,
             description=description,
             add_flow=add_flow,
+            transport=transport,
         )
         return type(obj)(inner)
     if not callable(obj):
@@ -207,6 +240,8 @@ def _apply(
         wrapper = obj
 
     spec = _updated(spec, label, kind, after, name, description, add_flow)
+    if transport is not None:
+        spec = spec.replace(transport=transport)
     handle.spec = spec
     REGISTRY.register(spec)
     return wrapper

@@ -47,10 +47,15 @@ def render_dot(graph: FlowGraph, *, direction: str = "TD", show_docs: bool = Fal
         attrs = [f"label={quote(label)}"]
         if node.kind == "entrypoint":
             attrs.append('style="rounded,bold"')
+        elif node.transport:
+            attrs.append("peripheries=2")
         if node.doc:
             attrs.append(f"tooltip={quote(node.doc)}")
         lines.append(f"    {ids[node.name]} [{', '.join(attrs)}];")
+    transports = {n.name: n.transport for n in graph.steps if n.transport}
     for edge in graph.edges:
-        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]};")
+        via = transports.get(edge.target)
+        attrs = f" [style=dashed, label={quote(via)}]" if via else ""
+        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -37,6 +37,8 @@ class StepNode:
     file: str
     line: int
     doc: str | None = None
+    #: ``"celery"``, ``"kafka"``, ``"grpc"``... when the step runs in another process.
+    transport: str | None = None
 
     @property
     def location(self) -> str:
@@ -52,6 +54,7 @@ class StepNode:
             "file": self.file,
             "line": self.line,
             "doc": self.doc,
+            "transport": self.transport,
         }
 
 
@@ -297,6 +300,7 @@ def _node(spec: StepSpec) -> StepNode:
         file=spec.file,
         line=spec.line,
         doc=spec.summary(),
+        transport=spec.transport,
     )
 
 

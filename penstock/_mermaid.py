@@ -100,10 +100,19 @@ def render_mermaid(
             label += "<br/><small>" + label_text(doc) + "</small>"
         if node.kind == "entrypoint":
             lines.append(f'    {nid}(["{label}"])')
+        elif node.transport:
+            # A "subroutine" box: the step runs in another process.
+            lines.append(f'    {nid}[["{label}"]]')
         else:
             lines.append(f'    {nid}["{label}"]')
+    transports = {n.name: n.transport for n in graph.steps if n.transport}
     for edge in graph.edges:
-        lines.append(f"    {ids[edge.source]} --> {ids[edge.target]}")
+        via = transports.get(edge.target)
+        if via:
+            # A dotted, labelled edge marks the process boundary (message or RPC).
+            lines.append(f'    {ids[edge.source]} -. "{label_text(via)}" .-> {ids[edge.target]}')
+        else:
+            lines.append(f"    {ids[edge.source]} --> {ids[edge.target]}")
     if link is not None:
         for node in graph.steps:
             url = link(node)

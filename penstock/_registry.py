@@ -67,6 +67,24 @@ class Registry:
             self._module_refs.clear()
             self.version += 1
 
+    def snapshot(self) -> object:
+        """An opaque copy of the current entries, for :meth:`restore` (test isolation)."""
+        with self._lock:
+            return (dict(self._steps), dict(self._module_refs))
+
+    def restore(self, snapshot: object) -> None:
+        """Put back the entries saved by :meth:`snapshot`."""
+        steps, refs = snapshot  # type: ignore[misc]
+        with self._lock:
+            self.clear()
+            for spec in steps.values():
+                self._steps[spec.key] = spec
+                for m in spec.flows:
+                    self._by_flow.setdefault(m.flow, {})[spec.key] = None
+                self._by_module.setdefault(spec.module, {})[spec.key] = None
+            self._module_refs.update(refs)
+            self.version += 1
+
     def get(self, key: Key) -> StepSpec | None:
         return self._steps.get(key)
 

@@ -47,6 +47,7 @@ class StepSpec:
         "module",
         "name",
         "qualname",
+        "transport",
     )
 
     def __init__(
@@ -62,6 +63,7 @@ class StepSpec:
         file: str,
         line: int,
         func: Callable[..., Any],
+        transport: str | None = None,
     ) -> None:
         self.module = module
         self.qualname = qualname
@@ -74,6 +76,9 @@ class StepSpec:
         self.file = file
         self.line = line
         self.func = func
+        #: How the step is reached from its predecessors when it runs in another process
+        #: ("celery", "kafka", "grpc"); ``None`` for an in-process call. Diagrams draw it.
+        self.transport = transport
 
     def replace(self, **changes: Any) -> StepSpec:
         """A copy with ``changes`` applied."""

@@ -1,0 +1,29 @@
+"""Shared fixtures: the example app is importable, and every test gets the registry back as
+it found it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.system import ROOT
+
+EXAMPLES = ROOT / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+# Imported once, before any snapshot, so the example flow is part of every test's baseline.
+import bom_sync.consumer  # noqa: E402
+import bom_sync.sync  # noqa: E402,F401
+
+from penstock._registry import REGISTRY  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_registry() -> Iterator[None]:
+    """Steps declared inside a test vanish after it."""
+    saved = REGISTRY.snapshot()
+    yield
+    REGISTRY.restore(saved)
