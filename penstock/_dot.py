@@ -55,7 +55,7 @@ def render_dot(graph: FlowGraph, *, direction: str = "TD", show_docs: bool = Fal
     transports = {n.name: n.transport for n in graph.steps if n.transport}
     for edge in graph.edges:
         via = transports.get(edge.target)
-        attrs = f" [style=dashed, label={quote(via)}]" if via else ""
-        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]}{attrs};")
+        style = f" [style=dashed, label={quote(via)}]" if via else ""
+        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]}{style};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -93,7 +93,8 @@ def render_mermaid(
     for node in graph.steps:
         nid = ids[node.name]
         doc = node.doc if show_docs else None
-        if not (node.kind == "entrypoint" or nid != node.name or node.name not in connected or doc):
+        plain = nid == node.name and node.name in connected
+        if plain and node.kind != "entrypoint" and not doc and not node.transport:
             continue
         label = label_text(node.name)
         if doc:

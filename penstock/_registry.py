@@ -67,14 +67,16 @@ class Registry:
             self._module_refs.clear()
             self.version += 1
 
-    def snapshot(self) -> object:
-        """An opaque copy of the current entries, for :meth:`restore` (test isolation)."""
+    def snapshot(self) -> tuple[dict[Key, StepSpec], dict[str, weakref[ModuleType] | None]]:
+        """A copy of the current entries, for :meth:`restore` (test isolation)."""
         with self._lock:
             return (dict(self._steps), dict(self._module_refs))
 
-    def restore(self, snapshot: object) -> None:
+    def restore(
+        self, snapshot: tuple[dict[Key, StepSpec], dict[str, weakref[ModuleType] | None]]
+    ) -> None:
         """Put back the entries saved by :meth:`snapshot`."""
-        steps, refs = snapshot  # type: ignore[misc]
+        steps, refs = snapshot
         with self._lock:
             self.clear()
             for spec in steps.values():
