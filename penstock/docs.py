@@ -1,0 +1,286 @@
+"""What the documentation extensions share: loading the user's modules and drawing a flow.
+
+The MkDocs plugin (``penstock_mkdocs``) and the Sphinx extension (``penstock_sphinx``) are thin
+glue over this module. It turns every way a diagram can fail into a :class:`~penstock.DocsError`
+subclass whose message names the culprit, so each extension only has to decide how to report it
+(a located warning, an admonition, a build failure).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from penstock._check import Problem, check
+from penstock._errors import DocsError, FlowNotFoundError
+from penstock._graph import FlowGraph, StepNode, get_flow
+from penstock._mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE, render_mermaid
+from penstock._registry import REGISTRY
+from penstock._suggest import did_you_mean
+
+__all__ = [
+    "Diagram",
+    "DiagramLimitError",
+    "DiagramOptions",
+    "FlowProblemsError",
+    "ModuleImportError",
+    "OptionError",
+    "UnknownFlowError",
+    "flow_diagram",
+    "load_modules",
+]
+
+
+class ModuleImportError(DocsError):
+    """A configured module raised while being imported.
+
+    Attributes:
+        module: the dotted name that was imported.
+        details: the original traceback, formatted.
+    """
+
+    def __init__(self, module: str, details: str) -> None:
+        self.module = module
+        self.details = details
+        super().__init__(f"could not import module {module!r}:\n{details}")
+
+
+class UnknownFlowError(DocsError):
+    """A page asks for a flow no imported module declares."""
+
+    def __init__(self, flow: str, known: list[str], suggestions: list[str]) -> None:
+        self.flow = flow
+        self.known = known
+        self.suggestions = suggestions
+        super().__init__(str(FlowNotFoundError(flow, known, suggestions)))
+
+
+class FlowProblemsError(DocsError):
+    """The flow is declared, but :func:`penstock.check` finds problems in it."""
+
+    def __init__(self, flow: str, problems: Sequence[Problem]) -> None:
+        self.flow = flow
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"flow {flow!r} has {len(problems)} problem(s):\n{lines}")
+
+
+class DiagramLimitError(DocsError):
+    """The diagram is larger than Mermaid will draw with its default limits."""
+
+
+class OptionError(DocsError):
+    """A directive option is unknown or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class DiagramOptions:
+    """How one diagram is drawn; every field can be set per directive or as a site default.
+
+    Attributes:
+        direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL``.
+        title: a title drawn above the diagram.
+        show_docs: show each step's docstring summary under its name.
+        link_source: make each node a link to its source (needs ``source_url``).
+        source_url: a URL template with ``{path}`` (file relative to ``source_root``), ``{line}``,
+            ``{module}`` and ``{qualname}``, e.g. ``https://git.example/app/blob/main/{path}#L{line}``.
+        source_root: the folder ``{path}`` is relative to (default: the current directory).
+        allow_problems: draw the flow even when :func:`penstock.check` reports problems.
+    """
+
+    direction: str = "TD"
+    title: str | None = None
+    show_docs: bool = False
+    link_source: bool = False
+    source_url: str | None = None
+    source_root: str | None = None
+    allow_problems: bool = False
+
+    #: Options a page author may set on one directive.
+    PER_DIAGRAM = ("direction", "title", "show_docs", "link_source")
+
+    def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
+        """A copy with per-directive ``values`` applied, validated.
+
+        Raises:
+            OptionError: unknown option (with a did-you-mean) or a value of the wrong type.
+        """
+        changes: dict[str, Any] = {}
+        prefix = f"{where}: " if where else ""
+        for key, value in values.items():
+            name = str(key).replace("-", "_")
+            if name not in self.PER_DIAGRAM:
+                hint = did_you_mean(name, self.PER_DIAGRAM)
+                raise OptionError(
+                    f"{prefix}unknown penstock-flow option {key!r}{hint} "
+                    f"(options: {', '.join(self.PER_DIAGRAM)})"
+                )
+            changes[name] = value
+        return replace(self, **changes).validated(where)
+
+    def validated(self, where: str = "") -> DiagramOptions:
+        """Check types and values; normalise the direction to upper case."""
+        prefix = f"{where}: " if where else ""
+        direction = str(self.direction).upper()
+        if direction not in DIRECTIONS:
+            hint = did_you_mean(direction, DIRECTIONS)
+            raise OptionError(
+                f"{prefix}direction {self.direction!r} is not one of {', '.join(DIRECTIONS)}{hint}"
+            )
+        for flag in ("show_docs", "link_source", "allow_problems"):
+            if not isinstance(getattr(self, flag), bool):
+                raise OptionError(
+                    f"{prefix}option {flag!r} must be true or false, got {getattr(self, flag)!r}"
+                )
+        if self.title is not None and not isinstance(self.title, (str, int, float)):
+            raise OptionError(f"{prefix}option 'title' must be text, got {self.title!r}")
+        if self.link_source and not self.source_url:
+            raise OptionError(
+                f"{prefix}link_source needs a source_url template, e.g. "
+                "'https://github.com/ORG/REPO/blob/main/{path}#L{line}'"
+            )
+        title = None if self.title is None else str(self.title)
+        return replace(self, direction=direction, title=title)
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A rendered flow: Mermaid text plus what produced it."""
+
+    flow: str
+    mermaid: str
+    graph: FlowGraph
+    #: Source files of the flow's steps: docs builds watch them / record them as dependencies.
+    source_files: tuple[str, ...]
+
+
+def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
+    """Draw flow ``name`` as Mermaid, or raise a :class:`DocsError` saying why not.
+
+    Raises:
+        UnknownFlowError: no such flow (with the known flows and a did-you-mean).
+        FlowProblemsError: the flow has problems and ``allow_problems`` is false.
+        DiagramLimitError: over Mermaid's 500 edges or 50,000 characters.
+    """
+    opts = (options or DiagramOptions()).validated()
+    try:
+        graph = get_flow(name)
+    except FlowNotFoundError as exc:
+        raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
+    if not opts.allow_problems:
+        problems = check(name)
+        if problems:
+            raise FlowProblemsError(name, problems)
+    if len(graph.edges) > MAX_EDGES:
+        raise DiagramLimitError(
+            f"flow {name!r} has {len(graph.edges)} edges; Mermaid refuses more than {MAX_EDGES} "
+            "('Edge limit exceeded'). Split it into smaller flows, or raise Mermaid's maxEdges "
+            "with mermaid.initialize({maxEdges: N}) in your own JavaScript."
+        )
+    link = _source_linker(opts) if opts.link_source else None
+    text = render_mermaid(
+        graph, direction=opts.direction, title=opts.title, show_docs=opts.show_docs, link=link
+    )
+    if len(text) > MAX_TEXT_SIZE:
+        raise DiagramLimitError(
+            f"the diagram of flow {name!r} is {len(text):,} characters; Mermaid silently replaces "
+            f"diagrams over {MAX_TEXT_SIZE:,} with 'Maximum text size in diagram exceeded'. "
+            "Turn off show_docs/link_source, split the flow, or raise maxTextSize with "
+            "mermaid.initialize({maxTextSize: N})."
+        )
+    files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
+    return Diagram(flow=name, mermaid=text, graph=graph, source_files=files)
+
+
+def load_modules(
+    modules: Iterable[str], paths: Iterable[str | os.PathLike[str]] = (), *, fresh: bool = False
+) -> list[str]:
+    """Import the modules that declare flows; return the source files of every step module.
+
+    Args:
+        modules: dotted names to import.
+        paths: folders put at the front of ``sys.path`` first.
+        fresh: drop previously imported user modules (the listed ones, those that registered
+            steps, and any module under ``paths``) and their steps before importing, so edits
+            are seen: what a docs server needs before each rebuild.
+
+    Raises:
+        ModuleImportError: a module raised; carries its name and the original traceback.
+    """
+    folders = [str(Path(p).resolve()) for p in paths]
+    for folder in reversed(folders):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    names = list(dict.fromkeys(modules))
+    if fresh:
+        _drop_user_modules(names, folders)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            raise ModuleImportError(name, traceback.format_exc()) from exc
+    files = set()
+    for spec in REGISTRY.all():
+        if spec.file and not spec.file.startswith("<"):
+            files.add(spec.file)
+    return sorted(files)
+
+
+def _drop_user_modules(names: list[str], folders: list[str]) -> None:
+    roots = {n.split(".")[0] for n in names}
+    doomed = set(REGISTRY.modules())
+    for mod_name, mod in list(sys.modules.items()):
+        if mod_name.split(".")[0] in roots:
+            doomed.add(mod_name)
+            continue
+        file = getattr(mod, "__file__", None)
+        if file and folders and any(_is_under(file, f) for f in folders):
+            doomed.add(mod_name)
+    doomed = {d for d in doomed if d != "penstock" and not d.startswith("penstock.")}
+    for mod_name in doomed:
+        mod = sys.modules.pop(mod_name) if mod_name in sys.modules else None
+        REGISTRY.forget_module(mod_name)
+        file = getattr(mod, "__file__", None)
+        if file and file.endswith(".py"):
+            # A source edited within the same second with the same size would otherwise be
+            # shadowed by its stale bytecode (pyc validation compares mtime seconds and size).
+            with contextlib.suppress(OSError, ValueError, NotImplementedError):
+                os.unlink(importlib.util.cache_from_source(file))
+    importlib.invalidate_caches()
+
+
+def _is_under(file: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(file), folder]) == folder
+    except ValueError:
+        return False
+
+
+def _source_linker(opts: DiagramOptions) -> Any:
+    template = opts.source_url or ""
+    root = Path(opts.source_root or os.getcwd()).resolve()
+
+    def link(node: StepNode) -> str | None:
+        try:
+            path = Path(node.file).resolve().relative_to(root).as_posix()
+        except ValueError:
+            path = Path(node.file).name
+        try:
+            return template.format(
+                path=path, line=node.line, module=node.module, qualname=node.qualname
+            )
+        except (KeyError, IndexError, ValueError) as exc:
+            raise OptionError(
+                f"source_url {template!r} is not a valid template ({exc}); "
+                "use the fields {path}, {line}, {module} and {qualname}"
+            ) from None
+
+    return link
