@@ -237,11 +237,11 @@ def load_modules(
 def _drop_user_modules(names: list[str], folders: list[str]) -> None:
     roots = {n.split(".")[0] for n in names}
     doomed = set(REGISTRY.modules())
-    for mod_name, mod in list(sys.modules.items()):
+    for mod_name, loaded in list(sys.modules.items()):
         if mod_name.split(".")[0] in roots:
             doomed.add(mod_name)
             continue
-        file = getattr(mod, "__file__", None)
+        file = getattr(loaded, "__file__", None)
         if file and folders and any(_is_under(file, f) for f in folders):
             doomed.add(mod_name)
     doomed = {d for d in doomed if d != "penstock" and not d.startswith("penstock.")}
