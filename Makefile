@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy tests/typing
 
 pytest: $(STAMP) tools
 	$(BIN)/pytest

@@ -174,11 +174,11 @@ def _kind_decorator(
     if func is not None:
         if not callable(func) and not isinstance(func, (classmethod, staticmethod)):
             raise DefinitionError(
-                f"{_caller_location(2)}: {label} must decorate a function, got {func!r}"
+                f"{_caller_location()}: {label} must decorate a function, got {func!r}"
             )
         return _apply(func, label, kind=kind)
 
-    where = _caller_location(2)
+    where = _caller_location()
     if name is not None:
         if not isinstance(name, str) or not name.strip():
             raise DefinitionError(f"{where}: {label}(name=...) must be a non-empty string")
@@ -226,7 +226,7 @@ def _apply(
         return type(obj)(inner)
     if not callable(obj):
         raise DefinitionError(
-            f"{_caller_location(3)}: {label} must decorate a function or method, got {obj!r}"
+            f"{_caller_location()}: {label} must decorate a function or method, got {obj!r}"
         )
 
     handle = handle_of(obj)
@@ -355,13 +355,12 @@ def _check_text(what: str, text: str, where: Callable[[], str]) -> None:
             )
 
 
-def _caller_location(depth: int = 1) -> str:
-    """``file:line`` of the decorator's call site (user code), for errors without a function."""
-    try:
-        frame = sys._getframe(depth + 1)
-    except ValueError:  # pragma: no cover - shallow stack
-        return "<unknown>"
-    # Skip frames inside penstock itself so the location is the user's line.
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("penstock."):
+def _caller_location() -> str:
+    """``file:line`` of the user code that applied the decorator (for errors without a function).
+
+    Walks out of penstock's own frames, so integrations' decorators report their user's line.
+    """
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("penstock"):
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"

@@ -118,7 +118,8 @@ def render_mermaid(
         for node in graph.steps:
             url = link(node)
             if url and _safe_url(url):
-                tip = label_text(f"{node.name} ({node.location})")
+                # module.qualname, not the file path: a built site must not show build paths.
+                tip = label_text(f"{node.module}.{node.qualname}")
                 lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
     return "\n".join(lines) + "\n"
 
@@ -143,10 +144,11 @@ def _safe_url(url: str) -> bool:
 
 
 def _url_text(url: str) -> str:
-    # Percent-encode what would end the quoted string or be read as an entity code.
+    # Percent-encode what would end the quoted string; ';' too, so no `#name;` in a URL can be
+    # read as a Mermaid entity code (a fragment's '#' itself must stay).
     out = []
     for ch in url:
-        if ch in '"#<>\\ ' or not ch.isascii() or not ch.isprintable():
+        if ch in '";<>\\ ' or not ch.isascii() or not ch.isprintable():
             out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
         else:
             out.append(ch)
