@@ -1,0 +1,123 @@
+// Ask the real Mermaid whether it accepts diagrams, many per Node process.
+//
+// Usage:
+//   node tools/mermaid-check.mjs [--mermaid mermaid|mermaid11] [--serve]
+//
+// Without --serve, stdin holds one JSON array of diagram texts; stdout gets one JSON array with
+// a result per diagram. With --serve, every stdin line is such an array and every answer is one
+// stdout line, so a test session pays Node's and Mermaid's start-up (about half a second) once.
+//
+// A result is {"ok": true, "type": ..., "vertices": {...}, "edges": [...], "tooltips": {...}}
+// or {"ok": false, "error": "..."}. For flowcharts, each vertex carries `text`, its label as a
+// reader sees it: Mermaid's parsed label with its entity codes (`#35;`, `#quot;`) decoded the way
+// a rendered page decodes them, markup stripped to its text. Parsing is all a DOM-less Node can
+// do: render-time failures (maxTextSize, id clashes with subgraphs) need a browser.
+//
+// Mermaid must find a DOM when its module is evaluated, so the jsdom window is installed on
+// globalThis before the dynamic import below.
+
+import { createInterface } from "node:readline";
+import { JSDOM } from "jsdom";
+
+const args = process.argv.slice(2);
+const pkgIndex = args.indexOf("--mermaid");
+const pkg = pkgIndex >= 0 ? args[pkgIndex + 1] : "mermaid";
+const serve = args.includes("--serve");
+if (!["mermaid", "mermaid11"].includes(pkg)) {
+  process.stderr.write(`mermaid-check: unknown package ${pkg}; use mermaid or mermaid11\n`);
+  process.exit(2);
+}
+
+const dom = new JSDOM("<!doctype html><html><body></body></html>", { pretendToBeVisual: true });
+globalThis.window = dom.window;
+globalThis.document = dom.window.document;
+
+// stdout carries the answers only; Mermaid's own logging goes to stderr.
+const out = process.stdout;
+for (const level of ["log", "info", "warn", "debug", "trace"]) {
+  console[level] = (...items) => process.stderr.write(items.join(" ") + "\n");
+}
+
+const mermaid = (await import(pkg)).default;
+mermaid.initialize({ startOnLoad: false, securityLevel: "strict" });
+const version = JSON.parse(
+  (await import("node:fs")).readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url)),
+).version;
+
+// Mermaid replaces `#35;` by `ﬂ°°35¶ß` and `#quot;` by `ﬂ°quot¶ß` before parsing, and turns them
+// into `&#35;` / `&quot;` in the SVG it produces; the browser then shows the decoded character.
+function shown(text) {
+  if (typeof text !== "string") return text;
+  const html = text
+    .replace(/ﬂ°°(\d+)¶ß/g, "&#$1;")
+    .replace(/ﬂ°(\w+)¶ß/g, "&$1;");
+  const div = dom.window.document.createElement("div");
+  div.innerHTML = html;
+  return div.textContent;
+}
+
+async function check(text) {
+  if (typeof text !== "string") {
+    return { ok: false, error: `expected a string, got ${typeof text}` };
+  }
+  try {
+    await mermaid.parse(text);
+  } catch (err) {
+    return { ok: false, error: String(err && err.message ? err.message : err) };
+  }
+  const result = { ok: true, version };
+  try {
+    const diagram = await mermaid.mermaidAPI.getDiagramFromText(text);
+    result.type = diagram.type;
+    const db = diagram.db;
+    if (typeof db.getVertices === "function") {
+      result.vertices = {};
+      for (const [id, v] of db.getVertices()) {
+        result.vertices[id] = { text: shown(v.text), raw: v.text, shape: v.type ?? null, link: v.link ?? null };
+      }
+      result.edges = db.getEdges().map((e) => ({
+        start: e.start,
+        end: e.end,
+        type: e.type,
+        stroke: e.stroke,
+        text: shown(e.text),
+      }));
+      result.tooltips = {};
+      const tips = db.tooltips;
+      if (tips instanceof Map) {
+        for (const [id, tip] of tips) result.tooltips[id] = shown(tip);
+      }
+    }
+  } catch (err) {
+    result.detailsError = String(err && err.message ? err.message : err);
+  }
+  return result;
+}
+
+async function answer(line) {
+  let diagrams;
+  try {
+    diagrams = JSON.parse(line);
+  } catch (err) {
+    return { error: `stdin is not JSON: ${err.message}` };
+  }
+  if (!Array.isArray(diagrams)) return { error: "stdin must be a JSON array of diagram texts" };
+  const results = [];
+  for (const text of diagrams) results.push(await check(text)); // one at a time: one db
+  return results;
+}
+
+if (serve) {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    out.write(JSON.stringify(await answer(line)) + "\n");
+  }
+} else {
+  let input = "";
+  process.stdin.setEncoding("utf8");
+  for await (const chunk of process.stdin) input += chunk;
+  const results = await answer(input);
+  out.write(JSON.stringify(results) + "\n");
+  if (!Array.isArray(results)) process.exitCode = 2;
+}
