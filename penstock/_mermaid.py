@@ -40,6 +40,12 @@ _KEYWORDS = frozenset(
 _SAFE_LABEL_CHARS = frozenset(" _-.,:/'+=@~!?*")
 
 
+# Before parsing, Mermaid deletes the last ";" of any line matching `style.*:\S*#.*;` or
+# `classDef.*:\S*#.*;` (a fix-up for colours like `fill:#f00;`). That ";" may end one of our
+# `#NN;` codes, so neither word may appear verbatim anywhere on a line we write.
+_FIXUP_WORDS = re.compile(r"style|classDef")
+
+
 def is_plain_id(name: str) -> bool:
     """True when ``name`` can be a Mermaid node id as it is."""
     return (
@@ -47,14 +53,21 @@ def is_plain_id(name: str) -> bool:
         and name.lower() not in _KEYWORDS
         and name[0] not in "oxOX"
         and not _GENERATED.match(name)
+        and not _FIXUP_WORDS.search(name)
     )
 
 
 def label_text(text: str) -> str:
     """Encode ``text`` for a double-quoted Mermaid label; it displays verbatim."""
     out: list[str] = []
-    for ch in text:
-        if (ch.isalnum() and ch.isprintable()) or ch in _SAFE_LABEL_CHARS:
+    # Mermaid trims a label's outer spaces; coded spaces survive its parser.
+    first = len(text) - len(text.lstrip(" "))
+    last = len(text.rstrip(" "))
+    coded = {m.start() for m in _FIXUP_WORDS.finditer(text)}
+    for i, ch in enumerate(text):
+        if i in coded or (ch == " " and not first <= i < last):
+            out.append(f"#{ord(ch)};")
+        elif (ch.isalnum() and ch.isprintable()) or ch in _SAFE_LABEL_CHARS:
             out.append(ch)
         elif ch in "\r\n\t":
             out.append(" ")
@@ -146,9 +159,12 @@ def _safe_url(url: str) -> bool:
 def _url_text(url: str) -> str:
     # Percent-encode what would end the quoted string; ';' too, so no `#name;` in a URL can be
     # read as a Mermaid entity code (a fragment's '#' itself must stay).
+    # The first letter of `style`/`classDef` too (see _FIXUP_WORDS); a percent-encoded letter
+    # means the same URL.
+    coded = {m.start() for m in _FIXUP_WORDS.finditer(url)}
     out = []
-    for ch in url:
-        if ch in '";<>\\ ' or not ch.isascii() or not ch.isprintable():
+    for i, ch in enumerate(url):
+        if i in coded or ch in '";<>\\ ' or not ch.isascii() or not ch.isprintable():
             out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
         else:
             out.append(ch)
