@@ -1,0 +1,239 @@
+"""The Python-Markdown extension: ``::: penstock-flow NAME`` becomes a Mermaid diagram."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markdown import Extension, Markdown
+from markdown.preprocessors import Preprocessor
+
+from penstock import DocsError
+from penstock.docs import DiagramOptions, ModuleImportError, OptionError, flow_diagram
+from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
+from penstock_mkdocs._loader import ModuleLoader, loader_for
+
+__all__ = ["PRIORITY", "DiagramFailure", "PageContext", "PenstockExtension", "front_matter_offset"]
+
+#: After fenced code is stashed (25), so examples in fences stay literal; before raw HTML
+#: blocks (20) and long before mkdocstrings' ``:::`` block processor ever sees the line.
+PRIORITY = 22
+
+#: Where warnings go when no host gives a logger: under ``mkdocs.plugins`` so that MkDocs'
+#: ``--strict`` counts them even when the extension is listed in ``markdown_extensions``.
+DEFAULT_LOGGER = logging.getLogger("mkdocs.plugins.penstock_mkdocs")
+
+
+class DiagramFailure(DocsError):
+    """A directive could not be drawn; the message names page:line and the flow.
+
+    Attributes:
+        page: the page, as the author knows it (e.g. ``guide/flows.md``).
+        line: the 1-based line of the directive in the page's source file.
+        flow: the flow the directive asks for.
+    """
+
+    def __init__(self, message: str, *, page: str, line: int, flow: str) -> None:
+        self.page = page
+        self.line = line
+        self.flow = flow
+        super().__init__(message)
+
+
+@dataclass
+class PageContext:
+    """The page being converted, as a host tells it.
+
+    Attributes:
+        name: the page's path inside the docs folder.
+        offset: lines of the source file before the Markdown text (front matter the host
+            stripped before Markdown ran).
+    """
+
+    name: str
+    offset: int = 0
+
+
+def front_matter_offset(source: str, markdown: str) -> int:
+    """How many lines of ``source`` precede ``markdown``, its tail after front matter removal."""
+    if markdown and source.endswith(markdown):
+        return source[: len(source) - len(markdown)].count("\n")
+    return 0
+
+
+class PenstockExtension(Extension):
+    """Python-Markdown extension drawing penstock flows.
+
+    Configure it directly (Zensical, any Python-Markdown user) or through the MkDocs plugin
+    ``penstock``, which fills these options from ``mkdocs.yml``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.config = {
+            "modules": [[], "Dotted names of the modules that declare the flows."],
+            "paths": [[], "Folders put on sys.path first, relative to base_dir."],
+            "base_dir": ["", "Folder relative paths are resolved from (default: the cwd)."],
+            "direction": ["TD", "Default direction: TD, TB, BT, LR or RL."],
+            "title": ["", "Default title drawn above every diagram (empty: none)."],
+            "show_docs": [False, "Show each step's docstring summary under its name."],
+            "link_source": [False, "Make each node a link to its source (needs source_url)."],
+            "source_url": ["", "URL template with {path}, {line}, {module}, {qualname}."],
+            "source_root": ["", "Folder {path} is relative to (default: base_dir)."],
+            "strict": [False, "Raise on the first diagram that cannot be drawn."],
+        }
+        super().__init__(**kwargs)
+        #: Set by a host to name the page in messages; see :class:`PageContext`.
+        self.page: PageContext | None = None
+        #: Where warnings go; the MkDocs plugin sets its own prefixed logger.
+        self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = DEFAULT_LOGGER
+        #: Every failure since the host last cleared the list (the plugin reads it per page).
+        self.failures: list[DiagramFailure] = []
+        cfg = self.getConfigs()
+        self.strict = bool(cfg["strict"])
+        base_dir = str(cfg["base_dir"] or "")
+        self.loader: ModuleLoader = loader_for(
+            _strings(cfg["modules"], "modules"), _strings(cfg["paths"], "paths"), base_dir
+        )
+        self.defaults = DiagramOptions(
+            direction=str(cfg["direction"]),
+            title=str(cfg["title"]) if cfg["title"] else None,
+            show_docs=bool(cfg["show_docs"]),
+            link_source=bool(cfg["link_source"]),
+            source_url=str(cfg["source_url"]) or None,
+            source_root=str(cfg["source_root"] or base_dir) or None,
+        ).validated("penstock_mkdocs configuration")
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API name)
+        """Register the preprocessor on ``md``."""
+        md.registerExtension(self)
+        md.preprocessors.register(FlowPreprocessor(md, self), "penstock_flow", PRIORITY)
+
+    def draw(self, directive: Directive, where: str) -> str:
+        """The HTML for one directive.
+
+        Raises:
+            DocsError: the flow cannot be drawn (unknown, problems, import failure, options).
+        """
+        self.loader.ensure()
+        options = self.defaults.merged(parse_options(directive.options, where), where=where)
+        if not directive.flow:
+            raise OptionError(
+                f"{where}: '::: penstock-flow' needs a flow name, e.g. '::: penstock-flow orders'"
+            )
+        diagram = flow_diagram(directive.flow, options)
+        # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
+        return f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
+
+    def fail(self, exc: DocsError, directive: Directive, page: str, line: int) -> str:
+        """Report ``exc`` (a located warning) and return the admonition shown instead.
+
+        Raises:
+            DiagramFailure: in strict mode, after logging.
+        """
+        where = f"{page}:{line}"
+        text = str(exc)
+        if not text.startswith(where):
+            text = f"{where}: penstock-flow {directive.flow!r}: {text}"
+        failure = DiagramFailure(text, page=page, line=line, flow=directive.flow)
+        failure.__cause__ = exc
+        self.failures.append(failure)
+        self.logger.warning(text)
+        if self.strict:
+            raise failure
+        summary, _, details = text.partition("\n")
+        if isinstance(exc, ModuleImportError):
+            details = exc.details
+        body = f"<p>{html.escape(summary)}</p>"
+        if details.strip():
+            body += f"\n<pre><code>{html.escape(details, quote=False)}</code></pre>"
+        title = html.escape(f"penstock: cannot draw flow {directive.flow!r}")
+        return (
+            f'<div class="admonition failure penstock-error">\n'
+            f'<p class="admonition-title">{title}</p>\n{body}\n</div>'
+        )
+
+    def locate(self, md: Markdown) -> PageContext:
+        """The current page: set by a host plugin, found in Zensical's context, or unknown."""
+        if self.page is not None:
+            return self.page
+        return _zensical_page(md) or PageContext("<markdown>")
+
+
+class FlowPreprocessor(Preprocessor):
+    """Replaces each directive (and its option lines) with stashed HTML."""
+
+    def __init__(self, md: Markdown, extension: PenstockExtension) -> None:
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines: list[str]) -> list[str]:
+        """Return ``lines`` with every directive block replaced by a placeholder paragraph."""
+        if not any(MARKER in line for line in lines):
+            return lines
+        ext = self.extension
+        page = ext.locate(self.md)
+        out: list[str] = []
+        done = 0
+        for directive in find_directives(lines):
+            out.extend(lines[done : directive.start])
+            line = directive.start + 1 + page.offset
+            try:
+                html_text = ext.draw(directive, f"{page.name}:{line}")
+            except DocsError as exc:
+                html_text = ext.fail(exc, directive, page.name, line)
+            placeholder = self.md.htmlStash.store(html_text)
+            # Blank lines around it: the placeholder must be a paragraph of its own to be
+            # swapped back as a block.
+            out.extend(["", directive.indent + placeholder, ""])
+            done = directive.end
+        out.extend(lines[done:])
+        return out
+
+
+def _zensical_page(md: Markdown) -> PageContext | None:
+    # Zensical registers a "rendering_context" preprocessor holding the page; reading it by
+    # name keeps Zensical an optional host rather than an import.
+    if "rendering_context" not in md.preprocessors:
+        return None
+    page = getattr(md.preprocessors["rendering_context"], "page", None)
+    path = getattr(page, "path", None)
+    if not isinstance(path, str):
+        return None
+    config = getattr(md.preprocessors["rendering_context"], "config", None) or {}
+    offset = 0
+    docs_dir = config.get("docs_dir") if isinstance(config, dict) else None
+    if docs_dir:
+        source = Path(docs_dir, path)
+        try:
+            raw = source.read_text(encoding="utf-8-sig")
+        except OSError:
+            raw = ""
+        offset = _zensical_offset(raw)
+    return PageContext(path, offset)
+
+
+def _zensical_offset(raw: str) -> int:
+    # Zensical strips a YAML front matter block before Markdown runs.
+    lines = raw.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return 0
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return i + 1
+    return 0
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise OptionError(f"penstock_mkdocs option {name!r} must be a list of strings, got {value!r}")
+    return list(value)
+
+
+def makeExtension(**kwargs: Any) -> PenstockExtension:  # noqa: N802 (Python-Markdown's API name)
+    """Entry point for ``markdown.Markdown(extensions=["penstock_mkdocs"])``."""
+    return PenstockExtension(**kwargs)
