@@ -20,6 +20,7 @@ from penstock._errors import (
     PenstockError,
     RenderError,
 )
+from penstock._runtime import current_correlation_id, observed_edges
 from penstock._version import __version__
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
@@ -29,11 +30,16 @@ if TYPE_CHECKING:
     from typing import Any
 
     from penstock._check import Problem, ProblemKind, check
+    from penstock._configure import configure, reset
+    from penstock._correlation import CorrelationIdFilter, add_correlation_id
     from penstock._graph import Edge, FlowGraph, StepNode, flows, get_flow
     from penstock._render import generate_dag
+    from penstock._threads import ContextThreadPoolExecutor, bind_context
 
 __all__ = [
     "BackendError",
+    "ContextThreadPoolExecutor",
+    "CorrelationIdFilter",
     "DefinitionError",
     "DocsError",
     "Edge",
@@ -46,25 +52,37 @@ __all__ = [
     "RenderError",
     "StepNode",
     "__version__",
+    "add_correlation_id",
+    "bind_context",
     "check",
+    "configure",
+    "current_correlation_id",
     "entrypoint",
     "flow",
     "flows",
     "generate_dag",
     "get_flow",
+    "observed_edges",
+    "reset",
     "step",
 ]
 
 _LAZY = {
+    "ContextThreadPoolExecutor": "penstock._threads",
+    "CorrelationIdFilter": "penstock._correlation",
     "Edge": "penstock._graph",
     "FlowGraph": "penstock._graph",
     "Problem": "penstock._check",
     "ProblemKind": "penstock._check",
     "StepNode": "penstock._graph",
+    "add_correlation_id": "penstock._correlation",
+    "bind_context": "penstock._threads",
     "check": "penstock._check",
+    "configure": "penstock._configure",
     "flows": "penstock._graph",
     "generate_dag": "penstock._render",
     "get_flow": "penstock._graph",
+    "reset": "penstock._configure",
 }
 
 

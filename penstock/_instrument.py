@@ -1,53 +1,185 @@
-"""Wrap a decorated function so each call can be recorded.
+"""Wrap a decorated function so each call is recorded as a step of a run.
 
-Placeholder until the run-time layer lands: wrappers only pass calls through, keeping the
-function's kind (sync, coroutine, generator, async generator) so ``inspect`` sees it unchanged.
+A wrapper keeps the function's kind (sync, coroutine, generator, async generator) so
+``inspect`` sees it unchanged. It reads ``handle.spec`` on every call (a later ``@flow``
+replaces it) and caches the per-spec data of :mod:`penstock._runtime` until it changes.
+
+Generators and async generators are recorded for the whole iteration, and the step is
+current only while their body runs: the context is set and restored around each resume, in
+the consumer's context, so no context token outlives a ``yield`` (closing a generator early,
+or from another task, cannot break context restoration).
 """
 
 from __future__ import annotations
 
 import functools
 
+from penstock import _runtime
+from penstock._runtime import SpecInfo, activate, begin, deactivate, end
+
 # Not `from typing import TYPE_CHECKING`: importing typing alone costs more than penstock.
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Generator
+    from collections.abc import AsyncGenerator, Callable, Generator
     from typing import Any
 
-    from penstock._spec import StepHandle
+    from penstock._runtime import StepRun
+    from penstock._spec import StepHandle, StepSpec
 
 
 def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
     """Return a wrapper around ``func`` that records calls of the step ``handle`` points at."""
     kind = function_kind(func)
+    # [spec, SpecInfo]: rebuilt when a stacked decorator replaces the spec.
+    cache: list[Any] = [None, None]
+
+    def start() -> StepRun | None:
+        spec = handle.spec
+        si = cache[1] if cache[0] is spec else _refresh(cache, spec)
+        try:
+            return begin(si)
+        except Exception as exc:  # a bug in penstock must not break the application
+            _runtime.hook_failed("penstock runtime", "begin", exc)
+            return None
+
     if kind == "asyncgen":
 
-        async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            async for item in func(*args, **kwargs):
-                yield item
+        async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            run = start()
+            if run is None:
+                async for item in func(*args, **kwargs):
+                    yield item
+                return
+            agen: Any = None
+            throw: BaseException | None = None
+            value: Any = None
+            while True:
+                activate(run)
+                try:
+                    if agen is None:
+                        agen = func(*args, **kwargs)
+                    if throw is None:
+                        item = await agen.asend(value)
+                    else:
+                        item = await agen.athrow(throw)
+                except StopAsyncIteration:
+                    deactivate(run)
+                    end(run, None)
+                    return
+                except BaseException as exc:
+                    deactivate(run)
+                    end(run, exc)
+                    raise
+                deactivate(run)
+                throw = None
+                try:
+                    value = yield item
+                except GeneratorExit as exc:
+                    activate(run)
+                    try:
+                        await agen.aclose()
+                    except BaseException as err:
+                        deactivate(run)
+                        end(run, err)
+                        raise
+                    deactivate(run)
+                    end(run, exc)
+                    raise
+                except BaseException as exc:
+                    throw = exc
 
         wrapper: Callable[..., Any] = agen_wrapper
     elif kind == "coroutine":
 
         async def coro_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await func(*args, **kwargs)
+            run = start()
+            if run is None:
+                return await func(*args, **kwargs)
+            activate(run)
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                deactivate(run)
+                end(run, exc)
+                raise
+            deactivate(run)
+            end(run, None)
+            return result
 
         wrapper = coro_wrapper
     elif kind == "generator":
 
         def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-            result = yield from func(*args, **kwargs)
-            return result
+            run = start()
+            if run is None:
+                return (yield from func(*args, **kwargs))
+            gen: Any = None
+            throw: BaseException | None = None
+            value: Any = None
+            while True:
+                activate(run)
+                try:
+                    if gen is None:
+                        gen = func(*args, **kwargs)
+                    item = gen.send(value) if throw is None else gen.throw(throw)
+                except StopIteration as stop:
+                    deactivate(run)
+                    end(run, None)
+                    return stop.value
+                except BaseException as exc:
+                    deactivate(run)
+                    end(run, exc)
+                    raise
+                deactivate(run)
+                throw = None
+                try:
+                    value = yield item
+                except GeneratorExit as exc:
+                    activate(run)
+                    try:
+                        gen.close()
+                    except BaseException as err:
+                        deactivate(run)
+                        end(run, err)
+                        raise
+                    deactivate(run)
+                    end(run, exc)
+                    raise
+                except BaseException as exc:
+                    throw = exc
 
         wrapper = gen_wrapper
     else:
 
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return func(*args, **kwargs)
+            spec = handle.spec
+            si = cache[1] if cache[0] is spec else _refresh(cache, spec)
+            try:
+                run = begin(si)
+            except Exception as exc:  # a bug in penstock must not break the application
+                _runtime.hook_failed("penstock runtime", "begin", exc)
+                return func(*args, **kwargs)
+            activate(run)
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                deactivate(run)
+                end(run, exc)
+                raise
+            deactivate(run)
+            end(run, None)
+            return result
 
         wrapper = sync_wrapper
     return functools.wraps(func)(wrapper)
+
+
+def _refresh(cache: list[Any], spec: StepSpec) -> SpecInfo:
+    si = SpecInfo(spec)
+    cache[1] = si
+    cache[0] = spec
+    return si
 
 
 # Code flags from CPython's code.h (stable across versions); checked directly so that

@@ -1,0 +1,739 @@
+"""Run state: which step is running in this context, and the step lifecycle around a call.
+
+Contract for integrations (``penstock.propagation``, ``penstock.contrib``); stable under every
+backend:
+
+- :func:`current_ids` returns ``(trace_id, span_id)`` of the innermost active step as ints
+  (128-bit W3C trace id, 64-bit span id), or ``None`` outside a run. Under the logging, noop and
+  recording backends penstock makes these ids itself (random, W3C-valid); the 32-hex trace id
+  *is* the correlation ID. Under the otel backend they are the step's span ids.
+- :func:`current_step` returns ``(flow, step)`` of the innermost active step, or ``None``.
+- :func:`continue_remote` is a context manager: steps called directly inside it continue the
+  remote run (same trace id; their parent is the remote span, named by ``parent_step``), or,
+  with ``link=True``, each start a new run that carries a link to the remote one. Leaving it
+  restores the previous state, whether or not a step ran.
+- Under the otel backend a step started while a foreign OpenTelemetry span is current nests
+  under it, and the run's correlation ID is that span's trace id. Under the logging backend a
+  root step adopts the trace id of a valid current span when ``opentelemetry.trace`` is already
+  imported (it is never imported for this), so logs and traces join.
+
+Run semantics: a step called while another is active in the same context is its child; a step
+called with no active step starts a run of its own. Each record names its *predecessor*: the
+step that last completed before it under the same parent, else the parent itself. A
+transition that the flow does not declare is logged once as drift; :func:`observed_edges`
+lists the transitions seen.
+
+This module is imported with ``import penstock`` (the wrappers call it), so it imports nothing
+costly; backends are resolved on the first run by :mod:`penstock._configure`.
+"""
+
+from __future__ import annotations
+
+import sys
+from _contextvars import ContextVar, Token
+from _thread import allocate_lock
+from time import time_ns
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import Any
+
+    from penstock._spec import StepSpec
+    from penstock.backends import Backend
+
+__all__ = [
+    "StepRun",
+    "continue_remote",
+    "current_correlation_id",
+    "current_ids",
+    "current_step",
+    "observed_edges",
+]
+
+#: The innermost active step (or remote parent) of this context.
+_CURRENT: ContextVar[StepRun | None] = ContextVar("penstock_current_step", default=None)
+
+#: Exceptions that end a step without making it a failure.
+_NOT_FAILURES: tuple[type[BaseException], ...] = (KeyboardInterrupt, GeneratorExit)
+
+_MISSING = Token.MISSING
+
+
+class StepInfo:
+    """What penstock precomputes once per (step spec, flow): names, span attributes, edges."""
+
+    __slots__ = (
+        "attributes",
+        "declared",
+        "flow",
+        "is_entrypoint",
+        "kind",
+        "name",
+        "seen",
+        "span_name",
+        "spec",
+    )
+
+    def __init__(self, spec: StepSpec | None, flow: str | None, name: str) -> None:
+        self.spec = spec
+        self.flow = flow
+        self.name = name
+        self.kind = spec.kind if spec is not None else None
+        self.is_entrypoint = self.kind == "entrypoint"
+        self.span_name = f"{flow}.{name}" if flow else name
+        attributes: dict[str, Any] = {"penstock.step": name, "penstock.entrypoint": False}
+        if flow:
+            attributes["penstock.flow"] = flow
+        if spec is not None:
+            attributes["penstock.entrypoint"] = self.is_entrypoint
+            attributes["code.function"] = spec.qualname
+            attributes["code.namespace"] = spec.module
+            attributes["code.filepath"] = spec.file
+            attributes["code.lineno"] = spec.line
+        #: Read-only for backends: the same dict is shared by every call of the step.
+        self.attributes = attributes
+        self.declared: frozenset[str] | None = None
+        #: Predecessor keys already checked for drift (identity of StepInfo objects).
+        self.seen: dict[object, None] = {}
+
+    def __repr__(self) -> str:
+        return f"<StepInfo {self.flow}.{self.name}>"
+
+
+class SpecInfo:
+    """Per-spec cache: the :class:`StepInfo` of each flow the step is in."""
+
+    __slots__ = ("by_flow", "default", "spec")
+
+    def __init__(self, spec: StepSpec) -> None:
+        self.spec = spec
+        flows = spec.flow_names
+        self.by_flow = {f: StepInfo(spec, f, spec.name) for f in flows}
+        self.default = self.by_flow[flows[0]] if flows else StepInfo(spec, None, spec.name)
+
+
+class StepRun:
+    """One call of a step, as backends see it.
+
+    Attributes read by backends: ``flow``, ``step``, ``kind``, ``correlation_id``, ``trace_id``,
+    ``span_id``, ``parent`` (the calling :class:`StepRun`, or a remote parent, or ``None``),
+    ``parent_step``, ``predecessor``, ``start_ns``/``end_ns`` (wall clock, ns since the epoch;
+    0 under the noop backend), ``status`` (``"running"``, ``"ok"``, ``"error"``,
+    ``"cancelled"``), ``error`` (the exception that ended the step, if any), ``linked`` (the
+    remote parent this run links to), ``attributes`` (span attributes, shared: do not mutate)
+    and ``state``, a slot each backend may use for its own data (a span, a timer...).
+    """
+
+    __slots__ = (
+        "_corr",
+        "_span_id",
+        "_trace_id",
+        "active",
+        "end_ns",
+        "enter_token",
+        "error",
+        "info",
+        "last_child",
+        "link",
+        "linked",
+        "parent",
+        "pred",
+        "remote",
+        "sampled",
+        "start_ns",
+        "state",
+        "status",
+        "token",
+        "trace_state",
+    )
+
+    def __init__(self, info: StepInfo, parent: StepRun | None, active: Active) -> None:
+        self.info = info
+        self.parent = parent
+        #: The backend (and hooks) that started this run also ends it, even if reconfigured.
+        self.active = active
+        self.pred: StepInfo | None = None
+        self.last_child: StepInfo | None = None
+        self._trace_id = 0
+        self._span_id = 0
+        self._corr: str | None = None
+        self.start_ns = 0
+        self.end_ns = 0
+        self.status = "running"
+        self.error: BaseException | None = None
+        self.state: Any = None
+        self.token: Token[StepRun | None] | None = None
+        self.enter_token: Any = None
+        self.remote = False
+        self.link = False
+        self.linked: StepRun | None = None
+        self.sampled = True
+        self.trace_state: str | None = None
+
+    @property
+    def backend(self) -> Backend | None:
+        """The backend recording this run (``None`` for a remote parent)."""
+        active = self.active
+        return active.backend if active is not _REMOTE else None
+
+    @property
+    def flow(self) -> str | None:
+        """The flow this call ran in (a step in several flows takes its caller's)."""
+        return self.info.flow
+
+    @property
+    def step(self) -> str:
+        """The step's name."""
+        return self.info.name
+
+    @property
+    def kind(self) -> str | None:
+        """``"entrypoint"``, ``"step"``, or ``None`` for a function only put in a flow."""
+        return self.info.kind
+
+    @property
+    def spec(self) -> StepSpec | None:
+        """The decorated function's spec (``None`` for a remote parent)."""
+        return self.info.spec
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """Span attributes (``penstock.*`` and ``code.*``); shared between calls: read only."""
+        return self.info.attributes
+
+    @property
+    def parent_step(self) -> str | None:
+        """Name of the calling step (or of the remote step this run continues)."""
+        parent = self.parent
+        return parent.info.name if parent is not None else None
+
+    @property
+    def predecessor(self) -> str | None:
+        """The step that completed last before this one under the same parent, else the parent."""
+        pred = self.pred
+        return pred.name if pred is not None else None
+
+    @property
+    def trace_id(self) -> int:
+        """128-bit W3C trace id of the run; its 32-hex form is the correlation ID."""
+        tid = self._trace_id
+        if not tid:
+            parent = self.parent
+            tid = parent.trace_id if parent is not None else new_trace_id()
+            self._trace_id = tid
+        return tid
+
+    @property
+    def span_id(self) -> int:
+        """64-bit W3C span id of this step."""
+        sid = self._span_id
+        if not sid:
+            sid = self._span_id = new_span_id()
+        return sid
+
+    @property
+    def correlation_id(self) -> str:
+        """The run's correlation ID: its trace id as 32 lower-case hex digits."""
+        corr = self._corr
+        if corr is None:
+            parent = self.parent
+            tid = self.trace_id
+            if parent is not None and parent.trace_id == tid:
+                corr = parent.correlation_id
+            else:
+                corr = f"{tid:032x}"
+            self._corr = corr
+        return corr
+
+    @property
+    def duration_ns(self) -> int:
+        """Wall-clock duration in nanoseconds (0 while running or under the noop backend)."""
+        return self.end_ns - self.start_ns if self.end_ns else 0
+
+    def __repr__(self) -> str:
+        return f"<StepRun {self.info.flow}.{self.info.name} {self.status}>"
+
+
+def new_trace_id() -> int:
+    """A random, valid (non-zero) 128-bit trace id."""
+    return _getrandbits(128) or 1
+
+
+def new_span_id() -> int:
+    """A random, valid (non-zero) 64-bit span id."""
+    return _getrandbits(64) or 1
+
+
+def _lazy_getrandbits(k: int) -> int:
+    # Replaced by random.getrandbits on first use: `import random` is not cheap.
+    global _getrandbits
+    from random import getrandbits
+
+    _getrandbits = getrandbits
+    return getrandbits(k)
+
+
+_getrandbits: Callable[[int], int] = _lazy_getrandbits
+
+
+# --- the active backend --------------------------------------------------------------------
+
+
+class Active:
+    """The resolved backend and which of its hooks to call (hooks left as no-ops are skipped)."""
+
+    __slots__ = (
+        "adopt_otel",
+        "backend",
+        "on_end",
+        "on_enter",
+        "on_exit",
+        "on_start",
+        "provides_ids",
+        "timed",
+    )
+
+    def __init__(self, backend: Backend) -> None:
+        from penstock.backends import BaseBackend
+
+        cls = type(backend)
+        self.backend = backend
+
+        def hook(name: str) -> Any:
+            if getattr(cls, name, None) is getattr(BaseBackend, name):
+                return None
+            return getattr(backend, name)
+
+        self.on_start = hook("on_start")
+        self.on_enter = hook("on_enter")
+        self.on_exit = hook("on_exit")
+        self.on_end = hook("on_end")
+        self.provides_ids = bool(getattr(backend, "provides_ids", False))
+        self.adopt_otel = bool(getattr(backend, "adopt_otel_trace", True)) and not self.provides_ids
+        # A backend with no hooks at all records nothing: skip the clock too.
+        self.timed = bool(getattr(backend, "timed", True)) and any(
+            (self.on_start, self.on_enter, self.on_exit, self.on_end)
+        )
+
+
+#: Set by penstock._configure; None until the first run resolves the configured backend.
+ACTIVE: Active | None = None
+#: While "otel" waits for an SDK tracer provider: called at each root step, returns the Active.
+RECHECK: Callable[[], Active] | None = None
+
+
+def _resolve() -> Active:
+    from penstock._configure import resolve
+
+    return resolve()
+
+
+_failed_hooks: set[tuple[int, str]] = set()
+
+
+def hook_failed(backend: object, hook: str, exc: BaseException) -> None:
+    """Log a backend's failure once per (backend, hook), with its traceback; never raise."""
+    key = (id(backend), hook)
+    if key in _failed_hooks:
+        return
+    _failed_hooks.add(key)
+    try:
+        import logging
+
+        logging.getLogger("penstock").error(
+            "penstock backend %r failed in %s; the step ran normally, this is logged once",
+            backend,
+            hook,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+    except Exception:  # pragma: no cover - logging itself broken
+        pass
+
+
+# --- the step lifecycle (hot path) ---------------------------------------------------------
+
+
+def begin(si: SpecInfo) -> StepRun:
+    """Create the record of a call of the step ``si`` and tell the backend it started."""
+    active = ACTIVE
+    if active is None:
+        active = _resolve()
+    parent = _CURRENT.get()
+    if parent is None:
+        info = si.default
+        if RECHECK is not None:
+            active = RECHECK()
+        run = StepRun(info, None, active)
+        if active.adopt_otel:
+            _adopt_otel_trace(run)
+    else:
+        pflow = parent.info.flow
+        info = si.default if pflow is None else si.by_flow.get(pflow, si.default)
+        if parent.link:
+            run = StepRun(info, None, active)
+            run.linked = parent
+        else:
+            run = StepRun(info, parent, active)
+            last = parent.last_child
+            pred = parent.info if last is None else last
+            run.pred = pred
+            if pred is not info:
+                key: object = pred if last is None else (pred, parent.info)
+                if key not in info.seen:
+                    _first_transition(run, info, key)
+    if active.timed:
+        run.start_ns = time_ns()
+    on_start = active.on_start
+    if on_start is not None:
+        try:
+            on_start(step=run)
+        except Exception as exc:
+            hook_failed(active.backend, "on_start", exc)
+    return run
+
+
+def activate(run: StepRun) -> None:
+    """Make ``run`` the current step of this context (on each resume for generators)."""
+    run.token = _CURRENT.set(run)
+    on_enter = run.active.on_enter
+    if on_enter is not None:
+        try:
+            run.enter_token = on_enter(step=run)
+        except Exception as exc:
+            hook_failed(run.backend, "on_enter", exc)
+
+
+def deactivate(run: StepRun) -> None:
+    """Undo :func:`activate`, in the same context it ran in."""
+    on_exit = run.active.on_exit
+    if on_exit is not None:
+        try:
+            on_exit(step=run, token=run.enter_token)
+        except Exception as exc:
+            hook_failed(run.backend, "on_exit", exc)
+    _restore(run.token)
+
+
+def end(run: StepRun, exc: BaseException | None) -> None:
+    """Finish ``run``: status, duration, the parent's last child, the backend's record."""
+    if exc is None:
+        run.status = "ok"
+    else:
+        run.error = exc
+        run.status = "cancelled" if _is_cancellation(exc) else "error"
+    parent = run.parent
+    if parent is not None:
+        parent.last_child = run.info
+    active = run.active
+    if active.timed:
+        run.end_ns = time_ns()
+    on_end = active.on_end
+    if on_end is not None:
+        try:
+            on_end(step=run)
+        except Exception as exc2:
+            hook_failed(run.backend, "on_end", exc2)
+
+
+def _restore(token: Token[StepRun | None] | None) -> None:
+    if token is None:
+        return
+    try:
+        _CURRENT.reset(token)
+    except (ValueError, RuntimeError):
+        # The token belongs to another context (a generator closed from another task or
+        # thread): put back the value it replaced rather than fail like OTel's detach does.
+        old = token.old_value
+        _CURRENT.set(None if old is _MISSING else old)
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    if isinstance(exc, _NOT_FAILURES):
+        return True
+    # asyncio is imported by anyone who can be cancelled; never import it here.
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+def _adopt_otel_trace(run: StepRun) -> None:
+    """Join a current OpenTelemetry span's trace, if OpenTelemetry is already in use."""
+    otel_trace = sys.modules.get("opentelemetry.trace")
+    if otel_trace is None:
+        return
+    try:
+        ctx = otel_trace.get_current_span().get_span_context()
+        if ctx.is_valid:
+            run._trace_id = ctx.trace_id
+    except Exception:  # pragma: no cover - a broken API install must not break the app
+        pass
+
+
+# --- declared vs observed ------------------------------------------------------------------
+
+_edges_lock = allocate_lock()
+#: flow -> {(from_step, to_step): None}, in the order first seen.
+_OBSERVED: dict[str, dict[tuple[str, str], None]] = {}
+#: (flow, from_step, to_step) already reported as drift.
+_DRIFTED: set[tuple[str, str, str]] = set()
+
+
+def _first_transition(run: StepRun, info: StepInfo, key: object) -> None:
+    """Check a (predecessor, caller) -> step transition seen for the first time (slow path)."""
+    with _edges_lock:
+        if key in info.seen:
+            return
+        info.seen[key] = None
+    try:
+        _check_transition(run, info)
+    except Exception as exc:  # drift detection is a diagnostic: never break the step
+        hook_failed("drift check", "observe", exc)
+
+
+def _check_transition(run: StepRun, info: StepInfo) -> None:
+    flow = info.flow
+    parent = run.parent
+    if flow is None or parent is None:
+        return
+    pred = run.pred
+    # Candidates for the declared edge that explains this call: the sibling that completed
+    # just before it, then the caller. Only steps of the same flow count.
+    candidates: list[StepInfo] = []
+    for cand in (pred, parent.info):
+        if cand is not None and cand not in candidates and _in_flow(cand, flow):
+            candidates.append(cand)
+    candidates = [c for c in candidates if c.name != info.name]  # recursion is no transition
+    if not candidates:
+        return
+    declared = _declared(info, flow)
+    for cand in candidates:
+        if cand.name in declared:
+            _note_edge(flow, cand.name, info.name)
+            return
+    first = candidates[0]
+    _note_edge(flow, first.name, info.name)
+    if (flow, first.name, info.name) in _DRIFTED:
+        return
+    _DRIFTED.add((flow, first.name, info.name))
+    _warn_drift(flow, first, info, declared)
+
+
+def _in_flow(cand: StepInfo, flow: str) -> bool:
+    if cand.flow == flow:
+        return True
+    if cand.spec is None and cand.flow is None:
+        # A remote parent that did not say its flow: accept it if the flow has that step here.
+        from penstock._registry import REGISTRY
+
+        return any(s.name == cand.name for s in REGISTRY.in_flow(flow))
+    return False
+
+
+def _declared(info: StepInfo, flow: str) -> frozenset[str]:
+    declared = info.declared
+    if declared is None:
+        from penstock._spec import handle_of
+
+        names = set()
+        spec = info.spec
+        for ref in spec.after_in(flow) if spec is not None else ():
+            if isinstance(ref, str):
+                names.add(ref)
+            else:
+                handle = handle_of(ref)
+                names.add(handle.spec.name if handle is not None else getattr(ref, "__name__", ""))
+        declared = info.declared = frozenset(names)
+    return declared
+
+
+def _note_edge(flow: str, src: str, dst: str) -> None:
+    with _edges_lock:
+        _OBSERVED.setdefault(flow, {})[(src, dst)] = None
+
+
+def _warn_drift(flow: str, src: StepInfo, dst: StepInfo, declared: frozenset[str]) -> None:
+    import logging
+
+    where_src = src.spec.location if src.spec is not None else "another process"
+    where_dst = dst.spec.location if dst.spec is not None else "?"
+    if declared:
+        expected = f"it declares after={sorted(declared)!r}"
+    else:
+        expected = "it declares no predecessor"
+    logging.getLogger("penstock").warning(
+        "flow %r drifted from its declaration: %r (%s) ran right before %r (%s), but %s; "
+        "add %r to its after= or update the code",
+        flow,
+        src.name,
+        where_src,
+        dst.name,
+        where_dst,
+        expected,
+        src.name,
+        extra={"flow": flow, "step": dst.name, "predecessor": src.name, "penstock_drift": True},
+    )
+
+
+def observed_edges(flow: str) -> list[tuple[str, str]]:
+    """The transitions this process has seen in ``flow``, as ``(from_step, to_step)`` pairs.
+
+    For each call the edge is the declared one that explains it (from the step that completed
+    just before it under the same caller, or from the caller), else, when none is declared,
+    the observed predecessor (that case is also logged as drift). Recursion is not an edge.
+
+    Args:
+        flow: the flow's name.
+
+    Returns:
+        The pairs, sorted.
+    """
+    with _edges_lock:
+        return sorted(_OBSERVED.get(flow, ()))
+
+
+# --- asking about the current run ----------------------------------------------------------
+
+
+def current_run() -> StepRun | None:
+    """The innermost active step (or remote parent) of this context."""
+    return _CURRENT.get()
+
+
+def current_ids() -> tuple[int, int] | None:
+    """``(trace_id, span_id)`` of the innermost active step, or ``None`` outside a run."""
+    run = _CURRENT.get()
+    if run is None:
+        return None
+    return run.trace_id, run.span_id
+
+
+def current_step() -> tuple[str, str] | None:
+    """``(flow, step)`` of the innermost active step, or ``None`` (flow ``""`` if it has none)."""
+    run = _CURRENT.get()
+    if run is None or (run.remote and run.info.flow is None):
+        return None
+    return run.info.flow or "", run.info.name
+
+
+def current_correlation_id() -> str | None:
+    """The current run's correlation ID (32 hex digits), or ``None`` outside a run.
+
+    Under the otel backend it is the trace id of the active spans; log lines and traces join on
+    it.
+    """
+    run = _CURRENT.get()
+    return None if run is None else run.correlation_id
+
+
+# --- runs continued from another process ---------------------------------------------------
+
+_REMOTE = Active.__new__(Active)
+for _slot in Active.__slots__:
+    setattr(_REMOTE, _slot, None)
+del _slot
+
+
+class continue_remote:
+    """Continue a run that another process started (or link to it), while the block runs.
+
+    Steps called directly inside the block continue the remote run: same correlation ID and
+    trace id, their parent is the remote span ``span_id`` (named ``parent_step`` in records).
+    With ``link=True`` each of them starts a new run instead, whose record carries a link to
+    the remote one (an OpenTelemetry span link; ``linked_correlation_id`` in log records).
+    Leaving the block restores the previous state even if no step ran.
+
+    Args:
+        trace_id: the remote 128-bit trace id.
+        span_id: the remote 64-bit span id (the parent of the next step).
+        sampled: the remote sampling decision (W3C ``trace-flags``).
+        trace_state: the remote W3C ``tracestate`` header, if any.
+        parent_step: the remote step's name.
+        parent_flow: the remote step's flow.
+        link: start a new run linked to the remote one rather than continue it.
+    """
+
+    __slots__ = ("_attached", "_run", "_token")
+
+    def __init__(
+        self,
+        trace_id: int,
+        span_id: int,
+        *,
+        sampled: bool = True,
+        trace_state: str | None = None,
+        parent_step: str | None = None,
+        parent_flow: str | None = None,
+        link: bool = False,
+    ) -> None:
+        run = StepRun(_remote_info(parent_flow, parent_step or ""), None, _REMOTE)
+        run.remote = True
+        run.link = link
+        run._trace_id = trace_id
+        run._span_id = span_id
+        run.sampled = sampled
+        run.trace_state = trace_state
+        run.status = "remote"
+        self._run = run
+        self._token: Token[StepRun | None] | None = None
+        self._attached: tuple[Any, Any] | None = None
+
+    @property
+    def run(self) -> StepRun:
+        """The remote parent, as steps inside the block see it."""
+        return self._run
+
+    def __enter__(self) -> None:
+        self._token = _CURRENT.set(self._run)
+        active = ACTIVE
+        if active is None:
+            active = _resolve()
+        if RECHECK is not None:
+            active = RECHECK()
+        backend = active.backend
+        attach = getattr(backend, "attach_remote", None)
+        if attach is not None and not self._run.link:
+            # The otel backend makes the remote span current, so that spans of other
+            # instrumentations inside the block join the remote trace too.
+            try:
+                self._attached = (backend, attach(step=self._run))
+            except Exception as exc:
+                hook_failed(backend, "attach_remote", exc)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        token, self._token = self._token, None
+        attached, self._attached = self._attached, None
+        if attached is not None:
+            backend, attach_token = attached
+            try:
+                backend.detach_remote(token=attach_token)
+            except Exception as exc2:
+                hook_failed(backend, "detach_remote", exc2)
+        _restore(token)
+
+
+_remote_infos: dict[tuple[str | None, str], StepInfo] = {}
+
+
+def _remote_info(flow: str | None, step: str) -> StepInfo:
+    """One shared StepInfo per remote (flow, step), so drift checks run once per transition."""
+    key = (flow, step)
+    info = _remote_infos.get(key)
+    if info is None:
+        if len(_remote_infos) > 4096:  # names come from the wire: keep the cache bounded
+            _remote_infos.clear()
+        info = _remote_infos[key] = StepInfo(None, flow, step)
+    return info
+
+
+def reset_state() -> None:
+    """Forget observed edges and reported drift and failed hooks (for tests)."""
+    with _edges_lock:
+        _OBSERVED.clear()
+        _DRIFTED.clear()
+    _failed_hooks.clear()

@@ -1,0 +1,194 @@
+"""The ``logging`` backend: one standard-library log record per finished step.
+
+Records go to the ``penstock`` logger (INFO; ERROR with exception info on failure) and carry
+the step's fields as attributes (``correlation_id``, ``flow``, ``step``, ``parent_step``,
+``predecessor``, ``duration_ms``, ``status``, ``start_time``, ``span_id``, and on failure
+``exception_type``/``exception_message``; ``linked_correlation_id`` for a linked run), so JSON
+formatters emit them as fields. The record's ``pathname``/``lineno``/``funcName`` are those of
+the decorated function.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import IO, Any
+
+from penstock.backends import BaseBackend, StepRun
+
+__all__ = ["STEP_FIELDS", "JsonFormatter", "LogfmtFormatter", "LoggingBackend"]
+
+#: The attributes a step's log record carries, in the order the formatters print them.
+STEP_FIELDS = (
+    "flow",
+    "step",
+    "correlation_id",
+    "parent_step",
+    "predecessor",
+    "duration_ms",
+    "status",
+    "exception_type",
+    "exception_message",
+    "linked_correlation_id",
+)
+
+
+class LoggingBackend(BaseBackend):
+    """Log one record per finished step.
+
+    Args:
+        logger: the logger (or its name) records go to.
+        level: the level of a successful or cancelled step.
+        error_level: the level of a failed step (logged with exception info).
+        format: install a handler on the logger now: ``"logfmt"`` (one readable
+            ``key=value`` line per step), ``"json"`` (one JSON object per line), or ``None``
+            (the default) to leave logging configuration to the application. ``"auto"``
+            installs the logfmt handler only when neither the logger nor the root logger has
+            a handler.
+        stream: where the installed handler writes (default: standard error).
+    """
+
+    def __init__(
+        self,
+        *,
+        logger: str | logging.Logger = "penstock",
+        level: int = logging.INFO,
+        error_level: int = logging.ERROR,
+        format: str | None = None,
+        stream: IO[str] | None = None,
+    ) -> None:
+        self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self.level = level
+        self.error_level = error_level
+        self.handler: logging.Handler | None = None
+        if format == "auto":
+            has_handlers = self.logger.handlers or logging.getLogger().handlers
+            format = None if has_handlers else "logfmt"
+        if format is not None:
+            formatter: logging.Formatter
+            if format == "logfmt":
+                formatter = LogfmtFormatter()
+            elif format == "json":
+                formatter = JsonFormatter()
+            else:
+                raise TypeError(f"format must be 'logfmt', 'json', 'auto' or None, not {format!r}")
+            handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+            handler.setFormatter(formatter)
+            self.logger.addHandler(handler)
+            if self.logger.level == logging.NOTSET or self.logger.level > level:
+                self.logger.setLevel(level)
+            self.handler = handler
+
+    def close(self) -> None:
+        """Remove the handler this backend installed, if any."""
+        if self.handler is not None:
+            self.logger.removeHandler(self.handler)
+            self.handler = None
+
+    def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
+        """Emit the step's record."""
+        status = step.status
+        failed = status == "error"
+        level = self.error_level if failed else self.level
+        logger = self.logger
+        if not logger.isEnabledFor(level):
+            return
+        info = step.info
+        spec = info.spec
+        duration_ms = (step.end_ns - step.start_ns) / 1e6
+        error = step.error
+        record = logger.makeRecord(
+            logger.name,
+            level,
+            spec.file if spec is not None else "",
+            spec.line if spec is not None else 0,
+            "%s %s in %.2f ms",
+            (info.span_name, status, duration_ms),
+            (type(error), error, error.__traceback__) if failed and error is not None else None,
+            spec.qualname if spec is not None else None,
+        )
+        fields = record.__dict__
+        parent = step.parent
+        fields["correlation_id"] = step.correlation_id
+        fields["flow"] = info.flow
+        fields["step"] = info.name
+        fields["parent_step"] = parent.info.name if parent is not None else None
+        pred = step.pred
+        fields["predecessor"] = pred.name if pred is not None else None
+        fields["duration_ms"] = round(duration_ms, 3)
+        fields["status"] = status
+        fields["start_time"] = step.start_ns / 1e9
+        fields["span_id"] = f"{step.span_id:016x}"
+        if error is not None and status == "error":
+            fields["exception_type"] = type(error).__qualname__
+            fields["exception_message"] = str(error)
+        linked = step.linked
+        if linked is not None:
+            fields["linked_correlation_id"] = linked.correlation_id
+        logger.handle(record)
+
+    def __repr__(self) -> str:
+        return f"<LoggingBackend logger={self.logger.name!r}>"
+
+
+class LogfmtFormatter(logging.Formatter):
+    """One ``key=value`` line per record: time, level, the step fields, then the message.
+
+    Example: ``time=2026-01-01T12:00:00.123Z level=info flow=bom_sync step=sync_reference
+    correlation_id=4bf92f3577b34da6a3ce929d0e0e4736 duration_ms=12.3 status=ok``. Records that
+    are not step records (application logs through :class:`penstock.CorrelationIdFilter`)
+    print the fields they have and ``msg="..."``.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [f"time={_iso(record.created)}", f"level={record.levelname.lower()}"]
+        fields = record.__dict__
+        is_step = "duration_ms" in fields and "status" in fields
+        for key in STEP_FIELDS:
+            value = fields.get(key)
+            if value is not None:
+                parts.append(f"{key}={_logfmt_value(value)}")
+        if not is_step:
+            parts.append(f"logger={_logfmt_value(record.name)}")
+            parts.append(f"msg={_logfmt_value(record.getMessage())}")
+        line = " ".join(parts)
+        if record.exc_info and (not is_step or fields.get("status") == "error"):
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record.__dict__
+        data: dict[str, Any] = {
+            "time": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in (*STEP_FIELDS, "start_time", "span_id"):
+            value = fields.get(key)
+            if value is not None:
+                data[key] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+def _iso(created: float) -> str:
+    import time
+
+    secs = int(created)
+    millis = int((created - secs) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"
+
+
+def _logfmt_value(value: object) -> str:
+    text = str(value)
+    if text and not any(c in text for c in ' ="\\\n\t'):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
