@@ -1,0 +1,86 @@
+"""DOT output checked by the real Graphviz: ``dot -Tsvg`` accepts it and draws every name."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from penstock import Edge, FlowGraph, StepNode, generate_dag, get_flow
+from tests.render.conftest import FlowShape, declare_flow
+from tests.render.strategies import flow_shapes
+from tests.support.graphviz import Graphviz, spaces
+
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def check_drawn(graphviz: Graphviz, graph: FlowGraph, text: str, *, show_docs: bool) -> None:
+    """``dot`` draws one node per step with its exact name (and summary), and every edge."""
+    drawn = graphviz.draw(text)
+    where = f"dot on:\n{text}"
+    assert len(drawn.nodes) == len(graph.steps), where
+    by_name = {}
+    for node_id, lines in drawn.nodes.items():
+        by_name[lines[0]] = node_id
+        node = next(n for n in graph.steps if spaces(n.name) == lines[0])
+        want = [spaces(node.name)]
+        if show_docs and node.doc:
+            want.append(spaces(node.doc))
+        assert lines == want, where
+    assert sorted(by_name) == sorted(spaces(n.name) for n in graph.steps), where
+    want_edges = {
+        (by_name[spaces(e.source)], by_name[spaces(e.target)]): (
+            [spaces(graph.step(e.target).transport or "")]
+            if graph.step(e.target).transport
+            else []
+        )
+        for e in graph.edges
+    }
+    assert drawn.edges == want_edges, where
+
+
+@SETTINGS
+@given(shape=flow_shapes())
+def test_generated_names_are_drawn_verbatim(
+    graphviz: Graphviz, forget_generated: None, shape: FlowShape
+) -> None:
+    """Any step names give DOT that dot accepts, drawing each name exactly once as given."""
+    declare_flow(shape)
+    graph = get_flow(shape.flow)
+    check_drawn(graphviz, graph, generate_dag(shape.flow, format="dot"), show_docs=False)
+
+
+@SETTINGS
+@given(shape=flow_shapes(max_steps=5))
+def test_generated_docs_and_direction_are_drawn_verbatim(
+    graphviz: Graphviz, forget_generated: None, shape: FlowShape
+) -> None:
+    """Summaries drawn under names, in every direction, keep their text exactly."""
+    declare_flow(shape)
+    graph = get_flow(shape.flow)
+    for direction in ("LR", "bt"):
+        text = generate_dag(graph, format="dot", direction=direction, show_docs=True)
+        assert f"rankdir={direction.upper()};" in text
+        check_drawn(graphviz, graph, text, show_docs=True)
+
+
+def test_control_characters_cannot_break_the_graph(graphviz: Graphviz) -> None:
+    """Names from a JSON file may hold line breaks and NULs; dot still gets one node per step."""
+    names = ['a"\n}\ndigraph x {', "b\\\r\\l\x00", "c\t&lt;"]
+    steps = tuple(
+        StepNode(name=n, kind="step", module="m", qualname=f"f{i}", file="m.py", line=i)
+        for i, n in enumerate(names)
+    )
+    graph = FlowGraph(
+        name='f"}',
+        steps=steps,
+        edges=(Edge(names[0], names[1]), Edge(names[1], names[2])),
+        entrypoints=(),
+    )
+    drawn = graphviz.draw(generate_dag(graph, format="dot"))
+    assert len(drawn.nodes) == 3
+    assert len(drawn.edges) == 2
+    assert drawn.nodes["n2"] == ["c &lt;"]
+    assert drawn.nodes["n0"] == ['a"', "}", "digraph x {"]
