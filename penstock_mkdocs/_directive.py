@@ -75,7 +75,9 @@ def parse_options(text: str, where: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         at = f" (option line {mark.line + 1})" if mark is not None else ""
-        raise OptionError(f"{where}: penstock-flow options are not valid YAML{at}: {problem}") from None
+        raise OptionError(
+            f"{where}: penstock-flow options are not valid YAML{at}: {problem}"
+        ) from None
     if value is None:
         return {}
     if not isinstance(value, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import logging
 from dataclasses import dataclass
@@ -21,6 +22,14 @@ __all__ = ["PRIORITY", "DiagramFailure", "PageContext", "PenstockExtension", "fr
 #: After fenced code is stashed (25), so examples in fences stay literal; before raw HTML
 #: blocks (20) and long before mkdocstrings' ``:::`` block processor ever sees the line.
 PRIORITY = 22
+
+#: Just after whitespace normalisation (30), before fences are stashed: the lines as the author
+#: wrote them, to give directives their true line numbers once fences have collapsed.
+RECORD_PRIORITY = 29
+
+#: Just after whitespace normalisation (30), before fences are stashed: the lines as the author
+#: wrote them, to give directives their true line numbers once fences have collapsed.
+RECORD_PRIORITY = 29
 
 #: Where warnings go when no host gives a logger: under ``mkdocs.plugins`` so that MkDocs'
 #: ``--strict`` counts them even when the extension is listed in ``markdown_extensions``.
@@ -55,6 +64,8 @@ class PageContext:
 
     name: str
     offset: int = 0
+    #: The project folder, when the host knows it better than the current directory.
+    root: str = ""
 
 
 def front_matter_offset(source: str, markdown: str) -> int:
@@ -94,9 +105,11 @@ class PenstockExtension(Extension):
         cfg = self.getConfigs()
         self.strict = bool(cfg["strict"])
         base_dir = str(cfg["base_dir"] or "")
-        self.loader: ModuleLoader = loader_for(
-            _strings(cfg["modules"], "modules"), _strings(cfg["paths"], "paths"), base_dir
-        )
+        #: Folder relative ``paths`` are resolved from; "" until known (see :attr:`loader`).
+        self.base_dir = base_dir
+        self._modules = _strings(cfg["modules"], "modules")
+        self._paths = _strings(cfg["paths"], "paths")
+        self._loader: ModuleLoader | None = None
         self.defaults = DiagramOptions(
             direction=str(cfg["direction"]),
             title=str(cfg["title"]) if cfg["title"] else None,
@@ -106,10 +119,19 @@ class PenstockExtension(Extension):
             source_root=str(cfg["source_root"] or base_dir) or None,
         ).validated("penstock_mkdocs configuration")
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API name)
+    @property
+    def loader(self) -> ModuleLoader:
+        """The shared loader of this configuration's modules (paths resolved on first use)."""
+        if self._loader is None:
+            self._loader = loader_for(self._modules, self._paths, self.base_dir)
+        return self._loader
+
+    def extendMarkdown(self, md: Markdown) -> None:
         """Register the preprocessor on ``md``."""
         md.registerExtension(self)
-        md.preprocessors.register(FlowPreprocessor(md, self), "penstock_flow", PRIORITY)
+        recorder = LineRecorder(md)
+        md.preprocessors.register(recorder, "penstock_lines", RECORD_PRIORITY)
+        md.preprocessors.register(FlowPreprocessor(md, self, recorder), "penstock_flow", PRIORITY)
 
     def draw(self, directive: Directive, where: str) -> str:
         """The HTML for one directive.
@@ -125,7 +147,9 @@ class PenstockExtension(Extension):
             )
         diagram = flow_diagram(directive.flow, options)
         # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
-        return f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
+        return (
+            f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
+        )
 
     def fail(self, exc: DocsError, directive: Directive, page: str, line: int) -> str:
         """Report ``exc`` (a located warning) and return the admonition shown instead.
@@ -162,12 +186,26 @@ class PenstockExtension(Extension):
         return _zensical_page(md) or PageContext("<markdown>")
 
 
+class LineRecorder(Preprocessor):
+    """Keeps a copy of the page's lines before fenced code blocks collapse into placeholders."""
+
+    def __init__(self, md: Markdown) -> None:
+        super().__init__(md)
+        self.lines: list[str] = []
+
+    def run(self, lines: list[str]) -> list[str]:
+        """Record ``lines`` and return them unchanged."""
+        self.lines = list(lines) if any(MARKER in line for line in lines) else []
+        return lines
+
+
 class FlowPreprocessor(Preprocessor):
     """Replaces each directive (and its option lines) with stashed HTML."""
 
-    def __init__(self, md: Markdown, extension: PenstockExtension) -> None:
+    def __init__(self, md: Markdown, extension: PenstockExtension, recorder: LineRecorder) -> None:
         super().__init__(md)
         self.extension = extension
+        self.recorder = recorder
 
     def run(self, lines: list[str]) -> list[str]:
         """Return ``lines`` with every directive block replaced by a placeholder paragraph."""
@@ -175,11 +213,14 @@ class FlowPreprocessor(Preprocessor):
             return lines
         ext = self.extension
         page = ext.locate(self.md)
+        if not ext.base_dir and page.root:
+            ext.base_dir = page.root
         out: list[str] = []
         done = 0
+        original = _line_map(self.recorder.lines, lines)
         for directive in find_directives(lines):
             out.extend(lines[done : directive.start])
-            line = directive.start + 1 + page.offset
+            line = original.get(directive.start, directive.start) + 1 + page.offset
             try:
                 html_text = ext.draw(directive, f"{page.name}:{line}")
             except DocsError as exc:
@@ -193,6 +234,22 @@ class FlowPreprocessor(Preprocessor):
         return out
 
 
+def _line_map(before: list[str], after: list[str]) -> dict[int, int]:
+    """Index in ``after`` -> index in ``before``, for the lines both share.
+
+    Each fenced block became one placeholder line between the two; aligning the unchanged
+    lines recovers where each directive really is in the page.
+    """
+    if not before:
+        return {}
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    mapping: dict[int, int] = {}
+    for a, b, size in matcher.get_matching_blocks():
+        for k in range(size):
+            mapping[b + k] = a + k
+    return mapping
+
+
 def _zensical_page(md: Markdown) -> PageContext | None:
     # Zensical registers a "rendering_context" preprocessor holding the page; reading it by
     # name keeps Zensical an optional host rather than an import.
@@ -202,17 +259,14 @@ def _zensical_page(md: Markdown) -> PageContext | None:
     path = getattr(page, "path", None)
     if not isinstance(path, str):
         return None
-    config = getattr(md.preprocessors["rendering_context"], "config", None) or {}
-    offset = 0
-    docs_dir = config.get("docs_dir") if isinstance(config, dict) else None
-    if docs_dir:
-        source = Path(docs_dir, path)
-        try:
-            raw = source.read_text(encoding="utf-8-sig")
-        except OSError:
-            raw = ""
-        offset = _zensical_offset(raw)
-    return PageContext(path, offset)
+    config = getattr(md.preprocessors["rendering_context"], "config", None)
+    config = config if isinstance(config, dict) else {}
+    root = str(config.get("root_dir") or "")
+    try:
+        raw = Path(root, str(config.get("docs_dir") or "docs"), path).read_text("utf-8-sig")
+    except OSError:
+        raw = ""
+    return PageContext(path, _zensical_offset(raw), root)
 
 
 def _zensical_offset(raw: str) -> int:
@@ -230,10 +284,12 @@ def _strings(value: Any, name: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise OptionError(f"penstock_mkdocs option {name!r} must be a list of strings, got {value!r}")
+        raise OptionError(
+            f"penstock_mkdocs option {name!r} must be a list of strings, got {value!r}"
+        )
     return list(value)
 
 
-def makeExtension(**kwargs: Any) -> PenstockExtension:  # noqa: N802 (Python-Markdown's API name)
+def makeExtension(**kwargs: Any) -> PenstockExtension:
     """Entry point for ``markdown.Markdown(extensions=["penstock_mkdocs"])``."""
     return PenstockExtension(**kwargs)

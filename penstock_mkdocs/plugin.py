@@ -33,7 +33,8 @@ log = get_plugin_logger(__name__)
 MERMAID_DIR = "assets/javascripts/penstock"
 
 
-class PenstockPluginConfig(Config):
+# MkDocs' Config.__init_subclass__ is unannotated, hence the ignore on both classes.
+class PenstockPluginConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the ``penstock`` plugin in ``mkdocs.yml``."""
 
     modules = opt.ListOfItems(opt.Type(str), default=[])
@@ -58,7 +59,7 @@ class PenstockPluginConfig(Config):
     so diagrams render without a CDN."""
 
 
-class PenstockPlugin(BasePlugin[PenstockPluginConfig]):
+class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyped-call]
     """Draws ``::: penstock-flow`` directives; see the module docstring."""
 
     def __init__(self) -> None:
@@ -68,7 +69,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):
         self._watched: set[str] = set()
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
-        """Defined so that ``mkdocs serve`` keeps this object (and what it watches) across builds."""
+        """Defined so that ``mkdocs serve`` keeps this plugin object across rebuilds."""
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Add the extension, configured from the plugin's options."""
@@ -122,9 +123,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):
         ext.failures.clear()
         return markdown
 
-    def on_page_content(
-        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
-    ) -> str:
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Abort on a failed diagram when the plugin's ``strict`` option is on."""
         ext = self._ext()
         ext.page = None
