@@ -91,3 +91,13 @@ def test_directive_inside_a_code_fence_stays_literal(built: tuple[Path, str]) ->
     html = (built[0] / "getting-started" / "index.html").read_text(encoding="utf-8")
     assert html.count('class="mermaid"') == 1
     assert "::: penstock-flow bom_sync" in html
+
+
+def test_api_reference_documents_every_public_name() -> None:
+    """Each name in penstock.__all__ has its own `::: penstock.NAME` block in the API page."""
+    import penstock
+
+    page = (ROOT / "docs" / "reference" / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^::: penstock\.(\w+)\s*$", page, flags=re.MULTILINE))
+    missing = sorted(set(penstock.__all__) - documented - {"__version__"})
+    assert not missing, f"add these to docs/reference/api.md: {missing}"
