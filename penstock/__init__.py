@@ -20,7 +20,7 @@ from penstock._errors import (
     PenstockError,
     RenderError,
 )
-from penstock._runtime import current_correlation_id, observed_edges
+from penstock._runtime import current_correlation_id
 from penstock._version import __version__
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from penstock._check import Problem, ProblemKind, check
     from penstock._configure import configure, reset
     from penstock._correlation import CorrelationIdFilter, add_correlation_id
+    from penstock._drift import observed_edges
     from penstock._graph import Edge, FlowGraph, StepNode, flows, get_flow
     from penstock._render import generate_dag
     from penstock._threads import ContextThreadPoolExecutor, bind_context
@@ -82,6 +83,7 @@ _LAZY = {
     "flows": "penstock._graph",
     "generate_dag": "penstock._render",
     "get_flow": "penstock._graph",
+    "observed_edges": "penstock._drift",
     "reset": "penstock._configure",
 }
 

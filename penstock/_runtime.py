@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import sys
 from _contextvars import ContextVar, Token
-from _thread import allocate_lock
 from time import time_ns
 
 TYPE_CHECKING = False
@@ -49,7 +48,6 @@ __all__ = [
     "current_correlation_id",
     "current_ids",
     "current_step",
-    "observed_edges",
 ]
 
 #: The innermost active step (or remote parent) of this context.
@@ -449,6 +447,13 @@ def _restore(token: Token[StepRun | None] | None) -> None:
         _CURRENT.set(None if old is _MISSING else old)
 
 
+def _first_transition(run: StepRun, info: StepInfo, key: object) -> None:
+    """A (predecessor, caller) -> step transition not seen before: check it (slow path)."""
+    from penstock._drift import first_transition
+
+    first_transition(run, info, key)
+
+
 def _is_cancellation(exc: BaseException) -> bool:
     if isinstance(exc, _NOT_FAILURES):
         return True
@@ -468,128 +473,6 @@ def _adopt_otel_trace(run: StepRun) -> None:
             run._trace_id = ctx.trace_id
     except Exception:  # pragma: no cover - a broken API install must not break the app
         pass
-
-
-# --- declared vs observed ------------------------------------------------------------------
-
-_edges_lock = allocate_lock()
-#: flow -> {(from_step, to_step): None}, in the order first seen.
-_OBSERVED: dict[str, dict[tuple[str, str], None]] = {}
-#: (flow, from_step, to_step) already reported as drift.
-_DRIFTED: set[tuple[str, str, str]] = set()
-
-
-def _first_transition(run: StepRun, info: StepInfo, key: object) -> None:
-    """Check a (predecessor, caller) -> step transition seen for the first time (slow path)."""
-    with _edges_lock:
-        if key in info.seen:
-            return
-        info.seen[key] = None
-    try:
-        _check_transition(run, info)
-    except Exception as exc:  # drift detection is a diagnostic: never break the step
-        hook_failed("drift check", "observe", exc)
-
-
-def _check_transition(run: StepRun, info: StepInfo) -> None:
-    flow = info.flow
-    parent = run.parent
-    if flow is None or parent is None:
-        return
-    pred = run.pred
-    # Candidates for the declared edge that explains this call: the sibling that completed
-    # just before it, then the caller. Only steps of the same flow count.
-    candidates: list[StepInfo] = []
-    for cand in (pred, parent.info):
-        if cand is not None and cand not in candidates and _in_flow(cand, flow):
-            candidates.append(cand)
-    candidates = [c for c in candidates if c.name != info.name]  # recursion is no transition
-    if not candidates:
-        return
-    declared = _declared(info, flow)
-    for cand in candidates:
-        if cand.name in declared:
-            _note_edge(flow, cand.name, info.name)
-            return
-    first = candidates[0]
-    _note_edge(flow, first.name, info.name)
-    if (flow, first.name, info.name) in _DRIFTED:
-        return
-    _DRIFTED.add((flow, first.name, info.name))
-    _warn_drift(flow, first, info, declared)
-
-
-def _in_flow(cand: StepInfo, flow: str) -> bool:
-    if cand.flow == flow:
-        return True
-    if cand.spec is None and cand.flow is None:
-        # A remote parent that did not say its flow: accept it if the flow has that step here.
-        from penstock._registry import REGISTRY
-
-        return any(s.name == cand.name for s in REGISTRY.in_flow(flow))
-    return False
-
-
-def _declared(info: StepInfo, flow: str) -> frozenset[str]:
-    declared = info.declared
-    if declared is None:
-        from penstock._spec import handle_of
-
-        names = set()
-        spec = info.spec
-        for ref in spec.after_in(flow) if spec is not None else ():
-            if isinstance(ref, str):
-                names.add(ref)
-            else:
-                handle = handle_of(ref)
-                names.add(handle.spec.name if handle is not None else getattr(ref, "__name__", ""))
-        declared = info.declared = frozenset(names)
-    return declared
-
-
-def _note_edge(flow: str, src: str, dst: str) -> None:
-    with _edges_lock:
-        _OBSERVED.setdefault(flow, {})[(src, dst)] = None
-
-
-def _warn_drift(flow: str, src: StepInfo, dst: StepInfo, declared: frozenset[str]) -> None:
-    import logging
-
-    where_src = src.spec.location if src.spec is not None else "another process"
-    where_dst = dst.spec.location if dst.spec is not None else "?"
-    if declared:
-        expected = f"it declares after={sorted(declared)!r}"
-    else:
-        expected = "it declares no predecessor"
-    logging.getLogger("penstock").warning(
-        "flow %r drifted from its declaration: %r (%s) ran right before %r (%s), but %s; "
-        "add %r to its after= or update the code",
-        flow,
-        src.name,
-        where_src,
-        dst.name,
-        where_dst,
-        expected,
-        src.name,
-        extra={"flow": flow, "step": dst.name, "predecessor": src.name, "penstock_drift": True},
-    )
-
-
-def observed_edges(flow: str) -> list[tuple[str, str]]:
-    """The transitions this process has seen in ``flow``, as ``(from_step, to_step)`` pairs.
-
-    For each call the edge is the declared one that explains it (from the step that completed
-    just before it under the same caller, or from the caller), else, when none is declared,
-    the observed predecessor (that case is also logged as drift). Recursion is not an edge.
-
-    Args:
-        flow: the flow's name.
-
-    Returns:
-        The pairs, sorted.
-    """
-    with _edges_lock:
-        return sorted(_OBSERVED.get(flow, ()))
 
 
 # --- asking about the current run ----------------------------------------------------------
@@ -732,8 +615,8 @@ def _remote_info(flow: str | None, step: str) -> StepInfo:
 
 
 def reset_state() -> None:
-    """Forget observed edges and reported drift and failed hooks (for tests)."""
-    with _edges_lock:
-        _OBSERVED.clear()
-        _DRIFTED.clear()
+    """Forget observed edges, reported drift and failed hooks (for tests)."""
+    drift = sys.modules.get("penstock._drift")
+    if drift is not None:
+        drift.reset()
     _failed_hooks.clear()

@@ -15,8 +15,9 @@ logged once (with traceback, on the ``penstock`` logger) and otherwise ignored.
 
 Built-in backends, chosen with ``penstock.configure(backend=NAME)``: ``"logging"``
 (:class:`penstock.backends.logging.LoggingBackend`), ``"otel"``
-(:class:`penstock.backends.otel.OtelBackend`), ``"noop"`` (:class:`penstock.backends.noop.NoopBackend`), and the
-recording backend of :mod:`penstock.testing`. Third-party backends register a class or
+(:class:`penstock.backends.otel.OtelBackend`), ``"noop"``
+(:class:`penstock.backends.noop.NoopBackend`), and ``"recording"``
+(:class:`penstock.testing.RecordingBackend`). Third-party backends register a class or
 instance under the entry-point group ``penstock.backends``.
 """
 

@@ -98,6 +98,15 @@ class LoggingBackend(BaseBackend):
         spec = info.spec
         duration_ms = (step.end_ns - step.start_ns) / 1e6
         error = step.error
+        parent = step.parent
+        exc_info = None
+        if failed and error is not None:
+            # The traceback is logged once, by the step it escaped from first; the callers it
+            # propagates through log their failure without repeating it.
+            if step.state is not error:
+                exc_info = (type(error), error, error.__traceback__)
+            if parent is not None and parent.active is step.active:
+                parent.state = error
         record = logger.makeRecord(
             logger.name,
             level,
@@ -105,11 +114,10 @@ class LoggingBackend(BaseBackend):
             spec.line if spec is not None else 0,
             "%s %s in %.2f ms",
             (info.span_name, status, duration_ms),
-            (type(error), error, error.__traceback__) if failed and error is not None else None,
+            exc_info,
             spec.qualname if spec is not None else None,
         )
         fields = record.__dict__
-        parent = step.parent
         fields["correlation_id"] = step.correlation_id
         fields["flow"] = info.flow
         fields["step"] = info.name

@@ -1,0 +1,37 @@
+"""Runtime tests: every test starts and ends with penstock's backend state reset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import penstock
+from bom_sync import store
+from tests.support.otel import session_exporter
+
+
+@pytest.fixture(autouse=True)
+def _reset_penstock() -> Iterator[None]:
+    """No backend choice, observed edge or reported drift leaks between tests."""
+    penstock.reset()
+    yield
+    penstock.reset()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """The in-memory exporter of the session's SDK tracer provider, empty at the start."""
+    exporter = session_exporter()
+    exporter.clear()
+    yield exporter
+    exporter.clear()
+
+
+@pytest.fixture
+def bom_store(monkeypatch: pytest.MonkeyPatch) -> store.Store:
+    """A fresh in-memory store for the example app."""
+    fresh = store.Store()
+    monkeypatch.setattr(store, "STORE", fresh)
+    return fresh
