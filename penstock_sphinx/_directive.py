@@ -1,0 +1,234 @@
+"""The ``penstock-flow`` directive: one flow, drawn from the code, as a Mermaid diagram.
+
+The directive emits sphinxcontrib-mermaid's own ``mermaid`` node, so every setting of that
+extension (themes, zoom, fullscreen, a local Mermaid build) applies to penstock diagrams too.
+A page author's mistake never stops the build: it becomes a located, typed warning (``-W``
+turns it into a failure; ``suppress_warnings`` can silence it) and a visible admonition in
+place of the diagram.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinxcontrib.mermaid import figure_wrapper, mermaid  # type: ignore[import-untyped]
+
+from penstock import DocsError, PenstockError
+from penstock.docs import (
+    DiagramLimitError,
+    DiagramOptions,
+    FlowProblemsError,
+    OptionError,
+    UnknownFlowError,
+    flow_diagram,
+)
+
+if TYPE_CHECKING:
+    from sphinx.environment import BuildEnvironment
+
+__all__ = ["Drawn", "PenstockFlow", "drawn_on", "outcome"]
+
+logger = logging.getLogger(__name__)
+
+#: Warning subtypes, most specific first: users silence them as ``penstock.<subtype>``.
+_SUBTYPES: tuple[tuple[type[DocsError], str], ...] = (
+    (UnknownFlowError, "unknown-flow"),
+    (FlowProblemsError, "flow-problems"),
+    (DiagramLimitError, "diagram-too-large"),
+    (OptionError, "bad-option"),
+)
+
+_TRUE = frozenset({"", "true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What one directive drew, kept on the environment to detect stale pages.
+
+    Attributes:
+        flow: the flow's name.
+        options: the merged options the diagram was drawn with.
+        result: the Mermaid text, or the error that stopped it (``"!ErrorClass: message"``).
+    """
+
+    flow: str
+    options: DiagramOptions
+    result: str
+
+
+def outcome(flow: str, options: DiagramOptions) -> str:
+    """Mermaid text of ``flow`` or a marked error text: equal outcomes mean an unchanged page."""
+    try:
+        return flow_diagram(flow, options).mermaid
+    except PenstockError as exc:
+        return f"!{type(exc).__name__}: {exc}"
+
+
+class _Unknown(str):
+    """The value of an option the directive does not know, kept for a did-you-mean warning."""
+
+    __slots__ = ()
+
+
+class _OptionSpec(dict[str, Any]):
+    """An option spec that lets unknown option names through, tagged.
+
+    docutils rejects an unknown option with a generic error that has no type and cannot be
+    silenced; letting it through to :meth:`PenstockFlow.run` makes it a ``penstock.bad-option``
+    warning with a "did you mean".
+    """
+
+    def __missing__(self, key: str) -> Any:
+        return _Unknown
+
+
+def _direction(argument: str | None) -> str:
+    # Not directives.choice: it lowercases, and users write LR and TD as Mermaid does. The value
+    # is checked in run(), so a wrong one is a penstock.bad-option warning with a did-you-mean.
+    if not argument or not argument.strip():
+        raise ValueError("a direction is required: TD, TB, BT, LR or RL")
+    return argument.strip().upper()
+
+
+def _flag(argument: str | None) -> bool | str:
+    # A bare ``:show-docs:`` means true; an explicit false overrides a site-wide default.
+    # Anything else is returned as is and rejected in run() with the option's name.
+    value = (argument or "").strip()
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    return value
+
+
+class PenstockFlow(SphinxDirective):
+    """``.. penstock-flow:: NAME``: draw flow ``NAME`` as a Mermaid diagram."""
+
+    required_arguments = 1
+    optional_arguments = 0
+    final_argument_whitespace = True
+    has_content = False
+    option_spec: ClassVar[dict[str, Any]] = _OptionSpec(
+        {
+            "direction": _direction,
+            "title": directives.unchanged,
+            "show-docs": _flag,
+            "link-source": _flag,
+            "caption": directives.unchanged_required,
+            "name": directives.unchanged_required,
+            "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
+            "zoom": directives.flag,
+        }
+    )
+
+    def run(self) -> list[nodes.Node]:
+        """Draw the flow, or warn and show an admonition saying why it cannot be drawn."""
+        flow = self.arguments[0].strip()
+        unknown = [k for k, v in self.options.items() if isinstance(v, _Unknown)]
+        if unknown:
+            known = list(self.option_spec)
+            names = ", ".join(f"{k!r}{_did_you_mean(k, known)}" for k in unknown)
+            problem = OptionError(
+                f"unknown penstock-flow option {names} (options: {', '.join(known)})"
+            )
+            return self._failed(flow, problem, options=None)
+        per_diagram = {
+            key.replace("-", "_"): self.options[key]
+            for key in ("direction", "title", "show-docs", "link-source")
+            if key in self.options
+        }
+        defaults: DiagramOptions = getattr(self.env, "penstock_defaults", DiagramOptions())
+        try:
+            options = defaults.merged(per_diagram)
+        except OptionError as exc:
+            return self._failed(flow, exc, options=None)
+        try:
+            diagram = flow_diagram(flow, options)
+        except DocsError as exc:
+            return self._failed(flow, exc, options=options)
+
+        self._remember(Drawn(flow, options, diagram.mermaid))
+        for path in diagram.source_files:
+            # An edit to any file the flow's steps live in re-reads this page.
+            self.env.note_dependency(path)
+        node = mermaid()
+        node["code"] = self._with_mermaid_config(diagram.mermaid)
+        node["options"] = {}
+        if "align" in self.options:
+            node["align"] = self.options["align"]
+        if "zoom" in self.options:
+            node["zoom"] = True
+            # sphinxcontrib-mermaid binds zoom by this id; the docname keeps it unique per site
+            # and stable between builds.
+            node["zoom_id"] = f"penstock-{self.env.docname}-{self.env.new_serialno('penstock')}"
+            node["zoom_id"] = node["zoom_id"].replace("/", "-")
+        result: nodes.Element = node
+        self.set_source_info(node)
+        if "caption" in self.options:
+            result = figure_wrapper(self, node, self.options["caption"])
+        self.add_name(result)
+        return [result]
+
+    def _with_mermaid_config(self, text: str) -> str:
+        # sphinxcontrib-mermaid's own directive puts `mermaid_config` into each diagram's front
+        # matter; do the same so a site's theme settings reach penstock diagrams too.
+        config = self.config.mermaid_config
+        if not config:
+            return text
+        line = f"config: {json.dumps(config)}"  # JSON is valid YAML flow style
+        if text.startswith("---\n"):
+            return f"---\n{line}\n{text[4:]}"
+        return f"---\n{line}\n---\n{text}"
+
+    def _failed(
+        self, flow: str, exc: PenstockError, *, options: DiagramOptions | None
+    ) -> list[nodes.Node]:
+        subtype = next((sub for cls, sub in _SUBTYPES if isinstance(exc, cls)), "diagram")
+        message = str(exc)
+        if isinstance(exc, UnknownFlowError) and not self.config.penstock_modules:
+            message += " (penstock_modules in conf.py lists no modules)"
+        logger.warning(
+            "penstock-flow %s: %s",
+            flow,
+            message,
+            location=(self.env.docname, self.lineno),
+            type="penstock",
+            subtype=subtype,
+        )
+        if options is not None:
+            # Remembered so that a later build re-reads this page once the flow can be drawn.
+            self._remember(Drawn(flow, options, f"!{type(exc).__name__}: {exc}"))
+        first, _, rest = message.partition("\n")
+        box = nodes.warning()
+        box += nodes.paragraph("", f"penstock could not draw flow {flow!r}: {first}")
+        if rest:
+            box += nodes.literal_block(rest, rest)
+        self.set_source_info(box)
+        return [box]
+
+    def _remember(self, drawn: Drawn) -> None:
+        drawn_on(self.env).setdefault(self.env.docname, []).append(drawn)
+
+
+def drawn_on(env: BuildEnvironment) -> dict[str, list[Drawn]]:
+    """The diagrams each document drew in the last build that read it, kept on ``env``."""
+    store: dict[str, list[Drawn]] | None = getattr(env, "penstock_drawn", None)
+    if store is None:
+        store = {}
+        env.penstock_drawn = store  # type: ignore[attr-defined]
+    return store
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    found = difflib.get_close_matches(word, candidates, n=2, cutoff=0.6)
+    if not found:
+        return ""
+    return f" (did you mean {' or '.join(repr(f) for f in found)}?)"
