@@ -27,12 +27,10 @@ BOM_SYNC = {
 LABEL_MARKUP = {"div", "span", "p", "br", "small"}
 
 _CONF = """\
-import sys
-
-sys.path[:0] = [{paths}]
 project = "penstock browser check"
 extensions = ["penstock_sphinx"]
 penstock_modules = ["bom_sync.consumer", "bom_sync.sync", "hostile_flows"]
+penstock_paths = [{paths}]
 html_static_path = ["_static"]
 mermaid_use_local = {local!r}
 numfig = True
@@ -56,6 +54,7 @@ Hostile names
 =============
 
 .. penstock-flow:: end
+   :show-docs:
 
 .. penstock-flow:: end
    :direction: LR
@@ -106,10 +105,13 @@ def test_caption_makes_a_numbered_figure(built: tuple[Path, StaticSite]) -> None
 
 
 def test_hostile_names_render_verbatim(hostile_page: PageReport) -> None:
-    """Keyword, o/x, quote, bracket, HTML and entity names render, every label verbatim."""
+    """Keyword, o/x, quote, bracket and HTML names and docstrings render, labels verbatim."""
     hostile_page.assert_clean(expected_diagrams=3)
-    for diagram in hostile_page.diagrams[:2]:
-        assert sorted(diagram.labels) == sorted(hostile_names.END_STEPS)
+    with_docs = sorted(
+        name if doc is None else f"{name}\n{doc}" for name, doc in hostile_names.END_STEPS.items()
+    )
+    assert sorted(hostile_page.diagrams[0].labels) == with_docs
+    assert sorted(hostile_page.diagrams[1].labels) == sorted(hostile_names.END_STEPS)
     assert sorted(hostile_page.diagrams[2].labels) == sorted(hostile_names.STYLE_STEPS)
 
 
