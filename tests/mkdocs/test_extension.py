@@ -1,0 +1,160 @@
+"""The Python-Markdown extension on its own: ``markdown.markdown(..., extensions=[...])``."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+import markdown
+import pytest
+
+from penstock import docs
+from penstock.docs import OptionError
+from penstock_mkdocs import DiagramFailure, PageContext, PenstockExtension, front_matter_offset
+from tests.mkdocs.conftest import PIPE
+from tests.support.system import ROOT
+
+CONFIG = {"modules": ["bom_sync.consumer", "bom_sync.sync"], "paths": [str(ROOT / "examples")]}
+LOGGER = "mkdocs.plugins.penstock_mkdocs"
+
+
+def convert(text: str, **config: object) -> str:
+    """Convert through the extension registered under the `markdown.extensions` entry point."""
+    return markdown.markdown(
+        text,
+        extensions=["penstock_mkdocs", "fenced_code"],
+        extension_configs={"penstock_mkdocs": {**CONFIG, **config}},
+    )
+
+
+def diagrams(page: str) -> list[str]:
+    return [html.unescape(m) for m in PIPE.findall(page)]
+
+
+def test_entry_point_name_loads_the_extension() -> None:
+    """`penstock_mkdocs` resolves through the entry point; it runs after fences, before HTML."""
+    md = markdown.Markdown(
+        extensions=["penstock_mkdocs", "fenced_code"],
+        extension_configs={"penstock_mkdocs": CONFIG},
+    )
+    assert any(isinstance(e, PenstockExtension) for e in md.registeredExtensions)
+    order = [
+        md.preprocessors.get_index_for_name(n)
+        for n in ("fenced_code_block", "penstock_flow", "html_block")
+    ]
+    assert order == sorted(order)
+
+
+def test_directive_with_options_becomes_pre_mermaid() -> None:
+    """Indented YAML options apply; the pre holds penstock's Mermaid text, escaped."""
+    page = convert(
+        "Intro.\n\n::: penstock-flow bom_sync\n    direction: LR\n    show_docs: yes\nAfter.\n"
+    )
+    want = docs.flow_diagram(
+        "bom_sync", docs.DiagramOptions(direction="LR", show_docs=True)
+    ).mermaid
+    assert diagrams(page) == [want]
+    assert "<p>Intro.</p>" in page
+    assert "<p>After.</p>" in page
+    assert "--&gt;" in page
+
+
+def test_config_defaults_apply_and_directive_overrides() -> None:
+    """Extension-level defaults apply to every directive; a directive's own option wins."""
+    page = convert(
+        "::: penstock-flow bom_sync\n\n::: penstock-flow bom_sync\n    direction: TD\n",
+        direction="RL",
+        title="BOM",
+    )
+    first, second = diagrams(page)
+    assert (
+        first
+        == docs.flow_diagram("bom_sync", docs.DiagramOptions(direction="RL", title="BOM")).mermaid
+    )
+    assert second.startswith('---\ntitle: "BOM"\n---\ngraph TD\n')
+
+
+def test_page_without_directive_is_untouched() -> None:
+    """A page with no directive converts exactly as without the extension."""
+    text = "# Title\n\n::: other.thing\n\nSome `penstock-flow` text.\n"
+    assert convert(text) == markdown.markdown(text, extensions=["fenced_code"])
+
+
+def test_fenced_directive_stays_literal() -> None:
+    """A directive inside a fenced code block is left as code."""
+    page = convert("```\n::: penstock-flow bom_sync\n```\n")
+    assert diagrams(page) == []
+    assert "<code>::: penstock-flow bom_sync\n</code>" in page
+
+
+def test_warning_line_counts_lines_collapsed_by_fences(caplog: pytest.LogCaptureFixture) -> None:
+    """The page:line of a failed directive is its line in the source, past earlier fences."""
+    text = "# T\n\n```\none\ntwo\nthree\n```\n\n::: penstock-flow nope\n"
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        page = convert(text)
+    (record,) = [r for r in caplog.records if r.name == LOGGER]
+    assert record.getMessage().startswith("<markdown>:9: penstock-flow 'nope': unknown flow 'nope'")
+    assert 'class="admonition failure penstock-error"' in page
+
+
+def test_host_page_context_names_page_and_offsets_front_matter(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A host-set PageContext names the page and adds the stripped front matter's lines."""
+    ext = PenstockExtension(**CONFIG)
+    ext.page = PageContext("guide/flows.md", offset=4)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        markdown.markdown("x\n\n::: penstock-flow bom_synk\n", extensions=[ext])
+    assert ext.failures[0].page == "guide/flows.md"
+    assert ext.failures[0].line == 7
+    assert ext.failures[0].flow == "bom_synk"
+    assert "guide/flows.md:7: penstock-flow 'bom_synk': unknown flow 'bom_synk'" in caplog.text
+    assert "did you mean 'bom_sync'?" in caplog.text
+
+
+def test_front_matter_offset() -> None:
+    """The offset is the number of source lines before the Markdown body."""
+    source = "---\ntitle: A\n---\n\n# A\n\ntext\n"
+    assert front_matter_offset(source, "# A\n\ntext\n") == 4
+    assert front_matter_offset("# A\n", "# A\n") == 0
+    assert front_matter_offset("# A\n", "something else") == 0
+
+
+def test_strict_raises_a_located_failure() -> None:
+    """With strict, the first failed directive raises DiagramFailure carrying page, line, flow."""
+    with pytest.raises(DiagramFailure) as info:
+        convert("\n\n::: penstock-flow bom_snyc\n", strict=True)
+    assert (info.value.page, info.value.line, info.value.flow) == ("<markdown>", 3, "bom_snyc")
+    assert "did you mean 'bom_sync'" in str(info.value)
+    assert isinstance(info.value.__cause__, docs.UnknownFlowError)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("    direction: [LR", "options are not valid YAML"),
+        ("    just text", "must be indented 'key: value' lines"),
+        ("    direction: XY", "direction 'XY' is not one of"),
+        ("    show_docs: maybe", "'show_docs' must be true or false"),
+        ("    colour: red", "unknown penstock-flow option 'colour'"),
+    ],
+)
+def test_bad_options_are_named(options: str, message: str) -> None:
+    """Bad option text is reported with page:line and what is wrong with it."""
+    with pytest.raises(DiagramFailure, match=message) as info:
+        convert(f"::: penstock-flow bom_sync\n{options}\n", strict=True)
+    assert str(info.value).startswith("<markdown>:1: ")
+
+
+def test_missing_flow_name() -> None:
+    """A directive without a name says how to write one."""
+    with pytest.raises(DiagramFailure, match="needs a flow name"):
+        convert("::: penstock-flow\n", strict=True)
+
+
+def test_bad_configuration_fails_at_once() -> None:
+    """A wrong extension-level default is an OptionError when the extension is created."""
+    with pytest.raises(OptionError, match="direction 'LX' is not one of TD, TB"):
+        PenstockExtension(**CONFIG, direction="LX")
+    with pytest.raises(OptionError, match="'modules' must be a list of strings"):
+        PenstockExtension(modules=[1])
