@@ -21,6 +21,8 @@ _edges_lock = Lock()
 _OBSERVED: dict[str, dict[tuple[str, str], None]] = {}
 #: (flow, from_step, to_step) already reported as drift.
 _DRIFTED: set[tuple[str, str, str]] = set()
+#: StepInfos whose ``seen`` cache holds keys, so reset() can empty them.
+_TOUCHED: set[StepInfo] = set()
 
 
 def first_transition(run: StepRun, info: StepInfo, key: object) -> None:
@@ -29,6 +31,7 @@ def first_transition(run: StepRun, info: StepInfo, key: object) -> None:
         if key in info.seen:
             return
         info.seen[key] = None
+        _TOUCHED.add(info)
     try:
         _check_transition(run, info)
     except Exception as exc:  # drift detection is a diagnostic: never break the step
@@ -139,3 +142,6 @@ def reset() -> None:
     with _edges_lock:
         _OBSERVED.clear()
         _DRIFTED.clear()
+        for info in _TOUCHED:
+            info.seen.clear()
+        _TOUCHED.clear()

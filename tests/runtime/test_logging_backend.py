@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from bom_sync import store
+from bom_sync.consumer import handle_kafka_message
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter as PythonJsonFormatter
 
 import penstock
-from bom_sync import store
-from bom_sync.consumer import handle_kafka_message
 from penstock import entrypoint, flow, step
 from penstock._runtime import continue_remote
 from tests.runtime.app import BOM_STEPS, message
@@ -31,7 +31,7 @@ def records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixtu
     """Capture the penstock logger at INFO, under the logging backend."""
     caplog.set_level(logging.INFO, logger="penstock")
     penstock.configure(backend="logging")
-    yield caplog
+    return caplog
 
 
 def step_records(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
@@ -45,15 +45,18 @@ def test_example_app_logs_one_record_per_step(records: pytest.LogCaptureFixture)
     assert sorted(r.step for r in logged) == sorted(BOM_STEPS)  # type: ignore[attr-defined]
     assert {r.levelno for r in logged} == {logging.INFO}
     corr = {r.correlation_id for r in logged}  # type: ignore[attr-defined]
-    assert len(corr) == 1 and re.fullmatch(r"[0-9a-f]{32}", corr.pop())
+    assert len(corr) == 1
+    assert re.fullmatch(r"[0-9a-f]{32}", corr.pop())
     by_step = {r.step: r for r in logged}  # type: ignore[attr-defined]
     sync = by_step["sync_reference"]
     assert sync.flow == "bom_sync"  # type: ignore[attr-defined]
     assert sync.parent_step == "handle_kafka_message"  # type: ignore[attr-defined]
     assert sync.predecessor == "handle_kafka_message"  # type: ignore[attr-defined]
     assert sync.status == "ok"  # type: ignore[attr-defined]
-    assert isinstance(sync.duration_ms, float) and sync.duration_ms >= 0  # type: ignore[attr-defined]
-    assert sync.pathname.endswith("sync.py") and sync.funcName == "sync_reference"
+    assert isinstance(sync.duration_ms, float)
+    assert sync.duration_ms >= 0
+    assert sync.pathname.endswith("sync.py")
+    assert sync.funcName == "sync_reference"
     assert sync.getMessage().startswith("bom_sync.sync_reference ok in ")
     assert by_step["enqueue_changelog"].predecessor == "update_ebom"  # type: ignore[attr-defined]
     assert by_step["handle_kafka_message"].parent_step is None  # type: ignore[attr-defined]
@@ -71,10 +74,12 @@ def test_failed_step_logs_error_with_exception(records: pytest.LogCaptureFixture
     assert failed.status == "error"  # type: ignore[attr-defined]
     assert failed.exception_type == "PartNotFound"  # type: ignore[attr-defined]
     assert failed.exception_message == "PN-404"  # type: ignore[attr-defined]
-    assert failed.exc_info is not None and failed.exc_info[0] is store.PartNotFound
+    assert failed.exc_info is not None
+    assert failed.exc_info[0] is store.PartNotFound
     # The callers it propagated through fail too, without repeating the traceback.
     caller = {r.step: r for r in step_records(records.records)}["handle_kafka_message"]  # type: ignore[attr-defined]
-    assert caller.levelno == logging.ERROR and caller.exc_info is None
+    assert caller.levelno == logging.ERROR
+    assert caller.exc_info is None
     assert caller.exception_type == "PartNotFound"  # type: ignore[attr-defined]
 
 
@@ -104,7 +109,8 @@ def test_default_json_lines() -> None:
         handle_kafka_message(message("PN-404"))
     objs = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
     failed = next(o for o in objs if o["step"] == "sync_reference")
-    assert failed["level"] == "error" and failed["status"] == "error"
+    assert failed["level"] == "error"
+    assert failed["status"] == "error"
     assert failed["exception_type"] == "PartNotFound"
     assert "Traceback" in failed["exception"]
     assert {o["correlation_id"] for o in objs} == {failed["correlation_id"]}

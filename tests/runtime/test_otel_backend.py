@@ -7,14 +7,14 @@ import traceback
 from collections.abc import Iterator
 
 import pytest
+from bom_sync import store
+from bom_sync.consumer import handle_kafka_message
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
 import penstock
-from bom_sync import store
-from bom_sync.consumer import handle_kafka_message
 from penstock import entrypoint, flow, step
 from penstock._runtime import continue_remote, current_ids, current_step
 from tests.runtime.app import BOM_STEPS, message
@@ -53,7 +53,8 @@ def test_example_app_spans_mirror_the_call_nesting(spans: InMemorySpanExporter) 
         assert span.context.trace_id == root.context.trace_id
     # Ended innermost first, like the calls returned.
     ended = [s.name for s in spans.get_finished_spans()]
-    assert ended[0] == "bom_sync.update_ebom" and ended[-1] == "bom_sync.handle_kafka_message"
+    assert ended[0] == "bom_sync.update_ebom"
+    assert ended[-1] == "bom_sync.handle_kafka_message"
 
 
 def test_span_attributes_name_flow_step_and_code(spans: InMemorySpanExporter) -> None:
@@ -67,7 +68,8 @@ def test_span_attributes_name_flow_step_and_code(spans: InMemorySpanExporter) ->
     assert attrs["code.function"] == "handle_kafka_message"
     assert attrs["code.namespace"] == "bom_sync.consumer"
     assert str(attrs["code.filepath"]).endswith("consumer.py")
-    assert isinstance(attrs["code.lineno"], int) and attrs["code.lineno"] > 0
+    assert isinstance(attrs["code.lineno"], int)
+    assert attrs["code.lineno"] > 0
     child = by_name(spans)["bom_sync.sync_reference"]
     assert dict(child.attributes or {})["penstock.entrypoint"] is False
     assert root.kind is trace.SpanKind.INTERNAL
@@ -120,8 +122,10 @@ def test_nests_under_a_foreign_span_and_theirs_under_ours(spans: InMemorySpanExp
         handler()
     found = by_name(spans)
     ours, query = found["web.handler"], found["db.query"]
-    assert ours.parent is not None and ours.parent.span_id == request.get_span_context().span_id
-    assert query.parent is not None and query.parent.span_id == ours.context.span_id
+    assert ours.parent is not None
+    assert ours.parent.span_id == request.get_span_context().span_id
+    assert query.parent is not None
+    assert query.parent.span_id == ours.context.span_id
     assert seen == [format(request.get_span_context().trace_id, "032x")]
 
 
@@ -148,7 +152,8 @@ def test_generator_span_covers_the_iteration(spans: InMemorySpanExporter) -> Non
     kids = [s for s in found if s.name == "g.child"]
     assert len(kids) == 2
     assert all(k.parent is not None and k.parent.span_id == outer.context.span_id for k in kids)
-    assert outer.end_time is not None and outer.end_time >= max(k.end_time or 0 for k in kids)
+    assert outer.end_time is not None
+    assert outer.end_time >= max(k.end_time or 0 for k in kids)
     assert trace.get_current_span() is trace.INVALID_SPAN
 
 
@@ -190,10 +195,13 @@ def test_continue_remote_makes_a_child_of_the_remote_span(spans: InMemorySpanExp
         assert current_ids() == (trace_id, span_id)
         assert trace.get_current_span().get_span_context().span_id == span_id
         create_change_logs()
-    assert current_ids() is None and current_step() is None
+    assert current_ids() is None
+    assert current_step() is None
     (span,) = spans.get_finished_spans()
     assert span.context.trace_id == trace_id
-    assert span.parent is not None and span.parent.span_id == span_id and span.parent.is_remote
+    assert span.parent is not None
+    assert span.parent.span_id == span_id
+    assert span.parent.is_remote
     assert inside == [(trace_id, span.context.span_id)]
 
 

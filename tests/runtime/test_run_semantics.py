@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
-import sys
 import traceback
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-
-import penstock
 from bom_sync import store
 from bom_sync.consumer import handle_kafka_message
 from bom_sync.sync import sync_reference
+
+import penstock
 from penstock import entrypoint, flow, step
 from penstock._runtime import current_step
 from penstock.testing import RecordingBackend
@@ -68,7 +68,8 @@ def test_step_outside_a_run_is_its_own_run(penstock_recorder: RecordingBackend) 
     assert sync_reference("PN-200")["changed"] is True
     root = penstock_recorder.records[0]
     assert root.step == "sync_reference"
-    assert root.parent is None and root.predecessor is None
+    assert root.parent is None
+    assert root.predecessor is None
     assert len(penstock_recorder.runs()) == 1
 
 
@@ -100,7 +101,8 @@ def test_failure_is_recorded_and_exception_passes_unchanged(
         handle_kafka_message(message("PN-404"))
     exc = info.value
     innermost = traceback.extract_tb(exc.__traceback__)[-1]
-    assert innermost.name == "fetch" and innermost.filename.endswith("store.py")
+    assert innermost.name == "fetch"
+    assert innermost.filename.endswith("store.py")
     by_step = {r.step: r for r in penstock_recorder.records}
     assert by_step["sync_reference"].status == "error"
     assert by_step["sync_reference"].error is exc
@@ -121,7 +123,7 @@ def test_recursion_nests_and_is_not_drift(
     assert fact(5) == 120
     records = penstock_recorder.records
     assert [r.step for r in records] == ["fact"] * 5
-    for parent, child in zip(records, records[1:]):
+    for parent, child in itertools.pairwise(records):
         assert child.parent is parent
     assert "drifted" not in caplog.text
     assert penstock.observed_edges("math") == []
@@ -186,7 +188,8 @@ async def test_coroutines_nest_across_awaits(penstock_recorder: RecordingBackend
     assert await a_root() == 3
     assert seen == [("aflow", "a_child"), ("aflow", "a_root"), ("aflow", "a_child")]
     root, c1, c2 = penstock_recorder.records
-    assert c1.parent is root and c2.parent is root
+    assert c1.parent is root
+    assert c2.parent is root
     assert c2.predecessor == "a_child"
     assert current_step() is None
 
@@ -217,7 +220,8 @@ def test_generator_records_whole_iteration_and_is_current_only_in_body(
     assert consume() == [0, 1, 2]
     assert inside == [("gen", "produce")] * 3
     root, gen = penstock_recorder.records
-    assert gen.parent is root and gen.status == "ok"
+    assert gen.parent is root
+    assert gen.status == "ok"
     assert root.end_ns >= gen.end_ns >= gen.start_ns > 0
 
 
@@ -313,7 +317,8 @@ async def test_async_generator_records_whole_iteration(
 
     assert [x async for x in stream(3)] == [0, 10, 20]
     root, *children = penstock_recorder.records
-    assert root.step == "stream" and root.status == "ok"
+    assert root.step == "stream"
+    assert root.status == "ok"
     assert [c.parent for c in children] == [root] * 3
     assert current_step() is None
 
@@ -447,4 +452,3 @@ def test_wrappers_keep_the_function_kind() -> None:
     assert inspect.iscoroutinefunction(c)
     assert inspect.isgeneratorfunction(g)
     assert inspect.isasyncgenfunction(ag)
-    assert sys.getrecursionlimit() > 0
