@@ -31,7 +31,7 @@ def publish_change_events(data: dict[str, Any]) -> list[str]:
     """Fan the change out to the engineering BOM and the changelog."""
     update_ebom(data)
     enqueue_changelog(data)
-    return ["ebom", "changelog"]
+    return ["ebom", "changelog", *send_change_logs(data)]
 
 
 @flow(FLOW)
@@ -46,3 +46,17 @@ def update_ebom(data: dict[str, Any]) -> None:
 def enqueue_changelog(data: dict[str, Any]) -> int:
     """Queue a changelog entry for the part."""
     return store.STORE.enqueue_change(data["part_number"], f"revision {data['revision']}")
+
+
+def send_change_logs(data: dict[str, Any]) -> list[str]:
+    """Send ``create_change_logs`` to a Celery worker when ``BOM_SYNC_BROKER_URL`` is set."""
+    # Imported here so that the example runs without Celery when no broker is configured.
+    import os
+
+    if not os.environ.get("BOM_SYNC_BROKER_URL"):
+        return []
+    from bom_sync.tasks import create_change_logs
+
+    change = {"part_number": data["part_number"], "change": f"revision {data['revision']}"}
+    create_change_logs.delay([change])
+    return ["create_change_logs"]
