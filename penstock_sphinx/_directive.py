@@ -91,11 +91,9 @@ class _OptionSpec(dict[str, Any]):
 
 
 def _direction(argument: str | None) -> str:
-    # Not directives.choice: it lowercases, and users write LR and TD as Mermaid does. The value
-    # is checked in run(), so a wrong one is a penstock.bad-option warning with a did-you-mean.
-    if not argument or not argument.strip():
-        raise ValueError("a direction is required: TD, TB, BT, LR or RL")
-    return argument.strip().upper()
+    # Not directives.choice: it lowercases, and users write LR and TD as Mermaid does. Any case
+    # is accepted; the value is checked in run(), so a wrong one is a penstock.bad-option warning.
+    return (argument or "").strip()
 
 
 def _flag(argument: str | None) -> bool | str:
@@ -206,11 +204,16 @@ class PenstockFlow(SphinxDirective):
         if options is not None:
             # Remembered so that a later build re-reads this page once the flow can be drawn.
             self._remember(Drawn(flow, options, f"!{type(exc).__name__}: {exc}"))
-        first, _, rest = message.partition("\n")
+        # The message goes in verbatim (no smart quotes), so names can be copied from the page.
         box = nodes.warning()
-        box += nodes.paragraph("", f"penstock could not draw flow {flow!r}: {first}")
-        if rest:
-            box += nodes.literal_block(rest, rest)
+        box += nodes.paragraph(
+            "",
+            "",
+            nodes.Text("penstock could not draw flow "),
+            nodes.literal(flow, flow),
+            nodes.Text(":"),
+        )
+        box += nodes.literal_block(message, message, language="text")
         self.set_source_info(box)
         return [box]
 

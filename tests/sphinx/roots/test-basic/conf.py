@@ -1,0 +1,5 @@
+project = "shop"
+extensions = ["penstock_sphinx"]
+penstock_modules = ["shop.orders", "shop.billing"]
+penstock_paths = ["."]
+numfig = True

@@ -1,0 +1,1 @@
+"""A small shop whose flows the test pages draw."""

@@ -1,0 +1,1 @@
+"""Flows with mistakes in them, and pages that ask for them wrongly."""

@@ -1,0 +1,3 @@
+"""A module that fails while being imported."""
+
+RATIO = 1 / 0

@@ -1,0 +1,102 @@
+"""The penstock-flow directive: what a correct page turns into."""
+
+from __future__ import annotations
+
+import pytest
+from sphinx.testing.util import SphinxTestApp
+
+from penstock.docs import DiagramOptions, flow_diagram
+from tests.sphinx.conftest import plain
+from tests.sphinx.html import mermaid_blocks
+
+
+@pytest.mark.sphinx("html", testroot="basic", srcdir="directive-basic")
+def test_directive_emits_the_flows_mermaid_text(app: SphinxTestApp) -> None:
+    """The page's <pre class="mermaid"> holds exactly penstock's Mermaid text for the flow."""
+    app.build()
+    blocks = mermaid_blocks(app.outdir / "orders.html")
+    expected = flow_diagram("orders", DiagramOptions(direction="LR")).mermaid.strip()
+    assert blocks == [expected]
+    assert blocks[0].splitlines() == [
+        "graph LR",
+        '    take_order(["take_order"])',
+        "    take_order --> reserve_stock",
+    ]
+
+
+@pytest.mark.sphinx("html", testroot="basic", srcdir="directive-basic")
+def test_a_correct_project_builds_without_warnings(app: SphinxTestApp) -> None:
+    """Drawing correct flows emits no warning at all."""
+    app.build()
+    assert plain(app.warning.getvalue()) == ""
+
+
+@pytest.mark.sphinx("html", testroot="basic", srcdir="directive-figure")
+def test_caption_makes_a_numbered_referenceable_figure(app: SphinxTestApp) -> None:
+    """:caption: wraps the diagram in a figure numbered by numfig; :name: makes it a target."""
+    app.build()
+    page = (app.outdir / "orders.html").read_text(encoding="utf-8")
+    assert '<figure class="align-default" id="order-flow">\n<pre  class="mermaid">' in page
+    assert (
+        '<span class="caption-number">Fig. 1 </span>'
+        '<span class="caption-text">How an order travels</span>'
+    ) in page
+    index = (app.outdir / "index.html").read_text(encoding="utf-8")
+    assert 'href="orders.html#order-flow"><span class="std std-numref">Fig. 1</span>' in index
+
+
+@pytest.mark.sphinx("html", testroot="basic", srcdir="directive-options")
+def test_title_show_docs_and_align_reach_the_diagram(app: SphinxTestApp) -> None:
+    """:title: becomes front matter, :show-docs: adds summaries, :align: the node's class."""
+    app.build()
+    page = (app.outdir / "billing.html").read_text(encoding="utf-8")
+    assert '<pre align="center" class="mermaid align-center">' in page
+    (text,) = mermaid_blocks(app.outdir / "billing.html")
+    assert text.startswith('---\ntitle: "Billing <v2>"\n---\ngraph TD\n')
+    assert "<small>Charge the customer's card.</small>" in text
+    assert (
+        text
+        == flow_diagram(
+            "billing", DiagramOptions(title="Billing <v2>", show_docs=True)
+        ).mermaid.strip()
+    )
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="basic",
+    srcdir="directive-defaults",
+    confoverrides={"penstock_direction": "rl", "penstock_show_docs": True},
+)
+def test_site_defaults_apply_unless_a_directive_overrides_them(app: SphinxTestApp) -> None:
+    """penstock_direction/penstock_show_docs set every diagram; a directive's option wins."""
+    app.build()
+    (billing,) = mermaid_blocks(app.outdir / "billing.html")
+    (orders,) = mermaid_blocks(app.outdir / "orders.html")
+    assert "graph RL" in billing
+    assert "Start an invoice for a shipped order." in billing
+    assert orders.startswith("graph LR\n")
+    assert "Accept an order from the web shop." in orders
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="basic",
+    srcdir="directive-config",
+    confoverrides={"mermaid_config": {"theme": "forest"}},
+)
+def test_mermaid_config_goes_into_the_front_matter(app: SphinxTestApp) -> None:
+    """sphinxcontrib-mermaid's mermaid_config reaches penstock diagrams, next to the title."""
+    app.build()
+    (orders,) = mermaid_blocks(app.outdir / "orders.html")
+    (billing,) = mermaid_blocks(app.outdir / "billing.html")
+    assert orders.startswith('---\nconfig: {"theme": "forest"}\n---\ngraph LR\n')
+    assert billing.startswith('---\nconfig: {"theme": "forest"}\ntitle: "Billing <v2>"\n---\n')
+
+
+@pytest.mark.sphinx("html", testroot="basic", srcdir="directive-js")
+def test_mermaid_script_is_added_only_to_pages_with_diagrams(app: SphinxTestApp) -> None:
+    """The emitted node is sphinxcontrib-mermaid's: its script lands on diagram pages only."""
+    app.build()
+    assert "mermaid.esm.min.mjs" in (app.outdir / "orders.html").read_text(encoding="utf-8")
+    assert "mermaid" not in (app.outdir / "plain.html").read_text(encoding="utf-8")

@@ -1,0 +1,124 @@
+"""Author mistakes: located, typed warnings and an admonition; import failures stop the build."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from sphinx.errors import ConfigError
+from sphinx.testing.util import SphinxTestApp
+
+from penstock_sphinx import PenstockImportError
+from tests.sphinx.conftest import plain
+from tests.sphinx.html import mermaid_blocks
+
+#: (line in mistakes.rst, subtype, what the message must say)
+MISTAKES = [
+    (4, "unknown-flow", "penstock-flow ordrs: unknown flow 'ordrs'; did you mean 'orders'?"),
+    (6, "bad-option", "direction 'diagonal' is not one of TD, TB, BT, LR, RL"),
+    (9, "bad-option", "unknown penstock-flow option 'directoin' (did you mean 'direction'?)"),
+    (12, "flow-problems", "flow 'looping' has 2 problem(s):"),
+    (14, "diagram-too-large", "Mermaid silently replaces diagrams over 50,000"),
+    (17, "bad-option", "option 'show_docs' must be true or false, got 'maybe'"),
+    (20, "bad-option", "link_source needs a source_url template"),
+]
+
+
+def warnings_of(app: SphinxTestApp) -> list[tuple[int, str, str]]:
+    """(line, subtype, message) of each penstock warning, from the warning stream."""
+    text = plain(app.warning.getvalue())
+    found = re.findall(
+        r"mistakes\.rst:(\d+): WARNING: (.*?) \[penstock\.([a-z-]+)\]$", text, re.S | re.M
+    )
+    return [(int(line), subtype, message) for line, message, subtype in found]
+
+
+@pytest.mark.sphinx("html", testroot="mistakes", srcdir="warnings-all")
+def test_each_mistake_is_a_located_typed_warning(app: SphinxTestApp) -> None:
+    """Every mistake warns once, at the directive's line, with subtype penstock.<kind>."""
+    app.build()
+    found = warnings_of(app)
+    assert [(line, sub) for line, sub, _ in found] == [(line, sub) for line, sub, _ in MISTAKES]
+    for (_, _, message), (_, _, expected) in zip(found, MISTAKES, strict=True):
+        assert expected in message
+    assert plain(app.warning.getvalue()).count("WARNING:") == len(MISTAKES)
+
+
+@pytest.mark.sphinx("html", testroot="mistakes", srcdir="warnings-problems")
+def test_flow_problems_name_the_step_file_and_line(app: SphinxTestApp) -> None:
+    """A flow-problems warning lists each problem with the step's file:line and a did-you-mean."""
+    app.build()
+    (message,) = [m for _, sub, m in warnings_of(app) if sub == "flow-problems"]
+    assert re.search(
+        r"flawed[/\\]looping\.py:12: \[unknown-after\] step 'finish' of flow 'looping' runs "
+        r"after 'finsh', .*did you mean 'finish'\?",
+        message,
+    )
+
+
+@pytest.mark.sphinx("html", testroot="mistakes", srcdir="warnings-page")
+def test_a_mistake_shows_an_admonition_instead_of_a_diagram(app: SphinxTestApp) -> None:
+    """The page shows a warning box with the message verbatim, and no diagram."""
+    app.build()
+    page = (app.outdir / "mistakes.html").read_text(encoding="utf-8")
+    assert mermaid_blocks(app.outdir / "mistakes.html") == []
+    assert page.count('<div class="admonition warning">') == len(MISTAKES)
+    assert (
+        'penstock could not draw flow <code class="docutils literal notranslate">'
+        '<span class="pre">ordrs</span></code>:</p>'
+    ) in page
+    assert "<pre><span></span>unknown flow 'ordrs'; did you mean 'orders'?" in page
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="mistakes",
+    srcdir="warnings-suppressed",
+    confoverrides={"suppress_warnings": ["penstock.unknown-flow", "penstock.bad-option"]},
+)
+def test_suppress_warnings_silences_chosen_subtypes(app: SphinxTestApp) -> None:
+    """suppress_warnings = ["penstock.unknown-flow", ...] silences those subtypes only."""
+    app.build()
+    assert [sub for _, sub, _ in warnings_of(app)] == ["flow-problems", "diagram-too-large"]
+
+
+def test_import_failure_is_a_build_error_with_the_traceback(
+    make_app: Callable[..., SphinxTestApp], rootdir: object, sphinx_test_tempdir: object
+) -> None:
+    """A module that raises on import stops the build; the error names it, with the traceback."""
+    from pathlib import Path
+    from shutil import copytree
+
+    srcdir = Path(str(sphinx_test_tempdir)) / "warnings-import"
+    copytree(Path(str(rootdir)) / "test-mistakes", srcdir, dirs_exist_ok=True)
+    with pytest.raises(PenstockImportError) as info:
+        make_app("html", srcdir=srcdir, confoverrides={"penstock_modules": ["flawed.raising"]})
+    message = str(info.value)
+    assert "could not import module 'flawed.raising'" in message
+    assert re.search(r'raising\.py", line 3, in <module>\n\s+RATIO = 1 / 0', message)
+    assert "ZeroDivisionError: division by zero" in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"penstock_direction": "sideways"}, "direction 'sideways' is not one of"),
+        ({"penstock_link_source": True}, "link_source needs a source_url template"),
+    ],
+)
+def test_bad_site_default_is_a_config_error(
+    make_app: Callable[..., SphinxTestApp],
+    rootdir: object,
+    sphinx_test_tempdir: object,
+    overrides: dict[str, object],
+    expected: str,
+) -> None:
+    """A wrong penstock_* value in conf.py stops the build with a ConfigError saying which."""
+    from pathlib import Path
+    from shutil import copytree
+
+    srcdir = Path(str(sphinx_test_tempdir)) / "warnings-config"
+    copytree(Path(str(rootdir)) / "test-basic", srcdir, dirs_exist_ok=True)
+    with pytest.raises(ConfigError, match=r"conf\.py \(penstock_\* settings\): " + expected):
+        make_app("html", srcdir=srcdir, confoverrides=overrides)
