@@ -74,7 +74,9 @@ def forget_generated() -> Iterator[None]:
 
 
 @pytest.fixture
-def write_modules(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Callable[[Sequence[str]], list[ModuleType]]]]:
+def write_modules(
+    tmp_path: Path,
+) -> Iterator[Callable[[dict[str, str]], Callable[[Sequence[str]], list[ModuleType]]]]:
     """Write modules to a temporary folder; returns an importer taking an import order."""
     sys.path.insert(0, str(tmp_path))
     written: list[str] = []

@@ -32,9 +32,7 @@ def check_drawn(graphviz: Graphviz, graph: FlowGraph, text: str, *, show_docs: b
     assert sorted(by_name) == sorted(spaces(n.name) for n in graph.steps), where
     want_edges = {
         (by_name[spaces(e.source)], by_name[spaces(e.target)]): (
-            [spaces(graph.step(e.target).transport or "")]
-            if graph.step(e.target).transport
-            else []
+            [spaces(graph.step(e.target).transport or "")] if graph.step(e.target).transport else []
         )
         for e in graph.edges
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from penstock import FlowGraph, StepNode, generate_dag, get_flow
+from penstock import Edge, FlowGraph, StepNode, generate_dag, get_flow
 from tests.render.conftest import FlowShape, declare_flow
 from tests.render.strategies import flow_shapes
 from tests.support.mermaid import MermaidOracle
@@ -143,9 +144,7 @@ def _graph(names: list[str], *, transport: str | None = None) -> FlowGraph:
         )
         for i, n in enumerate(names)
     )
-    from penstock import Edge
-
-    edges = tuple(Edge(a, b) for a, b in zip(names, names[1:]))
+    edges = tuple(Edge(a, b) for a, b in itertools.pairwise(names))
     return FlowGraph(name="f", steps=steps, edges=edges, entrypoints=(names[0],))
 
 
@@ -177,7 +176,9 @@ def test_no_name_injects_statements(mermaid_oracle: MermaidOracle, name: str) ->
         # Line breaks cannot be drawn in a one-line label: they show as spaces.
         assert texts == sorted(["start", re.sub(r"[\r\n]", " ", name), "done"])
     assert "click" not in [line.split()[0] for line in text.splitlines()]
-    assert not any(line.lstrip().startswith(("%%", "style", "classDef")) for line in text.splitlines())
+    assert not any(
+        line.lstrip().startswith(("%%", "style", "classDef")) for line in text.splitlines()
+    )
 
 
 @pytest.mark.parametrize("syntax", ["-. {label} .->", "-.->|{label}|"])

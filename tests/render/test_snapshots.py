@@ -73,7 +73,9 @@ def test_snapshots_parse_in_real_mermaid(mermaid_oracle: Any) -> None:
     for version, results in mermaid_oracle.parse(texts).items():
         for name, parsed in zip(names, results, strict=True):
             assert parsed.ok, f"Mermaid {version} rejects {name}: {parsed.error}"
-            shown = {v["text"].split("Receive")[0].split("Fetch")[0] for v in parsed.vertices.values()}
+            shown = {
+                v["text"].split("Receive")[0].split("Fetch")[0] for v in parsed.vertices.values()
+            }
             assert "handle_kafka_message" in shown
             assert len(parsed.vertices) == 6
             assert len(parsed.edges) == 5

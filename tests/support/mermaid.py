@@ -61,7 +61,8 @@ class _Server:
         )
 
     def ask(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         with self.lock:
             self.proc.stdin.write(json.dumps(list(texts)) + "\n")
             self.proc.stdin.flush()

@@ -1,0 +1,213 @@
+"""Run every ``benchmarks/bench_*.py`` and write one markdown table (``make bench``).
+
+Usage (from the repository root)::
+
+    python -m benchmarks [--quick] [--only NAME ...] [--output FILE]
+
+A module that fails to import, raises, or returns malformed rows becomes a failed row: one
+broken benchmark never hides the others' figures. Exit status 1 when any row is not ok.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+COLUMNS = ("benchmark", "baseline", "baseline us", "penstock us", "ratio", "limit", "ok", "note")
+#: Required keys of a row, with the types a value may have.
+ROW_KEYS: dict[str, tuple[type, ...]] = {
+    "benchmark": (str,),
+    "baseline": (str,),
+    "baseline_us": (int, float),
+    "penstock_us": (int, float),
+    "ratio": (int, float),
+    "limit": (int, float),
+    "ok": (bool,),
+}
+
+Row = dict[str, Any]
+
+
+def discover() -> list[str]:
+    """Names (``registry`` for ``bench_registry.py``) of every benchmark module, sorted."""
+    return sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+
+
+def failed(benchmark: str, why: str) -> Row:
+    return {
+        "benchmark": benchmark,
+        "baseline": "-",
+        "baseline_us": math.nan,
+        "penstock_us": math.nan,
+        "ratio": math.nan,
+        "limit": math.nan,
+        "ok": False,
+        "note": why,
+    }
+
+
+def _last_line(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+
+
+def validate(name: str, rows: object) -> list[Row]:
+    """Rows as returned by a module, each malformed one replaced by a failed row saying why."""
+    if not isinstance(rows, list) or not rows:
+        return [
+            failed(f"bench_{name}", f"run() returned {type(rows).__name__}, not a list of rows")
+        ]
+    out: list[Row] = []
+    for i, row in enumerate(rows):
+        label = f"bench_{name} row {i}"
+        if not isinstance(row, dict):
+            out.append(failed(label, f"row is {type(row).__name__}, not a dict"))
+            continue
+        problems = [
+            f"{key} missing" if key not in row else f"{key} is {type(row[key]).__name__}"
+            for key, types in ROW_KEYS.items()
+            if key not in row
+            or not isinstance(row[key], types)
+            or (bool not in types and isinstance(row[key], bool))
+        ]
+        if "note" in row and not isinstance(row["note"], str):
+            problems.append(f"note is {type(row['note']).__name__}")
+        if problems:
+            out.append(failed(str(row.get("benchmark", label)), "bad row: " + ", ".join(problems)))
+        else:
+            out.append(row)
+    return out
+
+
+def run_module(name: str, quick: bool) -> list[Row]:
+    """Import ``benchmarks.bench_<name>`` and run it; failures become failed rows."""
+    module_name = f"benchmarks.bench_{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except BaseException as exc:  # a benchmark must never stop the others
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return [failed(f"bench_{name}", f"import failed: {_last_line(exc)}")]
+    run = getattr(module, "run", None)
+    if not callable(run):
+        return [failed(f"bench_{name}", "no run(quick) function")]
+    try:
+        rows = run(quick=quick)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        traceback.print_exc(file=sys.stderr)
+        return [failed(f"bench_{name}", f"run failed: {_last_line(exc)}")]
+    return validate(name, rows)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    if value == 0 or abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def _cell(text: object) -> str:
+    # A pipe or line break inside a cell would break the table.
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join(["---", "---", "---:", "---:", "---:", "---:", ":---:", "---"]) + "|",
+    ]
+    for row in rows:
+        cells = [
+            _cell(row["benchmark"]),
+            _cell(row["baseline"]),
+            _number(row["baseline_us"]),
+            _number(row["penstock_us"]),
+            _number(row["ratio"]),
+            _number(row["limit"]),
+            "yes" if row["ok"] else "**NO**",
+            _cell(row.get("note", "")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def machine_line() -> str:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cpus = os.cpu_count() or 0
+    impl = platform.python_implementation()
+    return (
+        f"{platform.system()} {platform.release()} {platform.machine()}, {cpus} CPUs; "
+        f"{impl} {platform.python_version()}; {now}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only bench_NAME.py (repeatable; 'bench_' prefix optional)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="markdown file to write (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+
+    available = discover()
+    names = available
+    rows: list[Row] = []
+    if args.only:
+        wanted = [n.removeprefix("bench_").removesuffix(".py") for n in args.only]
+        names = [n for n in available if n in wanted]
+        rows += [
+            failed(f"bench_{n}", f"no benchmarks/bench_{n}.py; have: {', '.join(available)}")
+            for n in wanted
+            if n not in available
+        ]
+    if not names and not rows:
+        rows.append(failed("benchmarks", "no benchmarks/bench_*.py found"))
+
+    started = time.perf_counter()
+    for name in names:
+        print(f"running bench_{name} ...", file=sys.stderr, flush=True)
+        rows += run_module(name, args.quick)
+    took = time.perf_counter() - started
+
+    options = " ".join(["--quick"] * args.quick + [f"--only {n}" for n in (args.only or [])])
+    text = (
+        "# Benchmark results\n\n"
+        f"{machine_line()}; `python -m benchmarks{' ' + options if options else ''}` "
+        f"took {took:.1f} s.\n\n"
+        "Times are in microseconds; `ratio` must not exceed `limit`.\n\n" + table(rows)
+    )
+    print(text)
+    args.output.write_text(text, encoding="utf-8")
+    bad = [r["benchmark"] for r in rows if not r["ok"]]
+    if bad:
+        print(f"{len(bad)} benchmark row(s) missed their target: {', '.join(bad)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
