@@ -100,3 +100,24 @@ def test_mermaid_script_is_added_only_to_pages_with_diagrams(app: SphinxTestApp)
     app.build()
     assert "mermaid.esm.min.mjs" in (app.outdir / "orders.html").read_text(encoding="utf-8")
     assert "mermaid" not in (app.outdir / "plain.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="basic",
+    srcdir="directive-links",
+    confoverrides={
+        "penstock_link_source": True,
+        "penstock_source_url": "https://git.example/shop/blob/main/{path}#L{line}",
+        "penstock_source_root": ".",
+    },
+)
+def test_link_source_makes_nodes_links_to_their_code(app: SphinxTestApp) -> None:
+    """With penstock_source_url, each node links to its file (relative to the root) and line."""
+    app.build()
+    (orders,) = mermaid_blocks(app.outdir / "orders.html")
+    clicks = [line.strip() for line in orders.splitlines() if line.strip().startswith("click")]
+    assert [c.split('"')[1] for c in clicks] == [
+        "https://git.example/shop/blob/main/shop/orders.py#L6",
+        "https://git.example/shop/blob/main/shop/orders.py#L12",
+    ]

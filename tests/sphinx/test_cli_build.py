@@ -1,0 +1,65 @@
+"""Real ``sphinx-build`` runs: ``-W`` fails on an author mistake, ``-j 2 -W`` passes."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from shutil import copytree
+
+from tests.sphinx.html import mermaid_blocks
+
+ROOTS = Path(__file__).parent / "roots"
+
+
+def sphinx_build(srcdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    outdir = srcdir / "_build" / "html"
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", *args, str(srcdir), str(outdir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_W_fails_the_build_on_an_unknown_flow(tmp_path: Path) -> None:
+    """sphinx-build -W exits non-zero and prints the located, typed warning."""
+    srcdir = tmp_path / "src"
+    copytree(ROOTS / "test-basic", srcdir)
+    (srcdir / "orders.rst").write_text("Orders\n======\n\n.. penstock-flow:: order\n")
+
+    result = sphinx_build(srcdir, "-W")
+
+    assert result.returncode == 1
+    assert (
+        "orders.rst:4: WARNING: penstock-flow order: unknown flow 'order'; did you mean 'orders'?"
+    ) in result.stderr
+    assert "[penstock.unknown-flow]" in result.stderr
+
+
+def test_parallel_build_with_W_passes_and_merges_what_pages_drew(tmp_path: Path) -> None:
+    """sphinx-build -j 2 -W succeeds; every page read in a worker is in the merged environment."""
+    srcdir = tmp_path / "src"
+    copytree(ROOTS / "test-basic", srcdir)
+    pages = [f"page{i}" for i in range(10)]
+    for i, page in enumerate(pages):
+        flow = ("orders", "billing")[i % 2]
+        (srcdir / f"{page}.rst").write_text(
+            f"{page}\n{'=' * len(page)}\n\n.. penstock-flow:: {flow}\n"
+        )
+    with (srcdir / "index.rst").open("a") as index:
+        index.writelines(f"   {page}\n" for page in pages)
+
+    result = sphinx_build(srcdir, "-j", "2", "-W")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    outdir = srcdir / "_build" / "html"
+    assert [len(mermaid_blocks(outdir / f"{page}.html")) for page in pages] == [1] * len(pages)
+    with (outdir / ".doctrees" / "environment.pickle").open("rb") as f:
+        env = pickle.load(f)
+    drawn = {doc: [d.flow for d in items] for doc, items in env.penstock_drawn.items()}
+    expected = {page: [("orders", "billing")[i % 2]] for i, page in enumerate(pages)}
+    assert drawn == {**expected, "orders": ["orders"], "billing": ["billing"]}
