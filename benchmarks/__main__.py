@@ -40,9 +40,9 @@ ROW_KEYS: dict[str, tuple[type, ...]] = {
 Row = dict[str, Any]
 
 
-def discover() -> list[str]:
+def discover(folder: Path = HERE) -> list[str]:
     """Names (``registry`` for ``bench_registry.py``) of every benchmark module, sorted."""
-    return sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    return sorted(p.stem.removeprefix("bench_") for p in folder.glob("bench_*.py"))
 
 
 def failed(benchmark: str, why: str) -> Row:
@@ -90,9 +90,9 @@ def validate(name: str, rows: object) -> list[Row]:
     return out
 
 
-def run_module(name: str, quick: bool) -> list[Row]:
-    """Import ``benchmarks.bench_<name>`` and run it; failures become failed rows."""
-    module_name = f"benchmarks.bench_{name}"
+def run_module(name: str, quick: bool, package: str = "benchmarks") -> list[Row]:
+    """Import ``<package>.bench_<name>`` and run it; failures become failed rows."""
+    module_name = f"{package}.bench_{name}"
     try:
         module = importlib.import_module(module_name)
     except BaseException as exc:  # a benchmark must never stop the others
@@ -157,7 +157,10 @@ def machine_line() -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, folder: Path = HERE, package: str = "benchmarks"
+) -> int:
+    """Run the benchmarks; ``folder``/``package`` name another collection (for tests)."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
@@ -173,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    available = discover()
+    available = discover(folder)
     names = available
     rows: list[Row] = []
     if args.only:
@@ -190,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     for name in names:
         print(f"running bench_{name} ...", file=sys.stderr, flush=True)
-        rows += run_module(name, args.quick)
+        rows += run_module(name, args.quick, package)
     took = time.perf_counter() - started
 
     options = " ".join(["--quick"] * args.quick + [f"--only {n}" for n in (args.only or [])])

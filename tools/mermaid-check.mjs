@@ -1,7 +1,10 @@
 // Ask the real Mermaid whether it accepts diagrams, many per Node process.
 //
 // Usage:
-//   node tools/mermaid-check.mjs [--mermaid mermaid|mermaid11] [--serve]
+//   node tools/mermaid-check.mjs [--mermaid 12|11] [--serve]
+//
+// --mermaid picks the major version: 12 (npm package `mermaid`, the default) or 11 (`mermaid11`);
+// the package names themselves are accepted too.
 //
 // Without --serve, stdin holds one JSON array of diagram texts; stdout gets one JSON array with
 // a result per diagram. With --serve, every stdin line is such an array and every answer is one
@@ -21,10 +24,12 @@ import { JSDOM } from "jsdom";
 
 const args = process.argv.slice(2);
 const pkgIndex = args.indexOf("--mermaid");
-const pkg = pkgIndex >= 0 ? args[pkgIndex + 1] : "mermaid";
+const PACKAGES = { 12: "mermaid", 11: "mermaid11", mermaid: "mermaid", mermaid11: "mermaid11" };
+const wanted = pkgIndex >= 0 ? args[pkgIndex + 1] : "12";
+const pkg = PACKAGES[wanted];
 const serve = args.includes("--serve");
-if (!["mermaid", "mermaid11"].includes(pkg)) {
-  process.stderr.write(`mermaid-check: unknown package ${pkg}; use mermaid or mermaid11\n`);
+if (pkg === undefined) {
+  process.stderr.write(`mermaid-check: unknown Mermaid version ${wanted}; use 12 or 11\n`);
   process.exit(2);
 }
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
+import subprocess
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from penstock import Edge, FlowGraph, StepNode, generate_dag, get_flow
 from tests.render.conftest import FlowShape, declare_flow
 from tests.render.strategies import flow_shapes
-from tests.support.mermaid import MermaidOracle
+from tests.support.mermaid import SCRIPT, MermaidOracle
+from tests.support.system import TOOLS
 
 SETTINGS = settings(
     max_examples=150,
@@ -204,3 +207,24 @@ def test_javascript_links_are_dropped(mermaid_oracle: MermaidOracle) -> None:
         assert parsed.vertices["start"]["link"] is None
         assert parsed.vertices["mid"]["link"].startswith("https://example.com/a")
         assert parsed.vertices["done"]["link"]
+
+
+@pytest.mark.parametrize("major", ["11", "12"])
+def test_checker_one_shot_mode(mermaid_oracle: MermaidOracle, major: str) -> None:
+    """tools/mermaid-check.mjs reads a JSON array on stdin and answers per diagram, per version."""
+    diagrams = ["graph TD\n    a --> b\n", "graph TD\n    end --> b\n"]
+    proc = subprocess.run(
+        ["node", str(SCRIPT), "--mermaid", major],
+        input=json.dumps(diagrams),
+        capture_output=True,
+        text=True,
+        cwd=TOOLS,
+        check=True,
+        timeout=120,
+    )
+    good, bad = json.loads(proc.stdout)
+    assert good["ok"]
+    assert good["version"].startswith(major + ".")
+    assert good["edges"][0]["start"] == "a"
+    assert not bad["ok"]
+    assert "got 'end'" in bad["error"]

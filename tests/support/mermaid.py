@@ -47,11 +47,11 @@ class Parsed:
 class _Server:
     """One ``mermaid-check.mjs --serve`` process."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, version: str, package: str) -> None:
         self.package = package
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(
-            ["node", str(SCRIPT), "--mermaid", package, "--serve"],
+            ["node", str(SCRIPT), "--mermaid", version, "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -94,7 +94,7 @@ class MermaidOracle:
 
     def start(self) -> None:
         for version, package in VERSIONS.items():
-            self._servers[version] = _Server(package)
+            self._servers[version] = _Server(version, package)
 
     def parse(self, texts: Sequence[str]) -> dict[str, list[Parsed]]:
         """``{version: [Parsed per text]}`` for every Mermaid version."""
