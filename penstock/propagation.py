@@ -256,6 +256,12 @@ class _SafeGetter(Getter[Any]):
                 _log.debug("penstock ignored a malformed or oversized %r header", key)
                 continue
             clean.append(text)
+        if clean:
+            # OpenTelemetry's propagators log a WARNING for each malformed header; a peer
+            # sending junk must not flood the logs, so drop what they would reject, quietly.
+            check = _PRECHECKS.get(key.lower())
+            if check is not None:
+                clean = check(clean)
         return clean or None
 
     def keys(self, carrier: Any) -> list[str]:
@@ -269,6 +275,70 @@ class _SafeGetter(Getter[Any]):
 
 def _printable_ascii(text: str) -> bool:
     return text.isascii() and text.isprintable()
+
+
+#: The longest traceparent OpenTelemetry accepts (W3C version 00 needs 55 characters).
+_MAX_TRACEPARENT = 512
+#: W3C Trace Context: at most 32 tracestate members; propagate at least 512 characters.
+_MAX_TRACESTATE_MEMBERS = 32
+_MAX_TRACESTATE_CHARS = 512
+#: W3C Baggage limits (also OpenTelemetry's).
+_MAX_BAGGAGE_MEMBERS = 180
+
+
+def _check_traceparent(values: list[str]) -> list[str]:
+    if len(values[0]) > _MAX_TRACEPARENT:
+        _log.debug("penstock ignored an oversized traceparent header")
+        return []
+    return values
+
+
+def _check_tracestate(values: list[str]) -> list[str]:
+    try:
+        from opentelemetry.trace.span import _member_pattern
+    except ImportError:  # pragma: no cover - a different API release: let OpenTelemetry judge
+        return values
+    members: list[str] = []
+    keys: set[str] = set()
+    for header in values:
+        for raw in header.split(","):
+            member = raw.strip(" \t")
+            if not member:
+                continue
+            match = _member_pattern.fullmatch(member)
+            if match is None or match.group(1) in keys:
+                _log.debug("penstock ignored a malformed tracestate header")
+                return []
+            keys.add(match.group(1))
+            members.append(member)
+    text = ",".join(members)
+    if len(members) > _MAX_TRACESTATE_MEMBERS or len(text) > _MAX_TRACESTATE_CHARS:
+        _log.debug("penstock ignored an oversized tracestate header")
+        return []
+    return [text] if text else []
+
+
+def _check_baggage(values: list[str]) -> list[str]:
+    try:
+        from opentelemetry.baggage import _is_valid_pair
+    except ImportError:  # pragma: no cover - a different API release: let OpenTelemetry judge
+        return values
+    members = []
+    for member in values[0].split(","):
+        name, sep, value = member.partition("=")
+        if sep and _is_valid_pair(name.strip(" \t"), value.strip(" \t")):
+            members.append(member)
+        elif member.strip():
+            _log.debug("penstock ignored a malformed baggage member")
+    text = ",".join(members[:_MAX_BAGGAGE_MEMBERS])
+    return [text] if text and len(text) <= MAX_VALUE_BYTES else []
+
+
+_PRECHECKS: dict[str, Any] = {
+    "traceparent": _check_traceparent,
+    "tracestate": _check_tracestate,
+    "baggage": _check_baggage,
+}
 
 
 # --- the remote context --------------------------------------------------------------------

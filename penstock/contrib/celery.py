@@ -181,7 +181,7 @@ def _task_postrun(task_id: Any = None, **kwargs: Any) -> None:
 def install() -> None:
     """Connect penstock's Celery signal handlers (idempotent)."""
     global _installed
-    from celery import signals  # type: ignore[import-untyped]
+    from celery import signals
 
     signals.before_task_publish.connect(_before_task_publish, weak=False, dispatch_uid=_PUBLISH_UID)
     signals.task_prerun.connect(_task_prerun, weak=False, dispatch_uid=_PRERUN_UID)
@@ -192,7 +192,7 @@ def install() -> None:
 def uninstall() -> None:
     """Disconnect the handlers :func:`install` connected (idempotent)."""
     global _installed
-    from celery import signals  # type: ignore[import-untyped]
+    from celery import signals
 
     signals.before_task_publish.disconnect(dispatch_uid=_PUBLISH_UID)
     signals.task_prerun.disconnect(dispatch_uid=_PRERUN_UID)

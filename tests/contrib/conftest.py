@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 import penstock
+from penstock._registry import REGISTRY
 from tests.support.redis_celery import CeleryWorker, RedisServer
+
+
+def import_quietly(name: str) -> ModuleType:
+    """Import ``name`` without leaving its steps in the registry.
+
+    Session fixtures run before the per-test registry snapshot: steps they declared would stay
+    in every later test's flows (and change, say, the example's diagram snapshots).
+    """
+    saved = REGISTRY.snapshot()
+    try:
+        return importlib.import_module(name)
+    finally:
+        REGISTRY.restore(saved)
+
+
+@pytest.fixture(autouse=True)
+def _reset_penstock() -> Iterator[None]:
+    """No backend choice or observed edge leaks between tests."""
+    penstock.reset()
+    yield
+    penstock.reset()
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +48,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture(scope="session")
 def celery_app(redis_server: RedisServer) -> Any:
     """The example's Celery app, pointed at the test Redis (broker db 0, results db 1)."""
-    from bom_sync import tasks
-
+    tasks = import_quietly("bom_sync.tasks")
     tasks.app.conf.update(broker_url=redis_server.url(0), result_backend=redis_server.url(1))
     return tasks.app
+
+
+@pytest.fixture(scope="session")
+def worker_app(celery_app: Any) -> ModuleType:
+    """The tests' own tasks (tests/contrib/worker_app.py), registered on the example app."""
+    return import_quietly("tests.contrib.worker_app")
 
 
 class Worker:

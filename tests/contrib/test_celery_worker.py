@@ -10,11 +10,12 @@ from bom_sync import store
 from bom_sync.consumer import Message, handle_kafka_message
 
 from penstock.testing import recording
-from tests.contrib import worker_app
 from tests.contrib.conftest import Worker
 from tests.support.redis_celery import read_records
 
 pytestmark = pytest.mark.usefixtures("celery_app")
+
+Module = Any
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_example_task_continues_the_run_under_logging(worker: Worker) -> None:
 
 
 @pytest.mark.parametrize("worker", ["logging"], indirect=True)
-def test_retries_keep_the_correlation_id(worker: Worker) -> None:
+def test_retries_keep_the_correlation_id(worker: Worker, worker_app: Module) -> None:
     """A task retried twice logs three attempts, all with the sender's correlation ID."""
     with recording() as rec:
         result = _send_in_a_run(lambda: worker_app.flaky.delay(2))
@@ -84,7 +85,7 @@ def test_retries_keep_the_correlation_id(worker: Worker) -> None:
 
 
 @pytest.mark.parametrize("worker", ["logging"], indirect=True)
-def test_plain_tasks_groups_and_chains_carry_the_run(worker: Worker) -> None:
+def test_plain_tasks_groups_and_chains_carry_the_run(worker: Worker, worker_app: Module) -> None:
     """Plain tasks, groups and chains sent inside a run all continue it in the worker."""
     from celery import chain, group
 
@@ -106,7 +107,9 @@ def test_plain_tasks_groups_and_chains_carry_the_run(worker: Worker) -> None:
 
 
 @pytest.mark.parametrize("worker", ["logging"], indirect=True)
-def test_opentelemetry_instrumented_sender_joins_a_penstock_worker(worker: Worker) -> None:
+def test_opentelemetry_instrumented_sender_joins_a_penstock_worker(
+    worker: Worker, worker_app: Module
+) -> None:
     """A sender instrumented by opentelemetry-instrumentation-celery (no penstock run) gives
     the worker's penstock records its trace id as correlation ID."""
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
@@ -177,7 +180,7 @@ def _send_in_a_run(sender: Any) -> Any:
     """Call ``sender`` inside a step named "send" of the test flow."""
     from penstock import flow, step
 
-    @flow(worker_app.TEST_FLOW)
+    @flow("celery_test")
     @step
     def send() -> Any:
         return sender()
