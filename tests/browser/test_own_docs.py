@@ -23,6 +23,7 @@ BOM_SYNC = {
     "publish_change_events",
     "update_ebom",
     "enqueue_changelog",
+    "create_change_logs",  # a Celery task (bom_sync.tasks): a dotted edge labelled "celery"
 }
 SOURCE_LINK = re.compile(
     r"https://github\.com/penstock-dev/penstock/blob/main/examples/bom_sync/\w+\.py#L\d+\Z"
@@ -65,6 +66,7 @@ def test_home_and_getting_started_draw_the_example_live(pages: dict[str, PageRep
     assert len(home) == 1
     assert sorted(home[0].labels) == sorted(BOM_SYNC)
     assert home[0].title == "bom_sync, as declared in the code"
+    assert home[0].edge_labels == ("celery",)
     started = pages["getting-started/index.html"].diagrams
     assert len(started) == 1
     # show_docs: each label is the step name, then its docstring summary.

@@ -116,7 +116,9 @@ _READ = (
         const label = node.querySelector(".nodeLabel") || node.querySelector(".label") || node;
         return textOf(label);
       });
+      // Mermaid nests a span.edgeLabel inside each g.edgeLabel: read the outer ones only.
       out.edge_labels = [...svg.querySelectorAll(".edgeLabel")]
+        .filter((e) => !e.parentElement.closest(".edgeLabel"))
         .map((e) => textOf(e)).filter((t) => t);
       const title = svg.querySelector(".flowchartTitleText");
       out.title = title ? textOf(title) : null;
