@@ -130,6 +130,26 @@ def test_opentelemetry_instrumented_sender_joins_a_penstock_worker(
     assert log["status"] == "ok"
 
 
+@pytest.mark.parametrize("worker", ["logging"], indirect=True)
+def test_hostile_headers_start_a_fresh_run_in_the_worker(
+    worker: Worker, worker_app: Module
+) -> None:
+    """Malformed trace headers sent to a real worker are ignored: the task runs, fresh run."""
+    junk = {
+        "traceparent": "00-" + "0" * 32 + "-" + "1" * 16 + "-01",
+        "tracestate": "=" * 5000,
+        "baggage": "penstock.step=forged,%%%",
+    }
+    result = worker_app.flaky.apply_async((0,), headers=junk)
+    corr = result.get(timeout=20)
+    assert isinstance(corr, str)
+    assert len(corr) == 32
+    assert corr != "0" * 32
+    [log] = _logs(worker, corr, "flaky")
+    assert log["parent_step"] is None
+    assert log["status"] == "ok"
+
+
 # --- otel backend in the worker ------------------------------------------------------------
 
 
