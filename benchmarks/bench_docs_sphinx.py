@@ -77,7 +77,7 @@ def _build_us(src: Path) -> float:
 
 def run(quick: bool = False) -> list[dict[str, object]]:
     """Time both builds; one row with the ratio of the fastest runs."""
-    runs = 2 if quick else 5
+    runs = 3 if quick else 5
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         drawn = root / "penstock"

@@ -93,10 +93,18 @@ def stale_pages(
     remembered diagram is cheap and catches them all.
     """
     skip = added | changed | removed
+    redrawn: dict[tuple[str, DiagramOptions], str] = {}
+
+    def differs(drawn: Drawn) -> bool:
+        key = (drawn.flow, drawn.options)
+        if key not in redrawn:
+            redrawn[key] = outcome(drawn.flow, drawn.options)
+        return redrawn[key] != drawn.result
+
     return [
         docname
         for docname, drawn in drawn_on(env).items()
-        if docname not in skip and any(outcome(d.flow, d.options) != d.result for d in drawn)
+        if docname not in skip and any(differs(d) for d in drawn)
     ]
 
 

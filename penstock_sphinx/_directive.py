@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,6 +46,7 @@ _SUBTYPES: tuple[tuple[type[DocsError], str], ...] = (
     (OptionError, "bad-option"),
 )
 
+_NOT_CSS_IDENT = re.compile(r"[^A-Za-z0-9_-]")
 _TRUE = frozenset({"", "true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -69,7 +71,11 @@ def outcome(flow: str, options: DiagramOptions) -> str:
     try:
         return flow_diagram(flow, options).mermaid
     except PenstockError as exc:
-        return f"!{type(exc).__name__}: {exc}"
+        return _error_text(exc)
+
+
+def _error_text(exc: PenstockError) -> str:
+    return f"!{type(exc).__name__}: {exc}"
 
 
 class _Unknown(str):
@@ -164,10 +170,10 @@ class PenstockFlow(SphinxDirective):
             node["align"] = self.options["align"]
         if "zoom" in self.options:
             node["zoom"] = True
-            # sphinxcontrib-mermaid binds zoom by this id; the docname keeps it unique per site
-            # and stable between builds.
-            node["zoom_id"] = f"penstock-{self.env.docname}-{self.env.new_serialno('penstock')}"
-            node["zoom_id"] = node["zoom_id"].replace("/", "-")
+            # sphinxcontrib-mermaid binds zoom through an unquoted CSS attribute selector on this
+            # id: unique per site and stable between builds, made of identifier characters only.
+            serial = self.env.new_serialno("penstock")
+            node["zoom_id"] = _NOT_CSS_IDENT.sub("-", f"penstock-{self.env.docname}-{serial}")
         result: nodes.Element = node
         self.set_source_info(node)
         if "caption" in self.options:
@@ -197,13 +203,14 @@ class PenstockFlow(SphinxDirective):
             "penstock-flow %s: %s",
             flow,
             message,
-            location=(self.env.docname, self.lineno),
+            # The directive's own file and line, right inside included files too.
+            location=self.get_location(),
             type="penstock",
             subtype=subtype,
         )
         if options is not None:
             # Remembered so that a later build re-reads this page once the flow can be drawn.
-            self._remember(Drawn(flow, options, f"!{type(exc).__name__}: {exc}"))
+            self._remember(Drawn(flow, options, _error_text(exc)))
         # The message goes in verbatim (no smart quotes), so names can be copied from the page.
         box = nodes.warning()
         box += nodes.paragraph(

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from shutil import copytree
 
+import pytest
+
 from tests.sphinx.html import mermaid_blocks
 
 ROOTS = Path(__file__).parent / "roots"
@@ -24,17 +26,32 @@ def sphinx_build(srcdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_W_fails_the_build_on_an_unknown_flow(tmp_path: Path) -> None:
-    """sphinx-build -W exits non-zero and prints the located, typed warning."""
+def add_pages(srcdir: Path, count: int) -> list[str]:
+    """Enough extra pages drawing flows for Sphinx to really read and write in parallel."""
+    pages = [f"page{i}" for i in range(count)]
+    for i, page in enumerate(pages):
+        flow = ("orders", "billing")[i % 2]
+        (srcdir / f"{page}.rst").write_text(
+            f"{page}\n{'=' * len(page)}\n\n.. penstock-flow:: {flow}\n"
+        )
+    with (srcdir / "index.rst").open("a") as index:
+        index.writelines(f"   {page}\n" for page in pages)
+    return pages
+
+
+@pytest.mark.parametrize("jobs", [(), ("-j", "2")], ids=["serial", "parallel"])
+def test_W_fails_the_build_on_an_unknown_flow(tmp_path: Path, jobs: tuple[str, ...]) -> None:
+    """sphinx-build -W exits non-zero and prints the located, typed warning (also from workers)."""
     srcdir = tmp_path / "src"
     copytree(ROOTS / "test-basic", srcdir)
-    (srcdir / "orders.rst").write_text("Orders\n======\n\n.. penstock-flow:: order\n")
+    add_pages(srcdir, 10)
+    (srcdir / "page7.rst").write_text("Page 7\n======\n\n.. penstock-flow:: order\n")
 
-    result = sphinx_build(srcdir, "-W")
+    result = sphinx_build(srcdir, "-W", *jobs)
 
     assert result.returncode == 1
     assert (
-        "orders.rst:4: WARNING: penstock-flow order: unknown flow 'order'; did you mean 'orders'?"
+        "page7.rst:4: WARNING: penstock-flow order: unknown flow 'order'; did you mean 'orders'?"
     ) in result.stderr
     assert "[penstock.unknown-flow]" in result.stderr
 
@@ -43,14 +60,7 @@ def test_parallel_build_with_W_passes_and_merges_what_pages_drew(tmp_path: Path)
     """sphinx-build -j 2 -W succeeds; every page read in a worker is in the merged environment."""
     srcdir = tmp_path / "src"
     copytree(ROOTS / "test-basic", srcdir)
-    pages = [f"page{i}" for i in range(10)]
-    for i, page in enumerate(pages):
-        flow = ("orders", "billing")[i % 2]
-        (srcdir / f"{page}.rst").write_text(
-            f"{page}\n{'=' * len(page)}\n\n.. penstock-flow:: {flow}\n"
-        )
-    with (srcdir / "index.rst").open("a") as index:
-        index.writelines(f"   {page}\n" for page in pages)
+    pages = add_pages(srcdir, 10)
 
     result = sphinx_build(srcdir, "-j", "2", "-W")
 

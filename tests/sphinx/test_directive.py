@@ -121,3 +121,18 @@ def test_link_source_makes_nodes_links_to_their_code(app: SphinxTestApp) -> None
         "https://git.example/shop/blob/main/shop/orders.py#L6",
         "https://git.example/shop/blob/main/shop/orders.py#L12",
     ]
+
+
+@pytest.mark.sphinx("html", testroot="basic", srcdir="directive-zoom")
+def test_zoom_binds_a_css_safe_id(app: SphinxTestApp) -> None:
+    """:zoom: gives the diagram an id made of identifier characters, as the zoom script needs."""
+    (app.srcdir / "nested").mkdir()
+    (app.srcdir / "nested" / "v1.2.rst").write_text(
+        "Zoom\n====\n\n.. penstock-flow:: orders\n   :zoom:\n"
+    )
+    with (app.srcdir / "index.rst").open("a") as index:
+        index.write("   nested/v1.2\n")
+    app.build()
+    page = (app.outdir / "nested" / "v1.2.html").read_text(encoding="utf-8")
+    assert '<pre data-zoom-id="penstock-nested-v1-2-0" class="mermaid">' in page
+    assert ".mermaid[data-zoom-id=penstock-nested-v1-2-0]" in page

@@ -122,3 +122,15 @@ def test_bad_site_default_is_a_config_error(
     copytree(Path(str(rootdir)) / "test-basic", srcdir, dirs_exist_ok=True)
     with pytest.raises(ConfigError, match=r"conf\.py \(penstock_\* settings\): " + expected):
         make_app("html", srcdir=srcdir, confoverrides=overrides)
+
+
+@pytest.mark.sphinx("html", testroot="mistakes", srcdir="warnings-include")
+def test_a_mistake_in_an_included_file_points_into_that_file(app: SphinxTestApp) -> None:
+    """A directive pulled in with .. include:: is reported at its own file and line."""
+    (app.srcdir / "part.rst.inc").write_text("Intro.\n\n.. penstock-flow:: ordr\n")
+    (app.srcdir / "mistakes.rst").write_text("Mistakes\n========\n\n.. include:: part.rst.inc\n")
+    app.build()
+    assert re.search(
+        r"part\.rst\.inc:3: WARNING: penstock-flow ordr: unknown flow 'ordr'",
+        plain(app.warning.getvalue()),
+    )
