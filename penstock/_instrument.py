@@ -38,7 +38,7 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
         spec = handle.spec
         si = cache[1] if cache[0] is spec else _refresh(cache, spec)
         try:
-            return begin(si)
+            return begin(si, False)
         except Exception as exc:  # a bug in penstock must not break the application
             _runtime.hook_failed("penstock runtime", "begin", exc)
             return None
@@ -65,11 +65,11 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
                         item = await agen.athrow(throw)
                 except StopAsyncIteration:
                     deactivate(run)
-                    end(run, None)
+                    end(run, None, False)
                     return
                 except BaseException as exc:
                     deactivate(run)
-                    end(run, exc)
+                    end(run, exc, False)
                     raise
                 deactivate(run)
                 throw = None
@@ -81,10 +81,10 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
                         await agen.aclose()
                     except BaseException as err:
                         deactivate(run)
-                        end(run, err)
+                        end(run, err, False)
                         raise
                     deactivate(run)
-                    end(run, exc)
+                    end(run, exc, False)
                     raise
                 except BaseException as exc:
                     throw = exc
@@ -93,17 +93,18 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
     elif kind == "coroutine":
 
         async def coro_wrapper(*args: Any, **kwargs: Any) -> Any:
-            run = start()
-            if run is None:
+            spec = handle.spec
+            si = cache[1] if cache[0] is spec else _refresh(cache, spec)
+            try:
+                run = begin(si)
+            except Exception as exc:  # a bug in penstock must not break the application
+                _runtime.hook_failed("penstock runtime", "begin", exc)
                 return await func(*args, **kwargs)
-            activate(run)
             try:
                 result = await func(*args, **kwargs)
             except BaseException as exc:
-                deactivate(run)
                 end(run, exc)
                 raise
-            deactivate(run)
             end(run, None)
             return result
 
@@ -125,11 +126,11 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
                     item = gen.send(value) if throw is None else gen.throw(throw)
                 except StopIteration as stop:
                     deactivate(run)
-                    end(run, None)
+                    end(run, None, False)
                     return stop.value
                 except BaseException as exc:
                     deactivate(run)
-                    end(run, exc)
+                    end(run, exc, False)
                     raise
                 deactivate(run)
                 throw = None
@@ -141,10 +142,10 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
                         gen.close()
                     except BaseException as err:
                         deactivate(run)
-                        end(run, err)
+                        end(run, err, False)
                         raise
                     deactivate(run)
-                    end(run, exc)
+                    end(run, exc, False)
                     raise
                 except BaseException as exc:
                     throw = exc
@@ -160,14 +161,11 @@ def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., An
             except Exception as exc:  # a bug in penstock must not break the application
                 _runtime.hook_failed("penstock runtime", "begin", exc)
                 return func(*args, **kwargs)
-            activate(run)
             try:
                 result = func(*args, **kwargs)
             except BaseException as exc:
-                deactivate(run)
                 end(run, exc)
                 raise
-            deactivate(run)
             end(run, None)
             return result
 

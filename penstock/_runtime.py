@@ -57,6 +57,7 @@ _CURRENT: ContextVar[StepRun | None] = ContextVar("penstock_current_step", defau
 _NOT_FAILURES: tuple[type[BaseException], ...] = (KeyboardInterrupt, GeneratorExit)
 
 _MISSING = Token.MISSING
+_modules = sys.modules
 
 
 class StepInfo:
@@ -124,51 +125,31 @@ class StepRun:
     and ``state``, a slot each backend may use for its own data (a span, a timer...).
     """
 
-    __slots__ = (
-        "_corr",
-        "_span_id",
-        "_trace_id",
-        "active",
-        "end_ns",
-        "enter_token",
-        "error",
-        "info",
-        "last_child",
-        "link",
-        "linked",
-        "parent",
-        "pred",
-        "remote",
-        "sampled",
-        "start_ns",
-        "state",
-        "status",
-        "token",
-        "trace_state",
-    )
+    # Not slotted: class-level defaults let __init__ set three attributes instead of twenty
+    # (this object is made on every call).
+    pred: StepInfo | None = None
+    last_child: StepInfo | None = None
+    _trace_id = 0
+    _span_id = 0
+    _corr: str | None = None
+    start_ns = 0
+    end_ns = 0
+    status = "running"
+    error: BaseException | None = None
+    state: Any = None
+    token: Token[StepRun | None] | None = None
+    enter_token: Any = None
+    remote = False
+    link = False
+    linked: StepRun | None = None
+    sampled = True
+    trace_state: str | None = None
 
     def __init__(self, info: StepInfo, parent: StepRun | None, active: Active) -> None:
         self.info = info
         self.parent = parent
         #: The backend (and hooks) that started this run also ends it, even if reconfigured.
         self.active = active
-        self.pred: StepInfo | None = None
-        self.last_child: StepInfo | None = None
-        self._trace_id = 0
-        self._span_id = 0
-        self._corr: str | None = None
-        self.start_ns = 0
-        self.end_ns = 0
-        self.status = "running"
-        self.error: BaseException | None = None
-        self.state: Any = None
-        self.token: Token[StepRun | None] | None = None
-        self.enter_token: Any = None
-        self.remote = False
-        self.link = False
-        self.linked: StepRun | None = None
-        self.sampled = True
-        self.trace_state: str | None = None
 
     @property
     def backend(self) -> Backend | None:
@@ -285,6 +266,8 @@ class Active:
     __slots__ = (
         "adopt_otel",
         "backend",
+        "enabled",
+        "idle",
         "on_end",
         "on_enter",
         "on_exit",
@@ -314,6 +297,18 @@ class Active:
         self.timed = bool(getattr(backend, "timed", True)) and any(
             (self.on_start, self.on_enter, self.on_exit, self.on_end)
         )
+        #: Optional ``backend.enabled() -> bool``, asked at each call: when it says no (a
+        #: disabled logger), the call is tracked (ids, current step) but not recorded.
+        self.enabled: Callable[[], bool] | None = getattr(backend, "enabled", None)
+        self.idle: Active = self
+        if self.enabled is not None:
+            idle = Active.__new__(Active)
+            for slot in Active.__slots__:
+                setattr(idle, slot, None)
+            idle.backend = backend
+            idle.provides_ids = idle.adopt_otel = idle.timed = False
+            idle.idle = idle
+            self.idle = idle
 
 
 #: Set by penstock._configure; None until the first run resolves the configured backend.
@@ -353,18 +348,30 @@ def hook_failed(backend: object, hook: str, exc: BaseException) -> None:
 # --- the step lifecycle (hot path) ---------------------------------------------------------
 
 
-def begin(si: SpecInfo) -> StepRun:
-    """Create the record of a call of the step ``si`` and tell the backend it started."""
+def begin(si: SpecInfo, current: bool = True) -> StepRun:
+    """Create the record of a call of the step ``si`` and tell the backend it started.
+
+    With ``current`` (functions and coroutines), also make it the current step, as
+    :func:`activate` does; generators activate on each resume instead. (One call instead of
+    two: this is the per-call hot path.)
+    """
     active = ACTIVE
     if active is None:
         active = _resolve()
     parent = _CURRENT.get()
+    if parent is None and RECHECK is not None:
+        active = RECHECK()
+    enabled = active.enabled
+    if enabled is not None:
+        try:
+            if not enabled():
+                active = active.idle
+        except Exception as exc:
+            hook_failed(active.backend, "enabled", exc)
     if parent is None:
         info = si.default
-        if RECHECK is not None:
-            active = RECHECK()
         run = StepRun(info, None, active)
-        if active.adopt_otel:
+        if active.adopt_otel and "opentelemetry.trace" in _modules:
             _adopt_otel_trace(run)
     else:
         pflow = parent.info.flow
@@ -389,6 +396,14 @@ def begin(si: SpecInfo) -> StepRun:
             on_start(step=run)
         except Exception as exc:
             hook_failed(active.backend, "on_start", exc)
+    if current:
+        run.token = _CURRENT.set(run)
+        on_enter = active.on_enter
+        if on_enter is not None:
+            try:
+                run.enter_token = on_enter(step=run)
+            except Exception as exc:
+                hook_failed(active.backend, "on_enter", exc)
     return run
 
 
@@ -414,8 +429,24 @@ def deactivate(run: StepRun) -> None:
     _restore(run.token)
 
 
-def end(run: StepRun, exc: BaseException | None) -> None:
-    """Finish ``run``: status, duration, the parent's last child, the backend's record."""
+def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
+    """Finish ``run``: status, duration, the parent's last child, the backend's record.
+
+    With ``current``, first undo what :func:`begin` made current (as :func:`deactivate`).
+    """
+    active = run.active
+    if current:
+        on_exit = active.on_exit
+        if on_exit is not None:
+            try:
+                on_exit(step=run, token=run.enter_token)
+            except Exception as exc2:
+                hook_failed(active.backend, "on_exit", exc2)
+        token = run.token
+        try:
+            _CURRENT.reset(token)  # type: ignore[arg-type]
+        except (ValueError, RuntimeError):
+            _restore(token)
     if exc is None:
         run.status = "ok"
     else:
@@ -424,7 +455,6 @@ def end(run: StepRun, exc: BaseException | None) -> None:
     parent = run.parent
     if parent is not None:
         parent.last_child = run.info
-    active = run.active
     if active.timed:
         run.end_ns = time_ns()
     on_end = active.on_end
@@ -442,7 +472,8 @@ def _restore(token: Token[StepRun | None] | None) -> None:
         _CURRENT.reset(token)
     except (ValueError, RuntimeError):
         # The token belongs to another context (a generator closed from another task or
-        # thread): put back the value it replaced rather than fail like OTel's detach does.
+        # thread), or was used already: put back the value it replaced rather than fail
+        # like OpenTelemetry's detach does.
         old = token.old_value
         _CURRENT.set(None if old is _MISSING else old)
 
