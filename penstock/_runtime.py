@@ -33,21 +33,26 @@ import sys
 from _contextvars import ContextVar, Token
 from time import time_ns
 
+from penstock._records import SpecInfo, StepInfo, StepRun, new_span_id, new_trace_id
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
     from typing import Any
 
-    from penstock._spec import StepSpec
     from penstock.backends import Backend
 
 __all__ = [
+    "SpecInfo",
+    "StepInfo",
     "StepRun",
     "continue_remote",
     "current_correlation_id",
     "current_ids",
     "current_step",
+    "new_span_id",
+    "new_trace_id",
 ]
 
 #: The innermost active step (or remote parent) of this context.
@@ -58,203 +63,6 @@ _NOT_FAILURES: tuple[type[BaseException], ...] = (KeyboardInterrupt, GeneratorEx
 
 _MISSING = Token.MISSING
 _modules = sys.modules
-
-
-class StepInfo:
-    """What penstock precomputes once per (step spec, flow): names, span attributes, edges."""
-
-    __slots__ = (
-        "attributes",
-        "declared",
-        "flow",
-        "is_entrypoint",
-        "kind",
-        "name",
-        "seen",
-        "span_name",
-        "spec",
-    )
-
-    def __init__(self, spec: StepSpec | None, flow: str | None, name: str) -> None:
-        self.spec = spec
-        self.flow = flow
-        self.name = name
-        self.kind = spec.kind if spec is not None else None
-        self.is_entrypoint = self.kind == "entrypoint"
-        self.span_name = f"{flow}.{name}" if flow else name
-        attributes: dict[str, Any] = {"penstock.step": name, "penstock.entrypoint": False}
-        if flow:
-            attributes["penstock.flow"] = flow
-        if spec is not None:
-            attributes["penstock.entrypoint"] = self.is_entrypoint
-            attributes["code.function"] = spec.qualname
-            attributes["code.namespace"] = spec.module
-            attributes["code.filepath"] = spec.file
-            attributes["code.lineno"] = spec.line
-        #: Read-only for backends: the same dict is shared by every call of the step.
-        self.attributes = attributes
-        self.declared: frozenset[str] | None = None
-        #: Predecessor keys already checked for drift (identity of StepInfo objects).
-        self.seen: dict[object, None] = {}
-
-    def __repr__(self) -> str:
-        return f"<StepInfo {self.flow}.{self.name}>"
-
-
-class SpecInfo:
-    """Per-spec cache: the :class:`StepInfo` of each flow the step is in."""
-
-    __slots__ = ("by_flow", "default", "spec")
-
-    def __init__(self, spec: StepSpec) -> None:
-        self.spec = spec
-        flows = spec.flow_names
-        self.by_flow = {f: StepInfo(spec, f, spec.name) for f in flows}
-        self.default = self.by_flow[flows[0]] if flows else StepInfo(spec, None, spec.name)
-
-
-class StepRun:
-    """One call of a step, as backends see it.
-
-    Attributes read by backends: ``flow``, ``step``, ``kind``, ``correlation_id``, ``trace_id``,
-    ``span_id``, ``parent`` (the calling :class:`StepRun`, or a remote parent, or ``None``),
-    ``parent_step``, ``predecessor``, ``start_ns``/``end_ns`` (wall clock, ns since the epoch;
-    0 under the noop backend), ``status`` (``"running"``, ``"ok"``, ``"error"``,
-    ``"cancelled"``), ``error`` (the exception that ended the step, if any), ``linked`` (the
-    remote parent this run links to), ``attributes`` (span attributes, shared: do not mutate)
-    and ``state``, a slot each backend may use for its own data (a span, a timer...).
-    """
-
-    # Not slotted: class-level defaults let __init__ set three attributes instead of twenty
-    # (this object is made on every call).
-    pred: StepInfo | None = None
-    last_child: StepInfo | None = None
-    _trace_id = 0
-    _span_id = 0
-    _corr: str | None = None
-    start_ns = 0
-    end_ns = 0
-    status = "running"
-    error: BaseException | None = None
-    state: Any = None
-    token: Token[StepRun | None] | None = None
-    enter_token: Any = None
-    remote = False
-    link = False
-    linked: StepRun | None = None
-    sampled = True
-    trace_state: str | None = None
-
-    def __init__(self, info: StepInfo, parent: StepRun | None, active: Active) -> None:
-        self.info = info
-        self.parent = parent
-        #: The backend (and hooks) that started this run also ends it, even if reconfigured.
-        self.active = active
-
-    @property
-    def backend(self) -> Backend | None:
-        """The backend recording this run (``None`` for a remote parent)."""
-        active = self.active
-        return active.backend if active is not _REMOTE else None
-
-    @property
-    def flow(self) -> str | None:
-        """The flow this call ran in (a step in several flows takes its caller's)."""
-        return self.info.flow
-
-    @property
-    def step(self) -> str:
-        """The step's name."""
-        return self.info.name
-
-    @property
-    def kind(self) -> str | None:
-        """``"entrypoint"``, ``"step"``, or ``None`` for a function only put in a flow."""
-        return self.info.kind
-
-    @property
-    def spec(self) -> StepSpec | None:
-        """The decorated function's spec (``None`` for a remote parent)."""
-        return self.info.spec
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        """Span attributes (``penstock.*`` and ``code.*``); shared between calls: read only."""
-        return self.info.attributes
-
-    @property
-    def parent_step(self) -> str | None:
-        """Name of the calling step (or of the remote step this run continues)."""
-        parent = self.parent
-        return parent.info.name if parent is not None else None
-
-    @property
-    def predecessor(self) -> str | None:
-        """The step that completed last before this one under the same parent, else the parent."""
-        pred = self.pred
-        return pred.name if pred is not None else None
-
-    @property
-    def trace_id(self) -> int:
-        """128-bit W3C trace id of the run; its 32-hex form is the correlation ID."""
-        tid = self._trace_id
-        if not tid:
-            parent = self.parent
-            tid = parent.trace_id if parent is not None else new_trace_id()
-            self._trace_id = tid
-        return tid
-
-    @property
-    def span_id(self) -> int:
-        """64-bit W3C span id of this step."""
-        sid = self._span_id
-        if not sid:
-            sid = self._span_id = new_span_id()
-        return sid
-
-    @property
-    def correlation_id(self) -> str:
-        """The run's correlation ID: its trace id as 32 lower-case hex digits."""
-        corr = self._corr
-        if corr is None:
-            parent = self.parent
-            tid = self.trace_id
-            if parent is not None and parent.trace_id == tid:
-                corr = parent.correlation_id
-            else:
-                corr = f"{tid:032x}"
-            self._corr = corr
-        return corr
-
-    @property
-    def duration_ns(self) -> int:
-        """Wall-clock duration in nanoseconds (0 while running or under the noop backend)."""
-        return self.end_ns - self.start_ns if self.end_ns else 0
-
-    def __repr__(self) -> str:
-        return f"<StepRun {self.info.flow}.{self.info.name} {self.status}>"
-
-
-def new_trace_id() -> int:
-    """A random, valid (non-zero) 128-bit trace id."""
-    return _getrandbits(128) or 1
-
-
-def new_span_id() -> int:
-    """A random, valid (non-zero) 64-bit span id."""
-    return _getrandbits(64) or 1
-
-
-def _lazy_getrandbits(k: int) -> int:
-    # Replaced by random.getrandbits on first use: `import random` is not cheap.
-    global _getrandbits
-    from random import getrandbits
-
-    _getrandbits = getrandbits
-    return getrandbits(k)
-
-
-_getrandbits: Callable[[int], int] = _lazy_getrandbits
 
 
 # --- the active backend --------------------------------------------------------------------
