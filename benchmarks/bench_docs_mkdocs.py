@@ -1,0 +1,121 @@
+"""``mkdocs build`` of a 100-page site drawn by the penstock plugin vs the same Mermaid by hand.
+
+Both sites use Material and pymdownx.superfences' mermaid fence. Site "penstock" has one
+``::: penstock-flow bom_sync`` directive per page and the plugin configured; site "by hand" has
+the Mermaid text penstock produces for that flow pasted into a ``mermaid`` fence on each page and
+no plugin. Each build is a fresh ``python -m mkdocs build`` process, as users run it; the two are
+built alternately and the median of each is compared. Target: at most 1.3 times as long.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+PAGES = 100
+LIMIT = 1.3
+
+_CONFIG = """\
+site_name: bench
+theme:
+  name: material
+  font: false
+{plugins}
+markdown_extensions:
+  - pymdownx.superfences:
+      custom_fences:
+        - name: mermaid
+          class: mermaid
+          format: !!python/name:pymdownx.superfences.fence_code_format
+"""
+
+_PLUGIN = """\
+plugins:
+  - penstock:
+      modules: [bom_sync.consumer, bom_sync.sync]
+      paths: [{examples}]
+"""
+
+
+def _mermaid() -> str:
+    from penstock import docs
+
+    docs.load_modules(["bom_sync.consumer", "bom_sync.sync"], [EXAMPLES])
+    return docs.flow_diagram("bom_sync").mermaid
+
+
+def _write(root: Path, *, by_hand: str | None) -> Path:
+    plugins = "plugins: []" if by_hand is not None else _PLUGIN.format(examples=EXAMPLES)
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(_CONFIG.format(plugins=plugins))
+    for i in range(PAGES):
+        body = (
+            f"```mermaid\n{by_hand}```\n" if by_hand is not None else "::: penstock-flow bom_sync\n"
+        )
+        (root / "docs" / f"page_{i:03}.md").write_text(f"# Page {i}\n\nThe flow.\n\n{body}")
+    return root
+
+
+def _build(root: Path) -> float:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def _diagram(root: Path) -> str:
+    # penstock keeps the Mermaid text's final newline; a fence drops it. Nothing else may differ.
+    page = (root / "site" / "page_000" / "index.html").read_text()
+    return page.split('<pre class="mermaid"><code>')[1].split("</code></pre>")[0]
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    """Build both sites alternately; one row comparing the medians."""
+    rounds = 2 if quick else 5
+    with tempfile.TemporaryDirectory() as tmp:
+        drawn = _write(Path(tmp, "penstock"), by_hand=None)
+        manual = _write(Path(tmp, "by_hand"), by_hand=_mermaid())
+        _build(drawn), _build(manual)  # warm the file system and bytecode caches
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(rounds):
+            ours.append(_build(drawn))
+            theirs.append(_build(manual))
+        # Same output, or the comparison means nothing.
+        same = _diagram(drawn).rstrip("\n") == _diagram(manual)
+    penstock_s = statistics.median(ours)
+    baseline_s = statistics.median(theirs)
+    ratio = penstock_s / baseline_s
+    return [
+        {
+            "benchmark": f"mkdocs build, {PAGES} pages, one diagram each",
+            "baseline": "same site, Mermaid fences written by hand",
+            "baseline_us": baseline_s * 1e6,
+            "penstock_us": penstock_s * 1e6,
+            "ratio": ratio,
+            "limit": LIMIT,
+            "ok": ratio <= LIMIT and same,
+            "note": (
+                f"median of {rounds} builds each: {penstock_s:.2f} s vs {baseline_s:.2f} s"
+                + ("" if same else "; OUTPUT DIFFERS")
+            ),
+        }
+    ]
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(row)
