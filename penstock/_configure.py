@@ -48,6 +48,9 @@ def configure(backend: str | Backend = "auto", **options: Any) -> None:
             point group, or a backend object (see :mod:`penstock.backends`).
         **options: keyword arguments for the named backend's constructor, e.g.
             ``format="logfmt"`` for ``"logging"``, ``tracer_provider=...`` for ``"otel"``.
+            ``"logging"`` defaults to ``format="auto"``: when neither the ``penstock`` logger
+            nor the root logger has a handler, it installs one printing a logfmt line per
+            step on standard error.
 
     Raises:
         BackendError: the name is unknown (the message lists the available ones), options are
@@ -71,6 +74,10 @@ def configure(backend: str | Backend = "auto", **options: Any) -> None:
                 _check_options(name, options)
                 _install(None, name, dict(options))
                 return
+            if name == "logging":
+                # An explicit choice of logging in a program that configured none gets
+                # readable lines on stderr; configured logging is left alone.
+                options.setdefault("format", "auto")
             _install(_make(name, options), name, dict(options))
         else:
             if options:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -40,8 +41,6 @@ def active_backend() -> object:
 def run_python(code: str, env: dict[str, str] | None = None) -> str:
     """Run ``code`` in a fresh interpreter (for process-wide state such as the global
     OpenTelemetry provider) and return its standard output."""
-    import os
-
     full_env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'examples'}"}
     full_env.pop("PENSTOCK_BACKEND", None)
     full_env.update(env or {})
@@ -282,3 +281,26 @@ def test_reconfiguring_mid_run_ends_steps_with_the_backend_that_started_them() -
     assert first.steps == ["outer"]
     assert second.steps[-1] == "handle_kafka_message"
     assert len(second.steps) == 6
+
+
+def test_explicit_logging_in_an_unconfigured_program_prints_logfmt_lines() -> None:
+    """configure(backend="logging") with no logging configured prints one line per step."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, penstock\n"
+            "from bom_sync.consumer import Message, handle_kafka_message\n"
+            "penstock.configure(backend='logging')\n"
+            "handle_kafka_message(Message(json.dumps({'part_number': 'PN-100'}).encode(), []))\n",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'examples'}"},
+        timeout=60,
+        check=True,
+    )
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 6
+    assert all(" level=info flow=bom_sync step=" in line for line in lines)
+    assert all(line.endswith(" status=ok") for line in lines)

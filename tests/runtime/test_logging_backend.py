@@ -235,3 +235,31 @@ def test_remote_parent_and_link_in_log_records(records: pytest.LogCaptureFixture
     assert linked.correlation_id != cont.correlation_id  # type: ignore[attr-defined]
     assert linked.linked_correlation_id == f"{0xABC:032x}"  # type: ignore[attr-defined]
     assert linked.parent_step is None  # type: ignore[attr-defined]
+
+
+def test_logger_at_warning_logs_failures_only(caplog: pytest.LogCaptureFixture) -> None:
+    """With the penstock logger at WARNING, successful steps log nothing but failures do."""
+    caplog.set_level(logging.WARNING, logger="penstock")
+    penstock.configure(backend="logging")
+    handle_kafka_message(message("PN-100"))
+    assert step_records(caplog.records) == []
+    with pytest.raises(store.PartNotFound):
+        handle_kafka_message(message("PN-404"))
+    assert [r.step for r in step_records(caplog.records)] == [  # type: ignore[attr-defined]
+        "sync_reference",
+        "handle_kafka_message",
+    ]
+
+
+def test_auto_format_leaves_configured_logging_alone() -> None:
+    """format="auto" installs no handler when the application configured logging."""
+    root = logging.getLogger()
+    handler = logging.NullHandler()
+    root.addHandler(handler)
+    try:
+        penstock.configure(backend="logging", format="auto")
+        assert logging.getLogger("penstock").handlers == []
+    finally:
+        root.removeHandler(handler)
+    with pytest.raises(penstock.BackendError, match="format must be"):
+        penstock.configure(backend="logging", format="xml")

@@ -452,3 +452,65 @@ def test_wrappers_keep_the_function_kind() -> None:
     assert inspect.iscoroutinefunction(c)
     assert inspect.isgeneratorfunction(g)
     assert inspect.isasyncgenfunction(ag)
+
+
+async def test_async_generator_athrow_reaches_the_body(
+    penstock_recorder: RecordingBackend,
+) -> None:
+    """athrow() delivers the exception inside the async generator step's body."""
+
+    @flow("agen")
+    @entrypoint
+    async def resilient() -> AsyncIterator[str]:
+        try:
+            yield "first"
+        except ValueError as exc:
+            yield f"recovered {exc}"
+
+    agen = resilient()
+    assert await agen.__anext__() == "first"
+    assert await agen.athrow(ValueError("boom")) == "recovered boom"
+    with pytest.raises(StopAsyncIteration):
+        await agen.__anext__()
+    assert penstock_recorder.records[0].status == "ok"
+
+
+@pytest.mark.usefixtures("bom_store")
+@pytest.mark.parametrize("backend", ["logging", "otel", "noop", "recording"])
+def test_example_app_under_every_backend(backend: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The example app gives the same result under each backend, and its own log lines inside
+    the run carry the run's correlation ID."""
+    import logging
+
+    from tests.support.otel import session_exporter
+
+    if backend == "otel":
+        session_exporter()
+    penstock.configure(backend=backend)
+    app_log = logging.getLogger("bom_sync.app")
+    caplog.set_level(logging.INFO, logger="bom_sync.app")
+    caplog.handler.addFilter(penstock.CorrelationIdFilter())
+    seen: list[str | None] = []
+
+    @flow("wrapper")
+    @step(after="run")
+    def audit(part: str) -> None:
+        seen.append(penstock.current_correlation_id())
+        app_log.info("audited %s", part)
+
+    @flow("wrapper")
+    @entrypoint
+    def run(part: str) -> dict[str, object]:
+        result = handle_kafka_message(message(part))
+        audit(part)
+        return result
+
+    assert run("PN-100") == {
+        "part_number": "PN-100",
+        "changed": True,
+        "events": ["ebom", "changelog"],
+    }
+    (record,) = [r for r in caplog.records if r.name == "bom_sync.app"]
+    assert record.correlation_id == seen[0]  # type: ignore[attr-defined]
+    assert HEX32.match(seen[0] or "")
+    assert not [r for r in caplog.records if getattr(r, "penstock_drift", False)]
