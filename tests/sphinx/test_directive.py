@@ -136,3 +136,26 @@ def test_zoom_binds_a_css_safe_id(app: SphinxTestApp) -> None:
     page = (app.outdir / "nested" / "v1.2.html").read_text(encoding="utf-8")
     assert '<pre data-zoom-id="penstock-nested-v1-2-0" class="mermaid">' in page
     assert ".mermaid[data-zoom-id=penstock-nested-v1-2-0]" in page
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="basic",
+    srcdir="directive-hostile",
+    confoverrides={"penstock_modules": ["shop.orders", "shop.billing", "shop.hostile"]},
+)
+def test_markup_in_names_and_docstrings_never_becomes_html(app: SphinxTestApp) -> None:
+    """Step names and docstrings reach the page as escaped text inside the Mermaid block."""
+    (app.srcdir / "hostile.rst").write_text(
+        "Hostile\n=======\n\n.. penstock-flow:: hostile\n   :show-docs:\n"
+    )
+    with (app.srcdir / "index.rst").open("a") as index:
+        index.write("   hostile\n")
+    app.build()
+    page = (app.outdir / "hostile.html").read_text(encoding="utf-8")
+    assert "<img" not in page
+    assert "<script>alert" not in page
+    assert page.count("</pre>") == 1
+    (text,) = mermaid_blocks(app.outdir / "hostile.html")
+    assert text == flow_diagram("hostile", DiagramOptions(show_docs=True)).mermaid.strip()
+    assert plain(app.warning.getvalue()) == ""
