@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import logging
+from pathlib import Path
 
 import markdown
 import pytest
 
+import penstock
 from penstock import docs
 from penstock.docs import OptionError
 from penstock_mkdocs import DiagramFailure, PageContext, PenstockExtension, front_matter_offset
-from tests.mkdocs.conftest import PIPE
+from tests.mkdocs.conftest import PIPE, write_modules
 from tests.support.system import ROOT
 
 CONFIG = {"modules": ["bom_sync.consumer", "bom_sync.sync"], "paths": [str(ROOT / "examples")]}
@@ -158,3 +160,43 @@ def test_bad_configuration_fails_at_once() -> None:
         PenstockExtension(**CONFIG, direction="LX")
     with pytest.raises(OptionError, match="'modules' must be a list of strings"):
         PenstockExtension(modules=[1])
+
+
+RELOAD = '''
+from penstock import entrypoint, flow, step
+
+
+@flow("reload")
+@entrypoint
+def first():
+    """First."""
+
+
+@flow("reload")
+@step(after="first")
+def {name}():
+    """Then."""
+'''
+
+
+def test_edited_module_is_reimported_on_next_conversion(
+    tmp_path: Path, clean_imports: list[Path]
+) -> None:
+    """Without a host plugin (Zensical), a changed source file is re-imported before drawing."""
+    src = tmp_path / "src"
+    write_modules(src, {"reloadpkg/flows.py": RELOAD.format(name="prior_step")})
+    clean_imports.append(src)
+    config = {"modules": ["reloadpkg.flows"], "paths": [str(src)]}
+    text = "::: penstock-flow reload\n"
+
+    def draw() -> str:
+        page = markdown.markdown(text, extensions=[PenstockExtension(**config)])
+        (diagram,) = diagrams(page)
+        return diagram
+
+    assert "first --> prior_step" in draw()
+    (src / "reloadpkg" / "flows.py").write_text(RELOAD.format(name="brand_new_step"))
+    diagram = draw()
+    assert "first --> brand_new_step" in diagram
+    assert "prior_step" not in diagram
+    assert [s.name for s in penstock.get_flow("reload").steps] == ["first", "brand_new_step"]
