@@ -38,6 +38,7 @@ _KEYWORDS = frozenset(
     }
 )  # fmt: skip
 _SAFE_LABEL_CHARS = frozenset(" _-.,:/'+=@~!?*")
+_TITLE_LOOKALIKES = str.maketrans({"&": "\uff06", "<": "\uff1c", ">": "\uff1e"})
 
 
 # Before parsing, Mermaid deletes the last ";" of any line matching `style.*:\S*#.*;` or
@@ -88,7 +89,9 @@ def render_mermaid(
 
     Args:
         direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL`` (any case).
-        title: shown above the diagram (front matter).
+        title: shown above the diagram (front matter). Mermaid sanitizes titles as HTML and
+            then draws them as plain text, so ``&``, ``<`` and ``>`` are written as their
+            full-width look-alikes (U+FF06, U+FF1C, U+FF1E) to be shown at all.
         show_docs: add each step's docstring summary under its name.
         link: returns a URL for a step (``http(s)``, or relative); nodes become links.
     """
@@ -101,7 +104,8 @@ def render_mermaid(
     lines: list[str] = []
     if title is not None:
         # JSON strings are valid YAML scalars; this keeps quotes and colons harmless.
-        lines += ["---", f"title: {json.dumps(title)}", "---"]
+        shown = title.translate(_TITLE_LOOKALIKES)
+        lines += ["---", f"title: {json.dumps(shown)}", "---"]
     lines.append(f"graph {direction}")
     for node in graph.steps:
         nid = ids[node.name]

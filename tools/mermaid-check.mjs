@@ -61,6 +61,18 @@ function shown(text) {
   return div.textContent;
 }
 
+// Mermaid does not hand the front matter's title to getDiagramFromText; penstock writes it as
+// `title: "<a JSON string>"`, which is read here the same way.
+function frontMatterTitle(text) {
+  const match = /^---\n(?:.*\n)*?title: (".*")\n(?:.*\n)*?---\n/.exec(text);
+  if (!match) return undefined;
+  try {
+    return JSON.parse(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 async function check(text) {
   if (typeof text !== "string") {
     return { ok: false, error: `expected a string, got ${typeof text}` };
@@ -72,9 +84,12 @@ async function check(text) {
   }
   const result = { ok: true, version };
   try {
-    const diagram = await mermaid.mermaidAPI.getDiagramFromText(text);
+    const title = frontMatterTitle(text);
+    const diagram = await mermaid.mermaidAPI.getDiagramFromText(text, title ? { title } : {});
     result.type = diagram.type;
     const db = diagram.db;
+    // Drawn with d3's .text(): shown as is, after Mermaid's sanitizer.
+    if (typeof db.getDiagramTitle === "function") result.title = db.getDiagramTitle();
     if (typeof db.getVertices === "function") {
       result.vertices = {};
       for (const [id, v] of db.getVertices()) {

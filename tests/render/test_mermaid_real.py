@@ -9,10 +9,11 @@ import subprocess
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from penstock import Edge, FlowGraph, StepNode, generate_dag, get_flow
 from tests.render.conftest import FlowShape, declare_flow
-from tests.render.strategies import flow_shapes
+from tests.render.strategies import TRICKY, flow_shapes
 from tests.support.mermaid import SCRIPT, MermaidOracle
 from tests.support.system import TOOLS
 
@@ -114,7 +115,7 @@ def test_generated_names_parse_and_show_verbatim(
     check_against_mermaid(mermaid_oracle, graph, text, show_docs=False, linked=False)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=100)
 @given(shape=flow_shapes(max_steps=5))
 def test_generated_names_with_docs_links_and_direction(
     mermaid_oracle: MermaidOracle, forget_generated: None, shape: FlowShape
@@ -228,3 +229,18 @@ def test_checker_one_shot_mode(mermaid_oracle: MermaidOracle, major: str) -> Non
     assert good["edges"][0]["start"] == "a"
     assert not bad["ok"]
     assert "got 'end'" in bad["error"]
+
+
+LOOKALIKES = str.maketrans({"&": "\uff06", "<": "\uff1c", ">": "\uff1e"})
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=st.one_of(st.text(min_size=1, max_size=40), st.sampled_from(TRICKY)))
+def test_titles_show_verbatim(mermaid_oracle: MermaidOracle, title: str) -> None:
+    """Any title parses, draws as given (``& < >`` as look-alikes) and never changes the graph."""
+    text = generate_dag(_graph(["start", "done"]), title=title)
+    for parsed in mermaid_oracle.parse_one(text):
+        assert parsed.ok, f"Mermaid {parsed.version}: {parsed.error}\n{text}"
+        assert parsed.title == title.translate(LOOKALIKES), text
+        assert sorted(parsed.vertices) == ["done", "start"]
+        assert len(parsed.edges) == 1

@@ -39,6 +39,8 @@ class Parsed:
     edges: list[dict[str, Any]] = field(default_factory=list)
     #: node id -> tooltip as shown.
     tooltips: dict[str, str] = field(default_factory=dict)
+    #: The diagram title as drawn ("" without one).
+    title: str = ""
 
     def text_of(self, node_id: str) -> str:
         return str(self.vertices[node_id]["text"])
@@ -108,6 +110,7 @@ class MermaidOracle:
                     vertices=r.get("vertices") or {},
                     edges=r.get("edges") or [],
                     tooltips=r.get("tooltips") or {},
+                    title=r.get("title") or "",
                 )
                 for r in server.ask(texts)
             ]
