@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from penstock import docs
+from tests.support.mermaid import mermaid_oracle  # noqa: F401 (a fixture)
 
 #: A small flow package the sites draw; names and docstrings that must survive escaping.
 ORDERS = '''

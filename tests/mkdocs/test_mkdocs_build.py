@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.mkdocs.conftest import ORDERS, Build, expected, run, write_site
+from tests.support.mermaid import MermaidOracle
 
 INDEX = """
 ---
@@ -30,8 +31,6 @@ Write this in a page:
 ```md
 ::: penstock-flow orders
 ```
-
-    ::: penstock-flow orders
 
 !!! note "Inside an admonition"
 
@@ -103,6 +102,19 @@ def test_show_docs_never_lets_markup_through(good: Build) -> None:
     page = good.page("docs")
     assert "<script>alert" not in page
     assert "<b>now</b>" not in page
+
+
+def test_every_drawn_diagram_parses_in_mermaid_11_and_12(
+    good: Build, mermaid_oracle: MermaidOracle
+) -> None:
+    """What the pages carry, read back as a browser would, is valid Mermaid with the step names."""
+    texts = [t for t in good.diagrams() + good.diagrams("docs") if "receive_order" in t]
+    assert len(texts) == 3
+    for version, results in mermaid_oracle.parse(texts).items():
+        for text, parsed in zip(texts, results, strict=True):
+            assert parsed.ok, (version, parsed.error, text)
+            labels = {v["text"] for v in parsed.vertices.values()}
+            assert {"receive_order", "end"} <= {label.split("<br")[0] for label in labels}
 
 
 ERRORS = """
