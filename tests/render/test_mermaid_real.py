@@ -244,3 +244,20 @@ def test_titles_show_verbatim(mermaid_oracle: MermaidOracle, title: str) -> None
         assert parsed.title == title.translate(LOOKALIKES), text
         assert sorted(parsed.vertices) == ["done", "start"]
         assert len(parsed.edges) == 1
+
+
+def test_click_lines_survive_the_colour_fix_up(mermaid_oracle: MermaidOracle) -> None:
+    """A link with `style` and `#` and a tooltip with coded text keep every character."""
+    node = StepNode(
+        name="styled", kind="entrypoint", module="m", qualname="f.<locals>.g", file="m.py", line=1
+    )
+    graph = FlowGraph(name="f", steps=(node,), edges=(), entrypoints=("styled",))
+    text = generate_dag(graph, link=lambda n: "https://example.com/style:x/#classDef")
+    for parsed in mermaid_oracle.parse_one(text):
+        assert parsed.ok, parsed.error
+        ((node_id, vertex),) = parsed.vertices.items()
+        assert parsed.tooltips == {node_id: "m.f.<locals>.g"}
+        assert vertex["text"] == "styled"
+        # Written with %73 and %63 for the fix-up's sake; Mermaid reads the same URL.
+        assert vertex["link"] == "https://example.com/style:x/#classDef"
+    assert "%73tyle" in text
