@@ -39,6 +39,7 @@ __all__ = [
     "ServerInterceptor",
     "aio_client_interceptors",
     "intercept_channel",
+    "metadata",
 ]
 
 _log = logging.getLogger("penstock.contrib.grpc")
@@ -90,6 +91,23 @@ def _with_context(metadata: Any) -> list[tuple[str, Any]] | None:
     except Exception as exc:  # odd metadata from another interceptor: send the call as is
         _log.debug("penstock could not add trace metadata to a gRPC call: %r", exc)
         return None
+
+
+def metadata(existing: Any = None) -> list[tuple[str, Any]]:
+    """Call metadata carrying the current run, for calls made without the interceptors.
+
+    ``stub.Method(request, metadata=metadata())`` does what :class:`ClientInterceptor` does,
+    without gRPC's interceptor machinery.
+
+    Args:
+        existing: metadata to send as well (penstock replaces only its own keys).
+
+    Returns:
+        A new list; outside a run, a copy of ``existing`` (or an empty list).
+    """
+    carrier: list[tuple[str, Any]] = list(existing or ())
+    inject(carrier, grpc_setter)
+    return carrier
 
 
 def _sync_details(details: Any) -> Any:

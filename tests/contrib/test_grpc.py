@@ -20,6 +20,7 @@ from penstock.contrib.grpc import (
     ServerInterceptor,
     aio_client_interceptors,
     intercept_channel,
+    metadata,
 )
 from penstock.testing import RecordingBackend, recording
 
@@ -169,6 +170,23 @@ def test_calls_outside_a_run_send_no_metadata_and_start_fresh_runs(
         channel.unary_unary(f"/{SERVICE}/Unary")(b"x", timeout=10)
     [served] = _served(rec)
     assert served.parent is None
+
+
+def test_metadata_helper_without_client_interceptor(server: Server) -> None:
+    """metadata() passed by hand carries the run like the client interceptor does."""
+    with grpc.insecure_channel(server.target) as raw:
+        call = _declare_rpc_steps(
+            server,
+            lambda: raw.unary_unary(f"/{SERVICE}/Unary")(
+                b"x", metadata=metadata([("x-app", "1")]), timeout=10
+            ),
+        )
+        with recording() as rec:
+            call()
+    [served] = _served(rec)
+    assert served.correlation_id == rec.get("call").correlation_id
+    assert served.parent_step == "call"
+    assert metadata([("x-app", "1")]) == [("x-app", "1")]
 
 
 def test_link_option_starts_a_linked_run() -> None:
