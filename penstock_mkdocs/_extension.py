@@ -119,6 +119,21 @@ class PenstockExtension(Extension):
             source_root=str(cfg["source_root"] or base_dir) or None,
         ).validated("penstock_mkdocs configuration")
 
+    def setConfig(self, key: str, value: Any) -> None:
+        """Set one option; unknown names and non-boolean flags are :class:`OptionError`."""
+        if key not in self.config:
+            close = difflib.get_close_matches(key, list(self.config), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise OptionError(
+                f"penstock_mkdocs has no option {key!r}{hint} (options: {', '.join(self.config)})"
+            )
+        try:
+            super().setConfig(key, value)
+        except ValueError:
+            raise OptionError(
+                f"penstock_mkdocs option {key!r} must be true or false, got {value!r}"
+            ) from None
+
     @property
     def loader(self) -> ModuleLoader:
         """The shared loader of this configuration's modules (paths resolved on first use)."""

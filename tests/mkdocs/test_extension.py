@@ -160,6 +160,10 @@ def test_bad_configuration_fails_at_once() -> None:
         PenstockExtension(**CONFIG, direction="LX")
     with pytest.raises(OptionError, match="'modules' must be a list of strings"):
         PenstockExtension(modules=[1])
+    with pytest.raises(OptionError, match="no option 'modles'; did you mean 'modules'?"):
+        PenstockExtension(modles=["x"])
+    with pytest.raises(OptionError, match="'strict' must be true or false, got 'sometimes'"):
+        PenstockExtension(strict="sometimes")
 
 
 RELOAD = '''
