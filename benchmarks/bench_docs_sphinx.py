@@ -30,7 +30,7 @@ _PRE = re.compile(r'<pre\b[^>]*\bclass="mermaid[^"]*"[^>]*>(.*?)</pre>', re.DOTA
 
 
 def _flows_module() -> str:
-    """Source of a module declaring FLOWS flows of STEPS steps: a chain with a fan-out at the end."""
+    """Source of a module with FLOWS flows of STEPS steps each: a chain, then a fan-out."""
     parts = ["from penstock import entrypoint, flow, step\n"]
     for f in range(FLOWS):
         name = f"flow_{f}"
