@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +230,8 @@ class FlowPreprocessor(Preprocessor):
         page = ext.locate(self.md)
         if not ext.base_dir and page.root:
             ext.base_dir = page.root
+            if not ext.defaults.source_root:
+                ext.defaults = replace(ext.defaults, source_root=page.root)
         out: list[str] = []
         done = 0
         original = _line_map(self.recorder.lines, lines)
