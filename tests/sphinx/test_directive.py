@@ -17,11 +17,9 @@ def test_directive_emits_the_flows_mermaid_text(app: SphinxTestApp) -> None:
     blocks = mermaid_blocks(app.outdir / "orders.html")
     expected = flow_diagram("orders", DiagramOptions(direction="LR")).mermaid.strip()
     assert blocks == [expected]
-    assert blocks[0].splitlines() == [
-        "graph LR",
-        '    take_order(["take_order"])',
-        "    take_order --> reserve_stock",
-    ]
+    first, *rest = blocks[0].splitlines()
+    assert first == "graph LR"
+    assert any("take_order" in line and "reserve_stock" in line for line in rest)
 
 
 @pytest.mark.sphinx("html", testroot="basic", srcdir="directive-basic")

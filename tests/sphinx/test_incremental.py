@@ -9,6 +9,7 @@ from shutil import copytree
 
 from sphinx.testing.util import SphinxTestApp
 
+from penstock.docs import DiagramOptions, flow_diagram
 from tests.sphinx.conftest import plain
 from tests.sphinx.html import mermaid_blocks
 
@@ -114,6 +115,6 @@ def test_a_flow_declared_later_rereads_the_page_that_asked_for_it(
 
     assert read == ["billing", "returns"]
     assert mermaid_blocks(app.outdir / "returns.html") == [
-        'graph TD\n    accept_return(["accept_return"])'
+        flow_diagram("returns", DiagramOptions()).mermaid.strip()
     ]
     assert plain(app.warning.getvalue()) == ""
