@@ -204,3 +204,29 @@ def test_edited_module_is_reimported_on_next_conversion(
     assert "first --> brand_new_step" in diagram
     assert "prior_step" not in diagram
     assert [s.name for s in penstock.get_flow("reload").steps] == ["first", "brand_new_step"]
+
+
+def test_diagram_over_mermaid_text_limit_warns_with_guidance(
+    tmp_path: Path, clean_imports: list[Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A diagram over 50,000 characters is refused at build time with what to do instead."""
+    doc = "word " * 120
+    body = ["from penstock import entrypoint, flow, step", ""]
+    body += ['@flow("wordy")', "@entrypoint", "def s0():", f'    """{doc}"""', ""]
+    for i in range(1, 100):
+        body += ['@flow("wordy")', '@step(after="s0")', f"def s{i}():", f'    """{doc}"""', ""]
+    src = tmp_path / "src"
+    write_modules(src, {"wordypkg/flows.py": "\n".join(body)})
+    clean_imports.append(src)
+    ext = PenstockExtension(modules=["wordypkg.flows"], paths=[str(src)])
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        small = markdown.markdown("::: penstock-flow wordy\n", extensions=[ext])
+        large = markdown.markdown(
+            "::: penstock-flow wordy\n    show_docs: true\n",
+            extensions=[PenstockExtension(modules=["wordypkg.flows"], paths=[str(src)])],
+        )
+    assert len(diagrams(small)) == 1
+    assert diagrams(large) == []
+    assert "Maximum text size in diagram exceeded" in caplog.text
+    assert "Turn off show_docs/link_source, split the flow" in caplog.text
+    assert "penstock-error" in large
