@@ -2,20 +2,26 @@
 
 Targets, each measured against the same call without penstock, in one run, on loopback:
 
-- a Celery round trip (``send_task`` then ``result.get()``) through a real Redis and a real
-  ``celery worker --pool=solo``: the baseline worker's app has no penstock at all; the penstock
-  worker runs the task as a ``flow_task`` step under the logging backend, and the sender sends
-  from inside a run, with penstock's signal handlers installed (context injected into the
-  headers, extracted and continued in the worker);
-- a gRPC unary call to a real server on 127.0.0.1 (generic handler, a few bytes each way): the
-  baseline is a plain channel and server; penstock adds its client interceptor (inside a run)
-  and its server interceptor.
+- a Celery round trip (``send_task`` then ``result.get()``) through a real Redis and one real
+  ``celery worker --pool=solo`` that has two tasks with the same body: a plain Celery task
+  (the baseline, sent outside any run with penstock's signal handlers disconnected) and a
+  ``flow_task`` step (sent from inside a run with the handlers connected: the context is
+  injected into the headers, extracted in the worker and continued around the task);
+- a gRPC unary call to real servers in another process on 127.0.0.1 (generic handler, a few
+  bytes each way): the baseline is a plain channel and server; penstock adds its client
+  interceptor (the call is made inside a run) and its server interceptor. A second row compares
+  penstock's interceptors with do-nothing interceptors that send and read the same metadata,
+  which isolates penstock's share from the cost of gRPC's own interceptor path.
 
-Round trips are dominated by I/O and scheduling noise, so calls alternate between the two
-setups in small batches and the figures are medians of per-call times.
+Both sides use the ``noop`` backend: runs, ids and propagation work as under any backend, but
+no record is written, so the figures are the cost of carrying the run (what a backend costs
+per step is measured by ``bench_runtime``). Round trips are dominated by I/O and scheduling
+noise: the two setups are called in strict alternation, and the penstock figure is the
+baseline's median plus the median difference within pairs.
 
-The Celery worker is this module itself (``celery -A benchmarks.bench_propagation:app``) with
-``PENSTOCK_BENCH_WORKER`` set to ``plain`` or ``penstock``.
+The Celery worker is this module itself (``celery -A benchmarks.bench_propagation:app`` with
+``PENSTOCK_BENCH_WORKER`` set); the gRPC servers are ``python -m benchmarks.bench_propagation
+grpc-servers``.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ def _worker_app() -> Any:
         backend=os.environ["PENSTOCK_BENCH_BACKEND"],
     )
     celery_app.conf.update(broker_connection_retry_on_startup=False)
-    penstock.configure(backend="logging")
+    penstock.configure(backend="noop")
 
     @celery_app.task(name=PLAIN_TASK)
     def plain(x: Any) -> Any:
@@ -187,7 +193,12 @@ def _alternate(
     pairs: int,
     setup: Callable[[bool], None] | None = None,
 ) -> tuple[float, float]:
-    """Median per-call us of ``plain`` and ``traced``, called in strict alternation."""
+    """Per-call us of ``plain`` and ``traced``, called in strict alternation.
+
+    Returns the median of ``plain`` and that median plus the median of the pairwise
+    differences: on a loaded machine neighbouring calls share the load, so differences within
+    a pair are steadier than two separate medians.
+    """
     times: tuple[list[float], list[float]] = ([], [])
     calls = (plain, traced)
     for index in (0, 1, 0, 1) * 10:  # warm up connections, imports and caches
@@ -202,7 +213,9 @@ def _alternate(
             start = time.perf_counter_ns()
             fn()
             times[index].append((time.perf_counter_ns() - start) / 1000.0)
-    return statistics.median(times[0]), statistics.median(times[1])
+    base = statistics.median(times[0])
+    extra = statistics.median(t - p for p, t in zip(times[0], times[1], strict=True))
+    return base, base + extra
 
 
 def _row(name: str, baseline: str, base: float, traced: float, note: str) -> Row:
@@ -224,7 +237,7 @@ def _in_a_run() -> Iterator[None]:
     """The sender's side runs inside one penstock step (entered once, outside the timing)."""
     import penstock
 
-    penstock.configure(backend="logging")
+    penstock.configure(backend="noop")
     with penstock._runtime.continue_remote(0x1234, 0x5678, parent_step="bench"):
         yield
     penstock.reset()
@@ -276,7 +289,7 @@ def _grpc_servers() -> None:
     import penstock
     from penstock.contrib.grpc import ServerInterceptor
 
-    penstock.configure(backend="logging")
+    penstock.configure(backend="noop")
 
     def echo(request: bytes, context: Any) -> bytes:
         return request
