@@ -307,3 +307,141 @@ def test_remote_context_equality_and_repr() -> None:
     assert hash(a) == hash(b)
     assert a != RemoteContext(1, 3)
     assert repr(a) == f"<RemoteContext 00-{1:032x}-{2:016x}-01 from wire.send>"
+
+
+# --- the fast path for OpenTelemetry's default propagators ---------------------------------
+
+names = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_characters="\x7f"),
+    min_size=1,
+    max_size=20,
+)
+states = st.one_of(
+    st.none(),
+    st.just("vendor=abc,other=1"),
+    st.just("a=b, c=d"),
+    st.just("bad state"),
+    st.lists(st.from_regex(r"[a-z]{1,5}=[a-z0-9]{1,5}", fullmatch=True), max_size=4).map(",".join),
+)
+
+
+def _slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    import penstock.propagation as propagation
+
+    monkeypatch.setattr(propagation, "_default_propagators", lambda: False)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    trace_id=trace_ids,
+    span_id=span_ids,
+    sampled=st.booleans(),
+    state=states,
+    step_name=names,
+    flow_name=st.one_of(st.none(), names),
+)
+def test_fast_inject_writes_what_opentelemetry_writes(
+    monkeypatch: pytest.MonkeyPatch,
+    trace_id: int,
+    span_id: int,
+    sampled: bool,
+    state: str | None,
+    step_name: str,
+    flow_name: str | None,
+) -> None:
+    """With the default propagators penstock's own headers equal opentelemetry.propagate's."""
+    carriers = []
+    for slow in (False, True):
+        with monkeypatch.context() as patch:
+            if slow:
+                _slow(patch)
+            with (
+                recording(),
+                continue_remote(
+                    trace_id,
+                    span_id,
+                    sampled=sampled,
+                    trace_state=state,
+                    parent_step=step_name,
+                    parent_flow=flow_name,
+                ),
+            ):
+                carrier: dict[str, str] = {}
+                assert inject(carrier)
+                carriers.append(carrier)
+    assert carriers[0] == carriers[1]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    headers=st.dictionaries(header_names, junk_text, max_size=4),
+    good=st.booleans(),
+    ids=st.tuples(trace_ids, span_ids),
+)
+def test_fast_extract_reads_what_opentelemetry_reads(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], good: bool, ids: tuple[int, int]
+) -> None:
+    """With the default propagators penstock's own parsing equals opentelemetry.propagate's."""
+    if good:
+        headers["traceparent"] = f"00-{ids[0]:032x}-{ids[1]:016x}-01"
+        headers["baggage"] = f"penstock.trace={ids[0]:032x},penstock.step=a%20b,x=1"
+    fast = extract(headers)
+    with monkeypatch.context() as patch:
+        _slow(patch)
+        slow = extract(headers)
+    assert fast == slow
+
+
+def test_fast_inject_under_the_otel_backend_matches(
+    monkeypatch: pytest.MonkeyPatch, otel_spans: Any
+) -> None:
+    """Under the otel backend both paths write the current span's context."""
+
+    @flow("wire")
+    @step
+    def send() -> list[dict[str, str]]:
+        out = []
+        for slow in (False, True):
+            with monkeypatch.context() as patch:
+                if slow:
+                    _slow(patch)
+                carrier: dict[str, str] = {}
+                inject(carrier)
+                out.append(carrier)
+        return out
+
+    fast, slow = send()
+    [span] = otel_spans.get_finished_spans()
+    assert fast == slow
+    ctx = span.context
+    assert fast["traceparent"] == (
+        f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    )
+
+
+def test_application_baggage_goes_through_opentelemetry() -> None:
+    """Baggage the application set is sent along with penstock's (the general path)."""
+    from opentelemetry import baggage
+    from opentelemetry import context as otel_context
+
+    @flow("wire")
+    @step
+    def send() -> dict[str, str]:
+        carrier: dict[str, str] = {}
+        inject(carrier)
+        return carrier
+
+    token = otel_context.attach(baggage.set_baggage("tenant", "acme"))
+    try:
+        with recording():
+            carrier = send()
+    finally:
+        otel_context.detach(token)
+    assert carrier["baggage"].startswith("tenant=acme,")
+    remote = extract(carrier)
+    assert remote is not None
+    assert remote.parent_step == "send"
