@@ -7,6 +7,7 @@ process, and runs the same command line a user types.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ EXAMPLES = ROOT / "examples"
 APP = Path(__file__).resolve().parent / "app"
 #: npm package under tools/node_modules for each Mermaid major version tested.
 MERMAID_PACKAGES = {"12": "mermaid", "11": "mermaid11"}
+
+_MERMAID_ELEMENT = re.compile(r"<(?:pre|div)\b[^>]*\bclass=\"(?:[^\"]*\s)?mermaid[\s\"]")
 
 
 def mermaid_dist(version: str) -> Path:
@@ -70,6 +73,7 @@ def html_pages_with_diagrams(site: Path) -> list[str]:
     found = []
     for page in sorted(site.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
-        if 'class="mermaid"' in text:
+        # A real element, not the words `class="mermaid"` shown as code on a docs page.
+        if _MERMAID_ELEMENT.search(text):
             found.append(page.relative_to(site).as_posix())
     return found
