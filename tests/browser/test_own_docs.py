@@ -103,3 +103,17 @@ def test_api_reference_documents_every_public_name() -> None:
     documented = set(re.findall(r"^::: penstock\.(\w+)\s*$", page, flags=re.MULTILINE))
     missing = sorted(set(penstock.__all__) - documented - {"__version__"})
     assert not missing, f"add these to docs/reference/api.md: {missing}"
+
+
+def test_pages_without_diagrams_load_offline_too(
+    built: tuple[Path, str], served: StaticSite, browser: Browser, pages: dict[str, PageReport]
+) -> None:
+    """Every other page (API reference included) loads with no error and no outside request."""
+    others = sorted(
+        p.relative_to(built[0]).as_posix()
+        for p in built[0].rglob("index.html")
+        if p.relative_to(built[0]).as_posix() not in pages
+    )
+    assert "reference/api/index.html" in others
+    for page in others:
+        browser.check_page(served.url(page)).assert_clean(expected_diagrams=0)
