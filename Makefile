@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: docs serve test lint typecheck pytest bench tools clean
+.PHONY: docs serve test lint typecheck pytest bench tools mermaid-js clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,16 @@ tools/node_modules/.package-lock.json: tools/package.json
 
 tools: tools/node_modules/.package-lock.json
 
-docs: $(STAMP) tools
+MERMAID_JS := tools/node_modules/mermaid/dist/mermaid.min.js
+
+# The site bundles Mermaid from the npm package, so it renders offline and without a CDN.
+mermaid-js: tools
+	@test -f $(MERMAID_JS) || { echo "npm is needed for the Mermaid bundled with the docs: install Node.js and npm, then run make docs again"; exit 1; }
+
+docs: $(STAMP) mermaid-js
 	$(BIN)/mkdocs build --strict
 
-serve: $(STAMP) tools
+serve: $(STAMP) mermaid-js
 	$(BIN)/mkdocs serve
 
 lint: $(STAMP)
