@@ -65,7 +65,7 @@ def flow(name: str, *, after: After | None = None) -> Callable[[F], F]:
             )
         raise DefinitionError(f"{where}: @flow needs a non-empty string as flow name, got {name!r}")
     _check_text("flow name", name, _caller_location)
-    per_flow = None if after is None else _normalize_after(after, lambda: _caller_location())
+    per_flow = None if after is None else _normalize_after(after, _caller_location)
 
     def decorate(obj: F) -> F:
         wrapped: F = _apply(obj, "@flow", add_flow=Membership(name, per_flow))
@@ -151,7 +151,7 @@ def declare(
 
     ``label`` is the decorator as users write it, used in error messages.
     """
-    refs = None if after is None else _normalize_after(after, lambda: _caller_location())
+    refs = None if after is None else _normalize_after(after, _caller_location)
     return _apply(
         obj,
         label,
@@ -178,14 +178,16 @@ def _kind_decorator(
             )
         return _apply(func, label, kind=kind)
 
-    where = _caller_location()
+    # Locations are looked up only for errors: walking frames on every decoration is costly.
     if name is not None:
         if not isinstance(name, str) or not name.strip():
-            raise DefinitionError(f"{where}: {label}(name=...) must be a non-empty string")
-        _check_text("step name", name, lambda: where)
+            raise DefinitionError(
+                f"{_caller_location()}: {label}(name=...) must be a non-empty string"
+            )
+        _check_text("step name", name, _caller_location)
     if description is not None and not isinstance(description, str):
-        raise DefinitionError(f"{where}: {label}(description=...) must be a string")
-    refs = None if after is None else _normalize_after(after, lambda: where)
+        raise DefinitionError(f"{_caller_location()}: {label}(description=...) must be a string")
+    refs = None if after is None else _normalize_after(after, _caller_location)
 
     def decorate(obj: Callable[P, R]) -> Callable[P, R]:
         wrapped: Callable[P, R] = _apply(
