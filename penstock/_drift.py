@@ -30,6 +30,10 @@ def first_transition(run: StepRun, info: StepInfo, key: object) -> None:
     with _edges_lock:
         if key in info.seen:
             return
+        if len(info.seen) > 1024:
+            # Keys can come from the wire (remote parents' names): keep the cache bounded;
+            # forgetting only means checking a transition again.
+            info.seen.clear()
         info.seen[key] = None
         _TOUCHED.add(info)
     try:
