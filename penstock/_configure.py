@@ -207,7 +207,13 @@ def _backend_class(name: str) -> Any:
         import importlib
 
         module, attr = BUILTIN[name]
-        return getattr(importlib.import_module(module), attr)
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ImportError as exc:
+            raise BackendError(
+                f"backend {name!r} cannot be loaded: {exc}; install what it needs "
+                "(the otel backend needs opentelemetry-api: pip install 'penstock[otel]')"
+            ) from exc
     eps = _entry_points()
     if name in eps:
         try:
