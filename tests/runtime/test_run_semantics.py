@@ -514,3 +514,59 @@ def test_example_app_under_every_backend(backend: str, caplog: pytest.LogCapture
     assert record.correlation_id == seen[0]  # type: ignore[attr-defined]
     assert HEX32.match(seen[0] or "")
     assert not [r for r in caplog.records if getattr(r, "penstock_drift", False)]
+
+
+@pytest.mark.parametrize("backend", ["noop", "logging", "recording"])
+def test_current_ids_are_w3c_valid_and_per_step(backend: str) -> None:
+    """current_ids(): a 128-bit trace id shared by the run, a distinct 64-bit span id per step,
+    matching current_correlation_id(); None outside a run."""
+    from penstock._runtime import current_ids
+
+    penstock.configure(backend=backend)
+    seen: list[tuple[tuple[int, int] | None, str | None]] = []
+
+    @flow("ids")
+    @step(after="outer")
+    def inner() -> None:
+        seen.append((current_ids(), penstock.current_correlation_id()))
+
+    @flow("ids")
+    @entrypoint
+    def outer() -> None:
+        seen.append((current_ids(), penstock.current_correlation_id()))
+        inner()
+        inner()
+
+    assert current_ids() is None
+    outer()
+    ids = [i for i, _ in seen]
+    assert all(i is not None for i in ids)
+    trace_ids = {i[0] for i in ids if i}
+    span_ids = [i[1] for i in ids if i]
+    (trace_id,) = trace_ids
+    assert 0 < trace_id < 2**128
+    assert all(0 < s < 2**64 for s in span_ids)
+    assert len(set(span_ids)) == 3
+    assert {c for _, c in seen} == {f"{trace_id:032x}"}
+
+
+def test_continue_remote_restores_state_when_no_step_ran(
+    penstock_recorder: RecordingBackend,
+) -> None:
+    """Leaving continue_remote restores the enclosing step, whether or not a step ran."""
+    from penstock._runtime import continue_remote, current_ids
+
+    @flow("r")
+    @entrypoint
+    def local() -> list[tuple[int, int] | None]:
+        before = current_ids()
+        with continue_remote(7, 9, parent_step="upstream", parent_flow="r"):
+            during = current_ids()
+            assert current_step() == ("r", "upstream")
+        return [before, during, current_ids()]
+
+    before, during, after = local()
+    assert during == (7, 9)
+    assert before == after
+    assert before is not None
+    assert before[0] != 7
