@@ -222,3 +222,30 @@ def test_continue_remote_with_link_starts_a_linked_run(spans: InMemorySpanExport
     (link,) = span.links
     assert (link.context.trace_id, link.context.span_id) == (trace_id, span_id)
     assert link.context.trace_state.get("k") == "v"
+
+
+async def test_generator_closed_in_another_task_detaches_cleanly(
+    spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A generator step closed from another task ends its span and never makes OpenTelemetry
+    log "Failed to detach context"; both tasks' current spans stay intact."""
+
+    @flow("g")
+    @entrypoint
+    def ticks() -> Iterator[int]:
+        yield 1
+        yield 2
+
+    gen = ticks()
+    assert next(gen) == 1
+    assert trace.get_current_span() is trace.INVALID_SPAN
+
+    async def closer() -> object:
+        gen.close()
+        return trace.get_current_span()
+
+    assert await asyncio.create_task(closer()) is trace.INVALID_SPAN
+    assert trace.get_current_span() is trace.INVALID_SPAN
+    (span,) = spans.get_finished_spans()
+    assert dict(span.attributes or {})["penstock.cancelled"] is True
+    assert "Failed to detach context" not in caplog.text

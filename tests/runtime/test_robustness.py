@@ -85,8 +85,14 @@ async def test_failing_backend_under_generators_and_coroutines() -> None:
 
 
 async def test_200_concurrent_tasks_do_not_cross_talk(penstock_recorder: RecordingBackend) -> None:
-    """200 interleaved asyncio runs each keep their own correlation ID and parents."""
+    """200 interleaved asyncio runs, each also using a worker thread, keep their own
+    correlation ID and parents."""
     seen: dict[int, set[str | None]] = {}
+
+    @flow("conc")
+    @step(after="leaf")
+    def in_thread(n: int) -> None:
+        seen[n].add(penstock.current_correlation_id())
 
     @flow("conc")
     @step(after="job")
@@ -95,6 +101,8 @@ async def test_200_concurrent_tasks_do_not_cross_talk(penstock_recorder: Recordi
         await asyncio.sleep(random.random() / 1000)
         if depth:
             return await leaf(n, depth - 1) + 1
+        # The innermost call goes through a worker thread and comes back.
+        await asyncio.to_thread(in_thread, n)
         return 0
 
     @flow("conc")
@@ -111,9 +119,9 @@ async def test_200_concurrent_tasks_do_not_cross_talk(penstock_recorder: Recordi
     runs = penstock_recorder.runs()
     assert len(runs) == 200
     for records in runs.values():
-        assert [r.step for r in records] == ["job", "leaf", "leaf", "leaf"]
-        job_run, l1, l2, l3 = records
-        assert (l1.parent, l2.parent, l3.parent) == (job_run, l1, l2)
+        assert [r.step for r in records] == ["job", "leaf", "leaf", "leaf", "in_thread"]
+        job_run, l1, l2, l3, thread_step = records
+        assert (l1.parent, l2.parent, l3.parent, thread_step.parent) == (job_run, l1, l2, l3)
 
 
 def test_threads_do_not_cross_talk(penstock_recorder: RecordingBackend) -> None:
