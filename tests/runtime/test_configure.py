@@ -220,8 +220,7 @@ def test_configure_before_the_sdk_provider_works() -> None:
 
 
 def test_otel_without_sdk_warns_once_and_falls_back_to_logging() -> None:
-    """otel with no SDK provider at first run warns once, logs steps, then switches to spans
-    as soon as a provider is installed."""
+    """otel without an SDK provider warns once, logs steps, then emits spans once one exists."""
     out = run_python(
         OTEL_SETUP
         + """

@@ -217,8 +217,7 @@ def test_logging_backend_joins_a_current_otel_trace(records: pytest.LogCaptureFi
 
 
 def test_remote_parent_and_link_in_log_records(records: pytest.LogCaptureFixture) -> None:
-    """continue_remote: the record continues the remote correlation ID and names the remote
-    step; with link=True it is a new run carrying linked_correlation_id."""
+    """Remote runs continue the remote correlation ID; linked runs carry linked_correlation_id."""
 
     @flow("bom_sync")
     @step(after="publish_change_events")

@@ -92,8 +92,7 @@ def test_correlation_id_is_the_trace_id(spans: InMemorySpanExporter) -> None:
 
 
 def test_failure_records_exception_and_error_status(spans: InMemorySpanExporter) -> None:
-    """A failing step's span has an exception event and ERROR status; the caller gets the
-    same exception object with its original traceback."""
+    """A failed step's span records the exception with ERROR status; the caller gets it as is."""
     with pytest.raises(store.PartNotFound) as info:
         handle_kafka_message(message("PN-404"))
     assert traceback.extract_tb(info.value.__traceback__)[-1].name == "fetch"
@@ -106,8 +105,7 @@ def test_failure_records_exception_and_error_status(spans: InMemorySpanExporter)
 
 
 def test_nests_under_a_foreign_span_and_theirs_under_ours(spans: InMemorySpanExporter) -> None:
-    """A request span of another instrumentation parents our span; a span opened inside our
-    step is our child; all share one trace and correlation ID."""
+    """Our span nests under a foreign request span, and a foreign span nests under ours."""
     tracer = trace.get_tracer("web-framework")
     seen: list[str | None] = []
 
@@ -130,8 +128,7 @@ def test_nests_under_a_foreign_span_and_theirs_under_ours(spans: InMemorySpanExp
 
 
 def test_generator_span_covers_the_iteration(spans: InMemorySpanExporter) -> None:
-    """A generator's span ends when iteration ends, not when the generator is created; steps
-    called in its body are its children."""
+    """A generator's span covers its whole iteration and parents the steps its body calls."""
 
     @flow("g")
     @step(after="produce")
@@ -227,8 +224,7 @@ def test_continue_remote_with_link_starts_a_linked_run(spans: InMemorySpanExport
 async def test_generator_closed_in_another_task_detaches_cleanly(
     spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A generator step closed from another task ends its span and never makes OpenTelemetry
-    log "Failed to detach context"; both tasks' current spans stay intact."""
+    """A generator closed from another task ends its span without "Failed to detach context"."""
 
     @flow("g")
     @entrypoint

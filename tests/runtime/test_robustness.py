@@ -85,8 +85,7 @@ async def test_failing_backend_under_generators_and_coroutines() -> None:
 
 
 async def test_200_concurrent_tasks_do_not_cross_talk(penstock_recorder: RecordingBackend) -> None:
-    """200 interleaved asyncio runs, each also using a worker thread, keep their own
-    correlation ID and parents."""
+    """200 concurrent asyncio runs, each using a worker thread, keep their own IDs and parents."""
     seen: dict[int, set[str | None]] = {}
 
     @flow("conc")
@@ -162,8 +161,7 @@ def test_threads_do_not_cross_talk(penstock_recorder: RecordingBackend) -> None:
 
 
 def test_thread_pool_helpers_hand_the_run_over(penstock_recorder: RecordingBackend) -> None:
-    """bind_context and ContextThreadPoolExecutor make pool steps children of the caller;
-    a plain submit does not."""
+    """bind_context and ContextThreadPoolExecutor carry the run into a pool; plain submit not."""
 
     @flow("pool")
     @step(after="fan")
@@ -207,8 +205,7 @@ async def test_run_in_executor_with_bind_context(penstock_recorder: RecordingBac
 def test_drift_is_logged_once_with_both_locations(
     penstock_recorder: RecordingBackend, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """An undeclared transition logs one warning per (flow, transition) naming both
-    functions' file:line; observed_edges() reports it."""
+    """An undeclared transition warns once with both file:line and shows in observed_edges()."""
 
     @flow("drifty")
     @step(after="start")

@@ -478,8 +478,7 @@ async def test_async_generator_athrow_reaches_the_body(
 @pytest.mark.usefixtures("bom_store")
 @pytest.mark.parametrize("backend", ["logging", "otel", "noop", "recording"])
 def test_example_app_under_every_backend(backend: str, caplog: pytest.LogCaptureFixture) -> None:
-    """The example app gives the same result under each backend, and its own log lines inside
-    the run carry the run's correlation ID."""
+    """The example app works under each backend and its log lines carry the correlation ID."""
     import logging
 
     from tests.support.otel import session_exporter
@@ -518,8 +517,7 @@ def test_example_app_under_every_backend(backend: str, caplog: pytest.LogCapture
 
 @pytest.mark.parametrize("backend", ["noop", "logging", "recording"])
 def test_current_ids_are_w3c_valid_and_per_step(backend: str) -> None:
-    """current_ids(): a 128-bit trace id shared by the run, a distinct 64-bit span id per step,
-    matching current_correlation_id(); None outside a run."""
+    """current_ids() gives the run's 128-bit trace id and a distinct 64-bit span id per step."""
     from penstock._runtime import current_ids
 
     penstock.configure(backend=backend)
