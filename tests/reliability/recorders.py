@@ -86,20 +86,9 @@ class Logging(Recorder):
     links_parents = False
 
     def start(self) -> None:
-        self.logger = logging.getLogger("penstock")
         self.handler = ListHandler()
-        self.saved = (self.logger.level, self.logger.propagate)
-        self.logger.addHandler(self.handler)
-        self.logger.setLevel(logging.INFO)
-        # Tens of thousands of records: keep them away from pytest's capture on the root logger.
-        self.logger.propagate = False
-        penstock.configure(backend="logging")
-
-    def stop(self) -> None:
-        penstock.reset()
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.saved[0])
-        self.logger.propagate = self.saved[1]
+        self.logger = isolated_logger(self.handler)
+        penstock.configure(backend="logging", logger=self.logger)
 
     def hops(self) -> list[Hop]:
         fields = [r.__dict__ for r in self.handler.records if "correlation_id" in r.__dict__]
@@ -141,6 +130,17 @@ class Otel(Recorder):
             )
             for s in spans
         ]
+
+
+def isolated_logger(handler: logging.Handler) -> logging.Logger:
+    """A logger at INFO outside the logging tree, feeding only ``handler``.
+
+    The scenarios make tens of thousands of records: pytest's capture, which hooks the root
+    logger and every non-propagating logger of the tree, would keep them all.
+    """
+    logger = logging.Logger("penstock.reliability", logging.INFO)
+    logger.addHandler(handler)
+    return logger
 
 
 RECORDERS: dict[str, type[Recorder]] = {r.name: r for r in (Recording, Logging, Otel)}

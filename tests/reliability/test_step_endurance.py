@@ -1,0 +1,148 @@
+"""Endurance: a million decorated step calls leave memory flat after warm-up (tracemalloc),
+under a recording backend that counts every call.
+
+The logging and otel backends cost ten to twenty times more per call under tracemalloc, so they
+run 44,000 calls each: a leak of one small object per call would still show as megabytes.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import penstock
+from penstock import entrypoint, flow, step
+from penstock.backends import BaseBackend, StepRun
+from tests.reliability.recorders import isolated_logger
+
+#: A leak of even one small object per call would grow memory by tens of megabytes.
+MAX_GROWTH = 256 * 1024
+
+
+class Counting(BaseBackend):
+    """Records every call by counting its start and its end, by status."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.ended: dict[str, int] = {}
+
+    def on_start(self, *, step: StepRun, **kwargs: Any) -> None:
+        self.started += 1
+
+    def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
+        self.ended[step.status] = self.ended.get(step.status, 0) + 1
+
+
+class CountingHandler(logging.Handler):
+    """Counts records and what they say, keeping none."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.with_parent = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if record.__dict__.get("parent_step") == "receive":
+            self.with_parent += 1
+
+
+def _flow() -> Callable[[int], int]:
+    """A two-step run per call: an entrypoint and the step it calls (2 step calls)."""
+
+    @flow("endurance")
+    @step(after="receive")
+    def handle(n: int) -> int:
+        return n + 1
+
+    @flow("endurance")
+    @entrypoint
+    def receive(n: int) -> int:
+        return handle(n) * 2
+
+    return receive
+
+
+def _memory_profile(
+    receive: Callable[[int], int], runs: int, *, warm_up: int, samples: int = 10
+) -> list[int]:
+    """Traced memory after each of ``samples`` parts of ``runs`` runs, traced after a warm-up."""
+    for n in range(warm_up):
+        assert receive(n) == 2 * n + 2
+    gc.collect()
+    tracemalloc.start()
+    profile: list[int] = []
+    try:
+        chunk = runs // samples
+        for _ in range(samples):
+            total = 0
+            for n in range(chunk):
+                total += receive(n)
+            assert total == chunk * (chunk + 1)  # sum of 2 * n + 2 over the chunk
+            gc.collect()
+            profile.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    return profile
+
+
+@pytest.mark.heavy
+def test_a_million_step_calls_keep_memory_flat() -> None:
+    """1,000,000 step calls (500,000 two-step runs) all recorded; traced memory flat."""
+    backend = Counting()
+    penstock.configure(backend=backend)
+    receive = _flow()
+    profile = _memory_profile(receive, 500_000, warm_up=10_000)
+    assert backend.started == backend.ended["ok"] == 2 * (10_000 + 500_000)
+    growth = profile[-1] - profile[0]
+    assert growth < MAX_GROWTH, f"memory grew by {growth} bytes: {profile}"
+
+
+@pytest.mark.heavy
+def test_logging_backend_keeps_memory_flat() -> None:
+    """44,000 step calls under the logging backend: one record each, memory flat."""
+    handler = CountingHandler()
+    penstock.configure(backend="logging", logger=isolated_logger(handler))
+    receive = _flow()
+    profile = _memory_profile(receive, 20_000, warm_up=2_000, samples=5)
+    assert handler.count == 2 * (2_000 + 20_000)
+    assert handler.with_parent == 2_000 + 20_000
+    growth = profile[-1] - profile[0]
+    assert growth < MAX_GROWTH, f"memory grew by {growth} bytes: {profile}"
+
+
+@pytest.mark.heavy
+def test_otel_backend_keeps_memory_flat() -> None:
+    """44,000 step calls under the otel backend, spans exported and dropped: memory flat."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    class CountingExporter(SpanExporter):
+        def __init__(self) -> None:
+            self.count = 0
+            self.children = 0
+
+        def export(self, spans: Any) -> SpanExportResult:
+            for span in spans:
+                self.count += 1
+                self.children += span.parent is not None
+            return SpanExportResult.SUCCESS
+
+    exporter = CountingExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    penstock.configure(backend="otel", tracer_provider=provider)
+    try:
+        receive = _flow()
+        profile = _memory_profile(receive, 20_000, warm_up=2_000, samples=5)
+    finally:
+        provider.shutdown()
+    assert exporter.count == 2 * (2_000 + 20_000)
+    assert exporter.children == 2_000 + 20_000
+    growth = profile[-1] - profile[0]
+    assert growth < MAX_GROWTH, f"memory grew by {growth} bytes: {profile}"
