@@ -77,7 +77,7 @@ class LoggingBackend(BaseBackend):
                 formatter = JsonFormatter()
             else:
                 raise TypeError(f"format must be 'logfmt', 'json', 'auto' or None, not {format!r}")
-            handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+            handler = _StreamHandler(stream if stream is not None else sys.stderr)
             handler.setFormatter(formatter)
             self.logger.addHandler(handler)
             if self.logger.level == logging.NOTSET or self.logger.level > level:
@@ -142,6 +142,22 @@ class LoggingBackend(BaseBackend):
 
     def __repr__(self) -> str:
         return f"<LoggingBackend logger={self.logger.name!r}>"
+
+
+class _StreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic only in typeshed on 3.10
+    """The handler penstock installs: a broken stream is reported once, not at every step.
+
+    The standard handler prints a traceback to stderr for each record it fails to write: a
+    closed stream under a busy service would bury stderr.
+    """
+
+    _reported = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self._reported:
+            return
+        self._reported = True
+        super().handleError(record)
 
 
 class LogfmtFormatter(logging.Formatter):
