@@ -245,3 +245,19 @@ async def test_generator_closed_in_another_task_detaches_cleanly(
     (span,) = spans.get_finished_spans()
     assert dict(span.attributes or {})["penstock.cancelled"] is True
     assert "Failed to detach context" not in caplog.text
+
+
+def test_step_in_no_flow_is_named_after_the_step(spans: InMemorySpanExporter) -> None:
+    """A step put in no flow makes a span named after it, without a penstock.flow attribute."""
+
+    @step
+    def lonely() -> int:
+        return 1
+
+    assert lonely() == 1
+    (span,) = spans.get_finished_spans()
+    assert span.name == "lonely"
+    attrs = dict(span.attributes or {})
+    assert "penstock.flow" not in attrs
+    assert attrs["penstock.step"] == "lonely"
+    assert current_step() is None
