@@ -10,6 +10,7 @@ import io
 import logging
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -189,7 +190,7 @@ def _expected(runs: int) -> list[Any]:
 @pytest.mark.usefixtures("bom_store")
 def test_raising_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureFixture) -> None:
     """An exporter raising on every batch: 2,000 runs give the application's own results and
-    exceptions, every batch is offered to the exporter, and the failure is reported once."""
+    exceptions, every span is offered to the exporter, the failure is reported once (per 20 s)."""
     from opentelemetry.sdk.trace.export import SpanExporter
 
     class Raising(SpanExporter):
@@ -201,21 +202,24 @@ def test_raising_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureF
             raise ConnectionError("collector unreachable")
 
     exporter = Raising()
+    started = time.time()
     provider = _otel(exporter, max_queue_size=100_000, schedule_delay_millis=50)
     assert _run_in_thread(2_000) == _expected(2_000)
     provider.shutdown()
+    # The SDK repeats a report at most once per 20-second window (its DuplicateFilter).
+    windows = int(time.time() // 20 - started // 20) + 1
     # One successful first run of 6 steps, then 999 unchanged runs (3 steps), 1,000 failing (2).
     assert exporter.offered == 6 + 999 * 3 + 1_000 * 2
     reports = [r for r in sdk_log.records if "Exception while exporting" in r.getMessage()]
-    assert len(reports) == 1
+    assert 1 <= len(reports) <= windows
     assert "collector unreachable" in sdk_log.text
     assert not [r for r in sdk_log.records if r.name == "penstock"]
 
 
 @pytest.mark.usefixtures("bom_store")
 def test_hanging_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureFixture) -> None:
-    """An exporter that hangs: 2,000 runs never wait for it, results are unchanged; the full
-    queue drops spans with one warning, and the processor recovers once the exporter does."""
+    """An exporter that hangs: 2,000 runs never wait for it and keep their results; the full
+    queue drops spans with one warning (per 20 s); what was queued goes out once it recovers."""
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
     release = threading.Event()
@@ -232,6 +236,7 @@ def test_hanging_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureF
             return SpanExportResult.SUCCESS
 
     exporter = Hanging()
+    started = time.time()
     provider = _otel(exporter, max_queue_size=256, max_export_batch_size=64)
     try:
         assert _run_in_thread(2_000) == _expected(2_000)
@@ -242,8 +247,9 @@ def test_hanging_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureF
     total = 6 + 999 * 3 + 1_000 * 2
     # What was queued when it hung (at most the queue plus the stuck batch) gets through.
     assert 256 <= exporter.exported <= 256 + 64 < total
+    windows = int(time.time() // 20 - started // 20) + 1
     drops = [r for r in sdk_log.records if "Queue full" in r.getMessage()]
-    assert len(drops) == 1
+    assert 1 <= len(drops) <= windows
     assert drops[0].levelno == logging.WARNING
 
 
