@@ -352,9 +352,11 @@ def _on_dialog(report: PageReport, dialog: Any) -> None:
     dialog.dismiss()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop marked as running in the
+# main thread while it is open, which breaks every asyncio test that runs after it.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium for the session (skips, or fails under CI, without it)."""
+    """Headless Debian Chromium for one test package (skips, or fails under CI, without it)."""
     executable = require_executable("chromium", "install it, e.g. apt-get install chromium")
     try:
         import playwright.sync_api  # noqa: F401
