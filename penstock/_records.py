@@ -145,7 +145,7 @@ class StepRun:
     def parent_step(self) -> str | None:
         """Name of the calling step (or of the remote step this run continues)."""
         parent = self.parent
-        return parent.info.name if parent is not None else None
+        return (parent.info.name or None) if parent is not None else None
 
     @property
     def predecessor(self) -> str | None:

@@ -2,7 +2,8 @@
 
 Records go to the ``penstock`` logger (INFO; ERROR with exception info on failure) and carry
 the step's fields as attributes (``correlation_id``, ``flow``, ``step``, ``parent_step``,
-``predecessor``, ``duration_ms``, ``status``, ``start_time``, ``span_id``, and on failure
+``predecessor``, ``duration_ms``, ``status``, ``start_time``, ``span_id``, ``parent_span_id``
+(also across processes), and on failure
 ``exception_type``/``exception_message``; ``linked_correlation_id`` for a linked run), so JSON
 formatters emit them as fields. The record's ``pathname``/``lineno``/``funcName`` are those of
 the decorated function.
@@ -125,7 +126,9 @@ class LoggingBackend(BaseBackend):
         fields["correlation_id"] = step.correlation_id
         fields["flow"] = info.flow
         fields["step"] = info.name
-        fields["parent_step"] = parent.info.name if parent is not None else None
+        # A remote parent may come without a step name (a producer that is not penstock).
+        fields["parent_step"] = (parent.info.name or None) if parent is not None else None
+        fields["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
         pred = step.pred
         fields["predecessor"] = pred.name if pred is not None else None
         fields["duration_ms"] = round(duration_ms, 3)
@@ -197,7 +200,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in (*STEP_FIELDS, "start_time", "span_id"):
+        for key in (*STEP_FIELDS, "start_time", "span_id", "parent_span_id"):
             value = fields.get(key)
             if value is not None:
                 data[key] = value

@@ -70,6 +70,7 @@ def test_example_task_continues_the_run_under_logging(worker: Worker) -> None:
     assert log["predecessor"] == "publish_change_events"
     assert log["status"] == "ok"
     assert log["span_id"] != f"{sender.span_id:016x}"
+    assert log["parent_span_id"] == f"{sender.span_id:016x}"
 
 
 @pytest.mark.parametrize("worker", ["logging"], indirect=True)

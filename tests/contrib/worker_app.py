@@ -61,6 +61,7 @@ class _JsonLines(logging.Handler):
         "predecessor",
         "status",
         "span_id",
+        "parent_span_id",
         "linked_correlation_id",
     )
 

@@ -231,9 +231,11 @@ def test_remote_parent_and_link_in_log_records(records: pytest.LogCaptureFixture
     cont, linked = step_records(records.records)
     assert cont.correlation_id == f"{0xABC:032x}"  # type: ignore[attr-defined]
     assert cont.parent_step == "publish_change_events"  # type: ignore[attr-defined]
+    assert cont.parent_span_id == f"{0xDEF:016x}"  # type: ignore[attr-defined]
     assert linked.correlation_id != cont.correlation_id  # type: ignore[attr-defined]
     assert linked.linked_correlation_id == f"{0xABC:032x}"  # type: ignore[attr-defined]
     assert linked.parent_step is None  # type: ignore[attr-defined]
+    assert linked.parent_span_id is None  # type: ignore[attr-defined]
 
 
 def test_logger_at_warning_logs_failures_only(caplog: pytest.LogCaptureFixture) -> None:
