@@ -44,8 +44,11 @@ class Recorder:
     """A backend under test, configured on ``start()`` and undone on ``stop()``."""
 
     name = ""
-    #: Whether hops carry the parent's span id (so parents are checked by id, not only name).
-    links_parents = True
+
+    @property
+    def links_parents(self) -> bool:
+        """Whether hops carry the parent's span id (so parents are checked by id, not name)."""
+        return True
 
     def start(self) -> None:
         raise NotImplementedError
@@ -83,7 +86,11 @@ class Logging(Recorder):
     """The ``logging`` backend; records caught by a handler on the ``penstock`` logger."""
 
     name = "logging"
-    links_parents = False
+
+    @property
+    def links_parents(self) -> bool:
+        """Whether the records carry ``parent_span_id`` (then parents are checked by id)."""
+        return all("parent_span_id" in r.__dict__ for r in self.handler.records)
 
     def start(self) -> None:
         self.handler = ListHandler()
@@ -93,7 +100,13 @@ class Logging(Recorder):
     def hops(self) -> list[Hop]:
         fields = [r.__dict__ for r in self.handler.records if "correlation_id" in r.__dict__]
         return [
-            Hop(f["correlation_id"], f["step"], int(f["span_id"], 16), None, f["parent_step"])
+            Hop(
+                f["correlation_id"],
+                f["step"],
+                int(f["span_id"], 16),
+                int(f["parent_span_id"], 16) if f.get("parent_span_id") else None,
+                f["parent_step"],
+            )
             for f in fields
         ]
 
