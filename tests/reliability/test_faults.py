@@ -240,6 +240,9 @@ def test_hanging_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureF
     provider = _otel(exporter, max_queue_size=256, max_export_batch_size=64)
     try:
         assert _run_in_thread(2_000) == _expected(2_000)
+        deadline = time.monotonic() + 10
+        while exporter.calls == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the processor's thread may not have had its turn yet
         assert exporter.calls == 1  # the first batch is stuck; nothing else was attempted
     finally:
         release.set()
