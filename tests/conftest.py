@@ -27,3 +27,11 @@ def _isolated_registry() -> Iterator[None]:
     saved = REGISTRY.snapshot()
     yield
     REGISTRY.restore(saved)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _isolated_registry_per_module() -> Iterator[None]:
+    """Steps declared by module-scoped fixtures vanish after the module's tests."""
+    saved = REGISTRY.snapshot()
+    yield
+    REGISTRY.restore(saved)
