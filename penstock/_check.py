@@ -14,7 +14,7 @@ __all__ = ["Problem", "ProblemKind", "check"]
 
 
 class ProblemKind(str, enum.Enum):
-    """What kind of mistake a :class:`Problem` reports."""
+    """What kind of mistake a `Problem` reports."""
 
     CYCLE = "cycle"
     UNKNOWN_AFTER = "unknown-after"

@@ -45,7 +45,7 @@ def configure(backend: str | Backend = "auto", **options: Any) -> None:
         backend: ``"auto"`` (OpenTelemetry when an SDK tracer provider is installed globally at
             the first run, structured logging otherwise), ``"logging"``, ``"otel"``,
             ``"noop"``, the name of a backend registered under the ``penstock.backends`` entry
-            point group, or a backend object (see :mod:`penstock.backends`).
+            point group, or a backend object (see `penstock.backends`).
         **options: keyword arguments for the named backend's constructor, e.g.
             ``format="logfmt"`` for ``"logging"``, ``tracer_provider=...`` for ``"otel"``.
             ``"logging"`` defaults to ``format="auto"``: when neither the ``penstock`` logger

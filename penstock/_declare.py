@@ -1,7 +1,7 @@
 """The decorators: ``@flow``, ``@step`` and ``@entrypoint``.
 
 Each one validates its arguments at once (errors carry the function's ``file:line``), then
-attaches a new immutable :class:`~penstock._spec.StepSpec` to the function and writes it to the
+attaches a new immutable `StepSpec` to the function and writes it to the
 registry. The first of them to touch a plain function also wraps it for run-time recording;
 the others update the same wrapper's spec.
 """
@@ -98,7 +98,7 @@ def step(
     """Declare a step; ``after=`` names the steps that run before it.
 
     Works bare (``@step``) or called (``@step(after="fetch")``). A step without ``after`` that is
-    not an entrypoint is reported as unreachable by :func:`penstock.check`.
+    not an entrypoint is reported as unreachable by `penstock.check`.
 
     Args:
         after: predecessor(s): a step name, the decorated function itself, or a list of either
@@ -132,7 +132,7 @@ def entrypoint(
 ) -> Any:
     """Declare a root of a flow: calling it starts a run of the flow.
 
-    Works bare (``@entrypoint``) or called, with the same options as :func:`step`.
+    Works bare (``@entrypoint``) or called, with the same options as `step`.
     """
     return _kind_decorator("entrypoint", "@entrypoint", func, after, name, description)
 

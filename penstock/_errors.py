@@ -1,4 +1,4 @@
-"""Exception classes, one per phase, all under :class:`PenstockError`."""
+"""Exception classes, one per phase, all under `PenstockError`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The public, read-only view of a flow, built lazily from the registry.
 
-Renderers, the CLI and the docs extensions consume only :class:`FlowGraph` and its parts.
+Renderers, the CLI and the docs extensions consume only `FlowGraph` and its parts.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Edge", "FlowGraph", "StepNode", "flows", "get_flow"]
 
-#: Version of the dictionary layout produced by :meth:`FlowGraph.as_dict`.
+#: Version of the dictionary layout produced by `FlowGraph.as_dict`.
 SCHEMA_VERSION = 1
 
 
@@ -148,7 +148,7 @@ class FlowGraph:
         return g
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (schema version :data:`SCHEMA_VERSION`)."""
+        """A JSON-ready dictionary (schema version `SCHEMA_VERSION`)."""
         return {
             "schema": "penstock.flow",
             "version": SCHEMA_VERSION,
@@ -160,7 +160,7 @@ class FlowGraph:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowGraph:
-        """Rebuild a graph from :meth:`as_dict` output."""
+        """Rebuild a graph from `as_dict` output."""
         if data.get("schema") != "penstock.flow" or data.get("version") != SCHEMA_VERSION:
             raise GraphError(
                 f"not a penstock flow document of version {SCHEMA_VERSION}: "
@@ -185,7 +185,7 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class Resolution:
-    """A flow graph plus what could not be resolved, for :mod:`penstock._check`."""
+    """A flow graph plus what could not be resolved, for `penstock._check`."""
 
     graph: FlowGraph
     specs: dict[str, list[StepSpec]]

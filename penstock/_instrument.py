@@ -2,7 +2,7 @@
 
 A wrapper keeps the function's kind (sync, coroutine, generator, async generator) so
 ``inspect`` sees it unchanged. It reads ``handle.spec`` on every call (a later ``@flow``
-replaces it) and caches the per-spec data of :mod:`penstock._runtime` until it changes.
+replaces it) and caches the per-spec data of `penstock._runtime` until it changes.
 
 Generators and async generators are recorded for the whole iteration, and the step is
 current only while their body runs: the context is set and restored around each resume, in

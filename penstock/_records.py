@@ -1,5 +1,5 @@
-"""What penstock knows about one call of a step (:class:`StepRun`), and what it precomputes
-once per step (:class:`StepInfo`, :class:`SpecInfo`).
+"""What penstock knows about one call of a step (`StepRun`), and what it precomputes
+once per step (`StepInfo`, `SpecInfo`).
 
 Imported with ``import penstock``: nothing costly here (``random`` is imported at the first
 id generated).
@@ -62,7 +62,7 @@ class StepInfo:
 
 
 class SpecInfo:
-    """Per-spec cache: the :class:`StepInfo` of each flow the step is in."""
+    """Per-spec cache: the `StepInfo` of each flow the step is in."""
 
     __slots__ = ("by_flow", "default", "spec")
 
@@ -77,7 +77,7 @@ class StepRun:
     """One call of a step, as backends see it.
 
     Attributes read by backends: ``flow``, ``step``, ``kind``, ``correlation_id``, ``trace_id``,
-    ``span_id``, ``parent`` (the calling :class:`StepRun`, or a remote parent, or ``None``),
+    ``span_id``, ``parent`` (the calling `StepRun`, or a remote parent, or ``None``),
     ``parent_step``, ``predecessor``, ``start_ns``/``end_ns`` (wall clock, ns since the epoch;
     0 under the noop backend), ``status`` (``"running"``, ``"ok"``, ``"error"``,
     ``"cancelled"``), ``error`` (the exception that ended the step, if any), ``linked`` (the

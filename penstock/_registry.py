@@ -68,14 +68,14 @@ class Registry:
             self.version += 1
 
     def snapshot(self) -> tuple[dict[Key, StepSpec], dict[str, weakref[ModuleType] | None]]:
-        """A copy of the current entries, for :meth:`restore` (test isolation)."""
+        """A copy of the current entries, for `restore` (test isolation)."""
         with self._lock:
             return (dict(self._steps), dict(self._module_refs))
 
     def restore(
         self, snapshot: tuple[dict[Key, StepSpec], dict[str, weakref[ModuleType] | None]]
     ) -> None:
-        """Put back the entries saved by :meth:`snapshot`."""
+        """Put back the entries saved by `snapshot`."""
         steps, refs = snapshot
         with self._lock:
             self.clear()

@@ -29,8 +29,8 @@ def generate_dag(
     """Render a flow as text.
 
     Args:
-        flow: a flow name, or a graph from :func:`penstock.get_flow`.
-        format: ``"mermaid"``, ``"dot"`` or ``"json"`` (the :meth:`FlowGraph.as_dict` layout).
+        flow: a flow name, or a graph from `penstock.get_flow`.
+        format: ``"mermaid"``, ``"dot"`` or ``"json"`` (the `FlowGraph.as_dict` layout).
         direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL``.
         title: Mermaid only: a title above the diagram.
         show_docs: put each step's docstring summary under its name (Mermaid and DOT).

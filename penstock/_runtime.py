@@ -3,12 +3,12 @@
 Contract for integrations (``penstock.propagation``, ``penstock.contrib``); stable under every
 backend:
 
-- :func:`current_ids` returns ``(trace_id, span_id)`` of the innermost active step as ints
+- `current_ids` returns ``(trace_id, span_id)`` of the innermost active step as ints
   (128-bit W3C trace id, 64-bit span id), or ``None`` outside a run. Under the logging, noop and
   recording backends penstock makes these ids itself (random, W3C-valid); the 32-hex trace id
   *is* the correlation ID. Under the otel backend they are the step's span ids.
-- :func:`current_step` returns ``(flow, step)`` of the innermost active step, or ``None``.
-- :func:`continue_remote` is a context manager: steps called directly inside it continue the
+- `current_step` returns ``(flow, step)`` of the innermost active step, or ``None``.
+- `continue_remote` is a context manager: steps called directly inside it continue the
   remote run (same trace id; their parent is the remote span, named by ``parent_step``), or,
   with ``link=True``, each start a new run that carries a link to the remote one. Leaving it
   restores the previous state, whether or not a step ran.
@@ -20,11 +20,11 @@ backend:
 Run semantics: a step called while another is active in the same context is its child; a step
 called with no active step starts a run of its own. Each record names its *predecessor*: the
 step that last completed before it under the same parent, else the parent itself. A
-transition that the flow does not declare is logged once as drift; :func:`observed_edges`
+transition that the flow does not declare is logged once as drift; `observed_edges`
 lists the transitions seen.
 
 This module is imported with ``import penstock`` (the wrappers call it), so it imports nothing
-costly; backends are resolved on the first run by :mod:`penstock._configure`.
+costly; backends are resolved on the first run by `penstock._configure`.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def begin(si: SpecInfo, current: bool = True) -> StepRun:
     """Create the record of a call of the step ``si`` and tell the backend it started.
 
     With ``current`` (functions and coroutines), also make it the current step, as
-    :func:`activate` does; generators activate on each resume instead. (One call instead of
+    `activate` does; generators activate on each resume instead. (One call instead of
     two: this is the per-call hot path.)
     """
     active = ACTIVE
@@ -227,7 +227,7 @@ def activate(run: StepRun) -> None:
 
 
 def deactivate(run: StepRun) -> None:
-    """Undo :func:`activate`, in the same context it ran in."""
+    """Undo `activate`, in the same context it ran in."""
     on_exit = run.active.on_exit
     if on_exit is not None:
         try:
@@ -240,7 +240,7 @@ def deactivate(run: StepRun) -> None:
 def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
     """Finish ``run``: status, duration, the parent's last child, the backend's record.
 
-    With ``current``, first undo what :func:`begin` made current (as :func:`deactivate`).
+    With ``current``, first undo what `begin` made current (as `deactivate`).
     """
     active = run.active
     if current:

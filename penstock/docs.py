@@ -1,7 +1,7 @@
 """What the documentation extensions share: loading the user's modules and drawing a flow.
 
 The MkDocs plugin (``penstock_mkdocs``) and the Sphinx extension (``penstock_sphinx``) are thin
-glue over this module. It turns every way a diagram can fail into a :class:`~penstock.DocsError`
+glue over this module. It turns every way a diagram can fail into a `DocsError`
 subclass whose message names the culprit, so each extension only has to decide how to report it
 (a located warning, an admonition, a build failure).
 """
@@ -64,7 +64,7 @@ class UnknownFlowError(DocsError):
 
 
 class FlowProblemsError(DocsError):
-    """The flow is declared, but :func:`penstock.check` finds problems in it."""
+    """The flow is declared, but `penstock.check` finds problems in it."""
 
     def __init__(self, flow: str, problems: Sequence[Problem]) -> None:
         self.flow = flow
@@ -93,7 +93,7 @@ class DiagramOptions:
         source_url: a URL template with ``{path}`` (file relative to ``source_root``), ``{line}``,
             ``{module}`` and ``{qualname}``, e.g. ``https://git.example/app/blob/main/{path}#L{line}``.
         source_root: the folder ``{path}`` is relative to (default: the current directory).
-        allow_problems: draw the flow even when :func:`penstock.check` reports problems.
+        allow_problems: draw the flow even when `penstock.check` reports problems.
     """
 
     direction: str = "TD"
@@ -163,7 +163,7 @@ class Diagram:
 
 
 def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
-    """Draw flow ``name`` as Mermaid, or raise a :class:`DocsError` saying why not.
+    """Draw flow ``name`` as Mermaid, or raise a `DocsError` saying why not.
 
     Raises:
         UnknownFlowError: no such flow (with the known flows and a did-you-mean).

@@ -28,7 +28,7 @@ class RecordingBackend(BaseBackend):
     """Keep every step call, in the order the calls started.
 
     Attributes:
-        records: the :class:`~penstock.backends.StepRun` of each call, in start order
+        records: the `StepRun` of each call, in start order
             (``status`` is ``"running"`` until it finishes).
         finished: the same objects, in the order the calls finished.
     """
@@ -102,7 +102,7 @@ class RecordingBackend(BaseBackend):
 
 @contextmanager
 def recording() -> Iterator[RecordingBackend]:
-    """Record through a fresh :class:`RecordingBackend` while the block runs, then reset."""
+    """Record through a fresh `RecordingBackend` while the block runs, then reset."""
     from penstock._configure import configure, reset
 
     backend = RecordingBackend()
@@ -121,6 +121,6 @@ else:
 
     @pytest.fixture
     def penstock_recorder() -> Iterator[RecordingBackend]:
-        """A :class:`RecordingBackend` that records the test's step calls (reset after)."""
+        """A `RecordingBackend` that records the test's step calls (reset after)."""
         with recording() as backend:
             yield backend

@@ -2,8 +2,8 @@
 
 Write ``::: penstock-flow NAME`` on a line of its own in any page; the build replaces it with a
 Mermaid diagram of that flow, drawn from the code. The work is done by a Python-Markdown
-extension (:class:`PenstockExtension`, registered as ``penstock_mkdocs``); the MkDocs plugin
-``penstock`` (:mod:`penstock_mkdocs.plugin`) is a thin layer that configures it from
+extension (`PenstockExtension`, registered as ``penstock_mkdocs``); the MkDocs plugin
+``penstock`` (`penstock_mkdocs.plugin`) is a thin layer that configures it from
 ``mkdocs.yml`` and re-imports the flow modules before every build.
 """
 

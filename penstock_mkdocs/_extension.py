@@ -96,7 +96,7 @@ class PenstockExtension(Extension):
             "strict": [False, "Raise on the first diagram that cannot be drawn."],
         }
         super().__init__(**kwargs)
-        #: Set by a host to name the page in messages; see :class:`PageContext`.
+        #: Set by a host to name the page in messages; see `PageContext`.
         self.page: PageContext | None = None
         #: Where warnings go; the MkDocs plugin sets its own prefixed logger.
         self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = DEFAULT_LOGGER
@@ -105,7 +105,7 @@ class PenstockExtension(Extension):
         cfg = self.getConfigs()
         self.strict = bool(cfg["strict"])
         base_dir = str(cfg["base_dir"] or "")
-        #: Folder relative ``paths`` are resolved from; "" until known (see :attr:`loader`).
+        #: Folder relative ``paths`` are resolved from; "" until known (see `loader`).
         self.base_dir = base_dir
         self._modules = _strings(cfg["modules"], "modules")
         self._paths = _strings(cfg["paths"], "paths")
@@ -120,7 +120,7 @@ class PenstockExtension(Extension):
         ).validated("penstock_mkdocs configuration")
 
     def setConfig(self, key: str, value: Any) -> None:
-        """Set one option; unknown names and non-boolean flags are :class:`OptionError`."""
+        """Set one option; unknown names and non-boolean flags are `OptionError`."""
         if key not in self.config:
             close = difflib.get_close_matches(key, list(self.config), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

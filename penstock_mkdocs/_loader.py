@@ -34,7 +34,7 @@ class ModuleLoader:
     def load(self, *, fresh: bool) -> None:
         """Import the modules (dropping the previous imports first when ``fresh``).
 
-        An import failure is kept in :attr:`error` rather than raised: each diagram reports it
+        An import failure is kept in `error` rather than raised: each diagram reports it
         where it is drawn.
         """
         self.loads += 1

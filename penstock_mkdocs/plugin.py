@@ -1,4 +1,4 @@
-"""The MkDocs plugin ``penstock``: configures :class:`~penstock_mkdocs.PenstockExtension` from
+"""The MkDocs plugin ``penstock``: configures `PenstockExtension` from
 ``mkdocs.yml``.
 
 It is glue: it adds the extension in ``on_config`` (as mkdocstrings does), re-imports the flow

@@ -88,7 +88,7 @@ class _OptionSpec(dict[str, Any]):
     """An option spec that lets unknown option names through, tagged.
 
     docutils rejects an unknown option with a generic error that has no type and cannot be
-    silenced; letting it through to :meth:`PenstockFlow.run` makes it a ``penstock.bad-option``
+    silenced; letting it through to `PenstockFlow.run` makes it a ``penstock.bad-option``
     warning with a "did you mean".
     """
 

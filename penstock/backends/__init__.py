@@ -9,15 +9,15 @@ pass new fields later without breaking implementations: accept ``**kwargs``):
 - ``on_exit(step=..., token=...)`` when the code stops being current (in the same context);
 - ``on_end(step=...)`` when the call has finished (``status``, ``error``, ``end_ns`` set).
 
-``step`` is a :class:`StepRun`. Subclass :class:`BaseBackend`, whose hooks do nothing, and
+``step`` is a `StepRun`. Subclass `BaseBackend`, whose hooks do nothing, and
 override only what you need: hooks left as they are are never called. A hook that raises is
 logged once (with traceback, on the ``penstock`` logger) and otherwise ignored.
 
 Built-in backends, chosen with ``penstock.configure(backend=NAME)``: ``"logging"``
-(:class:`penstock.backends.logging.LoggingBackend`), ``"otel"``
-(:class:`penstock.backends.otel.OtelBackend`), ``"noop"``
-(:class:`penstock.backends.noop.NoopBackend`), and ``"recording"``
-(:class:`penstock.testing.RecordingBackend`). Third-party backends register a class or
+(`penstock.backends.logging.LoggingBackend`), ``"otel"``
+(`penstock.backends.otel.OtelBackend`), ``"noop"``
+(`penstock.backends.noop.NoopBackend`), and ``"recording"``
+(`penstock.testing.RecordingBackend`). Third-party backends register a class or
 instance under the entry-point group ``penstock.backends``.
 """
 

@@ -168,7 +168,7 @@ class LogfmtFormatter(logging.Formatter):
 
     Example: ``time=2026-01-01T12:00:00.123Z level=info flow=bom_sync step=sync_reference
     correlation_id=4bf92f3577b34da6a3ce929d0e0e4736 duration_ms=12.3 status=ok``. Records that
-    are not step records (application logs through :class:`penstock.CorrelationIdFilter`)
+    are not step records (application logs through `penstock.CorrelationIdFilter`)
     print the fields they have and ``msg="..."``.
     """
 

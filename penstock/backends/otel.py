@@ -104,7 +104,7 @@ class OtelBackend(BaseBackend):
         return _attach(_set_span_in_context(NonRecordingSpan(remote_span_context(step))))
 
     def detach_remote(self, *, token: Any) -> None:
-        """Undo :meth:`attach_remote`."""
+        """Undo `attach_remote`."""
         _detach(token)
 
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ run's W3C trace context into the message headers of *any* task sent inside a run
 ``apply_async``, signatures, chains, groups, retries); ``task_prerun``/``task_postrun``, in the
 worker, continue that run around the task, so the task's step (and any step it calls) has the
 sender's correlation ID and is the child of the sending step. ``flow_task`` installs the
-handlers; :func:`install` does it for applications that only send plain tasks. Handlers never
+handlers; `install` does it for applications that only send plain tasks. Handlers never
 raise into Celery: a failure is logged at debug level and the task runs untraced.
 """
 
@@ -99,14 +99,14 @@ def flow_task(
     Works bare (``@flow_task``) or called. Stack ``@flow("name")`` above it.
 
     Args:
-        after: the step(s) that send this task (as in :func:`penstock.step`).
+        after: the step(s) that send this task (as in `penstock.step`).
         app: the Celery app to register the task with (``app.task``); default: Celery's
             ``shared_task``, bound to whichever app is current.
         **task_options: passed to ``app.task``/``shared_task`` unchanged (``bind``,
             ``name``, ``max_retries``, ``autoretry_for``...).
 
     Returns:
-        A :class:`FlowTask`: the Celery task, also declared as a step.
+        A `FlowTask`: the Celery task, also declared as a step.
     """
 
     def decorate(fn: Callable[..., Any]) -> FlowTask:
@@ -165,7 +165,7 @@ def _task_prerun(task_id: Any = None, task: Any = None, **kwargs: Any) -> None:
 
 
 def _task_postrun(task_id: Any = None, **kwargs: Any) -> None:
-    """Leave the block entered by :func:`_task_prerun`."""
+    """Leave the block entered by `_task_prerun`."""
     try:
         stack = _ACTIVE.get(task_id) if isinstance(task_id, str) else None
         if not stack:
@@ -190,7 +190,7 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Disconnect the handlers :func:`install` connected (idempotent)."""
+    """Disconnect the handlers `install` connected (idempotent)."""
     global _installed
     from celery import signals
 

@@ -11,7 +11,7 @@ Producing::
     producer.produce("bom", value, headers=headers())         # confluent-kafka
     await producer.send("bom", value, headers=headers())      # aiokafka
 
-Consuming: :func:`message_entrypoint` (or :func:`message_step`) declares a function that takes
+Consuming: `message_entrypoint` (or `message_step`) declares a function that takes
 the consumed message as a penstock entrypoint (or step) and runs it, *for its whole duration*,
 inside the run found in the message's headers::
 
@@ -24,7 +24,7 @@ before the application processes the record; here the step that processes the me
 child of the producer's step until the function returns. With ``link=True`` it instead starts
 a new run whose record carries a *link* to the producer's (what the messaging semantic
 conventions suggest for batch processing or when producer and consumer traces should stay
-apart). :func:`continue_from_message` does the same for code that is not a decorated function.
+apart). `continue_from_message` does the same for code that is not a decorated function.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def message_step(
 ) -> Any:
     """Declare a Kafka message handler as a step after its producer, in the producer's run.
 
-    Same options as :func:`message_entrypoint`; ``after=`` names the producing step, and the
+    Same options as `message_entrypoint`; ``after=`` names the producing step, and the
     diagram draws the edge as a ``kafka`` process boundary.
     """
     return _consumer("step", "@message_step", func, after, name, description, link, message)
