@@ -62,6 +62,12 @@ def _check_transition(run: StepRun, info: StepInfo) -> None:
         if cand.name in declared:
             _note_edge(flow, cand.name, info.name)
             return
+    # A remote parent's name comes from the wire: undeclared, it counts only as a step this
+    # process knows, so forged names cannot grow the observed edges, the drift reports and
+    # the log without bound.
+    candidates = [c for c in candidates if c.spec is not None or _known_step(c.name, flow)]
+    if not candidates:
+        return
     first = candidates[0]
     _note_edge(flow, first.name, info.name)
     if (flow, first.name, info.name) in _DRIFTED:
@@ -75,10 +81,14 @@ def _in_flow(cand: StepInfo, flow: str) -> bool:
         return True
     if cand.spec is None and cand.flow is None:
         # A remote parent that did not say its flow: accept it if the flow has that step here.
-        from penstock._registry import REGISTRY
-
-        return any(s.name == cand.name for s in REGISTRY.in_flow(flow))
+        return _known_step(cand.name, flow)
     return False
+
+
+def _known_step(name: str, flow: str) -> bool:
+    from penstock._registry import REGISTRY
+
+    return any(s.name == name for s in REGISTRY.in_flow(flow))
 
 
 def _declared(info: StepInfo, flow: str) -> frozenset[str]:

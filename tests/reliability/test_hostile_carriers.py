@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import penstock
 from penstock import flow, step
 from penstock.propagation import (
     MAX_NAME_CHARS,
@@ -123,3 +124,41 @@ def test_hostile_context_in_every_carrier(
     assert len(state.encode()) <= MAX_VALUE_BYTES
     assert state.count(",") < MAX_TRACESTATE_MEMBERS
     assert len(out.get("baggage", "").encode()) <= MAX_VALUE_BYTES
+
+
+def test_forged_parent_names_cannot_flood_drift_reports(caplog: pytest.LogCaptureFixture) -> None:
+    """5,000 messages whose baggage claims a different, unknown parent step of the flow each
+    continue their run, but report no drift and add no observed edge; a declared remote parent
+    is still an observed edge, and an undeclared one this process knows is reported once."""
+
+    @flow("victim")
+    @step(after="send")
+    def handle() -> str | None:
+        return penstock.current_correlation_id()
+
+    @flow("victim")
+    @step(after="handle")
+    def audit() -> None:
+        return None
+
+    trace_id = VALID[3:35]
+
+    def headers(parent: str) -> dict[str, str]:
+        return {
+            "traceparent": VALID,
+            "baggage": f"penstock.trace={trace_id},penstock.step={parent},penstock.flow=victim",
+        }
+
+    with recording():
+        for i in range(5_000):
+            with continue_from(headers(f"forged{i}"), celery_getter):
+                assert handle() == trace_id
+        assert penstock.observed_edges("victim") == []
+        with continue_from(headers("send"), celery_getter):
+            handle()
+        for _ in range(3):
+            with continue_from(headers("audit"), celery_getter):
+                handle()
+        assert penstock.observed_edges("victim") == [("audit", "handle"), ("send", "handle")]
+    drift = [r for r in caplog.records if getattr(r, "penstock_drift", False)]
+    assert [(r.predecessor, r.step) for r in drift] == [("audit", "handle")]  # type: ignore[attr-defined]
