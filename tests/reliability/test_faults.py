@@ -21,6 +21,7 @@ from bom_sync.consumer import handle_kafka_message
 import penstock
 from penstock import entrypoint, flow, step
 from penstock.backends import BaseBackend, StepRun
+from penstock.propagation import continue_from, dict_getter
 from tests.runtime.app import message
 
 HOOKS = ("on_start", "on_enter", "on_exit", "on_end")
@@ -93,6 +94,56 @@ def test_raising_backend_from_eight_threads_is_reported_once_per_hook(
     failures = _hook_failures(caplog)
     assert sorted(r.args[1] for r in failures) == sorted(HOOKS)  # type: ignore[index]
     assert all(r.exc_info is not None for r in failures)
+
+
+class ExplodingEverywhere(Exploding):
+    """Raises in the optional hooks too: ``enabled``, ``attach_remote`` and ``close``."""
+
+    def enabled(self) -> bool:
+        raise RuntimeError("enabled broke")
+
+    def attach_remote(self, *, step: StepRun, **kwargs: Any) -> Any:
+        raise RuntimeError("attach_remote broke")
+
+    def close(self) -> None:
+        raise RuntimeError("close broke")
+
+
+def test_optional_hooks_raising_too(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """400 example runs continuing a remote run under a backend whose every hook raises, the
+    optional ones included: results, exceptions and the remote correlation ID are kept; each
+    of the seven faults (``close`` when the backend is replaced) is logged once."""
+    seen: list[str | None] = []
+
+    class Watched(store.Store):
+        def enqueue_change(self, part_number: str, change: str) -> int:
+            seen.append(penstock.current_correlation_id())
+            return super().enqueue_change(part_number, change)
+
+    monkeypatch.setattr(store, "STORE", Watched())
+    monkeypatch.setattr(
+        store.API,
+        "catalogue",
+        {f"PN-{i}": {"description": "d", "revision": 1} for i in range(0, 400, 2)},
+    )
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    penstock.configure(backend=ExplodingEverywhere())
+    raised: list[tuple[Any, ...]] = []
+    for i in range(400):
+        with continue_from(headers, dict_getter):
+            try:
+                assert handle_kafka_message(message(f"PN-{i}"))["changed"] is True
+            except store.PartNotFound as exc:
+                raised.append(exc.args)
+    assert raised == [(f"PN-{i}",) for i in range(1, 400, 2)]
+    assert seen == [trace_id] * 200
+    penstock.reset()
+    failures = _hook_failures(caplog)
+    expected = (*HOOKS, "enabled", "attach_remote", "close")
+    assert sorted(r.args[1] for r in failures) == sorted(expected)  # type: ignore[index]
 
 
 async def test_raising_backend_under_a_thousand_tasks_of_every_kind(
