@@ -112,8 +112,7 @@ def _async_example() -> Any:
 
 @pytest.mark.heavy
 async def test_ten_thousand_concurrent_asyncio_runs(recorder: Recorder) -> None:
-    """10,000 interleaved runs: each run's steps share one correlation ID, seen inside each
-    step too; every step recorded exactly once with the right parent."""
+    """10,000 interleaved runs: one correlation ID and the right parents each, none lost."""
     handle = _async_example()
     seen = await asyncio.gather(*(handle() for _ in range(ASYNC_RUNS)))
     assert penstock.current_correlation_id() is None
@@ -128,8 +127,7 @@ async def test_ten_thousand_concurrent_asyncio_runs(recorder: Recorder) -> None:
 def test_eight_threads_of_a_thousand_example_runs(
     recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """8 threads x 1,000 runs of the example flow, switching threads often: one correlation ID
-    per run (the one its changelog entry was written under), right parents, none lost."""
+    """8 threads x 1,000 example runs: one correlation ID and right parents each, none lost."""
     watched = _WatchedStore()
     monkeypatch.setattr(store, "STORE", watched)
     monkeypatch.setattr(store, "API", _EveryPartChanges())

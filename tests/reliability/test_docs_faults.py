@@ -129,8 +129,7 @@ def orders_mermaid(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.mark.parametrize("fault", sorted(PAGE_FAULTS))
 def test_mkdocs_page_fault(fault: str, tmp_path: Path, orders_mermaid: str) -> None:
-    """One located warning at fault.md:8 (front matter counted); the other pages are intact;
-    --strict fails on it."""
+    """One warning at fault.md:8, other pages intact, --strict fails."""
     site = _mkdocs_site(tmp_path, PAGE_FAULTS[fault].markdown, MODULES)
     build = run("mkdocs", site)
     assert build.returncode == 0, build.output
@@ -147,8 +146,7 @@ def test_mkdocs_page_fault(fault: str, tmp_path: Path, orders_mermaid: str) -> N
 
 @pytest.mark.parametrize("fault", sorted(MODULE_FAULTS))
 def test_mkdocs_module_fault(fault: str, tmp_path: Path) -> None:
-    """Every warning names the module and the culprit file:line; pages without diagrams are
-    built; --strict fails."""
+    """Warnings name the module and culprit file:line; plain pages build; --strict fails."""
     source, line = MODULE_FAULTS[fault]
     site = _mkdocs_site(tmp_path, None, {**MODULES, "shop/rates.py": source})
     build = run("mkdocs", site)

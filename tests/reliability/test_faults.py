@@ -62,8 +62,7 @@ def _hook_failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 def test_raising_backend_from_eight_threads_is_reported_once_per_hook(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """8 threads x 250 example runs (half failing) under a backend raising in every hook:
-    results and exceptions are the application's own; each hook's fault is logged exactly once."""
+    """8 threads x 250 runs under a raising backend: app outcomes kept, each fault logged once."""
     penstock.configure(backend=Exploding())
     barrier = threading.Barrier(THREADS)
     outcomes: list[tuple[str, object]] = []
@@ -112,9 +111,7 @@ class ExplodingEverywhere(Exploding):
 def test_optional_hooks_raising_too(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """400 example runs continuing a remote run under a backend whose every hook raises, the
-    optional ones included: results, exceptions and the remote correlation ID are kept; each
-    of the seven faults (``close`` when the backend is replaced) is logged once."""
+    """enabled/attach_remote/close raising too: remote runs kept, each of 7 faults logged once."""
     seen: list[str | None] = []
 
     class Watched(store.Store):
@@ -140,7 +137,7 @@ def test_optional_hooks_raising_too(
                 raised.append(exc.args)
     assert raised == [(f"PN-{i}",) for i in range(1, 400, 2)]
     assert seen == [trace_id] * 200
-    penstock.reset()
+    penstock.reset()  # replacing the backend closes it: close() raises too
     failures = _hook_failures(caplog)
     expected = (*HOOKS, "enabled", "attach_remote", "close")
     assert sorted(r.args[1] for r in failures) == sorted(expected)  # type: ignore[index]
@@ -149,8 +146,7 @@ def test_optional_hooks_raising_too(
 async def test_raising_backend_under_a_thousand_tasks_of_every_kind(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """1,000 concurrent tasks running coroutine, generator and async-generator steps under a
-    raising backend: every value and exception comes through; each hook's fault logged once."""
+    """1,000 tasks of every step kind under a raising backend: outcomes kept, faults logged once."""
     penstock.configure(backend=Exploding())
 
     @flow("faulty")
@@ -240,8 +236,7 @@ def _expected(runs: int) -> list[Any]:
 
 @pytest.mark.usefixtures("bom_store")
 def test_raising_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureFixture) -> None:
-    """An exporter raising on every batch: 2,000 runs give the application's own results and
-    exceptions, every span is offered to the exporter, the failure is reported once (per 20 s)."""
+    """An exporter raising on every batch: app outcomes kept, every span offered, one report."""
     from opentelemetry.sdk.trace.export import SpanExporter
 
     class Raising(SpanExporter):
@@ -269,8 +264,7 @@ def test_raising_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureF
 
 @pytest.mark.usefixtures("bom_store")
 def test_hanging_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureFixture) -> None:
-    """An exporter that hangs: 2,000 runs never wait for it and keep their results; the full
-    queue drops spans with one warning (per 20 s); what was queued goes out once it recovers."""
+    """A hanging exporter never blocks the app; one queue-full warning; it drains on recovery."""
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
     release = threading.Event()
@@ -312,8 +306,7 @@ def test_hanging_exporter_behind_the_batch_processor(sdk_log: pytest.LogCaptureF
 
 @pytest.mark.usefixtures("bom_store")
 def test_closed_stream_under_the_logging_backend(capfd: pytest.CaptureFixture[str]) -> None:
-    """penstock's logfmt handler on a stream that gets closed: 500 runs give the application's
-    own results and exceptions, and the broken stream is reported once on stderr."""
+    """The logging backend's stream closed: app outcomes kept, one error report on stderr."""
     stream = io.StringIO()
     penstock.configure(backend="logging", format="logfmt", stream=stream)
     assert handle_kafka_message(message("PN-100"))["changed"] is True

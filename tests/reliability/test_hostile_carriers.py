@@ -100,8 +100,7 @@ def test_hostile_context_in_every_carrier(
     baggage: str | bytes,
     relay: Callable[[], dict[str, str]],
 ) -> None:
-    """The step runs once with a W3C-valid correlation ID (the sender's only when valid),
-    and what it sends on is a valid traceparent within W3C's size limits."""
+    """Junk in, one step with a W3C-valid id, and a valid traceparent within limits out."""
     make, getter = CARRIERS[carrier]
     headers = make({"traceparent": traceparent, "tracestate": tracestate, "baggage": baggage})
     with recording() as rec, continue_from(headers, getter) as remote:
@@ -127,9 +126,7 @@ def test_hostile_context_in_every_carrier(
 
 
 def test_forged_parent_names_cannot_flood_drift_reports(caplog: pytest.LogCaptureFixture) -> None:
-    """5,000 messages whose baggage claims a different, unknown parent step of the flow each
-    continue their run, but report no drift and add no observed edge; a declared remote parent
-    is still an observed edge, and an undeclared one this process knows is reported once."""
+    """Forged remote parent names add no drift reports or edges; known names still count."""
 
     @flow("victim")
     @step(after="send")
