@@ -31,6 +31,8 @@ app.conf.update(
     # The redelivery scenario kills the process running a task: one task per process at a time.
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # Retry a publish long enough to ride out a broker restart.
+    task_publish_retry_policy={"max_retries": 50, "interval_start": 0, "interval_step": 0.1},
 )
 
 FLOW = "reliability"

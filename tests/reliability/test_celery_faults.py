@@ -112,11 +112,7 @@ def tasks(redis_server: RedisServer) -> Iterator[ModuleType]:
         module = importlib.import_module("tests.reliability.celery_tasks")
     finally:
         REGISTRY.restore(saved)
-    module.app.conf.update(
-        broker_url=redis_server.url(0),
-        # Retry a publish long enough to ride out a broker restart.
-        task_publish_retry_policy={"max_retries": 50, "interval_start": 0, "interval_step": 0.1},
-    )
+    module.app.conf.update(broker_url=redis_server.url(0))
     yield module
     module.app.close()
 
@@ -152,8 +148,7 @@ def test_broker_restart_mid_flow(
         redis_server.start()
         go.touch()
         records = _lines(worker.records, 4)
-        worker.wait_for("Connected to redis://")
-        assert "Connection to broker lost" in worker.output()
+        worker.wait_for("Connection to broker lost")
     finally:
         worker.stop()
     assert [r["step"] for r in records] == ["relay"] * 4
