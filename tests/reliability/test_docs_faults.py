@@ -202,7 +202,18 @@ def _sphinx_site(root: Path, fault_page: str | None, modules: dict[str, str]) ->
 
 def _sphinx_build(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", *args, str(src), str(src / "_out")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-q",
+            "--no-color",
+            *args,
+            str(src),
+            str(src / "_out"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
