@@ -45,12 +45,16 @@ class ModuleImportError(DocsError):
     Attributes:
         module: the dotted name that was imported.
         details: the original traceback, formatted.
+        location: ``file:line`` of the culprit (the line that raised, or the syntax error), or
+            ``None`` when it cannot be told.
     """
 
-    def __init__(self, module: str, details: str) -> None:
+    def __init__(self, module: str, details: str, location: str | None = None) -> None:
         self.module = module
         self.details = details
-        super().__init__(f"could not import module {module!r}:\n{details}")
+        self.location = location
+        where = f" ({location})" if location else ""
+        super().__init__(f"could not import module {module!r}{where}:\n{details}")
 
 
 class UnknownFlowError(DocsError):
@@ -201,7 +205,11 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
 
 
 def load_modules(
-    modules: Iterable[str], paths: Iterable[str | os.PathLike[str]] = (), *, fresh: bool = False
+    modules: Iterable[str],
+    paths: Iterable[str | os.PathLike[str]] = (),
+    *,
+    fresh: bool = False,
+    failures: list[ModuleImportError] | None = None,
 ) -> list[str]:
     """Import the modules that declare flows; return the source files of every step module.
 
@@ -211,9 +219,12 @@ def load_modules(
         fresh: drop previously imported user modules (the listed ones, those that registered
             steps, and any module under ``paths``) and their steps before importing, so edits
             are seen: what a docs server needs before each rebuild.
+        failures: when given, a module that fails to import is appended here and the others
+            are still imported, so one broken module does not take every diagram down with it.
 
     Raises:
-        ModuleImportError: a module raised; carries its name and the original traceback.
+        ModuleImportError: a module raised (only when ``failures`` is not given); carries its
+            name, the original traceback and the culprit's ``file:line``.
     """
     folders = [str(Path(p).resolve()) for p in paths]
     for folder in reversed(folders):
@@ -226,12 +237,26 @@ def load_modules(
         try:
             importlib.import_module(name)
         except Exception as exc:
-            raise ModuleImportError(name, traceback.format_exc()) from exc
+            error = ModuleImportError(name, traceback.format_exc(), _culprit(exc))
+            if failures is None:
+                raise error from exc
+            error.__cause__ = exc
+            failures.append(error)
     files = set()
     for spec in REGISTRY.all():
         if spec.file and not spec.file.startswith("<"):
             files.add(spec.file)
     return sorted(files)
+
+
+def _culprit(exc: BaseException) -> str | None:
+    """``file:line`` of what made an import fail: the syntax error, else the deepest frame."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno or 0}"
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")
+    ]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
 
 
 def _drop_user_modules(names: list[str], folders: list[str]) -> None:

@@ -13,7 +13,13 @@ from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
 from penstock import DocsError
-from penstock.docs import DiagramOptions, ModuleImportError, OptionError, flow_diagram
+from penstock.docs import (
+    DiagramOptions,
+    ModuleImportError,
+    OptionError,
+    UnknownFlowError,
+    flow_diagram,
+)
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
 from penstock_mkdocs._loader import ModuleLoader, loader_for
 
@@ -155,6 +161,7 @@ class PenstockExtension(Extension):
             DocsError: the flow cannot be drawn (unknown, problems, import failure, options).
         """
         self.loader.ensure()
+        self.report_import_failures()
         options = self.defaults.merged(parse_options(directive.options, where), where=where)
         if not directive.flow:
             raise OptionError(
@@ -166,6 +173,24 @@ class PenstockExtension(Extension):
             f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
         )
 
+    def report_import_failures(self) -> None:
+        """Warn once per load about each module that failed to import, at the culprit's line.
+
+        The other modules' flows are still drawn; a diagram of a flow that is missing because
+        of the failure shows an admonition without a second warning.
+
+        Raises:
+            ModuleImportError: in strict mode, the first failure (after logging them all).
+        """
+        loader = self.loader
+        if loader.reported or not loader.errors:
+            return
+        loader.reported = True
+        for error in loader.errors:
+            self.logger.warning(f"penstock: {error}")
+        if self.strict:
+            raise loader.errors[0]
+
     def fail(self, exc: DocsError, directive: Directive, page: str, line: int) -> str:
         """Report ``exc`` (a located warning) and return the admonition shown instead.
 
@@ -176,15 +201,28 @@ class PenstockExtension(Extension):
         text = str(exc)
         if not text.startswith(where):
             text = f"{where}: penstock-flow {directive.flow!r}: {text}"
+        broken = [e.module for e in self.loader.errors]
+        if isinstance(exc, UnknownFlowError) and broken and not exc.suggestions:
+            # No close name, so most likely declared by the module that failed: that failure was reported once
+            # already; a second warning per diagram would only bury it.
+            text = (
+                f"{where}: penstock-flow {directive.flow!r}: flow {directive.flow!r} is not "
+                f"available because module(s) {', '.join(map(repr, broken))} failed to import "
+                "(see the error above)"
+            )
+            self.logger.info(text)
+            return self._admonition(directive, text, "")
         failure = DiagramFailure(text, page=page, line=line, flow=directive.flow)
         failure.__cause__ = exc
         self.failures.append(failure)
         self.logger.warning(text)
         if self.strict:
             raise failure
-        summary, _, details = text.partition("\n")
-        if isinstance(exc, ModuleImportError):
-            details = exc.details
+        details = exc.details if isinstance(exc, ModuleImportError) else text.partition("\n")[2]
+        return self._admonition(directive, text, details)
+
+    def _admonition(self, directive: Directive, text: str, details: str) -> str:
+        summary = text.partition("\n")[0]
         body = f"<p>{html.escape(summary)}</p>"
         if details.strip():
             body += f"\n<pre><code>{html.escape(details, quote=False)}</code></pre>"

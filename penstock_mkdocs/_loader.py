@@ -27,39 +27,35 @@ class ModuleLoader:
         self.modules = tuple(modules)
         self.paths = tuple(paths)
         self.files: tuple[str, ...] = ()
-        self.error: ModuleImportError | None = None
+        #: The modules that failed at the last load; the others were imported all the same.
+        self.errors: list[ModuleImportError] = []
+        #: Whether `errors` were reported already (once per load, not once per diagram).
+        self.reported = False
         self.loads = 0
         self._stamps: dict[str, Stamp | None] = {}
 
     def load(self, *, fresh: bool) -> None:
         """Import the modules (dropping the previous imports first when ``fresh``).
 
-        An import failure is kept in `error` rather than raised: each diagram reports it
-        where it is drawn.
+        A module that fails is kept in `errors` and the others are imported all the same:
+        the failure is reported once, and the flows of the healthy modules are still drawn.
         """
         self.loads += 1
-        self.error = None
-        try:
-            files = load_modules(self.modules, self.paths, fresh=fresh)
-        except ModuleImportError as exc:
-            self.error = exc
+        self.errors = []
+        self.reported = False
+        files = set(load_modules(self.modules, self.paths, fresh=fresh, failures=self.errors))
+        for exc in self.errors:
             # Watch the files the traceback passes through: fixing the culprit retries.
-            files = sorted(set(_TRACEBACK_FILE.findall(exc.details)))
-        self.files = tuple(files)
+            files.update(_TRACEBACK_FILE.findall(exc.details))
+        self.files = tuple(sorted(files))
         self._stamps = {f: _stamp(f) for f in self.files}
 
     def ensure(self) -> None:
-        """Load if never loaded, or load fresh when a source file changed since the last load.
-
-        Raises:
-            ModuleImportError: the last import failed.
-        """
+        """Load if never loaded, or load fresh when a source file changed since the last load."""
         if not self.loads:
             self.load(fresh=False)
         elif self.changed():
             self.load(fresh=True)
-        if self.error is not None:
-            raise self.error
 
     def changed(self) -> bool:
         """True when a source file was edited, added or removed since the last load."""

@@ -105,12 +105,12 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Import the flow modules afresh, so a rebuild under ``serve`` sees edited code."""
-        loader = self._ext().loader
-        loader.load(fresh=True)
-        if loader.error is not None:
-            log.warning(str(loader.error))
-            if self.config.strict:
-                raise PluginError(f"penstock plugin: {loader.error}") from loader.error
+        ext = self._ext()
+        ext.loader.load(fresh=True)
+        try:
+            ext.report_import_failures()
+        except DocsError as exc:
+            raise PluginError(f"penstock plugin: {exc}") from exc
         self._watch_sources()
 
     def on_page_markdown(

@@ -25,27 +25,20 @@ from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
-from sphinx.errors import ConfigError, SphinxError
+from sphinx.errors import ConfigError
+from sphinx.util import logging
 
 from penstock import __version__
 from penstock.docs import DiagramOptions, ModuleImportError, OptionError, load_modules
 from penstock_sphinx._directive import Drawn, PenstockFlow, drawn_on, outcome
 
-__all__ = ["PenstockImportError", "setup"]
+__all__ = ["setup"]
+
+logger = logging.getLogger(__name__)
 
 #: Bump when the shape of what the extension keeps on the environment changes, so Sphinx
 #: re-reads everything instead of unpickling stale data.
 ENV_VERSION = 1
-
-
-class PenstockImportError(SphinxError):
-    """A module listed in ``penstock_modules`` raised while being imported.
-
-    The build stops: without the module, every diagram of its flows would be wrong or missing.
-    The message names the module and carries the original traceback.
-    """
-
-    category = "penstock: a module in penstock_modules failed to import"
 
 
 def load_flows(app: Sphinx) -> None:
@@ -54,19 +47,25 @@ def load_flows(app: Sphinx) -> None:
     Runs at ``builder-inited``, before any page is read. Modules are dropped from
     ``sys.modules`` first, so a build in a long-lived process (``sphinx-autobuild``) sees edits.
 
+    A module that fails to import is a warning (``penstock.import-error``) located at the
+    line that raised, with the original traceback; the other modules are imported all the same,
+    so the rest of the site is still drawn.
+
     Raises:
-        PenstockImportError: a configured module failed to import.
         ConfigError: a ``penstock_*`` default has a wrong value.
     """
     config = app.config
     confdir = Path(app.confdir)
     modules = list(config.penstock_modules)
     paths = [confdir / p for p in config.penstock_paths]
+    failures: list[ModuleImportError] = []
     if modules or paths:
-        try:
-            load_modules(modules, paths, fresh=bool(modules))
-        except ModuleImportError as exc:
-            raise PenstockImportError(str(exc)) from exc
+        load_modules(modules, paths, fresh=bool(modules), failures=failures)
+    for exc in failures:
+        logger.warning(
+            "penstock: %s", exc, location=exc.location, type="penstock", subtype="import-error"
+        )
+    app.env.penstock_import_failures = [e.module for e in failures]  # type: ignore[attr-defined]
     root = config.penstock_source_root
     try:
         defaults = DiagramOptions(

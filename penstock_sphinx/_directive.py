@@ -197,17 +197,28 @@ class PenstockFlow(SphinxDirective):
     ) -> list[nodes.Node]:
         subtype = next((sub for cls, sub in _SUBTYPES if isinstance(exc, cls)), "diagram")
         message = str(exc)
-        if isinstance(exc, UnknownFlowError) and not self.config.penstock_modules:
-            message += " (penstock_modules in conf.py lists no modules)"
-        logger.warning(
-            "penstock-flow %s: %s",
-            flow,
-            message,
-            # The directive's own file and line, right inside included files too.
-            location=self.get_location(),
-            type="penstock",
-            subtype=subtype,
-        )
+        broken: list[str] = getattr(self.env, "penstock_import_failures", [])
+        if isinstance(exc, UnknownFlowError) and broken and not exc.suggestions:
+            # No close name, so most likely declared by the module that failed: that failure is reported once
+            # already (penstock.import-error); a warning per diagram would only bury it.
+            message = (
+                f"flow {flow!r} is not available because module(s) "
+                f"{', '.join(map(repr, broken))} failed to import (see the penstock.import-error "
+                "warning)"
+            )
+            logger.info("penstock-flow %s: %s", flow, message, location=self.get_location())
+        else:
+            if isinstance(exc, UnknownFlowError) and not self.config.penstock_modules:
+                message += " (penstock_modules in conf.py lists no modules)"
+            logger.warning(
+                "penstock-flow %s: %s",
+                flow,
+                message,
+                # The directive's own file and line, right inside included files too.
+                location=self.get_location(),
+                type="penstock",
+                subtype=subtype,
+            )
         if options is not None:
             # Remembered so that a later build re-reads this page once the flow can be drawn.
             self._remember(Drawn(flow, options, _error_text(exc)))

@@ -161,11 +161,6 @@ def test_mkdocs_module_fault(fault: str, tmp_path: Path) -> None:
     assert "could not import module 'shop.rates'" in strict.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a module that fails to import fails every diagram of the site (one warning per "
-    "directive plus one for the module), not only the flows it declares",
-)
 def test_mkdocs_module_fault_leaves_other_flows_drawn(tmp_path: Path, orders_mermaid: str) -> None:
     """A module that fails to import is reported once; flows of the other modules are drawn."""
     site = _mkdocs_site(tmp_path, None, {**MODULES, "shop/rates.py": RAISING})
@@ -242,7 +237,7 @@ def test_sphinx_page_fault(fault: str, tmp_path: Path, orders_mermaid: str) -> N
 
 @pytest.mark.parametrize("fault", sorted(MODULE_FAULTS))
 def test_sphinx_module_fault(fault: str, tmp_path: Path) -> None:
-    """The build stops with one error naming the module and the culprit file:line."""
+    """A -W build fails with one error naming the module and the culprit file:line."""
     source, line = MODULE_FAULTS[fault]
     src = _sphinx_site(tmp_path / "src", None, {**MODULES, "shop/rates.py": source})
     strict = _sphinx_build(src, "-W")
@@ -251,11 +246,6 @@ def test_sphinx_module_fault(fault: str, tmp_path: Path) -> None:
     assert re.search(rf'rates\.py", line {line}\b', strict.stderr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="penstock_sphinx stops the whole build when a module in penstock_modules fails "
-    "to import, rather than warning once and drawing the other modules' flows",
-)
 def test_sphinx_module_fault_leaves_other_flows_drawn(tmp_path: Path, orders_mermaid: str) -> None:
     """A module that fails to import is one warning; the other pages are built and drawn."""
     src = _sphinx_site(tmp_path / "src", None, {**MODULES, "shop/rates.py": RAISING})
