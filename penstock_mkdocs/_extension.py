@@ -203,8 +203,8 @@ class PenstockExtension(Extension):
             text = f"{where}: penstock-flow {directive.flow!r}: {text}"
         broken = [e.module for e in self.loader.errors]
         if isinstance(exc, UnknownFlowError) and broken and not exc.suggestions:
-            # No close name, so most likely declared by the module that failed: that failure was reported once
-            # already; a second warning per diagram would only bury it.
+            # No close name, so most likely declared by the module that failed; that failure
+            # was reported once already, and a warning per diagram would only bury it.
             text = (
                 f"{where}: penstock-flow {directive.flow!r}: flow {directive.flow!r} is not "
                 f"available because module(s) {', '.join(map(repr, broken))} failed to import "

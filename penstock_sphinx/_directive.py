@@ -199,8 +199,8 @@ class PenstockFlow(SphinxDirective):
         message = str(exc)
         broken: list[str] = getattr(self.env, "penstock_import_failures", [])
         if isinstance(exc, UnknownFlowError) and broken and not exc.suggestions:
-            # No close name, so most likely declared by the module that failed: that failure is reported once
-            # already (penstock.import-error); a warning per diagram would only bury it.
+            # No close name, so most likely declared by the module that failed; that failure
+            # is reported once (penstock.import-error): a warning per diagram would bury it.
             message = (
                 f"flow {flow!r} is not available because module(s) "
                 f"{', '.join(map(repr, broken))} failed to import (see the penstock.import-error "
