@@ -24,13 +24,16 @@ ignored and the handler runs as a fresh run; the interceptors never fail a call.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import grpc
 import grpc.aio
 
+from penstock import _w3c
+from penstock._runtime import current_run
 from penstock.propagation import RemoteContext, extract, grpc_getter, grpc_setter, inject
 
 __all__ = [
@@ -38,8 +41,10 @@ __all__ = [
     "ClientInterceptor",
     "ServerInterceptor",
     "aio_client_interceptors",
+    "continue_call",
     "intercept_channel",
     "metadata",
+    "wrap_handler",
 ]
 
 _log = logging.getLogger("penstock.contrib.grpc")
@@ -57,6 +62,7 @@ if TYPE_CHECKING:
     _AioStreamUnaryBase = grpc.aio.StreamUnaryClientInterceptor[Any, Any]
     _AioStreamStreamBase = grpc.aio.StreamStreamClientInterceptor[Any, Any]
     _AioServer = grpc.aio.ServerInterceptor[Any, Any]
+    _Generic = grpc.GenericRpcHandler[Any, Any]
 else:
     _UnaryUnary = grpc.UnaryUnaryClientInterceptor
     _UnaryStream = grpc.UnaryStreamClientInterceptor
@@ -68,6 +74,7 @@ else:
     _AioStreamUnaryBase = grpc.aio.StreamUnaryClientInterceptor
     _AioStreamStreamBase = grpc.aio.StreamStreamClientInterceptor
     _AioServer = grpc.aio.ServerInterceptor
+    _Generic = grpc.GenericRpcHandler
 
 
 # --- client --------------------------------------------------------------------------------
@@ -105,6 +112,17 @@ def metadata(existing: Any = None) -> list[tuple[str, Any]]:
     Returns:
         A new list; outside a run, a copy of ``existing`` (or an empty list).
     """
+    try:
+        run = current_run()
+        if run is None:
+            return list(existing or ())
+        # The common case, kept short: it runs on every call (inject() gives the same result).
+        if not existing and _w3c.default_propagators():
+            fields = _w3c.cached_fields(run)
+            if fields is not None:
+                return list(fields)
+    except Exception as exc:  # pragma: no cover - inject() below logs and copes
+        _log.debug("penstock took the general path for gRPC metadata: %r", exc)
     carrier: list[tuple[str, Any]] = list(existing or ())
     inject(carrier, grpc_setter)
     return carrier
@@ -206,48 +224,81 @@ def aio_client_interceptors() -> list[Any]:
 
 # --- server --------------------------------------------------------------------------------
 
+#: Marks a behavior penstock already wrapped (a decorated servicer method behind an
+#: interceptor is not wrapped twice).
+_MARK = "_penstock_continues_call"
+#: Wrapped method handlers kept per generic handler or interceptor (they are reused per call).
+_CACHE_SIZE = 1024
 
-def _remote(handler_call_details: Any) -> RemoteContext | None:
+
+def _remote(context: Any) -> RemoteContext | None:
+    """The run the call's metadata carries (``context``: the servicer context)."""
     try:
-        return extract(handler_call_details.invocation_metadata or (), grpc_getter)
-    except Exception as exc:  # extract does not raise; this guards the server all the same
+        return extract(context.invocation_metadata(), grpc_getter)
+    except Exception as exc:  # a context without metadata: serve the call as a fresh run
         _log.debug("penstock could not read trace metadata: %r", exc)
         return None
 
 
-def _replace(handler: Any, **behaviors: Any) -> Any:
-    try:
-        return handler._replace(**behaviors)
-    except Exception as exc:  # a handler that is not grpc's namedtuple: serve it untraced
-        _log.debug("penstock cannot wrap the gRPC handler %r: %r", handler, exc)
-        return handler
+def _continuing(
+    behavior: Callable[..., Any], link: bool, streaming: bool | None = None
+) -> Callable[..., Any]:
+    """``behavior`` (sync or async, unary or streaming) run inside its call's remote run.
 
+    ``streaming``: whether it returns a response iterator (``None``: look at what it returns).
+    """
+    if getattr(behavior, _MARK, False):
+        return behavior
+    serve: Callable[..., Any]
+    if _is_async_gen_function(behavior):
 
-def _sync_handler(handler: Any, remote: RemoteContext, link: bool) -> Any:
-    def unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
-        def serve(request: Any, context: Any) -> Any:
+        async def serve_stream(*args: Any) -> AsyncIterator[Any]:
+            remote = _remote(args[-1])
+            responses = behavior(*args)
+            if remote is None:
+                async for item in responses:
+                    yield item
+                return
+            while True:
+                with remote.continue_run(link=link):
+                    try:
+                        item = await responses.__anext__()
+                    except StopAsyncIteration:
+                        return
+                yield item
+
+        serve = serve_stream
+    elif _is_coroutine_function(behavior):
+        # Also a grpc.aio streaming handler that writes with context.write(): one await.
+        async def serve_async(*args: Any) -> Any:
+            remote = _remote(args[-1])
+            if remote is None:
+                return await behavior(*args)
             with remote.continue_run(link=link):
-                return behavior(request, context)
+                return await behavior(*args)
 
-        return serve
+        serve = serve_async
+    else:
 
-    def streaming(behavior: Callable[..., Any]) -> Callable[..., Any]:
-        def serve(request: Any, context: Any) -> Iterator[Any]:
+        def serve_sync(*args: Any) -> Any:
+            try:
+                remote = extract(args[-1].invocation_metadata(), grpc_getter)
+            except Exception as exc:  # a context without metadata: serve a fresh run
+                _log.debug("penstock could not read trace metadata: %r", exc)
+                remote = None
+            if remote is None:
+                return behavior(*args)
             with remote.continue_run(link=link):
-                responses = iter(behavior(request, context))
-            return _iterate_in(responses, remote, link)
+                result = behavior(*args)
+            if streaming is not False and isinstance(result, Iterator):
+                # Streamed responses: gRPC drives the iterator after this returns.
+                return _iterate_in(result, remote, link)
+            return result
 
-        return serve
-
-    if handler.unary_unary is not None:
-        return _replace(handler, unary_unary=unary(handler.unary_unary))
-    if handler.stream_unary is not None:
-        return _replace(handler, stream_unary=unary(handler.stream_unary))
-    if handler.unary_stream is not None:
-        return _replace(handler, unary_stream=streaming(handler.unary_stream))
-    if handler.stream_stream is not None:
-        return _replace(handler, stream_stream=streaming(handler.stream_stream))
-    return handler
+        serve = serve_sync
+    functools.update_wrapper(serve, behavior)
+    setattr(serve, _MARK, True)
+    return serve
 
 
 def _iterate_in(responses: Iterator[Any], remote: RemoteContext, link: bool) -> Iterator[Any]:
@@ -261,8 +312,125 @@ def _iterate_in(responses: Iterator[Any], remote: RemoteContext, link: bool) -> 
         yield item
 
 
+def _is_async_gen_function(func: Any) -> bool:
+    import inspect
+
+    return inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(
+        getattr(func, "__wrapped__", None)
+    )
+
+
+def _is_coroutine_function(func: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__wrapped__", None)
+    )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def continue_call(behavior: _F, *, link: bool = ...) -> _F: ...
+@overload
+def continue_call(*, link: bool = ...) -> Callable[[_F], _F]: ...
+def continue_call(behavior: Any = None, *, link: bool = False) -> Any:
+    """Decorate a gRPC method so that it runs inside the run its call's metadata carries.
+
+    The fastest server path: the wrapper is made once, when the method is defined, and per
+    call it only reads the call's metadata (``context.invocation_metadata()``, the servicer
+    context being the method's last argument). It fits servicer methods of generated code
+    (``def GetOrder(self, request, context)``) and plain behaviors (``(request, context)``),
+    sync or ``grpc.aio``, unary or streaming (each step of a response iterator runs inside
+    the run). A call without trace metadata runs as a fresh run; bad metadata is ignored.
+
+    Args:
+        behavior: the method; or leave it out to pass options (``@continue_call(link=True)``).
+        link: start a new run per call, linked to the client's, instead of continuing it.
+
+    Returns:
+        The wrapped method (or a decorator).
+    """
+    if behavior is None:
+        return lambda fn: _continuing(fn, link)
+    return _continuing(behavior, link)
+
+
+def _wrap_method_handler(handler: Any, link: bool) -> Any:
+    for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
+        behavior = getattr(handler, kind, None)
+        if behavior is not None:
+            wrapped = _continuing(behavior, link, kind.endswith("_stream"))
+            if wrapped is behavior:
+                return handler
+            try:
+                return handler._replace(**{kind: wrapped})
+            except Exception as exc:  # not grpc's namedtuple: serve it untraced
+                _log.debug("penstock cannot wrap the gRPC handler %r: %r", handler, exc)
+                return handler
+    return handler
+
+
+def _cached(cache: dict[int, tuple[Any, Any]], handler: Any, link: bool) -> Any:
+    """``handler`` wrapped, once per handler object (gRPC hands out the same one per call)."""
+    entry = cache.get(id(handler))
+    if entry is not None and entry[0] is handler:
+        return entry[1]
+    wrapped = _wrap_method_handler(handler, link)
+    if len(cache) >= _CACHE_SIZE:  # handlers made per call: do not grow without bound
+        cache.clear()
+    cache[id(handler)] = (handler, wrapped)
+    return wrapped
+
+
+class _ContinuingHandler(_Generic):
+    """A generic handler whose method handlers continue the run of each call."""
+
+    def __init__(self, inner: _Generic, link: bool) -> None:
+        self._inner = inner
+        self._link = link
+        self._cache: dict[int, tuple[Any, Any]] = {}
+
+    def service(self, handler_call_details: Any) -> Any:
+        handler = self._inner.service(handler_call_details)
+        if handler is None:
+            return None
+        return _cached(self._cache, handler, self._link)
+
+
+_H = TypeVar("_H")
+
+
+def wrap_handler(handler: _H, *, link: bool = False) -> _H:
+    """Make a server's handlers continue the run each call's metadata carries.
+
+    Wrap once, when registering, instead of installing :class:`ServerInterceptor`: no
+    interceptor runs per call (``server.add_generic_rpc_handlers((wrap_handler(h),))``).
+
+    Args:
+        handler: a ``grpc.GenericRpcHandler`` (as made by
+            ``grpc.method_handlers_generic_handler``), a ``grpc.RpcMethodHandler``, or a
+            ``dict`` of method name to ``grpc.RpcMethodHandler`` (for
+            ``method_handlers_generic_handler`` or ``server.add_registered_method_handlers``).
+        link: start a new run per call, linked to the client's, instead of continuing it.
+
+    Returns:
+        The same kind of object, its behaviors wrapped as :func:`continue_call` does.
+    """
+    if isinstance(handler, dict):
+        return {name: _wrap_method_handler(h, link) for name, h in handler.items()}  # type: ignore[return-value]
+    if hasattr(handler, "service"):
+        return _ContinuingHandler(handler, link)  # type: ignore[arg-type, return-value]
+    return _wrap_method_handler(handler, link)  # type: ignore[no-any-return]
+
+
 class ServerInterceptor(_Server):
     """Runs each method handler inside the run its call's metadata carries (sync servers).
+
+    Each method handler is wrapped once and reused; per call, the wrapper reads the metadata
+    in the handler's thread. :func:`wrap_handler` does the same without gRPC's interceptor
+    machinery, which costs more per call than penstock does.
 
     Args:
         link: start a new run per call, linked to the client's, instead of continuing it.
@@ -270,60 +438,14 @@ class ServerInterceptor(_Server):
 
     def __init__(self, *, link: bool = False) -> None:
         self.link = link
+        self._cache: dict[int, tuple[Any, Any]] = {}
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
-        """Wrap the handler's behavior when the call carries a context."""
+        """The method handler, its behavior wrapped to continue the call's run."""
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        remote = _remote(handler_call_details)
-        if remote is None:
-            return handler
-        return _sync_handler(handler, remote, self.link)
-
-
-def _aio_handler(handler: Any, remote: RemoteContext, link: bool) -> Any:
-    def unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
-        async def serve(request: Any, context: Any) -> Any:
-            with remote.continue_run(link=link):
-                return await behavior(request, context)
-
-        return serve
-
-    def streaming(behavior: Callable[..., Any]) -> Callable[..., Any]:
-        if not _is_async_gen_function(behavior):
-            # A coroutine that writes responses with context.write(): one awaited call.
-            return unary(behavior)
-
-        async def serve(request: Any, context: Any) -> AsyncIterator[Any]:
-            responses = behavior(request, context)
-            while True:
-                with remote.continue_run(link=link):
-                    try:
-                        item = await responses.__anext__()
-                    except StopAsyncIteration:
-                        return
-                yield item
-
-        return serve
-
-    if handler.unary_unary is not None:
-        return _replace(handler, unary_unary=unary(handler.unary_unary))
-    if handler.stream_unary is not None:
-        return _replace(handler, stream_unary=unary(handler.stream_unary))
-    if handler.unary_stream is not None:
-        return _replace(handler, unary_stream=streaming(handler.unary_stream))
-    if handler.stream_stream is not None:
-        return _replace(handler, stream_stream=streaming(handler.stream_stream))
-    return handler
-
-
-def _is_async_gen_function(func: Any) -> bool:
-    import inspect
-
-    return inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(
-        getattr(func, "__wrapped__", None)
-    )
+        return _cached(self._cache, handler, self.link)
 
 
 class AioServerInterceptor(_AioServer):
@@ -335,13 +457,11 @@ class AioServerInterceptor(_AioServer):
 
     def __init__(self, *, link: bool = False) -> None:
         self.link = link
+        self._cache: dict[int, tuple[Any, Any]] = {}
 
     async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
-        """Wrap the handler's behavior when the call carries a context."""
+        """The method handler, its behavior wrapped to continue the call's run."""
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        remote = _remote(handler_call_details)
-        if remote is None:
-            return handler
-        return _aio_handler(handler, remote, self.link)
+        return _cached(self._cache, handler, self.link)
