@@ -283,11 +283,12 @@ def celery_round_trip(pairs: int) -> Row:
 
 
 def _grpc_servers() -> None:
-    """Serve two echo servers, plain and with penstock's interceptor; print their ports."""
+    """Serve four echo servers and print their ports: plain, penstock's wrapped handler,
+    penstock's interceptor, and a do-nothing interceptor that reads the metadata."""
     import grpc
 
     import penstock
-    from penstock.contrib.grpc import ServerInterceptor
+    from penstock.contrib.grpc import ServerInterceptor, wrap_handler
 
     penstock.configure(backend="noop")
 
@@ -301,13 +302,20 @@ def _grpc_servers() -> None:
             dict(handler_call_details.invocation_metadata or ())
             return continuation(handler_call_details)
 
-    servers = []
-    for interceptors in ([], [ServerInterceptor()], [ReadMetadata()]):
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), interceptors=interceptors)
-        handler = grpc.method_handlers_generic_handler(
+    def handler() -> Any:
+        return grpc.method_handlers_generic_handler(
             "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
         )
-        server.add_generic_rpc_handlers((handler,))
+
+    servers = []
+    for interceptors, generic in (
+        ([], handler()),
+        ([], wrap_handler(handler())),
+        ([ServerInterceptor()], handler()),
+        ([ReadMetadata()], handler()),
+    ):
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), interceptors=interceptors)
+        server.add_generic_rpc_handlers((generic,))
         port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         servers.append(server)
@@ -315,15 +323,35 @@ def _grpc_servers() -> None:
     servers[0].wait_for_termination()
 
 
-def grpc_unary(pairs: int) -> list[Row]:
-    """Median unary call times: no interceptors, penstock's, and do-nothing ones."""
+def _interleave(calls: list[Callable[[], object]], rounds: int) -> list[list[float]]:
+    """Per-call us of each of ``calls``, called in turn, round after round."""
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(20):  # warm up connections, imports and caches
+        for fn in calls:
+            fn()
+    for _ in range(rounds):
+        for fn, out in zip(calls, times, strict=True):
+            start = time.perf_counter_ns()
+            fn()
+            out.append((time.perf_counter_ns() - start) / 1000.0)
+    return times
+
+
+def _paired(base: list[float], other: list[float]) -> tuple[float, float]:
+    """``base``'s median, and that plus the median difference of ``other`` within rounds."""
+    median = statistics.median(base)
+    return median, median + statistics.median(o - b for b, o in zip(base, other, strict=True))
+
+
+def grpc_unary(rounds: int) -> list[Row]:
+    """Median unary call times: plain, penstock's fast path, its interceptors, null ones."""
     import grpc
 
-    from penstock.contrib.grpc import ClientInterceptor, _CallDetails, intercept_channel
+    from penstock.contrib.grpc import ClientInterceptor, _CallDetails, intercept_channel, metadata
 
     fixed = [
         ("traceparent", "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"),
-        ("baggage", f"penstock.trace={'ab' * 16},penstock.step=bench,penstock.flow=bench"),
+        ("baggage", f"penstock.trace={'ab' * 16},penstock.step=bench"),
     ]
 
     class AddFixedMetadata(ClientInterceptor):
@@ -347,44 +375,50 @@ def grpc_unary(pairs: int) -> list[Row]:
     )
     try:
         assert proc.stdout is not None
-        plain_port, traced_port, null_port = (int(proc.stdout.readline()) for _ in range(3))
-        with (
-            grpc.insecure_channel(f"127.0.0.1:{plain_port}") as plain_channel,
-            grpc.insecure_channel(f"127.0.0.1:{traced_port}") as traced_raw,
-            grpc.insecure_channel(f"127.0.0.1:{null_port}") as null_raw,
-        ):
+        ports = [int(proc.stdout.readline()) for _ in range(4)]
+        channels = [grpc.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+        try:
             method = "/bench.Echo/Echo"
-            plain_call = plain_channel.unary_unary(method)
-            traced_call = intercept_channel(traced_raw).unary_unary(method)
-            null_call = grpc.intercept_channel(null_raw, AddFixedMetadata()).unary_unary(method)
+            plain = channels[0].unary_unary(method)
+            wrapped = channels[1].unary_unary(method)
+            intercepted = intercept_channel(channels[2]).unary_unary(method)
+            null = grpc.intercept_channel(channels[3], AddFixedMetadata()).unary_unary(method)
+            calls = [
+                lambda: plain(b"ping", timeout=10),
+                lambda: wrapped(b"ping", timeout=10, metadata=metadata()),
+                lambda: intercepted(b"ping", timeout=10),
+                lambda: null(b"ping", timeout=10),
+            ]
             with _in_a_run():
-                base, with_penstock = _alternate(
-                    lambda: plain_call(b"ping", timeout=10),
-                    lambda: traced_call(b"ping", timeout=10),
-                    pairs,
-                )
-                null_base, with_penstock_again = _alternate(
-                    lambda: null_call(b"ping", timeout=10),
-                    lambda: traced_call(b"ping", timeout=10),
-                    pairs,
-                )
+                # Pairs, not rounds of four: a call's time depends on the call before it.
+                fast = _paired(*_interleave([calls[0], calls[1]], rounds))
+                slow = _paired(*_interleave([calls[0], calls[2]], rounds))
+                share = _paired(*_interleave([calls[3], calls[2]], rounds))
+        finally:
+            for channel in channels:
+                channel.close()
     finally:
         _stop(proc)
+    where = "real grpc servers in another process on 127.0.0.1; medians of paired rounds"
     return [
         _row(
-            "grpc unary call",
-            "same call, no interceptors",
-            base,
-            with_penstock,
-            "real grpc servers in another process on 127.0.0.1; medians; grpc's own interceptor"
-            " path and metadata handling cost ~15% of a loopback call before penstock does"
-            " anything (next row)",
+            "grpc unary call: metadata() + wrap_handler",
+            "same call, no penstock",
+            *fast,
+            f"{where}; client passes metadata=metadata(), server registers"
+            " wrap_handler(generic_handler): no interceptors",
         ),
         _row(
-            "grpc unary call, penstock's share",
+            "grpc unary call: penstock's interceptors",
+            "same call, no penstock",
+            *slow,
+            f"{where}; grpc's own client interceptor path costs most of this"
+            " (next row: penstock's share)",
+        ),
+        _row(
+            "grpc unary call: interceptors, penstock's share",
             "do-nothing interceptors sending/reading the same metadata",
-            null_base,
-            with_penstock_again,
+            *share,
             "isolates inject + extract + continuing the run from grpc's interceptor costs",
         ),
     ]
@@ -405,7 +439,7 @@ def _skipped(name: str, why: str) -> Row:
 
 def run(quick: bool = False) -> list[Row]:
     """Both round trips, with and without penstock."""
-    return [celery_round_trip(200 if quick else 1000), *grpc_unary(500 if quick else 3000)]
+    return [celery_round_trip(200 if quick else 1000), *grpc_unary(500 if quick else 4000)]
 
 
 if __name__ == "__main__":

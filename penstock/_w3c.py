@@ -20,13 +20,21 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from opentelemetry.context import get_current as _otel_current
+from opentelemetry import context as _otel_context
 from opentelemetry.propagators.textmap import Getter
 
 from penstock._carriers import MAX_VALUE_BYTES, as_text
 from penstock._runtime import StepRun
 
 _log = logging.getLogger("penstock.propagation")
+
+# opentelemetry.context.get_current() is two Python calls deep; its runtime context's own
+# ContextVar answers the same (and this runs on every gRPC call).
+_otel_current: Any = getattr(
+    getattr(getattr(_otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None),
+    "get",
+    _otel_context.get_current,
+)
 
 #: The longest step or flow name accepted from baggage.
 MAX_NAME_CHARS = 256
@@ -358,7 +366,7 @@ def _penstock_items(header: str) -> dict[str, str]:
     return items
 
 
-#: Metadata penstock read lately (its three headers' raw values) -> what it carried.
+#: Metadata penstock read lately -> what it carried.
 seen_metadata: dict[tuple[Any, ...], Any] = {}
 #: Headers longer than this, all told, are parsed each time rather than remembered.
 _MAX_REMEMBERED_CHARS = 1024
@@ -403,15 +411,21 @@ def parse_metadata(
     )
 
 
-def remember(found: tuple[Any, ...], make: Any) -> Any:
-    """``make(found)``, remembered in :data:`seen_metadata` when ``found`` is short.
+def remember(metadata: Any, make: Any) -> Any:
+    """``make(metadata)``, remembered in :data:`seen_metadata` when ``metadata`` is a short,
+    hashable sequence of pairs (gRPC's own is a tuple).
 
     A server reads the same metadata again and again when one client step makes call after
     call (a loop over items, a batch): parsing it once saves much of the cost of a call.
     """
-    value = make(found)
-    if sum(len(text) for _, text in found) <= _MAX_REMEMBERED_CHARS:
+    value = make(metadata)
+    try:
+        size = sum(len(key) + len(text) for key, text in metadata)
+        hash(metadata)
+    except Exception:  # odd items, or a list: parse it every time
+        return value
+    if size <= _MAX_REMEMBERED_CHARS:
         if len(seen_metadata) >= _SEEN_SIZE:
             seen_metadata.clear()
-        seen_metadata[found] = value
+        seen_metadata[metadata] = value
     return value

@@ -158,7 +158,7 @@ class RemoteContext:
         return continue_remote(
             self.trace_id,
             self.span_id,
-            sampled=self.sampled,
+            sampled=bool(self.trace_flags & 1),
             trace_state=self.trace_state,
             parent_step=self.parent_step,
             parent_flow=self.parent_flow,
@@ -225,16 +225,16 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
             return None
         if _default_propagators():
             if getter is grpc_getter:
-                # A server reads metadata on every call: one pass over it, not one per header,
-                # and the same metadata is parsed once.
-                found = scan_metadata(carrier)
-                if found is None:
-                    return None
+                # A server reads metadata on every call. The same metadata (one client step
+                # making call after call) is parsed once; other metadata in one pass.
                 seen = _w3c.seen_metadata
-                hit = seen.get(found, seen)
+                try:
+                    hit = seen.get(carrier, seen)
+                except TypeError:  # not hashable (a list): parse it
+                    hit = seen
                 if hit is None or isinstance(hit, RemoteContext):
                     return hit
-                remote: RemoteContext | None = _w3c.remember(found, _from_metadata)
+                remote: RemoteContext | None = _w3c.remember(carrier, _from_metadata)
                 return remote
             safe = SafeGetter(getter)
             traceparent = safe.raw(carrier, "traceparent")
@@ -260,8 +260,9 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
         return None
 
 
-def _from_metadata(found: tuple[Any, ...]) -> RemoteContext | None:
-    parsed = _w3c.parse_metadata(found)
+def _from_metadata(metadata: Any) -> RemoteContext | None:
+    found = scan_metadata(metadata)
+    parsed = None if found is None else _w3c.parse_metadata(found)
     return None if parsed is None else _remote(*parsed)
 
 
