@@ -1,0 +1,350 @@
+"""gRPC without interceptors: metadata() on the client, wrap_handler/continue_call on the server,
+through a real server on 127.0.0.1; and the one-pass metadata reading they rely on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from typing import Any
+
+import grpc
+import grpc.aio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import penstock
+from penstock import flow, step
+from penstock._runtime import continue_remote
+from penstock.contrib.grpc import ServerInterceptor, continue_call, metadata, wrap_handler
+from penstock.propagation import extract, grpc_getter, grpc_setter, inject
+from penstock.testing import RecordingBackend, recording
+from tests.contrib.test_grpc import (
+    SERVICE,
+    Serve,
+    _aio_call_all,
+    _aio_handlers,
+    _handlers,
+    _served,
+)
+
+
+class WithMetadata:
+    """A sync channel whose calls all pass ``metadata=metadata()`` (no client interceptor)."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.channel = channel
+
+    def call_all(self) -> list[bytes]:
+        ch, md = self.channel, metadata
+        out = [ch.unary_unary(f"/{SERVICE}/Unary")(b"a", metadata=md(), timeout=10)]
+        out += list(ch.unary_stream(f"/{SERVICE}/UnaryStream")(b"b", metadata=md(), timeout=10))
+        out.append(
+            ch.stream_unary(f"/{SERVICE}/StreamUnary")(
+                iter([b"c", b"d"]), metadata=md(), timeout=10
+            )
+        )
+        out += list(
+            ch.stream_stream(f"/{SERVICE}/StreamStream")(
+                iter([b"e", b"f"]), metadata=md(), timeout=10
+            )
+        )
+        return out
+
+
+def _serve_step() -> Serve:
+    @flow("rpc")
+    @step(after="call")
+    def serve(request: bytes) -> bytes:
+        return json.dumps([request.decode(), penstock.current_correlation_id()]).encode()
+
+    return serve
+
+
+def _client_step(call_rpcs: Callable[[], Any]) -> Callable[[], Any]:
+    @flow("rpc")
+    @step
+    def call() -> Any:
+        return call_rpcs()
+
+    return call
+
+
+def _sync_server(generic: Any, interceptors: list[Any] | None = None) -> tuple[Any, str]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), interceptors=interceptors)
+    server.add_generic_rpc_handlers((generic,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, f"127.0.0.1:{port}"
+
+
+def _assert_continued(rec: RecordingBackend, count: int) -> None:
+    client = rec.get("call")
+    served = _served(rec)
+    assert len(served) == count
+    assert {r.correlation_id for r in served} == {client.correlation_id}
+    assert {r.parent_step for r in served} == {"call"}
+    assert {r.parent.span_id for r in served} == {client.span_id}
+
+
+@pytest.fixture
+def served() -> dict[str, Serve]:
+    """What the servers' handlers call, set by each test."""
+    return {}
+
+
+def test_wrap_handler_continues_all_call_types(served: dict[str, Serve]) -> None:
+    """wrap_handler(generic handler) + metadata(): every server step continues the client run."""
+    server, target = _sync_server(wrap_handler(_handlers(lambda: served["serve"])))
+    try:
+        served["serve"] = _serve_step()
+        with grpc.insecure_channel(target) as raw:
+            call = _client_step(WithMetadata(raw).call_all)
+            with recording() as rec:
+                responses = call()
+    finally:
+        server.stop(None)
+    _assert_continued(rec, 7)
+    corr = rec.get("call").correlation_id
+    assert len(responses) == 6  # the streamed-request call answers once for two requests
+    assert all(corr.encode() in r for r in responses)
+
+
+def test_wrap_handler_takes_method_handler_dicts(served: dict[str, Serve]) -> None:
+    """wrap_handler({name: method handler}) wraps each one, as given to gRPC's own helpers."""
+
+    def unary(request: bytes, context: Any) -> bytes:
+        return served["serve"](request)
+
+    handlers = wrap_handler({"Unary": grpc.unary_unary_rpc_method_handler(unary)})
+    assert handlers["Unary"].unary_unary is not unary
+    generic = grpc.method_handlers_generic_handler(SERVICE, handlers)
+    server, target = _sync_server(generic)
+    try:
+        served["serve"] = _serve_step()
+        with grpc.insecure_channel(target) as raw:
+            rpc = raw.unary_unary(f"/{SERVICE}/Unary")
+            call = _client_step(lambda: rpc(b"x", metadata=metadata(), timeout=10))
+            with recording() as rec:
+                call()
+                call()
+    finally:
+        server.stop(None)
+    served_records = _served(rec)
+    assert len(served_records) == 2
+    calls = [r for r in rec.records if r.step == "call"]
+    # Each server step continues the call that sent it (the parsed metadata is not mixed up).
+    assert [r.correlation_id for r in served_records] == [r.correlation_id for r in calls]
+    assert [r.parent.span_id for r in served_records] == [r.span_id for r in calls]
+
+
+class Orders:
+    """A servicer as generated code would have it: methods taking (self, request, context)."""
+
+    def __init__(self, served: dict[str, Serve]) -> None:
+        self.served = served
+
+    @continue_call
+    def Get(self, request: bytes, context: Any) -> bytes:
+        return self.served["serve"](request)
+
+    @continue_call(link=True)
+    def Linked(self, request: bytes, context: Any) -> bytes:
+        return self.served["serve"](request)
+
+    @continue_call
+    def Watch(self, request: bytes, context: Any) -> Iterator[bytes]:
+        for i in range(2):
+            yield self.served["serve"](request + str(i).encode())
+
+
+def test_continue_call_on_servicer_methods(served: dict[str, Serve]) -> None:
+    """@continue_call on servicer methods: unary and streamed, continued or linked."""
+    orders = Orders(served)
+    generic = grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "Get": grpc.unary_unary_rpc_method_handler(orders.Get),
+            "Linked": grpc.unary_unary_rpc_method_handler(orders.Linked),
+            "Watch": grpc.unary_stream_rpc_method_handler(orders.Watch),
+        },
+    )
+    # Behind penstock's interceptor too: an already wrapped method is not wrapped twice.
+    server, target = _sync_server(generic, [ServerInterceptor()])
+    assert wrap_handler(grpc.unary_unary_rpc_method_handler(orders.Get)).unary_unary == orders.Get
+    try:
+        served["serve"] = _serve_step()
+        with grpc.insecure_channel(target) as raw:
+
+            def rpcs() -> list[bytes]:
+                out = [raw.unary_unary(f"/{SERVICE}/Get")(b"g", metadata=metadata())]
+                out += raw.unary_stream(f"/{SERVICE}/Watch")(b"w", metadata=metadata())
+                out.append(raw.unary_unary(f"/{SERVICE}/Linked")(b"l", metadata=metadata()))
+                return out
+
+            call = _client_step(rpcs)
+            with recording() as rec:
+                call()
+    finally:
+        server.stop(None)
+    client = rec.get("call")
+    records = _served(rec)
+    assert len(records) == 4
+    continued, linked = records[:3], records[3]
+    assert {r.correlation_id for r in continued} == {client.correlation_id}
+    assert {r.parent_step for r in continued} == {"call"}
+    assert linked.parent is None
+    assert linked.linked is not None
+    assert linked.linked.correlation_id == client.correlation_id
+
+
+def test_wrapped_server_ignores_missing_and_hostile_metadata(served: dict[str, Serve]) -> None:
+    """Without metadata, or with junk, a wrapped handler serves the call as a fresh run."""
+    server, target = _sync_server(wrap_handler(_handlers(lambda: served["serve"])))
+    hostile: list[list[tuple[str, Any]]] = [
+        [],
+        [("traceparent", "00-zz-yy-01")],
+        [("traceparent", "x" * 8000)],
+        [("traceparent", "00-" + "0" * 32 + "-" + "0" * 16 + "-01")],
+        [("baggage", "penstock.step=call"), ("tracestate", "," * 100)],
+    ]
+    try:
+        served["serve"] = _serve_step()
+        with grpc.insecure_channel(target) as raw, recording() as rec:
+            for md in hostile * 2:  # twice: remembered metadata gives the same answer
+                assert raw.unary_unary(f"/{SERVICE}/Unary")(b"x", metadata=md, timeout=10)
+    finally:
+        server.stop(None)
+    records = _served(rec)
+    assert len(records) == 2 * len(hostile)
+    assert all(r.parent is None for r in records)
+    assert len({r.correlation_id for r in records}) == len(records)
+
+
+@pytest.mark.parametrize("backend", ["recording", "otel"])
+async def test_aio_wrap_handler_with_metadata(backend: str, request: Any) -> None:
+    """grpc.aio: wrap_handler + metadata() continue the run for all four call types."""
+    box: dict[str, Serve] = {}
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((wrap_handler(_aio_handlers(lambda: box["serve"])),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    box["serve"] = _serve_step()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+
+            @flow("rpc")
+            @step
+            async def call() -> list[bytes]:
+                rpc = channel.unary_unary(f"/{SERVICE}/Unary")
+                first = await rpc(b"z", metadata=grpc.aio.Metadata(*metadata()), timeout=10)
+                return [first, *await _aio_call_all_with_metadata(channel)]
+
+            if backend == "otel":
+                spans = request.getfixturevalue("otel_spans")
+                await call()
+                finished = spans.get_finished_spans()
+                [client] = [s for s in finished if s.name == "rpc.call"]
+                served_spans = [s for s in finished if s.name == "rpc.serve"]
+                assert len(served_spans) == 8
+                assert {s.parent.span_id for s in served_spans} == {client.context.span_id}
+                assert {s.context.trace_id for s in served_spans} == {client.context.trace_id}
+            else:
+                with recording() as rec:
+                    await call()
+                _assert_continued(rec, 8)
+    finally:
+        await server.stop(None)
+
+
+async def _aio_call_all_with_metadata(channel: grpc.aio.Channel) -> list[bytes]:
+    """_aio_call_all, each call passing metadata() (grpc.aio takes a plain list of pairs)."""
+
+    class Channel:
+        def __getattr__(self, name: str) -> Any:
+            make = getattr(channel, name)
+
+            def multicallable(method: str) -> Any:
+                inner = make(method)
+                return lambda arg, **kw: inner(arg, metadata=metadata(), **kw)
+
+            return multicallable
+
+    return await _aio_call_all(Channel())  # type: ignore[arg-type]
+
+
+# --- metadata() and the one-pass reading --------------------------------------------------
+
+
+def test_metadata_outside_a_run_and_with_existing_metadata() -> None:
+    """metadata() copies what it is given; inside a run it adds the context once, as inject."""
+    assert metadata() == []
+    assert metadata([("x-app", "1")]) == [("x-app", "1")]
+    with recording(), continue_remote(0xAB, 0xCD, parent_step="send", parent_flow="wire"):
+        plain = metadata()
+        again = metadata()
+        mixed = metadata([("x-app", "1"), ("traceparent", "stale")])
+        expected: list[tuple[str, Any]] = []
+        inject(expected, grpc_setter)
+    assert plain == again == expected
+    assert plain is not again
+    assert mixed == [("x-app", "1"), *expected]
+    remote = extract(tuple(plain), grpc_getter)
+    assert remote is not None
+    assert (remote.trace_id, remote.span_id, remote.parent_step) == (0xAB, 0xCD, "send")
+
+
+def test_metadata_under_the_otel_backend_names_the_current_span(otel_spans: Any) -> None:
+    """Under the otel backend metadata() carries the step span's ids."""
+
+    @flow("wire")
+    @step
+    def send() -> list[tuple[str, Any]]:
+        return metadata()
+
+    sent = dict(send())
+    [span] = otel_spans.get_finished_spans()
+    ctx = span.context
+    flags = int(ctx.trace_flags)
+    assert sent["traceparent"] == f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{flags:02x}"
+    assert sent["baggage"] == (
+        f"penstock.trace={ctx.trace_id:032x},penstock.step=send,penstock.flow=wire"
+    )
+
+
+values = st.one_of(
+    st.text(max_size=60),
+    st.binary(max_size=60),
+    st.sampled_from(
+        [
+            "00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+            "00-" + "a" * 32 + "-" + "b" * 16 + "-00",
+            "01-" + "a" * 32 + "-" + "b" * 16 + "-01-extra",
+            "penstock.trace=" + "a" * 32 + ",penstock.step=x%20y,penstock.flow=f",
+            "penstock.trace=" + "a" * 32 + ", penstock.step = s_1 ;p=1",
+            "vendor=abc,other=1",
+        ]
+    ),
+)
+keys = st.sampled_from(["traceparent", "tracestate", "baggage", "Traceparent", "x-other"])
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(items=st.lists(st.tuples(keys, values), max_size=5))
+def test_one_pass_reading_equals_opentelemetry(
+    monkeypatch: pytest.MonkeyPatch, items: list[tuple[str, Any]]
+) -> None:
+    """gRPC metadata read in one pass (and remembered) equals opentelemetry.propagate's."""
+    import penstock.propagation as propagation
+
+    carrier = tuple(items)
+    fast = extract(carrier, grpc_getter)
+    assert extract(carrier, grpc_getter) == fast  # remembered
+    assert extract(list(carrier), grpc_getter) == fast  # not hashable: parsed again
+    with monkeypatch.context() as patch:
+        patch.setattr(propagation, "_default_propagators", lambda: False)
+        slow = extract(carrier, grpc_getter)
+    assert fast == slow
