@@ -232,24 +232,27 @@ def default_propagators() -> bool:
 _baggage_names: dict[tuple[str | None, str], str] = {}
 
 
-#: (run, OpenTelemetry context, headers) of the last :func:`cached_fields` call.
-_last_fields: tuple[Any, Any, tuple[tuple[str, str], ...] | None] = (None, None, None)
+#: (run, OpenTelemetry context, global propagator, headers) of the last cached_fields call.
+_last_fields: tuple[Any, Any, Any, tuple[tuple[str, str], ...] | None] = (None, None, None, None)
 
 
 def cached_fields(run: StepRun) -> tuple[tuple[str, str], ...] | None:
-    """:func:`default_fields`, reused while the same run makes call after call.
+    """:func:`default_fields` under the default propagators (``None`` under others), reused
+    while the same run makes call after call.
 
-    The headers depend only on the run (its ids and names never change) and on the
-    OpenTelemetry context (immutable; a new object whenever something is attached), so
-    both are compared by identity. The last pair is kept alive until the next call.
+    The headers depend only on the run (its ids and names never change), the OpenTelemetry
+    context (immutable; a new object whenever something is attached) and the global
+    propagator, so all three are compared by identity. The last ones are kept alive until
+    the next call.
     """
     global _last_fields
     ctx = _otel_current()
-    last_run, last_ctx, fields = _last_fields
-    if last_run is run and last_ctx is ctx:
+    textmap = _global_textmap()
+    last_run, last_ctx, last_textmap, fields = _last_fields
+    if last_run is run and last_ctx is ctx and last_textmap is textmap:
         return fields
-    fields = default_fields(run, ctx)
-    _last_fields = (run, ctx, fields)
+    fields = default_fields(run, ctx) if default_propagators() else None
+    _last_fields = (run, ctx, textmap, fields)
     return fields
 
 

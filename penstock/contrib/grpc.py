@@ -117,7 +117,7 @@ def metadata(existing: Any = None) -> list[tuple[str, Any]]:
         if run is None:
             return list(existing or ())
         # The common case, kept short: it runs on every call (inject() gives the same result).
-        if not existing and _w3c.default_propagators():
+        if not existing:
             fields = _w3c.cached_fields(run)
             if fields is not None:
                 return list(fields)
