@@ -182,7 +182,7 @@ _PRECHECKS: dict[str, Any] = {
 # --- OpenTelemetry's default propagators, without the detour ------------------------------
 
 #: [the global propagator last checked, whether it is the default pair]
-_textmap_checked: list[Any] = [None, False]
+textmap_checked: list[Any] = [None, False]
 #: Bound on the first check: OpenTelemetry's own traceparent pattern and baggage validator,
 #: so that the fast path accepts exactly what OpenTelemetry accepts.
 _traceparent_re: Any = None
@@ -201,8 +201,8 @@ def _global_textmap() -> Any:
 def default_propagators() -> bool:
     """Whether the global propagator is OpenTelemetry's default pair (checked once per object)."""
     textmap = _global_textmap()
-    if textmap is _textmap_checked[0]:
-        return bool(_textmap_checked[1])
+    if textmap is textmap_checked[0]:
+        return bool(textmap_checked[1])
     global _traceparent_re, _valid_pair
     from opentelemetry.baggage.propagation import W3CBaggagePropagator
     from opentelemetry.propagators.composite import CompositePropagator
@@ -224,7 +224,7 @@ def default_propagators() -> bool:
         and [type(p) for p in inner] == [TraceContextTextMapPropagator, W3CBaggagePropagator]
     )
     _traceparent_re, _valid_pair = pattern, valid_pair
-    _textmap_checked[:] = [textmap, ok]
+    textmap_checked[:] = [textmap, ok]
     return ok
 
 

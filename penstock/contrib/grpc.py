@@ -1,24 +1,26 @@
 """gRPC: calls made inside a run carry it to the server, which continues it.
 
-Client side, sync and ``grpc.aio``::
+Two ways to set it up, sync and ``grpc.aio`` alike. The fastest passes the metadata by hand and
+wraps the server's handlers once, at registration, so that no interceptor runs per call::
 
-    from penstock.contrib.grpc import aio_client_interceptors, intercept_channel
+    reply = stub.GetOrder(request, metadata=metadata())               # client
+    server.add_generic_rpc_handlers((wrap_handler(generic_handler),))  # server
+
+or decorate the servicer's methods with :func:`continue_call`. The interceptors do the same
+for every call of a channel or server, at the cost of gRPC's interceptor machinery::
 
     channel = intercept_channel(grpc.insecure_channel(target))
     aio_channel = grpc.aio.insecure_channel(target, interceptors=aio_client_interceptors())
-
-Server side::
-
     server = grpc.server(pool, interceptors=[ServerInterceptor()])
     aio_server = grpc.aio.server(interceptors=[AioServerInterceptor()])
 
-The client interceptors write the current run's W3C trace context into the call's metadata
-(lower-case keys ``traceparent``, ``tracestate``, ``baggage``); outside a run they add nothing.
-The server interceptors read it and run the method handler (and, for streamed responses, each
-step of the response iterator) inside :func:`penstock.propagation.continue_from`, so the steps
-the handler calls have the client's correlation ID and the client's step as parent
-(``link=True`` starts linked runs instead). Metadata that is missing, malformed or hostile is
-ignored and the handler runs as a fresh run; the interceptors never fail a call.
+The client side writes the current run's W3C trace context into the call's metadata
+(lower-case keys ``traceparent``, ``tracestate``, ``baggage``); outside a run it adds nothing.
+The server side reads it and runs the method handler (and, for streamed responses, each step of
+the response iterator) inside the remote run, so the steps the handler calls have the client's
+correlation ID and the client's step as parent (``link=True`` starts linked runs instead).
+Metadata that is missing, malformed or hostile is ignored and the handler runs as a fresh run;
+penstock never fails a call.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, TypeVar, overload
 
 import grpc
 import grpc.aio
+from opentelemetry.propagate import get_global_textmap as _textmap
 
 from penstock import _w3c
 from penstock._runtime import current_run
@@ -229,6 +232,10 @@ def aio_client_interceptors() -> list[Any]:
 _MARK = "_penstock_continues_call"
 #: Wrapped method handlers kept per generic handler or interceptor (they are reused per call).
 _CACHE_SIZE = 1024
+#: What extract() remembers of gRPC metadata, valid while the global propagator it checked
+#: is the current one and the default pair.
+_seen = _w3c.seen_metadata
+_checked = _w3c.textmap_checked
 
 
 def _remote(context: Any) -> RemoteContext | None:
@@ -282,7 +289,15 @@ def _continuing(
 
         def serve_sync(*args: Any) -> Any:
             try:
-                remote = extract(args[-1].invocation_metadata(), grpc_getter)
+                metadata = args[-1].invocation_metadata()
+                # extract(metadata, grpc_getter), with its cache looked up first: this is the
+                # hot path of a sync server.
+                try:
+                    remote = _seen.get(metadata, _seen)
+                except TypeError:  # not hashable
+                    remote = _seen
+                if remote is _seen or _checked[0] is not _textmap() or not _checked[1]:
+                    remote = extract(metadata, grpc_getter)
             except Exception as exc:  # a context without metadata: serve a fresh run
                 _log.debug("penstock could not read trace metadata: %r", exc)
                 remote = None
