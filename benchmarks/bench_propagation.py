@@ -8,10 +8,14 @@ Targets, each measured against the same call without penstock, in one run, on lo
   ``flow_task`` step (sent from inside a run with the handlers connected: the context is
   injected into the headers, extracted in the worker and continued around the task);
 - a gRPC unary call to real servers in another process on 127.0.0.1 (generic handler, a few
-  bytes each way): the baseline is a plain channel and server; penstock adds its client
-  interceptor (the call is made inside a run) and its server interceptor. A second row compares
-  penstock's interceptors with do-nothing interceptors that send and read the same metadata,
-  which isolates penstock's share from the cost of gRPC's own interceptor path.
+  bytes each way), made inside a run. The headline row is penstock's fastest path: the client
+  passes ``metadata=metadata()`` and the server registers ``wrap_handler(generic_handler)``; its
+  baseline is a plain service of the same server through the same channel (server instances
+  differ by tens of us among themselves). The second row is penstock's client and server
+  interceptors against a plain channel and server; the third compares them with do-nothing
+  interceptors that send and read the same metadata, which isolates penstock's share from the
+  cost of gRPC's own interceptor path. All calls come from one client step, as in a loop over
+  items: the client reuses its headers and the server its parsed metadata.
 
 Both sides use the ``noop`` backend: runs, ids and propagation work as under any backend, but
 no record is written, so the figures are the cost of carrying the run (what a backend costs
@@ -343,6 +347,21 @@ def _paired(base: list[float], other: list[float]) -> tuple[float, float]:
     return median, median + statistics.median(o - b for b, o in zip(base, other, strict=True))
 
 
+def _from_new_step(call: Callable[[], object]) -> Callable[[], object]:
+    """``call`` made inside a new remote parent each time (entering it is timed on both sides
+    of the pair, so it cancels out)."""
+    import random
+
+    import penstock
+
+    def called() -> object:
+        trace_id, span_id = random.getrandbits(128) | 1, random.getrandbits(64) | 1
+        with penstock._runtime.continue_remote(trace_id, span_id, parent_step="bench"):
+            return call()
+
+    return called
+
+
 def grpc_unary(rounds: int) -> list[Row]:
     """Median unary call times: plain, penstock's fast path, its interceptors, null ones."""
     import grpc
@@ -397,6 +416,10 @@ def grpc_unary(rounds: int) -> list[Row]:
                 fast = _paired(*_interleave([calls[0], calls[1]], rounds))
                 slow = _paired(*_interleave([calls[0], calls[2]], rounds))
                 share = _paired(*_interleave([calls[3], calls[2]], rounds))
+            # Each call from a new parent step: nothing is reused on either side.
+            fresh = _paired(
+                *_interleave([_from_new_step(calls[0]), _from_new_step(calls[1])], rounds // 2)
+            )
         finally:
             for channel in channels:
                 channel.close()
@@ -410,6 +433,13 @@ def grpc_unary(rounds: int) -> list[Row]:
             *fast,
             f"{where}; client passes metadata=metadata(), server registers"
             " wrap_handler(generic_handler): no interceptors",
+        ),
+        _row(
+            "grpc unary call: metadata() + wrap_handler, a new parent step per call",
+            "same call, no penstock, also from a new step",
+            *fresh,
+            "as above, but each call is made from a new client step (new span id): the"
+            " client's headers and the server's parsed metadata cannot be reused",
         ),
         _row(
             "grpc unary call: penstock's interceptors",
