@@ -16,6 +16,7 @@ Two jobs for :mod:`penstock.propagation`, which owns the public API:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -343,12 +344,32 @@ def parse_default(
     )
 
 
+#: The baggage penstock writes: its trace id, then step and flow names as ``quote_plus`` makes
+#: them (characters that are all valid W3C baggage values).
+_OWN_BAGGAGE = re.compile(
+    r"penstock\.trace=([0-9a-f]{32}),penstock\.step=([A-Za-z0-9_.~%+-]+)"
+    r"(?:,penstock\.flow=([A-Za-z0-9_.~%+-]+))?"
+)
+
+
+def _decoded(value: str) -> str:
+    return unquote_plus(value).strip() if "%" in value or "+" in value else value
+
+
 def _penstock_items(header: str) -> dict[str, str]:
     """penstock's members of a baggage header, as OpenTelemetry would decode them.
 
     Only penstock's members matter here, so only they are validated; with more members than
     OpenTelemetry keeps, the whole header is checked first, as OpenTelemetry would count.
     """
+    own = _OWN_BAGGAGE.fullmatch(header)
+    if own is not None:
+        # Exactly what penstock sends: valid by construction of the pattern.
+        trace, name, flow = own.group(1, 2, 3)
+        mine = {BAGGAGE_TRACE: trace, BAGGAGE_STEP: _decoded(name)}
+        if flow is not None:
+            mine[BAGGAGE_FLOW] = _decoded(flow)
+        return mine
     if header.count(",") >= _MAX_BAGGAGE_MEMBERS:
         checked = _check_baggage([header])
         if not checked:
@@ -403,6 +424,9 @@ def parse_metadata(
     found: tuple[Any, ...],
 ) -> tuple[int, int, int, str | None, dict[str, str]] | None:
     """:func:`parse_default` of headers found by :func:`scan_metadata`."""
+    if len(found) == 2 and found[0][0] == "traceparent" and found[1][0] == "baggage":
+        # What penstock itself sends: skip sorting the headers by name.
+        return parse_default(clean("traceparent", found[0][1]), None, clean("baggage", found[1][1]))
     by_name: dict[str, list[str]] = {}
     for name, text in found:
         by_name.setdefault(name, []).append(text)

@@ -348,3 +348,31 @@ def test_one_pass_reading_equals_opentelemetry(
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
     assert fast == slow
+
+
+names = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_characters="\x7f"),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(step_name=names, flow_name=st.one_of(st.none(), names), trace_id=st.integers(1, 2**128 - 1))
+def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
+    monkeypatch: pytest.MonkeyPatch, step_name: str, flow_name: str | None, trace_id: int
+) -> None:
+    """The baggage penstock writes, any names, reads the same on the short and the long path."""
+    import penstock.propagation as propagation
+
+    with recording(), continue_remote(trace_id, 7, parent_step=step_name, parent_flow=flow_name):
+        carrier = tuple(metadata())
+    fast = extract(carrier, grpc_getter)
+    with monkeypatch.context() as patch:
+        patch.setattr(propagation, "_default_propagators", lambda: False)
+        slow = extract(carrier, grpc_getter)
+    assert fast == slow
+    assert fast is not None
+    assert fast.trace_id == trace_id
