@@ -20,6 +20,7 @@ diagrams changed.
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 #: Bump when the shape of what the extension keeps on the environment changes, so Sphinx
 #: re-reads everything instead of unpickling stale data.
 ENV_VERSION = 1
+#: What Sphinx compares: the data shape, and penstock's own version too, since a new penstock
+#: may draw the same flow differently and cached doctrees would keep the old diagrams.
+_ENV_STAMP = ENV_VERSION * 2**32 + zlib.crc32(__version__.encode())
 
 
 def load_flows(app: Sphinx) -> None:
@@ -147,7 +151,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
 
     return {
         "version": __version__,
-        "env_version": ENV_VERSION,
+        "env_version": _ENV_STAMP,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

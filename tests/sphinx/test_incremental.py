@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from shutil import copytree
 
+import pytest
 from sphinx.testing.util import SphinxTestApp
 
 from penstock.docs import DiagramOptions, flow_diagram
@@ -118,3 +119,21 @@ def test_a_flow_declared_later_rereads_the_page_that_asked_for_it(
         flow_diagram("returns", DiagramOptions()).mermaid.strip()
     ]
     assert plain(app.warning.getvalue()) == ""
+
+
+def test_env_version_changes_with_penstock_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new penstock version invalidates cached environments, so no page keeps old diagrams."""
+    import importlib
+
+    import penstock
+    import penstock_sphinx
+
+    before = penstock_sphinx._ENV_STAMP
+    monkeypatch.setattr(penstock, "__version__", "99.0.0")
+    try:
+        changed = importlib.reload(penstock_sphinx)._ENV_STAMP
+    finally:
+        monkeypatch.undo()
+        restored = importlib.reload(penstock_sphinx)._ENV_STAMP
+    assert changed != before
+    assert restored == before
