@@ -33,6 +33,8 @@ HEAVY = (
     "docutils",
     "celery",
     "grpc",
+    "kafka",
+    "redis",
 )
 _LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \|\s*penstock\s*$", re.M)
 

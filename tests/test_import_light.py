@@ -8,21 +8,12 @@ import sys
 
 import pytest
 
+from benchmarks import bench_import
 from tests.support.system import ROOT
 
-#: Heavy dependencies that only the code needing them may import.
-HEAVY = (
-    "networkx",
-    "opentelemetry.sdk",
-    "opentelemetry.trace",
-    "mkdocs",
-    "sphinx",
-    "docutils",
-    "celery",
-    "grpc",
-    "kafka",
-    "redis",
-)
+# One list for the benchmark's row and this test: heavy dependencies that only the code
+# needing them may import.
+HEAVY = bench_import.HEAVY
 #: Standard modules that alone cost more than the rest of ``import penstock``.
 COSTLY_STDLIB = ("typing", "inspect", "dataclasses", "logging", "enum", "asyncio", "threading")
 
