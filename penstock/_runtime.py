@@ -51,8 +51,11 @@ __all__ = [
     "current_correlation_id",
     "current_ids",
     "current_step",
+    "enter_remote",
+    "exit_remote",
     "new_span_id",
     "new_trace_id",
+    "remote_info",
 ]
 
 #: The innermost active step (or remote parent) of this context.
@@ -73,6 +76,7 @@ class Active:
 
     __slots__ = (
         "adopt_otel",
+        "attach_remote",
         "backend",
         "enabled",
         "idle",
@@ -99,6 +103,9 @@ class Active:
         self.on_enter = hook("on_enter")
         self.on_exit = hook("on_exit")
         self.on_end = hook("on_end")
+        # Optional hooks of continued runs (the otel backend makes the remote span current):
+        # looked up once here, not on each call that continues a run.
+        self.attach_remote: Any = getattr(backend, "attach_remote", None)
         self.provides_ids = bool(getattr(backend, "provides_ids", False))
         self.adopt_otel = bool(getattr(backend, "adopt_otel_trace", True)) and not self.provides_ids
         # A backend with no hooks at all records nothing: skip the clock too.
@@ -317,9 +324,9 @@ def _adopt_otel_trace(run: StepRun) -> None:
 # --- asking about the current run ----------------------------------------------------------
 
 
-def current_run() -> StepRun | None:
-    """The innermost active step (or remote parent) of this context."""
-    return _CURRENT.get()
+#: The innermost active step (or remote parent) of this context, or ``None``. (The
+#: ContextVar's own method: no Python frame, it runs on every propagated call.)
+current_run: Callable[[], StepRun | None] = _CURRENT.get
 
 
 def current_ids() -> tuple[int, int] | None:
@@ -356,6 +363,79 @@ for _slot in Active.__slots__:
 del _slot
 
 
+class _RemoteRun(StepRun):
+    """The parent that steps continuing a remote run see.
+
+    Made with ``object.__new__`` and class defaults, without an ``__init__`` call: a server
+    makes one per call it receives.
+    """
+
+    remote = True
+    status = "remote"
+    parent = None
+    active = _REMOTE
+
+
+_new_remote = object.__new__
+
+
+def enter_remote(
+    trace_id: int,
+    span_id: int,
+    info: StepInfo,
+    link: bool = False,
+    sampled: bool = True,
+    trace_state: str | None = None,
+) -> Any:
+    """Make a remote parent current (what entering `continue_remote` does), for integrations
+    whose hot path is one received call or message; `exit_remote` undoes it.
+
+    ``info`` is `remote_info` of the remote step's (flow, name). Returns what `exit_remote`
+    needs.
+    """
+    run = _new_remote(_RemoteRun)
+    run.info = info
+    run._trace_id = trace_id
+    run._span_id = span_id
+    if link:
+        run.link = True
+    if not sampled:
+        run.sampled = False
+    if trace_state is not None:
+        run.trace_state = trace_state
+    token = _CURRENT.set(run)
+    active = ACTIVE
+    if active is None:
+        active = _resolve()
+    if RECHECK is not None:
+        active = RECHECK()
+    attach = active.attach_remote
+    if attach is None or link:
+        return token
+    # The otel backend makes the remote span current, so that spans of other
+    # instrumentations inside the block join the remote trace too.
+    backend = active.backend
+    try:
+        return (token, backend, attach(step=run))
+    except Exception as exc:
+        hook_failed(backend, "attach_remote", exc)
+        return token
+
+
+def exit_remote(entered: Any) -> None:
+    """Undo `enter_remote`: the previous step is current again."""
+    if type(entered) is tuple:
+        entered, backend, attach_token = entered
+        try:
+            backend.detach_remote(token=attach_token)
+        except Exception as exc:
+            hook_failed(backend, "detach_remote", exc)
+    try:
+        _CURRENT.reset(entered)
+    except (ValueError, RuntimeError):
+        _restore(entered)
+
+
 class continue_remote:
     """Continue a run that another process started (or link to it), while the block runs.
 
@@ -375,7 +455,7 @@ class continue_remote:
         link: start a new run linked to the remote one rather than continue it.
     """
 
-    __slots__ = ("_attached", "_run", "_token")
+    __slots__ = ("_args", "_entered")
 
     def __init__(
         self,
@@ -388,39 +468,12 @@ class continue_remote:
         parent_flow: str | None = None,
         link: bool = False,
     ) -> None:
-        run = StepRun(_remote_info(parent_flow, parent_step or ""), None, _REMOTE)
-        run.remote = True
-        run.link = link
-        run._trace_id = trace_id
-        run._span_id = span_id
-        run.sampled = sampled
-        run.trace_state = trace_state
-        run.status = "remote"
-        self._run = run
-        self._token: Token[StepRun | None] | None = None
-        self._attached: tuple[Any, Any] | None = None
-
-    @property
-    def run(self) -> StepRun:
-        """The remote parent, as steps inside the block see it."""
-        return self._run
+        info = remote_info(parent_flow, parent_step or "")
+        self._args = (trace_id, span_id, info, link, sampled, trace_state)
+        self._entered: Any = None
 
     def __enter__(self) -> None:
-        self._token = _CURRENT.set(self._run)
-        active = ACTIVE
-        if active is None:
-            active = _resolve()
-        if RECHECK is not None:
-            active = RECHECK()
-        backend = active.backend
-        attach = getattr(backend, "attach_remote", None)
-        if attach is not None and not self._run.link:
-            # The otel backend makes the remote span current, so that spans of other
-            # instrumentations inside the block join the remote trace too.
-            try:
-                self._attached = (backend, attach(step=self._run))
-            except Exception as exc:
-                hook_failed(backend, "attach_remote", exc)
+        self._entered = enter_remote(*self._args)
 
     def __exit__(
         self,
@@ -428,28 +481,22 @@ class continue_remote:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        token, self._token = self._token, None
-        attached, self._attached = self._attached, None
-        if attached is not None:
-            backend, attach_token = attached
-            try:
-                backend.detach_remote(token=attach_token)
-            except Exception as exc2:
-                hook_failed(backend, "detach_remote", exc2)
-        _restore(token)
+        entered, self._entered = self._entered, None
+        if entered is not None:
+            exit_remote(entered)
 
 
-_remote_infos: dict[tuple[str | None, str], StepInfo] = {}
+remote_infos: dict[tuple[str | None, str], StepInfo] = {}
 
 
-def _remote_info(flow: str | None, step: str) -> StepInfo:
+def remote_info(flow: str | None, step: str) -> StepInfo:
     """One shared StepInfo per remote (flow, step), so drift checks run once per transition."""
     key = (flow, step)
-    info = _remote_infos.get(key)
+    info = remote_infos.get(key)
     if info is None:
-        if len(_remote_infos) > 4096:  # names come from the wire: keep the cache bounded
-            _remote_infos.clear()
-        info = _remote_infos[key] = StepInfo(None, flow, step)
+        if len(remote_infos) > 4096:  # names come from the wire: keep the cache bounded
+            remote_infos.clear()
+        info = remote_infos[key] = StepInfo(None, flow, step)
     return info
 
 

@@ -252,48 +252,67 @@ def cached_fields(run: StepRun) -> tuple[tuple[str, str], ...] | None:
     last_run, last_ctx, last_textmap, fields = _last_fields
     if last_run is run and last_ctx is ctx and last_textmap is textmap:
         return fields
-    fields = default_fields(run, ctx) if default_propagators() else None
+    ok = textmap_checked[1] if textmap is textmap_checked[0] else default_propagators()
+    fields = default_fields(run, ctx) if ok else None
     _last_fields = (run, ctx, textmap, fields)
     return fields
 
 
 def default_fields(run: StepRun, ctx: Any) -> tuple[tuple[str, str], ...] | None:
     """The headers the default propagators would write for ``run`` in the OpenTelemetry
-    context ``ctx``; ``None``: use the propagators."""
-    trace_id, span_id = run.trace_id, run.span_id
+    context ``ctx``; ``None``: use the propagators.
+
+    Kept flat (a client makes these on every call from a new step).
+    """
+    span_id = run.span_id
     flags = -1
     state: str | None = None
     # An empty OpenTelemetry context (nothing attached: the logging and noop backends) has
     # neither baggage nor a current span: skip both look-ups.
     if ctx:
-        from opentelemetry import baggage, trace
-
-        if baggage.get_all(ctx):
+        found = _otel_parent(run, ctx)
+        if found is None:
             return None  # the application's own baggage: let OpenTelemetry merge it
-        if getattr(run.active, "provides_ids", False):
-            current = trace.get_current_span(ctx).get_span_context()
-            if current.is_valid and current.trace_id == trace_id:
-                span_id, flags = current.span_id, int(current.trace_flags)
-                state = current.trace_state.to_header() if len(current.trace_state) else None
+        if found:
+            span_id, flags, state = found
     if flags < 0:
-        origin = remote_origin(run)
-        flags = 1 if origin is None or origin.sampled else 0
-        if origin is not None and origin.trace_state:
-            checked = check_tracestate([origin.trace_state])
-            state = checked[0] if checked else None
-    trace_hex = f"{trace_id:032x}"
-    fields = [("traceparent", f"00-{trace_hex}-{span_id:016x}-{flags:02x}")]
-    if state:
-        fields.append(("tracestate", state))
+        origin: StepRun | None = run
+        while origin is not None and not origin.remote:  # remote_origin(), inline
+            origin = origin.parent
+        if origin is None:
+            flags = 1
+        else:
+            flags = 1 if origin.sampled else 0
+            if origin.trace_state:
+                checked = check_tracestate([origin.trace_state])
+                state = checked[0] if checked else None
+    trace_hex = f"{run.trace_id:032x}"
+    traceparent = ("traceparent", f"00-{trace_hex}-{span_id:016x}-{flags:02x}")
     info = run.info
-    if info.name:
-        names = _baggage_names.get((info.flow, info.name))
-        if names is None:
-            names = _names_member(info.flow, info.name)
-            if names is None:
-                return None
-        fields.append(("baggage", f"{BAGGAGE_TRACE}={trace_hex},{names}"))
-    return tuple(fields)
+    if not info.name:
+        return (traceparent, ("tracestate", state)) if state else (traceparent,)
+    names = _baggage_names.get((info.flow, info.name)) or _names_member(info.flow, info.name)
+    if names is None:
+        return None
+    baggage = ("baggage", f"{BAGGAGE_TRACE}={trace_hex},{names}")
+    return (traceparent, ("tracestate", state), baggage) if state else (traceparent, baggage)
+
+
+def _otel_parent(run: StepRun, ctx: Any) -> tuple[int, int, str | None] | tuple[()] | None:
+    """In a non-empty OpenTelemetry context: ``None`` if it carries baggage (the propagators
+    must merge it); under the otel backend, the current span's ``(span_id, flags, state)``
+    when it belongs to ``run``'s trace (the step's span or a descendant: the most precise
+    parent); else ``()``."""
+    from opentelemetry import baggage, trace
+
+    if baggage.get_all(ctx):
+        return None
+    if getattr(run.active, "provides_ids", False):
+        current = trace.get_current_span(ctx).get_span_context()
+        if current.is_valid and current.trace_id == run.trace_id:
+            state = current.trace_state.to_header() if len(current.trace_state) else None
+            return current.span_id, int(current.trace_flags), state
+    return ()
 
 
 def _names_member(flow: str | None, name: str) -> str | None:
@@ -390,11 +409,21 @@ def _penstock_items(header: str) -> dict[str, str]:
     return items
 
 
+#: What penstock itself sends, matched whole on a server's hot path: version-00 traceparent,
+#: and baggage whose names need no decoding (printable, at most MAX_NAME_CHARS). Anything
+#: else takes the general path, which reaches the same result for these.
+OWN_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+OWN_PLAIN_BAGGAGE = re.compile(
+    r"penstock\.trace=([0-9a-f]{32}),penstock\.step=([A-Za-z0-9_.~-]{1,256})"
+    r"(?:,penstock\.flow=([A-Za-z0-9_.~-]{1,256}))?"
+)
+
+
 #: Metadata penstock read lately -> what it carried.
 seen_metadata: dict[tuple[Any, ...], Any] = {}
 #: Headers longer than this, all told, are parsed each time rather than remembered.
-_MAX_REMEMBERED_CHARS = 1024
-_SEEN_SIZE = 256
+MAX_REMEMBERED_CHARS = 1024
+SEEN_SIZE = 256
 
 
 def scan_metadata(metadata: Iterable[Any]) -> tuple[Any, ...] | None:
@@ -451,8 +480,8 @@ def remember(metadata: Any, make: Any) -> Any:
         hash(metadata)
     except Exception:  # odd items, or a list: parse it every time
         return value
-    if size <= _MAX_REMEMBERED_CHARS:
-        if len(seen_metadata) >= _SEEN_SIZE:
+    if size <= MAX_REMEMBERED_CHARS:
+        if len(seen_metadata) >= SEEN_SIZE:
             seen_metadata.clear()
         seen_metadata[metadata] = value
     return value

@@ -65,7 +65,7 @@ from penstock._carriers import (
     kafka_getter,
     kafka_setter,
 )
-from penstock._runtime import StepRun, continue_remote, current_run
+from penstock._runtime import StepRun, continue_remote, current_run, remote_info
 from penstock._w3c import (
     BAGGAGE_FLOW,
     BAGGAGE_STEP,
@@ -120,7 +120,16 @@ class RemoteContext:
         parent_flow: that step's flow, or ``None``.
     """
 
-    __slots__ = ("parent_flow", "parent_step", "span_id", "trace_flags", "trace_id", "trace_state")
+    __slots__ = (
+        "_entry",
+        "parent_flow",
+        "parent_step",
+        "span_id",
+        "trace_flags",
+        "trace_id",
+        "trace_state",
+    )
+    _FIELDS = ("trace_id", "span_id", "trace_flags", "trace_state", "parent_step", "parent_flow")
 
     def __init__(
         self,
@@ -137,6 +146,16 @@ class RemoteContext:
         self.trace_state = trace_state
         self.parent_step = parent_step
         self.parent_flow = parent_flow
+        #: enter_remote's arguments (link=False), made once: a server reuses this context
+        #: for every call that brings the same metadata.
+        self._entry = (
+            trace_id,
+            span_id,
+            remote_info(parent_flow, parent_step or ""),
+            False,
+            bool(trace_flags & 1),
+            trace_state,
+        )
 
     @property
     def sampled(self) -> bool:
@@ -168,7 +187,7 @@ class RemoteContext:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RemoteContext):
             return NotImplemented
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
 
     def __hash__(self) -> int:
         return hash(self.traceparent)

@@ -36,7 +36,8 @@ import grpc.aio
 from opentelemetry.propagate import get_global_textmap as _textmap
 
 from penstock import _w3c
-from penstock._runtime import current_run
+from penstock._runtime import current_run, enter_remote, exit_remote, remote_info
+from penstock._runtime import remote_infos as _infos
 from penstock.propagation import RemoteContext, extract, grpc_getter, grpc_setter, inject
 
 __all__ = [
@@ -232,19 +233,93 @@ def aio_client_interceptors() -> list[Any]:
 _MARK = "_penstock_continues_call"
 #: Wrapped method handlers kept per generic handler or interceptor (they are reused per call).
 _CACHE_SIZE = 1024
-#: What extract() remembers of gRPC metadata, valid while the global propagator it checked
-#: is the current one and the default pair.
-_seen = _w3c.seen_metadata
+#: Metadata servers received lately -> the entry it carried (see _received). Valid while
+#: the global propagator that _w3c checked is the current one and the default pair.
+_entries: dict[Any, tuple[Any, ...] | None] = {}
 _checked = _w3c.textmap_checked
+_own_traceparent = _w3c.OWN_TRACEPARENT.fullmatch
+_own_baggage = _w3c.OWN_PLAIN_BAGGAGE.fullmatch
+_HEADERS = ("traceparent", "tracestate", "baggage")
+
+#: An entry: the arguments of penstock._runtime.enter_remote (without link, always False).
+_Entry = tuple[Any, ...]
 
 
-def _remote(context: Any) -> RemoteContext | None:
+def _entry_of(remote: RemoteContext | None) -> _Entry | None:
+    return None if remote is None else remote._entry
+
+
+def _received(metadata: Any) -> _Entry | None:
+    """What ``extract(metadata, grpc_getter)`` finds in the metadata a server received, as
+    ``enter_remote``'s arguments: the hot path of every call, kept flat (on a server each
+    Python frame and each object touched costs several times what it costs in a loop).
+
+    Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys to bytes),
+    so penstock's own headers are found in one pass and read with one match each, and what
+    they carried is remembered for calls that bring the same metadata (one client step
+    calling in a loop). Anything else (``tracestate``, a repeated header, foreign baggage, a
+    carrier that is not gRPC's) goes to :func:`extract`, which reaches the same result.
+    """
+    try:
+        entry = _entries.get(metadata, _entries)
+    except TypeError:  # not hashable: not gRPC's tuple
+        return _entry_of(extract(metadata, grpc_getter))
+    if _checked[0] is not _textmap() or not _checked[1]:
+        return _entry_of(extract(metadata, grpc_getter))
+    if entry is not _entries:
+        return entry  # type: ignore[return-value]
+    traceparent = baggage = None
+    size = 0
+    try:
+        for key, value in metadata:
+            if key == "traceparent" and traceparent is None:
+                traceparent = value
+            elif key == "baggage" and baggage is None:
+                baggage = value
+            elif key in _HEADERS:
+                return _entry_of(extract(metadata, grpc_getter))
+            size += len(key) + len(value)
+        entry = None
+        if traceparent is not None:
+            match = _own_traceparent(traceparent)
+            if match is None:
+                return _entry_of(extract(metadata, grpc_getter))
+            trace_hex, span_hex, flags = match.groups()
+            trace_id, span_id = int(trace_hex, 16), int(span_hex, 16)
+            if trace_id and span_id:
+                names: tuple[str | None, str] = (None, "")
+                if baggage is not None:
+                    own = _own_baggage(baggage)
+                    if own is None:
+                        return _entry_of(extract(metadata, grpc_getter))
+                    if own[1] == trace_hex:
+                        names = (own[3], own[2])
+                info = _infos.get(names) or remote_info(*names)
+                entry = (trace_id, span_id, info, False, flags in _SAMPLED, None)
+    except (TypeError, ValueError):  # items that are not (str, str) pairs
+        return _entry_of(extract(metadata, grpc_getter))
+    if size <= _w3c.MAX_REMEMBERED_CHARS:
+        if len(_entries) >= _w3c.SEEN_SIZE:
+            _entries.clear()
+        _entries[metadata] = entry
+    return entry
+
+
+#: W3C trace-flags with the sampled bit set, as the two hex digits the header carries.
+_SAMPLED = frozenset(f"{flags:02x}" for flags in range(256) if flags & 1)
+
+
+def _remote(context: Any) -> _Entry | None:
     """The run the call's metadata carries (``context``: the servicer context)."""
     try:
-        return extract(context.invocation_metadata(), grpc_getter)
+        return _received(context.invocation_metadata())
     except Exception as exc:  # a context without metadata: serve the call as a fresh run
         _log.debug("penstock could not read trace metadata: %r", exc)
         return None
+
+
+def _linked(entry: _Entry) -> _Entry:
+    return (*entry[:3], True, *entry[4:])
 
 
 def _continuing(
@@ -260,54 +335,59 @@ def _continuing(
     if _is_async_gen_function(behavior):
 
         async def serve_stream(*args: Any) -> AsyncIterator[Any]:
-            remote = _remote(args[-1])
+            entry = _remote(args[-1])
             responses = behavior(*args)
-            if remote is None:
+            if entry is None:
                 async for item in responses:
                     yield item
                 return
+            if link:
+                entry = _linked(entry)
             while True:
-                with remote.continue_run(link=link):
-                    try:
-                        item = await responses.__anext__()
-                    except StopAsyncIteration:
-                        return
+                entered = enter_remote(*entry)
+                try:
+                    item = await responses.__anext__()
+                except StopAsyncIteration:
+                    return
+                finally:
+                    exit_remote(entered)
                 yield item
 
         serve = serve_stream
     elif _is_coroutine_function(behavior):
         # Also a grpc.aio streaming handler that writes with context.write(): one await.
         async def serve_async(*args: Any) -> Any:
-            remote = _remote(args[-1])
-            if remote is None:
+            entry = _remote(args[-1])
+            if entry is None:
                 return await behavior(*args)
-            with remote.continue_run(link=link):
+            entered = enter_remote(*(_linked(entry) if link else entry))
+            try:
                 return await behavior(*args)
+            finally:
+                exit_remote(entered)
 
         serve = serve_async
     else:
 
         def serve_sync(*args: Any) -> Any:
+            # The hot path of a sync server, kept flat: every frame costs here.
             try:
-                metadata = args[-1].invocation_metadata()
-                # extract(metadata, grpc_getter), with its cache looked up first: this is the
-                # hot path of a sync server.
-                try:
-                    remote = _seen.get(metadata, _seen)
-                except TypeError:  # not hashable
-                    remote = _seen
-                if remote is _seen or _checked[0] is not _textmap() or not _checked[1]:
-                    remote = extract(metadata, grpc_getter)
+                entry = _received(args[-1].invocation_metadata())
             except Exception as exc:  # a context without metadata: serve a fresh run
                 _log.debug("penstock could not read trace metadata: %r", exc)
-                remote = None
-            if remote is None:
+                entry = None
+            if entry is None:
                 return behavior(*args)
-            with remote.continue_run(link=link):
+            if link:
+                entry = _linked(entry)
+            entered = enter_remote(*entry)
+            try:
                 result = behavior(*args)
+            finally:
+                exit_remote(entered)
             if streaming is not False and isinstance(result, Iterator):
                 # Streamed responses: gRPC drives the iterator after this returns.
-                return _iterate_in(result, remote, link)
+                return _iterate_in(result, entry)
             return result
 
         serve = serve_sync
@@ -316,14 +396,16 @@ def _continuing(
     return serve
 
 
-def _iterate_in(responses: Iterator[Any], remote: RemoteContext, link: bool) -> Iterator[Any]:
+def _iterate_in(responses: Iterator[Any], entry: _Entry) -> Iterator[Any]:
     """Run each step of a response iterator inside the remote run (gRPC drives it later)."""
     while True:
-        with remote.continue_run(link=link):
-            try:
-                item = next(responses)
-            except StopIteration:
-                return
+        entered = enter_remote(*entry)
+        try:
+            item = next(responses)
+        except StopIteration:
+            return
+        finally:
+            exit_remote(entered)
         yield item
 
 
