@@ -7,15 +7,22 @@ Targets, each measured against the same call without penstock, in one run, on lo
   (the baseline, sent outside any run with penstock's signal handlers disconnected) and a
   ``flow_task`` step (sent from inside a run with the handlers connected: the context is
   injected into the headers, extracted in the worker and continued around the task);
-- a gRPC unary call to real servers in another process on 127.0.0.1 (generic handler, a few
-  bytes each way), made inside a run. The headline row is penstock's fastest path: the client
-  passes ``metadata=metadata()`` and the server registers ``wrap_handler(generic_handler)``; its
-  baseline is a plain service of the same server through the same channel (server instances
-  differ by tens of us among themselves). The second row is penstock's client and server
-  interceptors against a plain channel and server; the third compares them with do-nothing
-  interceptors that send and read the same metadata, which isolates penstock's share from the
-  cost of gRPC's own interceptor path. All calls come from one client step, as in a loop over
-  items: the client reuses its headers and the server its parsed metadata.
+- a gRPC unary call to real servers in another process on 127.0.0.1 (generic handlers, a few
+  bytes each way), made inside a run, with penstock's defaults (the W3C trace context, no step
+  names). Rows:
+
+  1. penstock's fastest path: the client passes ``metadata=metadata()`` and the server
+     registers ``wrap_handler(method_handler)``; the baseline is a plain method of the same
+     service, called through the same channel. All calls come from one client step, as in a
+     loop over items (the client reuses its headers);
+  2. the same, each call made from a new client step (new span id): nothing can be reused;
+  3. and 4. :func:`~penstock.contrib.grpc.intercept_channel` and ``ServerInterceptor`` against a
+     plain channel and server, from one step and from a new step per call. These compare two
+     server instances, which differ by tens of us among themselves by chance, so they are
+     pooled over several server processes;
+  5. ``ClientInterceptor`` in gRPC's own ``grpc.intercept_channel`` and ``ServerInterceptor``
+     against do-nothing interceptors that send and read the same metadata: penstock's share
+     of gRPC's interceptor path, whose own machinery costs more than that.
 
 Both sides use the ``noop`` backend: runs, ids and propagation work as under any backend, but
 no record is written, so the figures are the cost of carrying the run (what a backend costs
@@ -365,6 +372,43 @@ def _from_new_step(call: Callable[[], object]) -> Callable[[], object]:
     return called
 
 
+def _ping(
+    method: Callable[..., object], make_metadata: Callable[[], Any] | None = None
+) -> Callable[[], object]:
+    """A unary call of ``method`` (with ``make_metadata()`` made anew for each call)."""
+    if make_metadata is None:
+        return lambda: method(b"ping", timeout=10)
+    return lambda: method(b"ping", timeout=10, metadata=make_metadata())
+
+
+@contextmanager
+def _grpc_server_process() -> Iterator[list[Any]]:
+    """One process of echo servers (see ``_grpc_servers``): a channel to each."""
+    import grpc
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.bench_propagation", "grpc-servers"],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        ports = [int(proc.stdout.readline()) for _ in range(3)]
+        channels = [grpc.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+        try:
+            yield channels
+        finally:
+            for channel in channels:
+                channel.close()
+    finally:
+        _stop(proc)
+
+
+#: Server processes the rows that compare two server instances are pooled over: instances
+#: differ by tens of us among themselves, by chance, and each process draws anew.
+SERVER_DRAWS = 4
+
+
 def grpc_unary(rounds: int) -> list[Row]:
     """Median unary call times: plain, penstock's fast path, its interceptors, null ones."""
     import grpc
@@ -390,52 +434,73 @@ def grpc_unary(rounds: int) -> list[Row]:
             )
             return continuation(new, request)
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.bench_propagation", "grpc-servers"],
-        stdout=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        ports = [int(proc.stdout.readline()) for _ in range(3)]
-        channels = [grpc.insecure_channel(f"127.0.0.1:{port}") for port in ports]
-        try:
-            # The fast path's baseline is another method of the same service, called through
-            # the same channel: server instances differ by tens of us among themselves.
+    def pooled(pairs: list[tuple[list[float], list[float]]]) -> tuple[float, float]:
+        base = [t for b, _ in pairs for t in b]
+        other = [t for _, o in pairs for t in o]
+        return _paired(base, other)
+
+    with _grpc_server_process() as channels, _in_a_run():
+        # The fast path's baseline is another method of the same service, called through
+        # the same channel: both are found with one dictionary look-up.
+        plain = channels[0].unary_unary("/bench.Echo/Echo")
+        wrapped = channels[0].unary_unary("/bench.Echo/Traced")
+        # Pairs, not rounds of four: a call's time depends on the call before it.
+        fast = _paired(
+            *_interleave(
+                [
+                    _ping(plain),
+                    _ping(wrapped, metadata),
+                ],
+                rounds,
+            )
+        )
+        # Each call from a new parent step: nothing is reused on either side.
+        fresh = _paired(
+            *_interleave(
+                [
+                    _from_new_step(_ping(plain)),
+                    _from_new_step(_ping(wrapped, metadata)),
+                ],
+                rounds // 2,
+            )
+        )
+    slow: list[tuple[list[float], list[float]]] = []
+    slow_fresh: list[tuple[list[float], list[float]]] = []
+    share: list[tuple[list[float], list[float]]] = []
+    for _ in range(SERVER_DRAWS):
+        with _grpc_server_process() as channels, _in_a_run():
             plain = channels[0].unary_unary("/bench.Echo/Echo")
-            wrapped = channels[0].unary_unary("/bench.Echo/Traced")
-            intercepted = intercept_channel(channels[1]).unary_unary("/bench.Echo/Echo")
+            carried = intercept_channel(channels[1]).unary_unary("/bench.Echo/Echo")
+            chained = grpc.intercept_channel(channels[1], ClientInterceptor()).unary_unary(
+                "/bench.Echo/Echo"
+            )
             null = grpc.intercept_channel(channels[2], AddFixedMetadata()).unary_unary(
                 "/bench.Echo/Echo"
             )
-            calls = [
-                lambda: plain(b"ping", timeout=10),
-                lambda: wrapped(b"ping", timeout=10, metadata=metadata()),
-                lambda: intercepted(b"ping", timeout=10),
-                lambda: null(b"ping", timeout=10),
-            ]
-            with _in_a_run():
-                # Pairs, not rounds of four: a call's time depends on the call before it.
-                fast = _paired(*_interleave([calls[0], calls[1]], rounds))
-                slow = _paired(*_interleave([calls[0], calls[2]], rounds))
-                share = _paired(*_interleave([calls[3], calls[2]], rounds))
-            # Each call from a new parent step: nothing is reused on either side.
-            fresh = _paired(
-                *_interleave([_from_new_step(calls[0]), _from_new_step(calls[1])], rounds // 2)
+            part = rounds // SERVER_DRAWS
+            slow.append(_interleave([_ping(plain), _ping(carried)], part))
+            slow_fresh.append(
+                _interleave(
+                    [
+                        _from_new_step(_ping(plain)),
+                        _from_new_step(_ping(carried)),
+                    ],
+                    part // 2,
+                )
             )
-        finally:
-            for channel in channels:
-                channel.close()
-    finally:
-        _stop(proc)
+            share.append(_interleave([_ping(null), _ping(chained)], part))
     where = "real grpc servers in another process on 127.0.0.1; medians of paired rounds"
+    pooled_note = (
+        f"{where}, pooled over {SERVER_DRAWS} server processes (baseline and penstock are"
+        " different server instances)"
+    )
     return [
         _row(
             "grpc unary call: metadata() + wrap_handler",
             "same call, no penstock",
             *fast,
             f"{where}; client passes metadata=metadata(), server registers"
-            " wrap_handler(generic_handler): no interceptors",
+            " wrap_handler(method handler): no interceptors; calls from one step",
         ),
         _row(
             "grpc unary call: metadata() + wrap_handler, a new parent step per call",
@@ -445,17 +510,23 @@ def grpc_unary(rounds: int) -> list[Row]:
             " client's headers and the server's parsed metadata cannot be reused",
         ),
         _row(
-            "grpc unary call: penstock's interceptors",
+            "grpc unary call: intercept_channel + ServerInterceptor",
             "same call, no penstock",
-            *slow,
-            f"{where}; grpc's own client interceptor path costs most of this"
-            " (next row: penstock's share)",
+            *pooled(slow),
+            f"{pooled_note}; calls from one step",
         ),
         _row(
-            "grpc unary call: interceptors, penstock's share",
+            "grpc unary call: intercept_channel + ServerInterceptor, a new parent step per call",
+            "same call, no penstock, also from a new step",
+            *pooled(slow_fresh),
+            pooled_note,
+        ),
+        _row(
+            "grpc unary call: ClientInterceptor in grpc.intercept_channel + ServerInterceptor",
             "do-nothing interceptors sending/reading the same metadata",
-            *share,
-            "isolates inject + extract + continuing the run from grpc's interceptor costs",
+            *pooled(share),
+            "penstock's share of gRPC's interceptor path: inject + extract + continuing the"
+            " run; gRPC's client interceptor machinery itself costs more than that",
         ),
     ]
 

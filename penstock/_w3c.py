@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import partial
+from operator import getitem
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -191,12 +193,27 @@ _valid_pair: Any = None
 
 
 def _global_textmap() -> Any:
-    """``opentelemetry.propagate.get_global_textmap()`` (the module is imported on first use)."""
+    """``opentelemetry.propagate.get_global_textmap()`` (the module is imported on first use,
+    then this name is rebound to :func:`textmap_reader`'s reader)."""
     global _global_textmap
     from opentelemetry import propagate
 
-    _global_textmap = propagate.get_global_textmap
-    return propagate.get_global_textmap()
+    _global_textmap = textmap_reader(propagate)
+    return _global_textmap()
+
+
+def textmap_reader(propagate: Any) -> Any:
+    """A reader of the global propagator that runs no Python frame.
+
+    ``get_global_textmap()`` returns the module's ``_HTTP_TEXT_FORMAT``, which
+    ``set_global_textmap`` replaces; reading it through C (``partial`` of ``getitem``) saves
+    a frame on every propagated call, where each costs a microsecond on a live server. If the
+    API ever keeps it elsewhere, the function itself is used.
+    """
+    namespace = vars(propagate)
+    if namespace.get("_HTTP_TEXT_FORMAT", namespace) is propagate.get_global_textmap():
+        return partial(getitem, namespace, "_HTTP_TEXT_FORMAT")
+    return propagate.get_global_textmap
 
 
 def default_propagators() -> bool:
@@ -233,11 +250,18 @@ def default_propagators() -> bool:
 _baggage_names: dict[tuple[str | None, str], str] = {}
 
 
-#: (run, OpenTelemetry context, global propagator, headers) of the last cached_fields call.
-_last_fields: tuple[Any, Any, Any, tuple[tuple[str, str], ...] | None] = (None, None, None, None)
+#: (run, OpenTelemetry context, global propagator, names, headers) of the last cached_fields
+#: call.
+_last_fields: tuple[Any, Any, Any, bool, tuple[tuple[str, str], ...] | None] = (
+    None,
+    None,
+    None,
+    True,
+    None,
+)
 
 
-def cached_fields(run: StepRun) -> tuple[tuple[str, str], ...] | None:
+def cached_fields(run: StepRun, names: bool = True) -> tuple[tuple[str, str], ...] | None:
     """:func:`default_fields` under the default propagators (``None`` under others), reused
     while the same run makes call after call.
 
@@ -249,52 +273,57 @@ def cached_fields(run: StepRun) -> tuple[tuple[str, str], ...] | None:
     global _last_fields
     ctx = _otel_current()
     textmap = _global_textmap()
-    last_run, last_ctx, last_textmap, fields = _last_fields
-    if last_run is run and last_ctx is ctx and last_textmap is textmap:
+    last_run, last_ctx, last_textmap, last_names, fields = _last_fields
+    if last_run is run and last_ctx is ctx and last_textmap is textmap and last_names is names:
         return fields
     ok = textmap_checked[1] if textmap is textmap_checked[0] else default_propagators()
-    fields = default_fields(run, ctx) if ok else None
-    _last_fields = (run, ctx, textmap, fields)
+    fields = default_fields(run, ctx, names) if ok else None
+    _last_fields = (run, ctx, textmap, names, fields)
     return fields
 
 
-def default_fields(run: StepRun, ctx: Any) -> tuple[tuple[str, str], ...] | None:
+def default_fields(
+    run: StepRun, ctx: Any, names: bool = True
+) -> tuple[tuple[str, str], ...] | None:
     """The headers the default propagators would write for ``run`` in the OpenTelemetry
-    context ``ctx``; ``None``: use the propagators.
+    context ``ctx`` (with ``names``, penstock's baggage naming the step); ``None``: use the
+    propagators.
 
-    Kept flat (a client makes these on every call from a new step).
+    Kept flat: a client makes these for each call from a new step, and on a live client
+    each frame costs several times what it costs in a loop.
     """
-    span_id = run.span_id
-    flags = -1
+    # The ids are set by now for any step that started under a recording backend; the
+    # properties make them otherwise.
+    span_id = run._span_id or run.span_id
+    trace_hex = run._corr or f"{run._trace_id or run.trace_id:032x}"
+    flags = "01"
     state: str | None = None
     # An empty OpenTelemetry context (nothing attached: the logging and noop backends) has
     # neither baggage nor a current span: skip both look-ups.
-    if ctx:
-        found = _otel_parent(run, ctx)
-        if found is None:
-            return None  # the application's own baggage: let OpenTelemetry merge it
-        if found:
-            span_id, flags, state = found
-    if flags < 0:
+    found = _otel_parent(run, ctx) if ctx else ()
+    if found is None:
+        return None  # the application's own baggage: let OpenTelemetry merge it
+    if found:
+        span_id, sampled, state = found
+        flags = f"{sampled:02x}"
+    else:
         origin: StepRun | None = run
         while origin is not None and not origin.remote:  # remote_origin(), inline
             origin = origin.parent
-        if origin is None:
-            flags = 1
-        else:
-            flags = 1 if origin.sampled else 0
+        if origin is not None:
+            if not origin.sampled:
+                flags = "00"
             if origin.trace_state:
                 checked = check_tracestate([origin.trace_state])
                 state = checked[0] if checked else None
-    trace_hex = f"{run.trace_id:032x}"
-    traceparent = ("traceparent", f"00-{trace_hex}-{span_id:016x}-{flags:02x}")
+    traceparent = ("traceparent", f"00-{trace_hex}-{span_id:016x}-{flags}")
     info = run.info
-    if not info.name:
+    if not (names and info.name):
         return (traceparent, ("tracestate", state)) if state else (traceparent,)
-    names = _baggage_names.get((info.flow, info.name)) or _names_member(info.flow, info.name)
-    if names is None:
+    members = _baggage_names.get((info.flow, info.name)) or _names_member(info.flow, info.name)
+    if members is None:
         return None
-    baggage = ("baggage", f"{BAGGAGE_TRACE}={trace_hex},{names}")
+    baggage = ("baggage", f"{BAGGAGE_TRACE}={trace_hex},{members}")
     return (traceparent, ("tracestate", state), baggage) if state else (traceparent, baggage)
 
 
@@ -419,13 +448,6 @@ OWN_PLAIN_BAGGAGE = re.compile(
 )
 
 
-#: Metadata penstock read lately -> what it carried.
-seen_metadata: dict[tuple[Any, ...], Any] = {}
-#: Headers longer than this, all told, are parsed each time rather than remembered.
-MAX_REMEMBERED_CHARS = 1024
-SEEN_SIZE = 256
-
-
 def scan_metadata(metadata: Iterable[Any]) -> tuple[Any, ...] | None:
     """The ``traceparent``, ``tracestate`` and ``baggage`` values of gRPC metadata, as
     ``(name, text)`` pairs in one pass (``(key, str | bytes)`` items; keys compared case-blind,
@@ -465,23 +487,3 @@ def parse_metadata(
         clean("tracestate", get("tracestate")),
         clean("baggage", get("baggage")),
     )
-
-
-def remember(metadata: Any, make: Any) -> Any:
-    """``make(metadata)``, remembered in :data:`seen_metadata` when ``metadata`` is a short,
-    hashable sequence of pairs (gRPC's own is a tuple).
-
-    A server reads the same metadata again and again when one client step makes call after
-    call (a loop over items, a batch): parsing it once saves much of the cost of a call.
-    """
-    value = make(metadata)
-    try:
-        size = sum(len(key) + len(text) for key, text in metadata)
-        hash(metadata)
-    except Exception:  # odd items, or a list: parse it every time
-        return value
-    if size <= MAX_REMEMBERED_CHARS:
-        if len(seen_metadata) >= SEEN_SIZE:
-            seen_metadata.clear()
-        seen_metadata[metadata] = value
-    return value

@@ -11,7 +11,8 @@ they work the same under every penstock backend: under the logging backend the c
 penstock's own ids (the trace id *is* the correlation ID), under the otel backend the current
 span's.
 
-Besides the trace context, :func:`inject` puts the sending step's name in W3C baggage
+Besides the trace context, :func:`inject` (unless ``names=False``) puts the sending step's name
+in W3C baggage
 (``penstock.flow``, ``penstock.step``, and ``penstock.trace``, the trace id they belong to), so
 the consumer's records can name their parent step (``parent_step``) and cross-process
 transitions count as observed edges. Baggage travels only when the ``baggage`` propagator is
@@ -200,12 +201,20 @@ class RemoteContext:
 # --- inject / extract ----------------------------------------------------------------------
 
 
-def inject(carrier: CarrierT, setter: Setter[CarrierT] = dict_setter) -> bool:  # type: ignore[assignment]
+def inject(
+    carrier: CarrierT,
+    setter: Setter[CarrierT] = dict_setter,  # type: ignore[assignment]
+    *,
+    names: bool = True,
+) -> bool:
     """Write the current run's context into ``carrier`` (no-op outside a run).
 
     Args:
         carrier: the outgoing headers or metadata; changed in place.
         setter: how to write into it (default: a ``dict``).
+        names: also name the sending step in W3C baggage (``penstock.step``,
+            ``penstock.flow``, ``penstock.trace``), so that the receiver's records carry
+            ``parent_step`` and cross-process transitions count as observed edges.
 
     Returns:
         Whether a context was written.
@@ -215,14 +224,14 @@ def inject(carrier: CarrierT, setter: Setter[CarrierT] = dict_setter) -> bool:  
         if run is None:
             return False
         if _default_propagators():
-            fields = cached_fields(run)
+            fields = cached_fields(run, names)
             if fields is not None:
                 for key, value in fields:
                     setter.set(carrier, key, value)
                 return True
         from opentelemetry import propagate
 
-        propagate.inject(carrier, context=_context_of(run), setter=setter)
+        propagate.inject(carrier, context=_context_of(run, names), setter=setter)
         return True
     except Exception as exc:
         _log.debug("penstock could not inject the trace context: %r", exc, exc_info=True)
@@ -244,17 +253,8 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
             return None
         if _default_propagators():
             if getter is grpc_getter:
-                # A server reads metadata on every call. The same metadata (one client step
-                # making call after call) is parsed once; other metadata in one pass.
-                seen = _w3c.seen_metadata
-                try:
-                    hit = seen.get(carrier, seen)
-                except TypeError:  # not hashable (a list): parse it
-                    hit = seen
-                if hit is None or isinstance(hit, RemoteContext):
-                    return hit
-                remote: RemoteContext | None = _w3c.remember(carrier, _from_metadata)
-                return remote
+                # gRPC metadata: penstock's three headers found in one pass.
+                return _from_metadata(carrier)
             safe = SafeGetter(getter)
             traceparent = safe.raw(carrier, "traceparent")
             if not traceparent:
@@ -325,7 +325,7 @@ def _name(value: object) -> str | None:
     return None
 
 
-def _context_of(run: StepRun) -> Any:
+def _context_of(run: StepRun, names: bool = True) -> Any:
     """The OpenTelemetry context to inject for ``run``, with penstock's baggage."""
     from opentelemetry import baggage, trace
     from opentelemetry import context as otel_context
@@ -355,7 +355,7 @@ def _context_of(run: StepRun) -> Any:
         )
         ctx = trace.set_span_in_context(NonRecordingSpan(span_context), base)
     info = run.info
-    if info.name:
+    if names and info.name:
         ctx = baggage.set_baggage(BAGGAGE_TRACE, f"{trace_id:032x}", ctx)
         ctx = baggage.set_baggage(BAGGAGE_STEP, info.name, ctx)
         if info.flow:

@@ -33,7 +33,7 @@ from typing import Any, TypeVar, overload
 
 import grpc
 import grpc.aio
-from opentelemetry.propagate import get_global_textmap as _textmap
+from opentelemetry import propagate as _propagate
 
 from penstock import _w3c
 from penstock._runtime import current_run, enter_remote, exit_remote, remote_info
@@ -94,17 +94,25 @@ class _CallDetails(
     """Sync call details with new metadata (``grpc.ClientCallDetails`` is abstract)."""
 
 
-def _with_context(metadata: Any) -> list[tuple[str, Any]] | None:
-    """``metadata`` plus the current run's context; ``None`` outside a run (leave it as is)."""
+def _outgoing(existing: Any, names: bool) -> Any:
+    """The metadata to send: ``existing`` plus the current run's context, or ``existing``
+    itself outside a run (or if it cannot be extended)."""
     try:
-        carrier: list[tuple[str, Any]] = list(metadata or ())
-        return carrier if inject(carrier, grpc_setter) else None
-    except Exception as exc:  # odd metadata from another interceptor: send the call as is
+        run = current_run()
+        if run is None:
+            return existing
+        if not existing:
+            fields = _w3c.cached_fields(run, names)
+            if fields is not None:
+                return fields
+        carrier: list[tuple[str, Any]] = list(existing or ())
+        return carrier if inject(carrier, grpc_setter, names=names) else existing
+    except Exception as exc:  # odd metadata: send the call as it is
         _log.debug("penstock could not add trace metadata to a gRPC call: %r", exc)
-        return None
+        return existing
 
 
-def metadata(existing: Any = None) -> list[tuple[str, Any]]:
+def metadata(existing: Any = None, *, names: bool = False) -> list[tuple[str, Any]]:
     """Call metadata carrying the current run, for calls made without the interceptors.
 
     ``stub.Method(request, metadata=metadata())`` does what :class:`ClientInterceptor` does,
@@ -112,29 +120,26 @@ def metadata(existing: Any = None) -> list[tuple[str, Any]]:
 
     Args:
         existing: metadata to send as well (penstock replaces only its own keys).
+        names: also name the calling step (W3C baggage), so that the server's records
+            carry ``parent_step`` and the call counts as an observed edge. Off by default
+            for gRPC: each metadata entry costs gRPC itself about 4 us per call.
 
     Returns:
         A new list; outside a run, a copy of ``existing`` (or an empty list).
     """
-    try:
+    if not existing:  # the common case, kept short: it runs on every call
         run = current_run()
         if run is None:
-            return list(existing or ())
-        # The common case, kept short: it runs on every call (inject() gives the same result).
-        if not existing:
-            fields = _w3c.cached_fields(run)
-            if fields is not None:
-                return list(fields)
-    except Exception as exc:  # pragma: no cover - inject() below logs and copes
-        _log.debug("penstock took the general path for gRPC metadata: %r", exc)
-    carrier: list[tuple[str, Any]] = list(existing or ())
-    inject(carrier, grpc_setter)
-    return carrier
+            return []
+        fields = _w3c.cached_fields(run, names)
+        if fields is not None:
+            return list(fields)
+    return list(_outgoing(existing, names) or ())
 
 
-def _sync_details(details: Any) -> Any:
-    metadata = _with_context(details.metadata)
-    if metadata is None:
+def _sync_details(details: Any, names: bool) -> Any:
+    metadata = _outgoing(details.metadata, names)
+    if metadata is details.metadata:
         return details
     return _CallDetails(
         details.method,
@@ -147,41 +152,181 @@ def _sync_details(details: Any) -> Any:
 
 
 class ClientInterceptor(_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream):
-    """Adds the current run's context to every call's metadata (sync channels)."""
+    """Adds the current run's context to every call's metadata (sync channels).
+
+    For ``grpc.intercept_channel(channel, ClientInterceptor(), ...)``, next to other
+    interceptors; alone, :func:`intercept_channel` does the same at less cost.
+
+    Args:
+        names: also name the calling step (see :func:`metadata`).
+    """
+
+    def __init__(self, *, names: bool = False) -> None:
+        self.names = names
 
     def intercept_unary_unary(
         self, continuation: Any, client_call_details: Any, request: Any
     ) -> Any:
         """Unary request, unary response."""
-        return continuation(_sync_details(client_call_details), request)
+        return continuation(_sync_details(client_call_details, self.names), request)
 
     def intercept_unary_stream(
         self, continuation: Any, client_call_details: Any, request: Any
     ) -> Any:
         """Unary request, streamed response."""
-        return continuation(_sync_details(client_call_details), request)
+        return continuation(_sync_details(client_call_details, self.names), request)
 
     def intercept_stream_unary(
         self, continuation: Any, client_call_details: Any, request_iterator: Any
     ) -> Any:
         """Streamed request, unary response."""
-        return continuation(_sync_details(client_call_details), request_iterator)
+        return continuation(_sync_details(client_call_details, self.names), request_iterator)
 
     def intercept_stream_stream(
         self, continuation: Any, client_call_details: Any, request_iterator: Any
     ) -> Any:
         """Streamed request, streamed response."""
-        return continuation(_sync_details(client_call_details), request_iterator)
+        return continuation(_sync_details(client_call_details, self.names), request_iterator)
 
 
-def intercept_channel(channel: grpc.Channel) -> grpc.Channel:
-    """Wrap a sync channel so that its calls carry the current run."""
-    return grpc.intercept_channel(channel, ClientInterceptor())
+class _Carrying:
+    """A channel's multi-callable whose calls carry the current run in their metadata.
+
+    gRPC's own interceptor path builds call details, a continuation and an outcome object per
+    call, which costs more than the context itself; this only swaps the ``metadata`` argument.
+    """
+
+    __slots__ = ("_inner", "_names")
+
+    def __init__(self, inner: Any, names: bool) -> None:
+        self._inner = inner
+        self._names = names
+
+    # gRPC's multi-callable signature, spelled out: no packing of *args/**kwargs per call.
+    def __call__(
+        self,
+        request: Any,
+        timeout: Any = None,
+        metadata: Any = None,
+        credentials: Any = None,
+        wait_for_ready: Any = None,
+        compression: Any = None,
+    ) -> Any:
+        sent = metadata
+        if metadata is None:  # the common case, inline (_outgoing's): it runs on every call
+            run = current_run()
+            if run is not None:
+                try:
+                    sent = _w3c.cached_fields(run, self._names) or _outgoing(None, self._names)
+                except Exception:  # pragma: no cover - _outgoing() logs and copes
+                    sent = _outgoing(None, self._names)
+        else:
+            sent = _outgoing(metadata, self._names)
+        return self._inner(request, timeout, sent, credentials, wait_for_ready, compression)
+
+    def with_call(
+        self,
+        request: Any,
+        timeout: Any = None,
+        metadata: Any = None,
+        credentials: Any = None,
+        wait_for_ready: Any = None,
+        compression: Any = None,
+    ) -> Any:
+        """As the wrapped multi-callable's ``with_call``."""
+        sent = _outgoing(metadata, self._names)
+        return self._inner.with_call(
+            request, timeout, sent, credentials, wait_for_ready, compression
+        )
+
+    def future(
+        self,
+        request: Any,
+        timeout: Any = None,
+        metadata: Any = None,
+        credentials: Any = None,
+        wait_for_ready: Any = None,
+        compression: Any = None,
+    ) -> Any:
+        """As the wrapped multi-callable's ``future``."""
+        sent = _outgoing(metadata, self._names)
+        return self._inner.future(request, timeout, sent, credentials, wait_for_ready, compression)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"<penstock carrying {self._inner!r}>"
 
 
-def _aio_details(details: Any) -> Any:
-    metadata = _with_context(details.metadata)
-    if metadata is None:
+class _CarryingChannel(grpc.Channel):
+    """A sync channel whose calls carry the current run (see :func:`intercept_channel`)."""
+
+    def __init__(self, channel: grpc.Channel, names: bool) -> None:
+        self._channel = channel
+        self._names = names
+
+    def unary_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped channel's multi-callable, carrying the run."""
+        return _Carrying(self._channel.unary_unary(method, *args, **kwargs), self._names)
+
+    def unary_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped channel's multi-callable, carrying the run."""
+        return _Carrying(self._channel.unary_stream(method, *args, **kwargs), self._names)
+
+    def stream_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped channel's multi-callable, carrying the run."""
+        return _Carrying(self._channel.stream_unary(method, *args, **kwargs), self._names)
+
+    def stream_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped channel's multi-callable, carrying the run."""
+        return _Carrying(self._channel.stream_stream(method, *args, **kwargs), self._names)
+
+    def subscribe(self, callback: Any, try_to_connect: bool = False) -> None:
+        """As the wrapped channel's ``subscribe``."""
+        self._channel.subscribe(callback, try_to_connect=try_to_connect)
+
+    def unsubscribe(self, callback: Any) -> None:
+        """As the wrapped channel's ``unsubscribe``."""
+        self._channel.unsubscribe(callback)
+
+    def close(self) -> None:
+        """Close the wrapped channel."""
+        self._channel.close()
+
+    def __enter__(self) -> _CarryingChannel:
+        self._channel.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return self._channel.__exit__(*exc_info)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._channel, name)
+
+    def __repr__(self) -> str:
+        return f"<penstock carrying {self._channel!r}>"
+
+
+def intercept_channel(channel: grpc.Channel, *, names: bool = False) -> grpc.Channel:
+    """Wrap a sync channel so that its calls carry the current run.
+
+    Each call's metadata gets what :func:`metadata` adds, keeping the call's own. The wrapper
+    swaps the ``metadata`` argument of the channel's multi-callables rather than going through
+    gRPC's interceptor machinery, which costs more per call than carrying the run does; to
+    compose with other interceptors, pass :class:`ClientInterceptor` to
+    ``grpc.intercept_channel`` instead.
+
+    Args:
+        channel: the channel to wrap.
+        names: also name the calling step (see :func:`metadata`).
+    """
+    return _CarryingChannel(channel, names)
+
+
+def _aio_details(details: Any, names: bool) -> Any:
+    metadata = _outgoing(details.metadata, names)
+    if metadata is details.metadata:
         return details
     return grpc.aio.ClientCallDetails(
         details.method,
@@ -192,38 +337,52 @@ def _aio_details(details: Any) -> Any:
     )
 
 
-class _AioUnaryUnary(_AioUnaryUnaryBase):
+class _AioNames:
+    def __init__(self, names: bool) -> None:
+        self.names = names
+
+
+class _AioUnaryUnary(_AioNames, _AioUnaryUnaryBase):
     async def intercept_unary_unary(
         self, continuation: Any, client_call_details: Any, request: Any
     ) -> Any:
-        return await continuation(_aio_details(client_call_details), request)
+        return await continuation(_aio_details(client_call_details, self.names), request)
 
 
-class _AioUnaryStream(_AioUnaryStreamBase):
+class _AioUnaryStream(_AioNames, _AioUnaryStreamBase):
     async def intercept_unary_stream(
         self, continuation: Any, client_call_details: Any, request: Any
     ) -> Any:
-        return await continuation(_aio_details(client_call_details), request)
+        return await continuation(_aio_details(client_call_details, self.names), request)
 
 
-class _AioStreamUnary(_AioStreamUnaryBase):
+class _AioStreamUnary(_AioNames, _AioStreamUnaryBase):
     async def intercept_stream_unary(
         self, continuation: Any, client_call_details: Any, request_iterator: Any
     ) -> Any:
-        return await continuation(_aio_details(client_call_details), request_iterator)
+        return await continuation(_aio_details(client_call_details, self.names), request_iterator)
 
 
-class _AioStreamStream(_AioStreamStreamBase):
+class _AioStreamStream(_AioNames, _AioStreamStreamBase):
     async def intercept_stream_stream(
         self, continuation: Any, client_call_details: Any, request_iterator: Any
     ) -> Any:
-        return await continuation(_aio_details(client_call_details), request_iterator)
+        return await continuation(_aio_details(client_call_details, self.names), request_iterator)
 
 
-def aio_client_interceptors() -> list[Any]:
+def aio_client_interceptors(*, names: bool = False) -> list[Any]:
     """Interceptors for ``grpc.aio`` channels, one per call type (``grpc.aio`` files each
-    interceptor under the first call type it handles, so one object cannot serve all four)."""
-    return [_AioUnaryUnary(), _AioUnaryStream(), _AioStreamUnary(), _AioStreamStream()]
+    interceptor under the first call type it handles, so one object cannot serve all four).
+
+    Args:
+        names: also name the calling step (see :func:`metadata`).
+    """
+    return [
+        _AioUnaryUnary(names),
+        _AioUnaryStream(names),
+        _AioStreamUnary(names),
+        _AioStreamStream(names),
+    ]
 
 
 # --- server --------------------------------------------------------------------------------
@@ -233,15 +392,15 @@ def aio_client_interceptors() -> list[Any]:
 _MARK = "_penstock_continues_call"
 #: Wrapped method handlers kept per generic handler or interceptor (they are reused per call).
 _CACHE_SIZE = 1024
-#: Metadata servers received lately -> the entry it carried (see _received). Valid while
-#: the global propagator that _w3c checked is the current one and the default pair.
-_entries: dict[Any, tuple[Any, ...] | None] = {}
 _checked = _w3c.textmap_checked
+_textmap = _w3c.textmap_reader(_propagate)
 _own_traceparent = _w3c.OWN_TRACEPARENT.fullmatch
 _own_baggage = _w3c.OWN_PLAIN_BAGGAGE.fullmatch
 _HEADERS = ("traceparent", "tracestate", "baggage")
+#: The remote parent of a run whose sender sent no names.
+_UNNAMED = remote_info(None, "")
 
-#: An entry: the arguments of penstock._runtime.enter_remote (without link, always False).
+#: An entry: the arguments of penstock._runtime.enter_remote (link always False).
 _Entry = tuple[Any, ...]
 
 
@@ -251,25 +410,18 @@ def _entry_of(remote: RemoteContext | None) -> _Entry | None:
 
 def _received(metadata: Any) -> _Entry | None:
     """What ``extract(metadata, grpc_getter)`` finds in the metadata a server received, as
-    ``enter_remote``'s arguments: the hot path of every call, kept flat (on a server each
-    Python frame and each object touched costs several times what it costs in a loop).
+    ``enter_remote``'s arguments: the hot path of every call, kept flat (on a live server
+    each frame and each object touched costs several times what it costs in a loop).
 
     Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys to bytes),
-    so penstock's own headers are found in one pass and read with one match each, and what
-    they carried is remembered for calls that bring the same metadata (one client step
-    calling in a loop). Anything else (``tracestate``, a repeated header, foreign baggage, a
-    carrier that is not gRPC's) goes to :func:`extract`, which reaches the same result.
+    so penstock's own headers are found in one pass and read with one match each. Anything
+    else (``tracestate``, a repeated header, foreign baggage, a carrier that is not gRPC's,
+    propagators other than the default pair) goes to :func:`extract`, which reaches the same
+    result the general way.
     """
-    try:
-        entry = _entries.get(metadata, _entries)
-    except TypeError:  # not hashable: not gRPC's tuple
-        return _entry_of(extract(metadata, grpc_getter))
     if _checked[0] is not _textmap() or not _checked[1]:
         return _entry_of(extract(metadata, grpc_getter))
-    if entry is not _entries:
-        return entry  # type: ignore[return-value]
     traceparent = baggage = None
-    size = 0
     try:
         for key, value in metadata:
             if key == "traceparent" and traceparent is None:
@@ -278,35 +430,30 @@ def _received(metadata: Any) -> _Entry | None:
                 baggage = value
             elif key in _HEADERS:
                 return _entry_of(extract(metadata, grpc_getter))
-            size += len(key) + len(value)
-        entry = None
-        if traceparent is not None:
-            match = _own_traceparent(traceparent)
-            if match is None:
+        if traceparent is None:
+            return None
+        match = _own_traceparent(traceparent)
+        if match is None:
+            return _entry_of(extract(metadata, grpc_getter))
+        trace_hex, span_hex, flags = match.groups()
+        trace_id, span_id = int(trace_hex, 16), int(span_hex, 16)
+        if not (trace_id and span_id):
+            return None
+        info = _UNNAMED
+        if baggage is not None:
+            own = _own_baggage(baggage)
+            if own is None:
                 return _entry_of(extract(metadata, grpc_getter))
-            trace_hex, span_hex, flags = match.groups()
-            trace_id, span_id = int(trace_hex, 16), int(span_hex, 16)
-            if trace_id and span_id:
-                names: tuple[str | None, str] = (None, "")
-                if baggage is not None:
-                    own = _own_baggage(baggage)
-                    if own is None:
-                        return _entry_of(extract(metadata, grpc_getter))
-                    if own[1] == trace_hex:
-                        names = (own[3], own[2])
+            if own[1] == trace_hex:
+                names = (own[3], own[2])
                 info = _infos.get(names) or remote_info(*names)
-                entry = (trace_id, span_id, info, False, flags in _SAMPLED, None)
+        return (trace_id, span_id, info, False, flags[1] in _ODD, None)
     except (TypeError, ValueError):  # items that are not (str, str) pairs
         return _entry_of(extract(metadata, grpc_getter))
-    if size <= _w3c.MAX_REMEMBERED_CHARS:
-        if len(_entries) >= _w3c.SEEN_SIZE:
-            _entries.clear()
-        _entries[metadata] = entry
-    return entry
 
 
-#: W3C trace-flags with the sampled bit set, as the two hex digits the header carries.
-_SAMPLED = frozenset(f"{flags:02x}" for flags in range(256) if flags & 1)
+#: The second hex digit of sampled trace-flags (bit 0 set).
+_ODD = "13579bdf"
 
 
 def _remote(context: Any) -> _Entry | None:
@@ -542,6 +689,9 @@ class ServerInterceptor(_Server):
         handler = continuation(handler_call_details)
         if handler is None:
             return None
+        entry = self._cache.get(id(handler))  # _cached()'s hit, inline: it runs per call
+        if entry is not None and entry[0] is handler:
+            return entry[1]
         return _cached(self._cache, handler, self.link)
 
 

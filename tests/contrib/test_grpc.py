@@ -17,6 +17,7 @@ import penstock
 from penstock import flow, step
 from penstock.contrib.grpc import (
     AioServerInterceptor,
+    ClientInterceptor,
     ServerInterceptor,
     aio_client_interceptors,
     intercept_channel,
@@ -82,11 +83,17 @@ def server() -> Iterator[Server]:
     srv.server.stop(None)
 
 
+@pytest.fixture(params=[False, True], ids=["ids", "names"])
+def names(request: pytest.FixtureRequest) -> bool:
+    """Whether the client names its step (W3C baggage) besides the trace context."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def channel(server: Server) -> Iterator[grpc.Channel]:
-    """A sync channel to ``server`` with penstock's client interceptor."""
+def channel(server: Server, names: bool) -> Iterator[grpc.Channel]:
+    """A sync channel to ``server`` whose calls carry the run (intercept_channel)."""
     with grpc.insecure_channel(server.target) as raw:
-        yield intercept_channel(raw)
+        yield intercept_channel(raw, names=names)
 
 
 def _call_all(channel: grpc.Channel) -> list[bytes]:
@@ -119,8 +126,11 @@ def _served(rec: RecordingBackend) -> list[Any]:
     return [r for r in rec.records if r.step == "serve"]
 
 
-def test_all_call_types_continue_the_client_run(server: Server, channel: grpc.Channel) -> None:
-    """Unary and streaming calls: every server step has the client's run and parent."""
+def test_all_call_types_continue_the_client_run(
+    server: Server, channel: grpc.Channel, names: bool
+) -> None:
+    """Unary and streaming calls: every server step has the client's run and parent (and its
+    name when the client sends names)."""
     call = _declare_rpc_steps(server, lambda: _call_all(channel))
     with recording() as rec:
         responses = call()
@@ -128,22 +138,25 @@ def test_all_call_types_continue_the_client_run(server: Server, channel: grpc.Ch
     served = _served(rec)
     assert len(served) == 7  # 1 + 2 + 2 + 2 requests
     assert {r.correlation_id for r in served} == {client.correlation_id}
-    assert {r.parent_step for r in served} == {"call"}
+    assert {r.parent_step for r in served} == {"call" if names else None}
     assert {r.parent.span_id for r in served} == {client.span_id}
     assert all(client.correlation_id.encode() in r for r in responses)
 
 
 def test_server_logs_carry_the_client_correlation_id(
-    server: Server, channel: grpc.Channel, caplog: pytest.LogCaptureFixture
+    server: Server, channel: grpc.Channel, names: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Under the logging backend the server step's record names the client's run and step."""
+    """Under the logging backend the server step's record names the client's run and parent
+    span (and the parent step, when the client sends names)."""
     call = _declare_rpc_steps(server, lambda: channel.unary_unary(f"/{SERVICE}/Unary")(b"x"))
     penstock.configure(backend="logging")
     with caplog.at_level(logging.INFO, logger="penstock"):
         call()
     records = {r.step: r for r in caplog.records if hasattr(r, "step")}  # type: ignore[attr-defined]
     assert records["serve"].correlation_id == records["call"].correlation_id  # type: ignore[attr-defined]
-    assert records["serve"].parent_step == "call"  # type: ignore[attr-defined]
+    served, client = records["serve"], records["call"]
+    assert served.parent_span_id == client.span_id  # type: ignore[attr-defined]
+    assert served.parent_step == ("call" if names else None)  # type: ignore[attr-defined]
     assert records["serve"].threadName != records["call"].threadName
 
 
@@ -172,13 +185,86 @@ def test_calls_outside_a_run_send_no_metadata_and_start_fresh_runs(
     assert served.parent is None
 
 
+def test_client_interceptor_composes_with_grpc_intercept_channel(server: Server) -> None:
+    """ClientInterceptor in gRPC's own interceptor chain carries the run on all call types."""
+    with grpc.insecure_channel(server.target) as raw:
+        channel = grpc.intercept_channel(raw, ClientInterceptor())
+        call = _declare_rpc_steps(server, lambda: _call_all(channel))
+        with recording() as rec:
+            call()
+    served = _served(rec)
+    assert len(served) == 7
+    assert {r.correlation_id for r in served} == {rec.get("call").correlation_id}
+    assert {r.parent.span_id for r in served} == {rec.get("call").span_id}
+
+
+@pytest.fixture
+def metadata_server() -> Iterator[str]:
+    """A plain server (no penstock) whose one method returns the metadata it received."""
+
+    def echo_metadata(request: bytes, context: Any) -> bytes:
+        return json.dumps(sorted(context.invocation_metadata())).encode()
+
+    srv = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    srv.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                SERVICE, {"Metadata": grpc.unary_unary_rpc_method_handler(echo_metadata)}
+            ),
+        )
+    )
+    port = srv.add_insecure_port("127.0.0.1:0")
+    srv.start()
+    yield f"127.0.0.1:{port}"
+    srv.stop(None)
+
+
+def _sent(reply: bytes) -> dict[str, str]:
+    return {k: v for k, v in json.loads(reply) if k != "user-agent"}
+
+
+def test_carrying_channel_adds_context_to_every_way_of_calling(metadata_server: str) -> None:
+    """intercept_channel: __call__, with_call and future all send the run's headers next to
+    the call's own metadata; outside a run the call's metadata goes out untouched."""
+    with grpc.insecure_channel(metadata_server) as raw:
+        channel = intercept_channel(raw, names=True)
+        method = channel.unary_unary(f"/{SERVICE}/Metadata", _registered_method=True)
+        bare = intercept_channel(raw).unary_unary(f"/{SERVICE}/Metadata")
+        own = [("x-tenant", "acme")]
+        assert _sent(method(b"", timeout=10, metadata=own)) == {"x-tenant": "acme"}
+
+        @flow("rpc")
+        @step
+        def call() -> list[bytes]:
+            reply, rpc_call = method.with_call(b"", timeout=10, metadata=own)
+            assert rpc_call.code() == grpc.StatusCode.OK
+            return [
+                method(b"", 10, own),  # metadata passed by position
+                reply,
+                method.future(b"", timeout=10, metadata=own).result(),
+                method(b"", timeout=10),
+                bare(b"", timeout=10),  # without names: the trace context only
+            ]
+
+        with recording() as rec:
+            replies = call()
+    run = rec.get("call")
+    traceparent = f"00-{run.correlation_id}-{run.span_id:016x}-01"
+    baggage = f"penstock.trace={run.correlation_id},penstock.step=call,penstock.flow=rpc"
+    sent = [_sent(reply) for reply in replies]
+    assert [s["traceparent"] for s in sent] == [traceparent] * 5
+    assert [s.get("baggage") for s in sent] == [baggage] * 4 + [None]
+    assert [s.get("x-tenant") for s in sent] == ["acme", "acme", "acme", None, None]
+    assert own == [("x-tenant", "acme")]  # the caller's list is not changed
+
+
 def test_metadata_helper_without_client_interceptor(server: Server) -> None:
     """metadata() passed by hand carries the run like the client interceptor does."""
     with grpc.insecure_channel(server.target) as raw:
         call = _declare_rpc_steps(
             server,
             lambda: raw.unary_unary(f"/{SERVICE}/Unary")(
-                b"x", metadata=metadata([("x-app", "1")]), timeout=10
+                b"x", metadata=metadata([("x-app", "1")], names=True), timeout=10
             ),
         )
         with recording() as rec:
@@ -290,7 +376,7 @@ async def test_aio_client_and_server_continue_the_run(backend: str, request: Any
     box["serve"] = serve
     try:
         async with grpc.aio.insecure_channel(
-            f"127.0.0.1:{port}", interceptors=aio_client_interceptors()
+            f"127.0.0.1:{port}", interceptors=aio_client_interceptors(names=True)
         ) as channel:
 
             @flow("rpc")

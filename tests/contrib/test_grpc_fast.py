@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 import penstock
 from penstock import flow, step
 from penstock._runtime import continue_remote
-from penstock.contrib.grpc import ServerInterceptor, continue_call, metadata, wrap_handler
+from penstock.contrib.grpc import (
+    ServerInterceptor,
+    _received,
+    continue_call,
+    metadata,
+    wrap_handler,
+)
 from penstock.propagation import extract, grpc_getter, grpc_setter, inject
 from penstock.testing import RecordingBackend, recording
 from tests.contrib.test_grpc import (
@@ -79,12 +85,12 @@ def _sync_server(generic: Any, interceptors: list[Any] | None = None) -> tuple[A
     return server, f"127.0.0.1:{port}"
 
 
-def _assert_continued(rec: RecordingBackend, count: int) -> None:
+def _assert_continued(rec: RecordingBackend, count: int, names: bool = False) -> None:
     client = rec.get("call")
     served = _served(rec)
     assert len(served) == count
     assert {r.correlation_id for r in served} == {client.correlation_id}
-    assert {r.parent_step for r in served} == {"call"}
+    assert {r.parent_step for r in served} == {"call" if names else None}
     assert {r.parent.span_id for r in served} == {client.span_id}
 
 
@@ -178,9 +184,10 @@ def test_continue_call_on_servicer_methods(served: dict[str, Serve]) -> None:
         with grpc.insecure_channel(target) as raw:
 
             def rpcs() -> list[bytes]:
-                out = [raw.unary_unary(f"/{SERVICE}/Get")(b"g", metadata=metadata())]
-                out += raw.unary_stream(f"/{SERVICE}/Watch")(b"w", metadata=metadata())
-                out.append(raw.unary_unary(f"/{SERVICE}/Linked")(b"l", metadata=metadata()))
+                md = metadata(names=True)
+                out = [raw.unary_unary(f"/{SERVICE}/Get")(b"g", metadata=md)]
+                out += raw.unary_stream(f"/{SERVICE}/Watch")(b"w", metadata=md)
+                out.append(raw.unary_unary(f"/{SERVICE}/Linked")(b"l", metadata=md))
                 return out
 
             call = _client_step(rpcs)
@@ -212,7 +219,7 @@ def test_wrapped_server_ignores_missing_and_hostile_metadata(served: dict[str, S
     try:
         served["serve"] = _serve_step()
         with grpc.insecure_channel(target) as raw, recording() as rec:
-            for md in hostile * 2:  # twice: remembered metadata gives the same answer
+            for md in hostile * 2:  # twice: the same metadata gives the same answer
                 assert raw.unary_unary(f"/{SERVICE}/Unary")(b"x", metadata=md, timeout=10)
     finally:
         server.stop(None)
@@ -285,12 +292,21 @@ def test_metadata_outside_a_run_and_with_existing_metadata() -> None:
         plain = metadata()
         again = metadata()
         mixed = metadata([("x-app", "1"), ("traceparent", "stale")])
+        named = metadata(names=True)
         expected: list[tuple[str, Any]] = []
-        inject(expected, grpc_setter)
+        inject(expected, grpc_setter, names=False)
+        expected_named: list[tuple[str, Any]] = []
+        inject(expected_named, grpc_setter)
     assert plain == again == expected
+    assert [key for key, _ in plain] == ["traceparent"]
     assert plain is not again
     assert mixed == [("x-app", "1"), *expected]
+    assert named == expected_named
+    assert [key for key, _ in named] == ["traceparent", "baggage"]
     remote = extract(tuple(plain), grpc_getter)
+    assert remote is not None
+    assert (remote.trace_id, remote.span_id, remote.parent_step) == (0xAB, 0xCD, None)
+    remote = extract(tuple(named), grpc_getter)
     assert remote is not None
     assert (remote.trace_id, remote.span_id, remote.parent_step) == (0xAB, 0xCD, "send")
 
@@ -301,7 +317,8 @@ def test_metadata_under_the_otel_backend_names_the_current_span(otel_spans: Any)
     @flow("wire")
     @step
     def send() -> list[tuple[str, Any]]:
-        return metadata()
+        assert [key for key, _ in metadata()] == ["traceparent"]
+        return metadata(names=True)
 
     sent = dict(send())
     [span] = otel_spans.get_finished_spans()
@@ -337,13 +354,15 @@ keys = st.sampled_from(["traceparent", "tracestate", "baggage", "Traceparent", "
 def test_one_pass_reading_equals_opentelemetry(
     monkeypatch: pytest.MonkeyPatch, items: list[tuple[str, Any]]
 ) -> None:
-    """gRPC metadata read in one pass (and remembered) equals opentelemetry.propagate's."""
+    """gRPC metadata read in one pass, and a server's reading of what it received, equal
+    opentelemetry.propagate's."""
     import penstock.propagation as propagation
 
     carrier = tuple(items)
     fast = extract(carrier, grpc_getter)
-    assert extract(carrier, grpc_getter) == fast  # remembered
-    assert extract(list(carrier), grpc_getter) == fast  # not hashable: parsed again
+    assert extract(list(carrier), grpc_getter) == fast
+    if all(key == key.lower() for key, _ in items):  # gRPC hands servers lower-case keys
+        assert _received(carrier) == (None if fast is None else fast._entry)
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
@@ -368,7 +387,7 @@ def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
     import penstock.propagation as propagation
 
     with recording(), continue_remote(trace_id, 7, parent_step=step_name, parent_flow=flow_name):
-        carrier = tuple(metadata())
+        carrier = (("user-agent", "grpc-python"), *metadata(names=True))
     fast = extract(carrier, grpc_getter)
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
@@ -376,3 +395,4 @@ def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
     assert fast == slow
     assert fast is not None
     assert fast.trace_id == trace_id
+    assert _received(carrier) == fast._entry

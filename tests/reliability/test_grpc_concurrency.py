@@ -46,7 +46,7 @@ def test_pooled_server_threads_never_mix_runs(
     errors: list[BaseException] = []
 
     with grpc.insecure_channel(server.target) as raw:
-        channel = intercept_channel(raw)
+        channel = intercept_channel(raw, names=True)
         unary = channel.unary_unary(f"/{SERVICE}/Unary")
         streams = channel.stream_stream(f"/{SERVICE}/StreamStream")
 
