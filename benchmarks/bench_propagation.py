@@ -7,7 +7,7 @@ Targets, each measured against the same call without penstock, in one run, on lo
   (the baseline, sent outside any run with penstock's signal handlers disconnected) and a
   ``flow_task`` step (sent from inside a run with the handlers connected: the context is
   injected into the headers, extracted in the worker and continued around the task);
-- a gRPC unary call to real servers in another process on 127.0.0.1 (generic handlers, a few
+- a gRPC unary call to real servers in another process on 127.0.0.1 (registered method handlers, a few
   bytes each way), made inside a run, with penstock's defaults (the W3C trace context, no step
   names). Rows:
 
@@ -16,13 +16,16 @@ Targets, each measured against the same call without penstock, in one run, on lo
      service, called through the same channel. All calls come from one client step, as in a
      loop over items (the client reuses its headers);
   2. the same, each call made from a new client step (new span id): nothing can be reused;
-  3. and 4. :func:`~penstock.contrib.grpc.intercept_channel` and ``ServerInterceptor`` against a
-     plain channel and server, from one step and from a new step per call. These compare two
-     server instances, which differ by tens of us among themselves by chance, so they are
-     pooled over several server processes;
+  3. and 4. the least code to change: :func:`~penstock.contrib.grpc.intercept_channel` on the
+     client, and the service registered through ``wrap_server(server)``, from one step and
+     from a new step per call. Rows 1 to 4 call methods of one server through one channel,
+     their baseline a plain method of the same server: server instances differ by tens of us
+     among themselves, by chance;
   5. ``ClientInterceptor`` in gRPC's own ``grpc.intercept_channel`` and ``ServerInterceptor``
      against do-nothing interceptors that send and read the same metadata: penstock's share
      of gRPC's interceptor path, whose own machinery costs more than that.
+
+  All rows are pooled over several server processes.
 
 Both sides use the ``noop`` backend: runs, ids and propagation work as under any backend, but
 no record is written, so the figures are the cost of carrying the run (what a backend costs
@@ -294,13 +297,18 @@ def celery_round_trip(pairs: int) -> Row:
 
 
 def _grpc_servers() -> None:
-    """Serve three echo servers and print their ports: one without interceptors (method
-    ``bench.Echo/Echo`` plain, ``bench.Echo/Traced`` through penstock's wrap_handler), one with
-    penstock's interceptor and one with a do-nothing interceptor that reads the metadata."""
+    """Serve three echo servers and print their ports.
+
+    The first has no interceptors. Its methods are found by exact name, as generated code
+    registers them (``add_registered_method_handlers``): ``bench.Echo/Echo`` plain,
+    ``bench.Echo/Traced`` wrapped by wrap_handler, and ``bench.Served/Echo`` registered through
+    wrap_server. The second has penstock's ServerInterceptor, the third a do-nothing
+    interceptor that reads the metadata; both serve ``bench.Echo/Echo`` plain.
+    """
     import grpc
 
     import penstock
-    from penstock.contrib.grpc import ServerInterceptor, wrap_handler
+    from penstock.contrib.grpc import ServerInterceptor, wrap_handler, wrap_server
 
     penstock.configure(backend="noop")
 
@@ -315,21 +323,15 @@ def _grpc_servers() -> None:
             return continuation(handler_call_details)
 
     plain = grpc.unary_unary_rpc_method_handler(echo)
-    # One generic handler for the plain method and the one penstock wraps at registration:
-    # gRPC finds either with the same dictionary look-up.
-    both = grpc.method_handlers_generic_handler(
-        "bench.Echo", {"Echo": plain, "Traced": wrap_handler(plain)}
-    )
-    only_plain = grpc.method_handlers_generic_handler("bench.Echo", {"Echo": plain})
-
     servers = []
-    for interceptors, generics in (
-        ([], (both,)),
-        ([ServerInterceptor()], (only_plain,)),
-        ([ReadMetadata()], (only_plain,)),
-    ):
+    for interceptors in ([], [ServerInterceptor()], [ReadMetadata()]):
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), interceptors=interceptors)
-        server.add_generic_rpc_handlers(generics)
+        if interceptors:
+            server.add_registered_method_handlers("bench.Echo", {"Echo": plain})
+        else:
+            handlers = {"Echo": plain, "Traced": wrap_handler(plain)}
+            server.add_registered_method_handlers("bench.Echo", handlers)
+            wrap_server(server).add_registered_method_handlers("bench.Served", {"Echo": plain})
         port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         servers.append(server)
@@ -404,9 +406,9 @@ def _grpc_server_process() -> Iterator[list[Any]]:
         _stop(proc)
 
 
-#: Server processes the rows that compare two server instances are pooled over: instances
-#: differ by tens of us among themselves, by chance, and each process draws anew.
-SERVER_DRAWS = 4
+#: Server processes the gRPC rows are pooled over: the same code costs a few us more or less
+#: from one process to the next (where things land in memory), and each process draws anew.
+SERVER_DRAWS = 8
 
 
 def grpc_unary(rounds: int) -> list[Row]:
@@ -415,10 +417,7 @@ def grpc_unary(rounds: int) -> list[Row]:
 
     from penstock.contrib.grpc import ClientInterceptor, _CallDetails, intercept_channel, metadata
 
-    fixed = [
-        ("traceparent", "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"),
-        ("baggage", f"penstock.trace={'ab' * 16},penstock.step=bench"),
-    ]
+    fixed = [("traceparent", "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01")]  # what penstock sends
 
     class AddFixedMetadata(ClientInterceptor):
         """grpc's interceptor path sending the same metadata penstock sends, without penstock."""
@@ -439,60 +438,44 @@ def grpc_unary(rounds: int) -> list[Row]:
         other = [t for _, o in pairs for t in o]
         return _paired(base, other)
 
-    with _grpc_server_process() as channels, _in_a_run():
-        # The fast path's baseline is another method of the same service, called through
-        # the same channel: both are found with one dictionary look-up.
-        plain = channels[0].unary_unary("/bench.Echo/Echo")
-        wrapped = channels[0].unary_unary("/bench.Echo/Traced")
-        # Pairs, not rounds of four: a call's time depends on the call before it.
-        fast = _paired(
-            *_interleave(
-                [
-                    _ping(plain),
-                    _ping(wrapped, metadata),
-                ],
-                rounds,
-            )
-        )
-        # Each call from a new parent step: nothing is reused on either side.
-        fresh = _paired(
-            *_interleave(
-                [
-                    _from_new_step(_ping(plain)),
-                    _from_new_step(_ping(wrapped, metadata)),
-                ],
-                rounds // 2,
-            )
-        )
-    slow: list[tuple[list[float], list[float]]] = []
-    slow_fresh: list[tuple[list[float], list[float]]] = []
-    share: list[tuple[list[float], list[float]]] = []
+    rows: dict[str, list[tuple[list[float], list[float]]]] = {
+        name: [] for name in ("fast", "fresh", "slow", "slow_fresh", "share")
+    }
+    part = rounds // SERVER_DRAWS
     for _ in range(SERVER_DRAWS):
         with _grpc_server_process() as channels, _in_a_run():
+            # Every penstock setup but the interceptors' is a method of the first server, its
+            # baseline a plain method of the same server, called through the same channel:
+            # server instances differ by tens of us among themselves.
             plain = channels[0].unary_unary("/bench.Echo/Echo")
-            carried = intercept_channel(channels[1]).unary_unary("/bench.Echo/Echo")
+            wrapped = channels[0].unary_unary("/bench.Echo/Traced")
+            carried = intercept_channel(channels[0]).unary_unary("/bench.Served/Echo")
             chained = grpc.intercept_channel(channels[1], ClientInterceptor()).unary_unary(
                 "/bench.Echo/Echo"
             )
             null = grpc.intercept_channel(channels[2], AddFixedMetadata()).unary_unary(
                 "/bench.Echo/Echo"
             )
-            part = rounds // SERVER_DRAWS
-            slow.append(_interleave([_ping(plain), _ping(carried)], part))
-            slow_fresh.append(
+            # Pairs, not rounds of four: a call's time depends on the call before it. Each
+            # call from a new parent step: nothing is reused on either side.
+            rows["fast"].append(_interleave([_ping(plain), _ping(wrapped, metadata)], part))
+            rows["fresh"].append(
                 _interleave(
-                    [
-                        _from_new_step(_ping(plain)),
-                        _from_new_step(_ping(carried)),
-                    ],
+                    [_from_new_step(_ping(plain)), _from_new_step(_ping(wrapped, metadata))],
                     part // 2,
                 )
             )
-            share.append(_interleave([_ping(null), _ping(chained)], part))
-    where = "real grpc servers in another process on 127.0.0.1; medians of paired rounds"
-    pooled_note = (
-        f"{where}, pooled over {SERVER_DRAWS} server processes (baseline and penstock are"
-        " different server instances)"
+            rows["slow"].append(_interleave([_ping(plain), _ping(carried)], part))
+            rows["slow_fresh"].append(
+                _interleave(
+                    [_from_new_step(_ping(plain)), _from_new_step(_ping(carried))], part // 2
+                )
+            )
+            rows["share"].append(_interleave([_ping(null), _ping(chained)], part))
+    fast, fresh, slow, slow_fresh, share = (pooled(rows[name]) for name in rows)
+    where = (
+        f"real grpc servers in another process on 127.0.0.1; medians of paired rounds, pooled"
+        f" over {SERVER_DRAWS} server processes; the W3C trace context only (names=False)"
     )
     return [
         _row(
@@ -507,24 +490,24 @@ def grpc_unary(rounds: int) -> list[Row]:
             "same call, no penstock, also from a new step",
             *fresh,
             "as above, but each call is made from a new client step (new span id): the"
-            " client's headers and the server's parsed metadata cannot be reused",
+            " client cannot reuse its headers",
         ),
         _row(
-            "grpc unary call: intercept_channel + ServerInterceptor",
+            "grpc unary call: intercept_channel + wrap_server",
             "same call, no penstock",
-            *pooled(slow),
-            f"{pooled_note}; calls from one step",
+            *slow,
+            f"{where}; the service registered through wrap_server(server); calls from one step",
         ),
         _row(
-            "grpc unary call: intercept_channel + ServerInterceptor, a new parent step per call",
+            "grpc unary call: intercept_channel + wrap_server, a new parent step per call",
             "same call, no penstock, also from a new step",
-            *pooled(slow_fresh),
-            pooled_note,
+            *slow_fresh,
+            "as above, each call from a new client step",
         ),
         _row(
             "grpc unary call: ClientInterceptor in grpc.intercept_channel + ServerInterceptor",
             "do-nothing interceptors sending/reading the same metadata",
-            *pooled(share),
+            *share,
             "penstock's share of gRPC's interceptor path: inject + extract + continuing the"
             " run; gRPC's client interceptor machinery itself costs more than that",
         ),
@@ -546,7 +529,7 @@ def _skipped(name: str, why: str) -> Row:
 
 def run(quick: bool = False) -> list[Row]:
     """Both round trips, with and without penstock."""
-    return [celery_round_trip(200 if quick else 1000), *grpc_unary(500 if quick else 4000)]
+    return [celery_round_trip(200 if quick else 1000), *grpc_unary(800 if quick else 6400)]
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ __all__ = [
     "intercept_channel",
     "metadata",
     "wrap_handler",
+    "wrap_server",
 ]
 
 _log = logging.getLogger("penstock.contrib.grpc")
@@ -667,6 +668,95 @@ def wrap_handler(handler: _H, *, link: bool = False) -> _H:
     if hasattr(handler, "service"):
         return _ContinuingHandler(handler, link)  # type: ignore[arg-type, return-value]
     return _wrap_method_handler(handler, link)  # type: ignore[no-any-return]
+
+
+class _Registering:
+    """What both wrapped servers share: handlers are wrapped as they are registered."""
+
+    _server: Any
+    _link: bool
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Any) -> None:
+        """Register the handlers, each wrapped by :func:`wrap_handler`."""
+        wrapped = tuple(wrap_handler(h, link=self._link) for h in generic_rpc_handlers)
+        self._server.add_generic_rpc_handlers(wrapped)
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: Any) -> None:
+        """Register the method handlers (as generated code does), each wrapped."""
+        wrapped = wrap_handler(dict(method_handlers), link=self._link)
+        self._server.add_registered_method_handlers(service_name, wrapped)
+
+    def add_insecure_port(self, address: str) -> int:
+        """As the wrapped server's."""
+        port: int = self._server.add_insecure_port(address)
+        return port
+
+    def add_secure_port(self, address: str, server_credentials: Any) -> int:
+        """As the wrapped server's."""
+        port: int = self._server.add_secure_port(address, server_credentials)
+        return port
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+    def __repr__(self) -> str:
+        return f"<penstock continuing calls of {self._server!r}>"
+
+
+class _ContinuingServer(_Registering, grpc.Server):
+    def __init__(self, server: grpc.Server, link: bool) -> None:
+        self._server = server
+        self._link = link
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None = None) -> Any:
+        return self._server.stop(grace)
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return bool(self._server.wait_for_termination(timeout))
+
+
+class _ContinuingAioServer(_Registering, grpc.aio.Server):
+    def __init__(self, server: grpc.aio.Server, link: bool) -> None:
+        self._server = server
+        self._link = link
+
+    async def start(self) -> None:
+        await self._server.start()
+
+    async def stop(self, grace: float | None = None) -> None:
+        await self._server.stop(grace)
+
+    async def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return bool(await self._server.wait_for_termination(timeout))
+
+
+_S = TypeVar("_S", grpc.Server, grpc.aio.Server)
+
+
+def wrap_server(server: _S, *, link: bool = False) -> _S:
+    """A server whose services continue the run each call's metadata carries.
+
+    What :class:`ServerInterceptor` does, at the cost of :func:`wrap_handler`: every handler
+    registered through the returned server is wrapped once, as it is registered, so no
+    interceptor runs per call. Register the services after wrapping; generated code's
+    ``add_*Servicer_to_server(servicer, server)`` registers through the server it is given::
+
+        server = wrap_server(grpc.server(futures.ThreadPoolExecutor()))
+        orders_pb2_grpc.add_OrdersServicer_to_server(Orders(), server)
+
+    Args:
+        server: a ``grpc.Server`` or a ``grpc.aio.Server``.
+        link: start a new run per call, linked to the client's, instead of continuing it.
+
+    Returns:
+        A server of the same kind that delegates everything else to ``server``.
+    """
+    if isinstance(server, grpc.aio.Server):
+        return _ContinuingAioServer(server, link)
+    return _ContinuingServer(server, link)
 
 
 class ServerInterceptor(_Server):

@@ -21,8 +21,10 @@ from penstock.contrib.grpc import (
     ServerInterceptor,
     _received,
     continue_call,
+    intercept_channel,
     metadata,
     wrap_handler,
+    wrap_server,
 )
 from penstock.propagation import extract, grpc_getter, grpc_setter, inject
 from penstock.testing import RecordingBackend, recording
@@ -204,6 +206,73 @@ def test_continue_call_on_servicer_methods(served: dict[str, Serve]) -> None:
     assert linked.parent is None
     assert linked.linked is not None
     assert linked.linked.correlation_id == client.correlation_id
+
+
+def _register_like_generated_code(server: Any, handlers: grpc.GenericRpcHandler) -> None:
+    """What protoc's add_*Servicer_to_server does (grpc >= 1.62): a generic handler and the
+    same methods as registered method handlers, both through the server it is given."""
+    methods = handlers._method_handlers  # type: ignore[attr-defined]
+    server.add_generic_rpc_handlers((handlers,))
+    server.add_registered_method_handlers(
+        SERVICE, {k.rsplit("/", 1)[1]: v for k, v in methods.items()}
+    )
+
+
+@pytest.mark.parametrize("link", [False, True], ids=["continued", "linked"])
+def test_wrap_server_continues_services_registered_through_it(
+    served: dict[str, Serve], link: bool
+) -> None:
+    """wrap_server(grpc.server(...)): services registered as generated code registers them
+    continue (or link to) the client's run, all four call types; the rest is the server's."""
+    raw = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server = wrap_server(raw, link=link)
+    assert isinstance(server, grpc.Server)
+    _register_like_generated_code(server, _handlers(lambda: served["serve"]))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        served["serve"] = _serve_step()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as raw_channel:
+            unary = intercept_channel(raw_channel).unary_unary(f"/{SERVICE}/Unary")
+            call = _client_step(
+                lambda: [unary(b"x", timeout=10), *WithMetadata(raw_channel).call_all()]
+            )
+            with recording() as rec:
+                call()
+    finally:
+        assert server.stop(None) is not None
+    client = rec.get("call")
+    records = _served(rec)
+    assert len(records) == 8
+    if link:
+        assert all(r.parent is None for r in records)
+        assert {r.linked.correlation_id for r in records if r.linked} == {client.correlation_id}
+        assert len({r.correlation_id for r in records}) == 8
+    else:
+        _assert_continued(rec, 8)
+
+
+async def test_wrap_server_for_grpc_aio(served: dict[str, Serve]) -> None:
+    """wrap_server(grpc.aio.server()) continues the run for services registered through it."""
+    server = wrap_server(grpc.aio.server())
+    assert isinstance(server, grpc.aio.Server)
+    _register_like_generated_code(server, _aio_handlers(lambda: served["serve"]))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    served["serve"] = _serve_step()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+
+            @flow("rpc")
+            @step
+            async def call() -> list[bytes]:
+                return await _aio_call_all_with_metadata(channel)
+
+            with recording() as rec:
+                await call()
+    finally:
+        await server.stop(None)
+    _assert_continued(rec, 7)
 
 
 def test_wrapped_server_ignores_missing_and_hostile_metadata(served: dict[str, Serve]) -> None:
