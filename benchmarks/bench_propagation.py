@@ -7,9 +7,9 @@ Targets, each measured against the same call without penstock, in one run, on lo
   (the baseline, sent outside any run with penstock's signal handlers disconnected) and a
   ``flow_task`` step (sent from inside a run with the handlers connected: the context is
   injected into the headers, extracted in the worker and continued around the task);
-- a gRPC unary call to real servers in another process on 127.0.0.1 (registered method handlers, a few
-  bytes each way), made inside a run, with penstock's defaults (the W3C trace context, no step
-  names). Rows:
+- a gRPC unary call to real servers in another process on 127.0.0.1 (registered method
+  handlers, a few bytes each way), made inside a run, with penstock's defaults (the W3C trace
+  context, no step names). Rows:
 
   1. penstock's fastest path: the client passes ``metadata=metadata()`` and the server
      registers ``wrap_handler(method_handler)``; the baseline is a plain method of the same
