@@ -226,32 +226,19 @@ class _Carrying:
         return self._inner(request, timeout, sent, credentials, wait_for_ready, compression)
 
     def with_call(
-        self,
-        request: Any,
-        timeout: Any = None,
-        metadata: Any = None,
-        credentials: Any = None,
-        wait_for_ready: Any = None,
-        compression: Any = None,
+        self, request: Any, timeout: Any = None, metadata: Any = None, *args: Any, **kwargs: Any
     ) -> Any:
         """As the wrapped multi-callable's ``with_call``."""
         sent = _outgoing(metadata, self._names)
-        return self._inner.with_call(
-            request, timeout, sent, credentials, wait_for_ready, compression
-        )
+        return self._inner.with_call(request, timeout, sent, *args, **kwargs)
 
     def future(
-        self,
-        request: Any,
-        timeout: Any = None,
-        metadata: Any = None,
-        credentials: Any = None,
-        wait_for_ready: Any = None,
-        compression: Any = None,
+        self, request: Any, timeout: Any = None, metadata: Any = None, *args: Any, **kwargs: Any
     ) -> Any:
         """As the wrapped multi-callable's ``future``."""
-        sent = _outgoing(metadata, self._names)
-        return self._inner.future(request, timeout, sent, credentials, wait_for_ready, compression)
+        return self._inner.future(
+            request, timeout, _outgoing(metadata, self._names), *args, **kwargs
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -252,29 +252,6 @@ def test_wrap_server_continues_services_registered_through_it(
         _assert_continued(rec, 8)
 
 
-async def test_wrap_server_for_grpc_aio(served: dict[str, Serve]) -> None:
-    """wrap_server(grpc.aio.server()) continues the run for services registered through it."""
-    server = wrap_server(grpc.aio.server())
-    assert isinstance(server, grpc.aio.Server)
-    _register_like_generated_code(server, _aio_handlers(lambda: served["serve"]))
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    served["serve"] = _serve_step()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-
-            @flow("rpc")
-            @step
-            async def call() -> list[bytes]:
-                return await _aio_call_all_with_metadata(channel)
-
-            with recording() as rec:
-                await call()
-    finally:
-        await server.stop(None)
-    _assert_continued(rec, 7)
-
-
 def test_wrapped_server_ignores_missing_and_hostile_metadata(served: dict[str, Serve]) -> None:
     """Without metadata, or with junk, a wrapped handler serves the call as a fresh run."""
     server, target = _sync_server(wrap_handler(_handlers(lambda: served["serve"])))
@@ -298,12 +275,21 @@ def test_wrapped_server_ignores_missing_and_hostile_metadata(served: dict[str, S
     assert len({r.correlation_id for r in records}) == len(records)
 
 
+@pytest.mark.parametrize("setup", ["wrap_handler", "wrap_server"])
 @pytest.mark.parametrize("backend", ["recording", "otel"])
-async def test_aio_wrap_handler_with_metadata(backend: str, request: Any) -> None:
-    """grpc.aio: wrap_handler + metadata() continue the run for all four call types."""
+async def test_aio_wrapped_server_with_metadata(backend: str, setup: str, request: Any) -> None:
+    """grpc.aio: metadata() and a server that wraps its handlers (wrap_handler on a generic
+    handler, or wrap_server with services registered as generated code registers them)
+    continue the run for all four call types."""
     box: dict[str, Serve] = {}
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers((wrap_handler(_aio_handlers(lambda: box["serve"])),))
+    handlers = _aio_handlers(lambda: box["serve"])
+    if setup == "wrap_handler":
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers((wrap_handler(handlers),))
+    else:
+        server = wrap_server(grpc.aio.server())
+        assert isinstance(server, grpc.aio.Server)
+        _register_like_generated_code(server, handlers)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     box["serve"] = _serve_step()
