@@ -122,6 +122,13 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _ratio(value: float) -> str:
+    # Three decimals: a ratio of 1.047 against a limit of 1.05 must not read as 1.05.
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return f"{value:.3f}" if abs(value) < 100 else _number(value)
+
+
 def _cell(text: object) -> str:
     # A pipe or line break inside a cell would break the table.
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -138,7 +145,7 @@ def table(rows: Sequence[Row]) -> str:
             _cell(row["baseline"]),
             _number(row["baseline_us"]),
             _number(row["penstock_us"]),
-            _number(row["ratio"]),
+            _ratio(row["ratio"]),
             _number(row["limit"]),
             "yes" if row["ok"] else "**NO**",
             _cell(row.get("note", "")),

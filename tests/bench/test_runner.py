@@ -65,7 +65,7 @@ def test_every_module_gets_rows_and_misses_fail_the_run(
         "| benchmark | baseline | baseline us | penstock us | ratio | limit | ok | note |"
     )
     body = {r.split(" | ")[0].removeprefix("| "): r for r in rows[1:]}
-    assert body["fast thing"].endswith("| 200 | 50.00 | 0.25 | 1.00 | yes | full |")
+    assert body["fast thing"].endswith("| 200 | 50.00 | 0.250 | 1.00 | yes | full |")
     assert "**NO**" in body["slow \\| thing"]
     assert "import failed: ModuleNotFoundError" in body["bench_broken"]
     assert "run failed: ValueError: boom" in body["bench_raises"]
