@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,8 @@ from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 1.05
@@ -99,103 +100,30 @@ if os.environ.get("PENSTOCK_BENCH_WORKER"):
 # --- processes -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@contextmanager
+def _redis_and_worker(folder: Path) -> Iterator[tuple[str, str]]:
+    """A real redis-server and a real ``celery worker`` of this module's app (the test
+    suite's process helpers): yields the Redis URL and the worker's queue."""
+    from tests.support.redis_celery import CeleryWorker, RedisServer
 
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
+    redis = RedisServer(folder).start()
+    try:
+        worker = CeleryWorker(
+            "benchmarks.bench_propagation:app",
+            folder / "worker.log",
+            {
+                "PENSTOCK_BENCH_WORKER": "1",
+                "PENSTOCK_BENCH_BROKER": redis.url(0),
+                "PENSTOCK_BENCH_BACKEND": redis.url(1),
+            },
+            queue="bench",
+        ).start()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@contextmanager
-def _redis(folder: Path) -> Iterator[str]:
-    port = _free_port()
-    with (folder / "redis.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        import redis
-
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if redis.Redis(port=port, socket_timeout=1).ping():
-                    break
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}"
+            yield f"redis://127.0.0.1:{redis.port}", "bench"
+        finally:
+            worker.stop()
     finally:
-        _stop(proc)
-
-
-@contextmanager
-def _worker(url: str, folder: Path) -> Iterator[str]:
-    queue = "bench"
-    log_path = folder / "worker.log"
-    env = {
-        **os.environ,
-        "PENSTOCK_BENCH_WORKER": "1",
-        "PENSTOCK_BENCH_BROKER": f"{url}/0",
-        "PENSTOCK_BENCH_BACKEND": f"{url}/1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "benchmarks.bench_propagation:app",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}@127.0.0.1",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while " ready." not in log_path.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"celery worker failed: {log_path.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield queue
-    finally:
-        _stop(proc)
+        redis.stop()
 
 
 # --- measuring -----------------------------------------------------------------------------
@@ -267,7 +195,7 @@ def celery_round_trip(pairs: int) -> Row:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        with _redis(folder) as url, _worker(url, folder) as queue:
+        with _redis_and_worker(folder) as (url, queue):
             sender = Celery("bench-sender", broker=f"{url}/0", backend=f"{url}/1")
 
             def plain() -> object:
@@ -403,7 +331,7 @@ def _grpc_server_process() -> Iterator[list[Any]]:
             for channel in channels:
                 channel.close()
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 #: Server processes the gRPC rows are pooled over: the same code costs a few us more or less

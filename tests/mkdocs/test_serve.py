@@ -6,7 +6,6 @@ import gc
 import html
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from mkdocs.config import load_config
 
 from penstock._registry import REGISTRY
 from tests.mkdocs.conftest import PIPE, write_site
+from tests.support.processes import free_port, stop_process
 
 FLOW = '''
 from penstock import entrypoint, flow, step
@@ -91,12 +91,6 @@ def test_hundred_rebuilds_see_edits_and_stay_flat(
     assert growth < 512 * 1024, f"memory grew by {growth} bytes over 100 rebuilds: {samples}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _fetch(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -120,7 +114,7 @@ def _wait_for(url: str, text: str, proc: subprocess.Popen[str], timeout: float =
 def test_mkdocs_serve_redraws_after_editing_the_module(tmp_path: Path) -> None:
     """A real `mkdocs serve` watches the flow's source and redraws it after an edit."""
     root = _site(tmp_path, 1)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
@@ -137,5 +131,4 @@ def test_mkdocs_serve_redraws_after_editing_the_module(tmp_path: Path) -> None:
         page = _wait_for(url, "receive --> handle_2", proc)
         assert "handle_1" not in page
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc)

@@ -6,9 +6,6 @@ from __future__ import annotations
 import importlib
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -19,79 +16,22 @@ import pytest
 from penstock import flow, step
 from penstock._registry import REGISTRY
 from penstock.testing import recording
-from tests.support.redis_celery import EXAMPLES, RedisServer, read_records
-from tests.support.system import ROOT
+from tests.support.redis_celery import CeleryWorker, RedisServer, read_records
 
 
-class Worker:
+class Worker(CeleryWorker):
     """A real ``celery worker`` for tests/reliability/celery_tasks.py, with the given pool."""
 
     def __init__(self, folder: Path, broker: str, pool: str) -> None:
-        self.log = folder / f"worker-{pool}.log"
         self.records = folder / f"records-{pool}.jsonl"
-        self.broker = broker
-        self.pool = pool
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 30.0) -> Worker:
-        env = {
-            **os.environ,
-            "RELIABILITY_BROKER_URL": self.broker,
-            "RELIABILITY_RECORDS": str(self.records),
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(EXAMPLES)]),
-        }
-        env.pop("CI", None)
-        pool = ["--pool=solo"] if self.pool == "solo" else ["--pool=prefork", "--concurrency=1"]
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "tests.reliability.celery_tasks:app",
-                    "worker",
-                    *pool,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "--loglevel=INFO",
-                    "-n",
-                    f"reliability-{self.pool}@127.0.0.1",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                env=env,
-            )
-        self.wait_for(" ready.", timeout)
-        return self
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> None:
-        """Wait until ``text`` shows in the worker's log."""
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"celery worker exited: {self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not in the worker's log: {self.output()[-3000:]}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        """Stop the worker we started (by pid): warm shutdown, then kill."""
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        env = {"RELIABILITY_BROKER_URL": broker, "RELIABILITY_RECORDS": str(self.records)}
+        super().__init__(
+            "tests.reliability.celery_tasks:app",
+            folder / f"worker-{pool}.log",
+            env,
+            pool=pool,
+            name=f"reliability-{pool}",
+        )
 
 
 @pytest.fixture(scope="module")

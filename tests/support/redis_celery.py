@@ -9,35 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import free_port, stop_process
 from tests.support.system import ROOT, require_executable
 
 EXAMPLES = ROOT / "examples"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=timeout)
 
 
 class RedisServer:
@@ -91,7 +72,7 @@ class RedisServer:
     def stop(self) -> None:
         """Stop the server (by pid)."""
         if self.proc is not None:
-            _stop(self.proc)
+            stop_process(self.proc)
             self.proc = None
 
 
@@ -99,14 +80,26 @@ class CeleryWorker:
     """A real ``celery worker`` process for the app ``app_path`` (``module:attribute``).
 
     The worker gets ``env`` on top of this process's environment, with the repository and the
-    examples folder on ``PYTHONPATH``.
+    examples folder on ``PYTHONPATH``; it consumes ``queue`` (default: the app's), with the
+    ``solo`` pool or a one-process ``prefork`` pool, as node ``name`` (default: the queue's).
     """
 
-    def __init__(self, app_path: str, log: Path, env: dict[str, str], queue: str) -> None:
+    def __init__(
+        self,
+        app_path: str,
+        log: Path,
+        env: dict[str, str],
+        queue: str | None = None,
+        *,
+        pool: str = "solo",
+        name: str | None = None,
+    ) -> None:
         self.app_path = app_path
         self.log = log
         self.env = env
         self.queue = queue
+        self.pool = pool
+        self.name = name or queue or "celery"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> CeleryWorker:
@@ -116,7 +109,8 @@ class CeleryWorker:
             [str(ROOT), str(EXAMPLES), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
         env.pop("CI", None)  # nothing in the worker should behave differently under CI
-        self.log.write_bytes(b"")
+        pool = ["--pool=solo"] if self.pool == "solo" else ["--pool=prefork", "--concurrency=1"]
+        queue = ["-Q", self.queue] if self.queue else []
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [
@@ -126,30 +120,36 @@ class CeleryWorker:
                     "-A",
                     self.app_path,
                     "worker",
-                    "--pool=solo",
+                    *pool,
                     "--without-gossip",
                     "--without-mingle",
                     "--without-heartbeat",
                     "--loglevel=INFO",
-                    "-Q",
-                    self.queue,
+                    *queue,
                     "-n",
-                    f"{self.queue}@127.0.0.1",
+                    f"{self.name}@127.0.0.1",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
                 env=env,
             )
+        try:
+            self.wait_for(" ready.", timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        """Wait until ``text`` shows in the worker's log."""
         deadline = time.monotonic() + timeout
-        while " ready." not in self.log.read_text(errors="replace"):
-            if self.proc.poll() is not None:
+        while text not in self.log.read_text(errors="replace"):
+            if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited: {self.output()}")
             if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"celery worker did not start: {self.output()}")
+                raise RuntimeError(f"{text!r} not in the celery worker's log: {self.output()}")
             time.sleep(0.05)
-        return self
 
     def output(self) -> str:
         """The tail of the worker's log."""
@@ -157,9 +157,9 @@ class CeleryWorker:
 
     def stop(self) -> None:
         """Warm shutdown (SIGTERM), then kill if it hangs."""
-        if self.proc is not None:
-            _stop(self.proc)
-            self.proc = None
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            stop_process(proc, timeout=15)
 
 
 def read_records(
