@@ -213,16 +213,7 @@ class _Carrying:
         wait_for_ready: Any = None,
         compression: Any = None,
     ) -> Any:
-        sent = metadata
-        if metadata is None:  # the common case, inline (_outgoing's): it runs on every call
-            run = current_run()
-            if run is not None:
-                try:
-                    sent = _w3c.cached_fields(run, self._names) or _outgoing(None, self._names)
-                except Exception:  # pragma: no cover - _outgoing() logs and copes
-                    sent = _outgoing(None, self._names)
-        else:
-            sent = _outgoing(metadata, self._names)
+        sent = _outgoing(metadata, self._names)
         return self._inner(request, timeout, sent, credentials, wait_for_ready, compression)
 
     def with_call(
