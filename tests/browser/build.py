@@ -16,6 +16,17 @@ from pathlib import Path
 from tests.support.system import ROOT, require_node_package
 
 EXAMPLES = ROOT / "examples"
+#: The steps of the example's bom_sync flow declared in the modules the test sites import.
+BOM_SYNC = frozenset(
+    {
+        "handle_kafka_message",
+        "sync_reference",
+        "upsert_to_db",
+        "publish_change_events",
+        "update_ebom",
+        "enqueue_changelog",
+    }
+)
 #: The folder of the hostile flows module (``hostile_flows``).
 APP = Path(__file__).resolve().parent / "app"
 #: npm package under tools/node_modules for each Mermaid major version tested.

@@ -14,17 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.app import hostile_names
-from tests.browser.build import APP, EXAMPLES, mermaid_dist, run_build
+from tests.browser.build import APP, BOM_SYNC, EXAMPLES, mermaid_dist, run_build
 from tests.support.browser import Browser, DiagramReport, PageReport, StaticSite
 
-BOM_SYNC = {
-    "handle_kafka_message",
-    "sync_reference",
-    "upsert_to_db",
-    "publish_change_events",
-    "update_ebom",
-    "enqueue_changelog",
-}
 HOSTILE_TITLE = '<b>T</b> "quoted" #35; end'
 TITLE_LOOKALIKES = str.maketrans({"&": "\uff06", "<": "\uff1c", ">": "\uff1e"})
 # Mermaid's own wrappers inside a label; anything else came from user text.

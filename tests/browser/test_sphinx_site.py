@@ -13,17 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser.app import hostile_names
-from tests.browser.build import APP, EXAMPLES, copy_mermaid_esm, run_build
+from tests.browser.build import APP, BOM_SYNC, EXAMPLES, copy_mermaid_esm, run_build
 from tests.support.browser import Browser, PageReport, StaticSite
 
-BOM_SYNC = {
-    "handle_kafka_message",
-    "sync_reference",
-    "upsert_to_db",
-    "publish_change_events",
-    "update_ebom",
-    "enqueue_changelog",
-}
 LABEL_MARKUP = {"div", "span", "p", "br", "small"}
 
 _CONF = """\

@@ -45,12 +45,10 @@ def _produce(make_record: Callable[[list[tuple[str, bytes]]], Any]) -> tuple[Any
 # --- each client's real record types ------------------------------------------------------
 
 
-def _kafka_python_record(hdrs: list[tuple[str, bytes]]) -> Any:
-    """Headers through kafka-python's v2 record batch encoding, into its ConsumerRecord."""
-    from kafka.consumer.fetcher import ConsumerRecord
-    from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
-
-    builder = DefaultRecordBatchBuilder(
+def _through_batch(default_records: Any, hdrs: list[tuple[str, bytes]]) -> Any:
+    """One record with ``hdrs``, encoded in a v2 record batch by a client's
+    ``default_records`` module (kafka-python's, or aiokafka's fork of it) and decoded back."""
+    builder = default_records.DefaultRecordBatchBuilder(
         magic=2,
         compression_type=0,
         is_transactional=0,
@@ -60,7 +58,16 @@ def _kafka_python_record(hdrs: list[tuple[str, bytes]]) -> Any:
         batch_size=1 << 20,
     )
     builder.append(0, timestamp=None, key=None, value=b"{}", headers=hdrs)
-    [rec] = list(DefaultRecordBatch(bytes(builder.build())))
+    [rec] = list(default_records.DefaultRecordBatch(bytes(builder.build())))
+    return rec
+
+
+def _kafka_python_record(hdrs: list[tuple[str, bytes]]) -> Any:
+    """Headers through kafka-python's v2 record batch encoding, into its ConsumerRecord."""
+    from kafka.consumer.fetcher import ConsumerRecord
+    from kafka.record import default_records
+
+    rec = _through_batch(default_records, hdrs)
     return ConsumerRecord(
         TOPIC, 0, -1, rec.offset, rec.timestamp, 0, rec.key, rec.value, rec.headers, None, -1, 2, -1
     )
@@ -68,20 +75,10 @@ def _kafka_python_record(hdrs: list[tuple[str, bytes]]) -> Any:
 
 def _aiokafka_record(hdrs: list[tuple[str, bytes]]) -> Any:
     """Headers through aiokafka's own record batch encoding, into its ConsumerRecord."""
-    from aiokafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
+    from aiokafka.record import default_records
     from aiokafka.structs import ConsumerRecord
 
-    builder = DefaultRecordBatchBuilder(
-        magic=2,
-        compression_type=0,
-        is_transactional=0,
-        producer_id=-1,
-        producer_epoch=-1,
-        base_sequence=-1,
-        batch_size=1 << 20,
-    )
-    builder.append(0, timestamp=None, key=None, value=b"{}", headers=hdrs)
-    [rec] = list(DefaultRecordBatch(bytes(builder.build())))
+    rec = _through_batch(default_records, hdrs)
     return ConsumerRecord(
         TOPIC, 0, rec.offset, rec.timestamp, 0, None, rec.value, None, -1, 2, tuple(rec.headers)
     )

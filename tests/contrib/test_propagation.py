@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -47,6 +47,20 @@ class _Request:
     def __init__(self, headers: Any, attrs: dict[str, Any] | None = None) -> None:
         self.headers = headers
         self.__dict__.update(attrs or {})
+
+
+def _sending_step() -> Callable[[], dict[str, str]]:
+    """A step ``wire.send`` returning the headers inject() writes inside it (declared per
+    test: each test starts from the registry as it was)."""
+
+    @flow("wire")
+    @step
+    def send() -> dict[str, str]:
+        carrier: dict[str, str] = {}
+        inject(carrier)
+        return carrier
+
+    return send
 
 
 def _valid(remote: RemoteContext | None) -> bool:
@@ -94,13 +108,7 @@ def test_inject_outside_a_run_writes_nothing() -> None:
 def test_tracestate_is_carried_through() -> None:
     """A remote tracestate is passed on by the next hop, and read back re-serialized."""
 
-    @flow("wire")
-    @step
-    def send() -> dict[str, str]:
-        carrier: dict[str, str] = {}
-        inject(carrier)
-        return carrier
-
+    send = _sending_step()
     with recording(), continue_remote(5, 6, trace_state="vendor=abc,other=1"):
         carrier = send()
     remote = extract(carrier)
@@ -115,13 +123,7 @@ def test_configured_propagators_apply() -> None:
     from opentelemetry.propagators.composite import CompositePropagator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-    @flow("wire")
-    @step
-    def send() -> dict[str, str]:
-        carrier: dict[str, str] = {}
-        inject(carrier)
-        return carrier
-
+    send = _sending_step()
     saved = propagate.get_global_textmap()
     propagate.set_global_textmap(CompositePropagator([TraceContextTextMapPropagator()]))
     try:
@@ -428,13 +430,7 @@ def test_application_baggage_goes_through_opentelemetry() -> None:
     from opentelemetry import baggage
     from opentelemetry import context as otel_context
 
-    @flow("wire")
-    @step
-    def send() -> dict[str, str]:
-        carrier: dict[str, str] = {}
-        inject(carrier)
-        return carrier
-
+    send = _sending_step()
     token = otel_context.attach(baggage.set_baggage("tenant", "acme"))
     try:
         with recording():

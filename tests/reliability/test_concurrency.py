@@ -5,7 +5,6 @@ or duplicated (counted per run)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from bom_sync.consumer import handle_kafka_message
 import penstock
 from penstock import entrypoint, flow, step
 from tests.reliability.recorders import RECORDERS, Recorder, check_runs
+from tests.reliability.threads import run_in_threads
 from tests.runtime.app import message
 
 ASYNC_RUNS = 10_000
@@ -144,17 +144,7 @@ def test_eight_threads_of_a_thousand_example_runs(
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
-    old = sys.getswitchinterval()
-    # Switch threads every 50 microseconds (default 5 ms): runs interleave inside steps.
-    sys.setswitchinterval(5e-5)
-    try:
-        threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(old)
+    run_in_threads(worker, THREADS, switch_interval=5e-5)
     assert errors == []
     runs = THREADS * RUNS_PER_THREAD
     assert events == [2] * runs

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +21,7 @@ import penstock
 from penstock import entrypoint, flow, step
 from penstock.backends import BaseBackend, StepRun
 from penstock.propagation import continue_from, dict_getter
+from tests.reliability.threads import run_in_threads
 from tests.runtime.app import message
 
 HOOKS = ("on_start", "on_enter", "on_exit", "on_end")
@@ -76,16 +76,7 @@ def test_raising_backend_from_eight_threads_is_reported_once_per_hook(
             except store.PartNotFound as exc:
                 outcomes.append(("raised", exc.args))
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
-    try:
-        threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(old)
+    run_in_threads(worker, THREADS, switch_interval=1e-6)  # as often as possible: races show
     half = THREADS * RUNS_PER_THREAD // 2
     assert sorted(outcomes, key=repr) == sorted(
         [("ok", "PN-100")] * half + [("raised", ("PN-404",))] * half, key=repr

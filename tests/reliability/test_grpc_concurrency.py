@@ -4,7 +4,6 @@ threads serve every call; each served step continues exactly its own caller's ru
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from penstock import flow, step
 from penstock.contrib.grpc import ServerInterceptor, intercept_channel
 from penstock.testing import RecordingBackend
 from tests.contrib.test_grpc import SERVICE, Server
+from tests.reliability.threads import run_in_threads
 
 THREADS = 8
 RUNS_PER_THREAD = 100
@@ -59,7 +59,7 @@ def test_pooled_server_threads_never_mix_runs(
 
         barrier = threading.Barrier(THREADS)
 
-        def client() -> None:
+        def client(_: int) -> None:
             try:
                 barrier.wait()
                 for _ in range(RUNS_PER_THREAD):
@@ -68,16 +68,7 @@ def test_pooled_server_threads_never_mix_runs(
             except BaseException as exc:  # reported by the assertion below
                 errors.append(exc)
 
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(1e-4)
-        try:
-            threads = [threading.Thread(target=client) for _ in range(THREADS)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        finally:
-            sys.setswitchinterval(old)
+        run_in_threads(client, THREADS, switch_interval=1e-4)
     assert errors == []
     runs = penstock_recorder.runs()
     assert len(runs) == THREADS * RUNS_PER_THREAD
