@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from penstock._correlation import CorrelationIdFilter, add_correlation_id
     from penstock._drift import observed_edges
     from penstock._graph import Edge, FlowGraph, StepNode, flows, get_flow
+    from penstock._overlay import EdgeMark, NodeMark, Overlay
     from penstock._render import generate_dag
     from penstock._threads import ContextThreadPoolExecutor, bind_context
 
@@ -44,9 +45,12 @@ __all__ = [
     "DefinitionError",
     "DocsError",
     "Edge",
+    "EdgeMark",
     "FlowGraph",
     "FlowNotFoundError",
     "GraphError",
+    "NodeMark",
+    "Overlay",
     "PenstockError",
     "Problem",
     "ProblemKind",
@@ -72,7 +76,10 @@ _LAZY = {
     "ContextThreadPoolExecutor": "penstock._threads",
     "CorrelationIdFilter": "penstock._correlation",
     "Edge": "penstock._graph",
+    "EdgeMark": "penstock._overlay",
     "FlowGraph": "penstock._graph",
+    "NodeMark": "penstock._overlay",
+    "Overlay": "penstock._overlay",
     "Problem": "penstock._check",
     "ProblemKind": "penstock._check",
     "StepNode": "penstock._graph",

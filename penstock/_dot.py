@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from penstock._graph import FlowGraph
 from penstock._mermaid import normalize_direction
+from penstock._overlay import STYLES, Overlay, edge_width
 
 __all__ = ["render_dot"]
 
@@ -31,10 +32,29 @@ def quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def render_dot(graph: FlowGraph, *, direction: str = "TD", show_docs: bool = False) -> str:
-    """Return a ``digraph`` for ``graph``; entrypoints are drawn bold and rounded."""
+def render_dot(
+    graph: FlowGraph,
+    *,
+    direction: str = "TD",
+    show_docs: bool = False,
+    overlay: Overlay | None = None,
+) -> str:
+    """Return a ``digraph`` for ``graph``; entrypoints are drawn bold and rounded.
+
+    Args:
+        graph: the flow to draw.
+        direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL`` (any case).
+        show_docs: add each step's docstring summary under its name.
+        overlay: marks drawn over the flow, with a legend of the styles used.
+    """
     rankdir = {"TD": "TB"}.get(normalize_direction(direction), normalize_direction(direction))
     ids = {node.name: f"n{i}" for i, node in enumerate(graph.steps)}
+    if overlay is not None:
+        overlay.check(set(ids), {(e.source, e.target) for e in graph.edges})
+        node_marks = overlay.nodes
+        edge_marks = overlay.edges
+    else:
+        node_marks, edge_marks = {}, {}
     lines = [
         f"digraph {quote(graph.name)} {{",
         f"    rankdir={rankdir};",
@@ -44,18 +64,69 @@ def render_dot(graph: FlowGraph, *, direction: str = "TD", show_docs: bool = Fal
         label = node.name
         if show_docs and node.doc:
             label += "\n" + node.doc
+        mark = node_marks.get(node.name)
+        if mark is not None and mark.note:
+            label += "\n" + mark.note
         attrs = [f"label={quote(label)}"]
+        styles = []
         if node.kind == "entrypoint":
-            attrs.append('style="rounded,bold"')
+            styles += ["rounded", "bold"]
         elif node.transport:
             attrs.append("peripheries=2")
+        if mark is not None and mark.style:
+            styles += _node_style(mark.style, attrs)
+        if styles:
+            attrs.append(f'style="{",".join(styles)}"')
         if node.doc:
             attrs.append(f"tooltip={quote(node.doc)}")
         lines.append(f"    {ids[node.name]} [{', '.join(attrs)}];")
     transports = {n.name: n.transport for n in graph.steps if n.transport}
     for edge in graph.edges:
+        emark = edge_marks.get((edge.source, edge.target))
         via = transports.get(edge.target)
-        style = f" [style=dashed, label={quote(via)}]" if via else ""
-        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]}{style};")
+        text = [t for t in (via, emark and emark.label) if t]
+        attrs = []
+        dashed = bool(via)
+        if emark is not None and emark.style:
+            style = STYLES[emark.style]
+            dashed = dashed or style.dashed
+            attrs += [f'color="{style.stroke}"', f'fontcolor="{style.stroke}"']
+        width = edge_width(emark)
+        if width is not None:
+            attrs.append(f"penwidth={width}")
+        if dashed:
+            attrs.insert(0, "style=dashed")
+        if text:
+            attrs.append(f"label={quote(' · '.join(text))}")
+        suffix = f" [{', '.join(attrs)}]" if attrs else ""
+        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]}{suffix};")
+    if overlay is not None:
+        lines += _legend(overlay, len(graph.steps))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _node_style(name: str, attrs: list[str]) -> list[str]:
+    style = STYLES[name]
+    attrs.append(f'color="{style.stroke}"')
+    attrs.append(f"penwidth={style.width}")
+    if style.fill:
+        attrs.append(f'fillcolor="{style.fill}"')
+    if style.text:
+        attrs.append(f'fontcolor="{style.text}"')
+    return ["filled", *(["dashed"] if style.dashed else [])]
+
+
+def _legend(overlay: Overlay, first_free: int) -> list[str]:
+    legend = overlay.legend_lines()
+    if not legend:
+        return []
+    lines = ["    subgraph cluster_legend {", '        label="Legend";']
+    for offset, (style, text) in enumerate(legend):
+        attrs = [f"label={quote(text)}"]
+        styles = _node_style(style, attrs) if style is not None else []
+        if styles:
+            attrs.append(f'style="{",".join(styles)}"')
+        lines.append(f"        n{first_free + offset} [{', '.join(attrs)}];")
+    lines.append("    }")
+    return lines

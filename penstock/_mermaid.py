@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from penstock._errors import RenderError
 from penstock._graph import FlowGraph, StepNode
+from penstock._overlay import STYLES, Overlay, edge_width
 
 __all__ = ["DIRECTIONS", "MAX_EDGES", "MAX_TEXT_SIZE", "label_text", "render_mermaid"]
 
@@ -84,21 +85,34 @@ def render_mermaid(
     title: str | None = None,
     show_docs: bool = False,
     link: Callable[[StepNode], str | None] | None = None,
+    overlay: Overlay | None = None,
 ) -> str:
     """Return Mermaid flowchart text for ``graph``.
 
     Args:
+        graph: the flow to draw.
         direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL`` (any case).
         title: shown above the diagram (front matter). Mermaid sanitizes titles as HTML and
             then draws them as plain text, so ``&``, ``<`` and ``>`` are written as their
             full-width look-alikes (U+FF06, U+FF1C, U+FF1E) to be shown at all.
         show_docs: add each step's docstring summary under its name.
         link: returns a URL for a step (``http(s)``, or relative); nodes become links.
+        overlay: marks drawn over the flow (styles, notes, edge labels and weights), with a
+            legend of the styles used.
+
+    Raises:
+        RenderError: unknown direction, or an overlay marking a step or edge not in ``graph``.
     """
     direction = normalize_direction(direction)
     ids: dict[str, str] = {}
     for i, node in enumerate(graph.steps):
         ids[node.name] = node.name if is_plain_id(node.name) else f"n{i}"
+    if overlay is not None:
+        overlay.check(set(ids), {(e.source, e.target) for e in graph.edges})
+        node_marks = overlay.nodes
+        edge_marks = overlay.edges
+    else:
+        node_marks, edge_marks = {}, {}
 
     connected = {e.source for e in graph.edges} | {e.target for e in graph.edges}
     lines: list[str] = []
@@ -110,12 +124,15 @@ def render_mermaid(
     for node in graph.steps:
         nid = ids[node.name]
         doc = node.doc if show_docs else None
+        mark = node_marks.get(node.name)
+        note = mark.note if mark is not None else None
         plain = nid == node.name and node.name in connected
-        if plain and node.kind != "entrypoint" and not doc and not node.transport:
+        if plain and node.kind != "entrypoint" and not doc and not node.transport and not note:
             continue
         label = label_text(node.name)
-        if doc:
-            label += "<br/><small>" + label_text(doc) + "</small>"
+        for extra in (doc, note):
+            if extra:
+                label += "<br/><small>" + label_text(extra) + "</small>"
         if node.kind == "entrypoint":
             lines.append(f'    {nid}(["{label}"])')
         elif node.transport:
@@ -124,13 +141,22 @@ def render_mermaid(
         else:
             lines.append(f'    {nid}["{label}"]')
     transports = {n.name: n.transport for n in graph.steps if n.transport}
-    for edge in graph.edges:
-        via = transports.get(edge.target)
-        if via:
-            # A dotted, labelled edge marks the process boundary (message or RPC).
-            lines.append(f'    {ids[edge.source]} -. "{label_text(via)}" .-> {ids[edge.target]}')
+    link_styles: list[tuple[int, str]] = []
+    for index, edge in enumerate(graph.edges):
+        emark = edge_marks.get((edge.source, edge.target))
+        text = [t for t in (transports.get(edge.target), emark and emark.label) if t]
+        style = STYLES[emark.style] if emark is not None and emark.style else None
+        # A dotted edge marks the process boundary (message or RPC), or a dashed style.
+        dotted = edge.target in transports or (style is not None and style.dashed)
+        src, dst = ids[edge.source], ids[edge.target]
+        if text and dotted:
+            lines.append(f'    {src} -. "{label_text(" · ".join(text))}" .-> {dst}')
+        elif text:
+            lines.append(f'    {src} -->|"{label_text(" · ".join(text))}"| {dst}')
         else:
-            lines.append(f"    {ids[edge.source]} --> {ids[edge.target]}")
+            lines.append(f"    {src} {'-.->' if dotted else '-->'} {dst}")
+        if emark is not None and (style is not None or emark.weight is not None):
+            link_styles.append((index, _link_style(emark.style, edge_width(emark))))
     if link is not None:
         for node in graph.steps:
             url = link(node)
@@ -138,7 +164,69 @@ def render_mermaid(
                 # module.qualname, not the file path: a built site must not show build paths.
                 tip = label_text(f"{node.module}.{node.qualname}")
                 lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
+    if overlay is not None:
+        lines += _overlay_lines(overlay, ids, link_styles, first_free=len(graph.steps))
     return "\n".join(lines) + "\n"
+
+
+# Class names of overlay styles: `ps_` keeps them apart from anything a user could define, and
+# none of them contains the fix-up words (see _FIXUP_WORDS) outside the `classDef` keyword.
+def _class(style: str) -> str:
+    return f"ps_{style}"
+
+
+def _style_props(style: str, width: float | None, node: bool) -> str:
+    s = STYLES[style]
+    props = [f"stroke:{s.stroke}", f"stroke-width:{width or s.width}px"]
+    if node and s.fill:
+        props.append(f"fill:{s.fill}")
+    if node and s.text:
+        props.append(f"color:{s.text}")
+    if s.dashed:
+        props.append("stroke-dasharray:5 4")
+    if not node:
+        # Edge labels take the line's colour, so a count reads as part of its line.
+        props.append(f"color:{s.stroke}")
+    return ",".join(props)
+
+
+def _link_style(style: str | None, width: float | None) -> str:
+    if style is not None:
+        return _style_props(style, width, node=False)
+    return f"stroke-width:{width}px"
+
+
+def _overlay_lines(
+    overlay: Overlay, ids: dict[str, str], link_styles: list[tuple[int, str]], first_free: int
+) -> list[str]:
+    lines = [f"    linkStyle {index} {props}" for index, props in link_styles]
+    by_style: dict[str, list[str]] = {}
+    for name, mark in overlay.nodes.items():
+        if mark.style:
+            by_style.setdefault(mark.style, []).append(ids[name])
+    legend = overlay.legend_lines()
+    # Legend boxes get generated ids after the steps' (n0..n{len-1}); a plain step name can
+    # never look like a generated id, so none can collide.
+    next_id = first_free
+    legend_lines: list[str] = []
+    if legend:
+        box = f"n{next_id}"
+        next_id += 1
+        legend_lines.append(f'    subgraph {box}["Legend"]')
+        for style, text in legend:
+            nid = f"n{next_id}"
+            next_id += 1
+            legend_lines.append(f'        {nid}["{label_text(text)}"]')
+            if style is not None:
+                by_style.setdefault(style, []).append(nid)
+        legend_lines.append("    end")
+    lines += legend_lines
+    for style in overlay.styles_used():
+        lines.append(f"    classDef {_class(style)} {_style_props(style, None, node=True)}")
+        members = by_style.get(style)
+        if members:
+            lines.append(f"    class {','.join(members)} {_class(style)}")
+    return lines
 
 
 def normalize_direction(direction: str) -> str:

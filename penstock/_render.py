@@ -10,6 +10,7 @@ from penstock._dot import render_dot
 from penstock._errors import RenderError
 from penstock._graph import FlowGraph, StepNode, get_flow
 from penstock._mermaid import render_mermaid
+from penstock._overlay import Overlay
 
 __all__ = ["FORMATS", "generate_dag"]
 
@@ -25,6 +26,7 @@ def generate_dag(
     title: str | None = None,
     show_docs: bool = False,
     link: Callable[[StepNode], str | None] | None = None,
+    overlay: Overlay | None = None,
 ) -> str:
     """Render a flow as text.
 
@@ -35,6 +37,7 @@ def generate_dag(
         title: Mermaid only: a title above the diagram.
         show_docs: put each step's docstring summary under its name (Mermaid and DOT).
         link: Mermaid only: a function giving a URL for a step, to make nodes links.
+        overlay: Mermaid and DOT: marks drawn over the flow (see `Overlay`).
 
     Raises:
         FlowNotFoundError: unknown flow name.
@@ -43,10 +46,15 @@ def generate_dag(
     graph = get_flow(flow) if isinstance(flow, str) else flow
     if format == "mermaid":
         return render_mermaid(
-            graph, direction=direction, title=title, show_docs=show_docs, link=link
+            graph,
+            direction=direction,
+            title=title,
+            show_docs=show_docs,
+            link=link,
+            overlay=overlay,
         )
     if format == "dot":
-        return render_dot(graph, direction=direction, show_docs=show_docs)
+        return render_dot(graph, direction=direction, show_docs=show_docs, overlay=overlay)
     if format == "json":
         return json.dumps(graph.as_dict(), indent=2, ensure_ascii=False) + "\n"
     raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
