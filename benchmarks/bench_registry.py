@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable
 
 import penstock
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 
 STEPS_PER_FLOW = 100
 TOTAL_BUDGET_S = 1.0

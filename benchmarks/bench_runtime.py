@@ -142,8 +142,8 @@ def _otel_rows(proc_name: str, processor: Any, number: int) -> list[Row]:
 
     import penstock
     from penstock import flow, step
-    from penstock._runtime import SpecInfo
-    from penstock._spec import handle_of
+    from penstock._declared.spec import handle_of
+    from penstock._runtime.steprun import SpecInfo
 
     provider = TracerProvider()
     provider.add_span_processor(processor)

@@ -10,7 +10,7 @@ and tests, so those names load on first access (PEP 562).
 
 from __future__ import annotations
 
-from penstock._declare import entrypoint, flow, step
+from penstock._decorators import entrypoint, flow, step
 from penstock._errors import (
     BackendError,
     DefinitionError,
@@ -20,7 +20,7 @@ from penstock._errors import (
     PenstockError,
     RenderError,
 )
-from penstock._runtime import current_correlation_id
+from penstock._runtime.lifecycle import current_correlation_id
 from penstock._version import __version__
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
@@ -29,14 +29,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from penstock._check import Problem, ProblemKind, check
-    from penstock._configure import configure, reset
-    from penstock._correlation import CorrelationIdFilter, add_correlation_id
-    from penstock._drift import observed_edges
-    from penstock._graph import Edge, FlowGraph, StepNode, flows, get_flow
-    from penstock._overlay import EdgeMark, NodeMark, Overlay
-    from penstock._render import generate_dag
-    from penstock._threads import ContextThreadPoolExecutor, bind_context
+    from penstock._graph.checks import Problem, ProblemKind, check
+    from penstock._graph.model import Edge, FlowGraph, StepNode, flows, get_flow
+    from penstock._render.dag import generate_dag
+    from penstock._render.overlay import EdgeMark, NodeMark, Overlay
+    from penstock._runtime.configure import configure, reset
+    from penstock._runtime.correlation import CorrelationIdFilter, add_correlation_id
+    from penstock._runtime.drift import observed_edges
+    from penstock._runtime.threads import ContextThreadPoolExecutor, bind_context
 
 __all__ = [
     "BackendError",
@@ -73,25 +73,25 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ContextThreadPoolExecutor": "penstock._threads",
-    "CorrelationIdFilter": "penstock._correlation",
-    "Edge": "penstock._graph",
-    "EdgeMark": "penstock._overlay",
-    "FlowGraph": "penstock._graph",
-    "NodeMark": "penstock._overlay",
-    "Overlay": "penstock._overlay",
-    "Problem": "penstock._check",
-    "ProblemKind": "penstock._check",
-    "StepNode": "penstock._graph",
-    "add_correlation_id": "penstock._correlation",
-    "bind_context": "penstock._threads",
-    "check": "penstock._check",
-    "configure": "penstock._configure",
-    "flows": "penstock._graph",
-    "generate_dag": "penstock._render",
-    "get_flow": "penstock._graph",
-    "observed_edges": "penstock._drift",
-    "reset": "penstock._configure",
+    "ContextThreadPoolExecutor": "penstock._runtime.threads",
+    "CorrelationIdFilter": "penstock._runtime.correlation",
+    "Edge": "penstock._graph.model",
+    "EdgeMark": "penstock._render.overlay",
+    "FlowGraph": "penstock._graph.model",
+    "NodeMark": "penstock._render.overlay",
+    "Overlay": "penstock._render.overlay",
+    "Problem": "penstock._graph.checks",
+    "ProblemKind": "penstock._graph.checks",
+    "StepNode": "penstock._graph.model",
+    "add_correlation_id": "penstock._runtime.correlation",
+    "bind_context": "penstock._runtime.threads",
+    "check": "penstock._graph.checks",
+    "configure": "penstock._runtime.configure",
+    "flows": "penstock._graph.model",
+    "generate_dag": "penstock._render.dag",
+    "get_flow": "penstock._graph.model",
+    "observed_edges": "penstock._runtime.drift",
+    "reset": "penstock._runtime.configure",
 }
 
 

@@ -27,7 +27,7 @@ from opentelemetry import context as _otel_context
 from opentelemetry.propagators.textmap import Getter
 
 from penstock._carriers import MAX_VALUE_BYTES, as_text
-from penstock._runtime import StepRun
+from penstock._runtime.steprun import StepRun
 
 _log = logging.getLogger("penstock.propagation")
 

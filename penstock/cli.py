@@ -11,11 +11,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from penstock._check import check
 from penstock._errors import FlowNotFoundError, PenstockError
-from penstock._graph import flows, get_flow
-from penstock._mermaid import DIRECTIONS
-from penstock._render import FORMATS, generate_dag
+from penstock._graph.checks import check
+from penstock._graph.model import flows, get_flow
+from penstock._render.dag import FORMATS, generate_dag
+from penstock._render.mermaid import DIRECTIONS
 
 __all__ = ["main"]
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from penstock._check import Problem, check
+from penstock._declared.registry import REGISTRY
 from penstock._errors import DocsError, FlowNotFoundError
-from penstock._graph import FlowGraph, StepNode, get_flow
-from penstock._mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE, render_mermaid
-from penstock._registry import REGISTRY
+from penstock._graph.checks import Problem, check
+from penstock._graph.model import FlowGraph, StepNode, get_flow
+from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE, render_mermaid
 from penstock._suggest import did_you_mean
 
 __all__ = [

@@ -66,7 +66,9 @@ from penstock._carriers import (
     kafka_getter,
     kafka_setter,
 )
-from penstock._runtime import StepRun, continue_remote, current_run, remote_info
+from penstock._runtime.lifecycle import current_run
+from penstock._runtime.remote import continue_remote, remote_info
+from penstock._runtime.steprun import StepRun
 from penstock._w3c import (
     BAGGAGE_FLOW,
     BAGGAGE_STEP,

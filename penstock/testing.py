@@ -103,7 +103,7 @@ class RecordingBackend(BaseBackend):
 @contextmanager
 def recording() -> Iterator[RecordingBackend]:
     """Record through a fresh `RecordingBackend` while the block runs, then reset."""
-    from penstock._configure import configure, reset
+    from penstock._runtime.configure import configure, reset
 
     backend = RecordingBackend()
     configure(backend=backend)

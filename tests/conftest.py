@@ -18,7 +18,7 @@ if str(EXAMPLES) not in sys.path:
 import bom_sync.consumer  # noqa: E402
 import bom_sync.sync  # noqa: E402,F401
 
-from penstock._registry import REGISTRY  # noqa: E402
+from penstock._declared.registry import REGISTRY  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

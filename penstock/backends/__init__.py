@@ -1,33 +1,39 @@
-"""Recording backends: the API every backend implements, and the built-in ones.
+"""Recording backends: the contract every backend implements, and the built-in ones.
 
-A backend receives four hooks per step call, each with keyword-only arguments (so penstock can
-pass new fields later without breaking implementations: accept ``**kwargs``):
-
-- ``on_start(step=...)`` when the call starts (``step.start_ns`` is set);
-- ``on_enter(step=...)`` each time the step's code becomes current in its context (once for a
-  function, on every resume for a generator); whatever it returns is given back to
-- ``on_exit(step=..., token=...)`` when the code stops being current (in the same context);
-- ``on_end(step=...)`` when the call has finished (``status``, ``error``, ``end_ns`` set).
-
-``step`` is a `StepRun`. Subclass `BaseBackend`, whose hooks do nothing, and
-override only what you need: hooks left as they are are never called. A hook that raises is
-logged once (with traceback, on the ``penstock`` logger) and otherwise ignored.
+A backend subclasses `BaseBackend` and overrides the hooks it needs; penstock calls only
+those. Every hook, optional ones included, is declared and documented on `BaseBackend`;
+`Backend` is the same contract as a `typing.Protocol` of the four step hooks, for type checkers.
+`StepRun` is what the hooks receive: one call of a step.
 
 Built-in backends, chosen with ``penstock.configure(backend=NAME)``: ``"logging"``
 (`penstock.backends.logging.LoggingBackend`), ``"otel"``
 (`penstock.backends.otel.OtelBackend`), ``"noop"``
 (`penstock.backends.noop.NoopBackend`), and ``"recording"``
 (`penstock.testing.RecordingBackend`). Third-party backends register a class or
-instance under the entry-point group ``penstock.backends``.
+instance under the entry-point group ``penstock.backends``; the "Writing a backend" page of the
+documentation walks through one.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from penstock._runtime import StepRun
+from penstock._runtime import lifecycle
+from penstock._runtime.backend import BaseBackend
+from penstock._runtime.steprun import StepRun
 
-__all__ = ["Backend", "BaseBackend", "StepRun"]
+__all__ = ["Backend", "BaseBackend", "StepRun", "active_backend"]
+
+
+def active_backend() -> Backend | None:
+    """The backend recording runs now, or ``None`` while it is still to be decided.
+
+    ``"auto"`` (the default) and ``"otel"`` are decided at the first run, so before any step
+    has run this returns ``None`` unless `penstock.configure` was given a backend that needs
+    no decision.
+    """
+    active = lifecycle.ACTIVE
+    return None if active is None else active.backend
 
 
 @runtime_checkable
@@ -45,40 +51,3 @@ class Backend(Protocol):
 
     def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
         """The call finished: ``step.status``, ``step.error`` and ``step.end_ns`` are set."""
-
-
-class BaseBackend:
-    """A backend whose hooks do nothing; penstock skips the hooks a subclass leaves alone.
-
-    Class attributes a subclass may set:
-
-    Attributes:
-        provides_ids: the backend sets ``step._trace_id``/``step._span_id`` itself in
-            ``on_start`` (the otel backend); otherwise penstock generates W3C ids on demand.
-        adopt_otel_trace: a root step joins the trace of a current OpenTelemetry span when
-            ``opentelemetry.trace`` is already imported (default True).
-        timed: set ``start_ns``/``end_ns`` (default True; skipped anyway when no hook is
-            overridden).
-    """
-
-    provides_ids = False
-    adopt_otel_trace = True
-    timed = True
-
-    def on_start(self, *, step: StepRun, **kwargs: Any) -> None:
-        """A call of a step started."""
-
-    def on_enter(self, *, step: StepRun, **kwargs: Any) -> Any:
-        """The step's code is about to run in this context."""
-
-    def on_exit(self, *, step: StepRun, token: Any, **kwargs: Any) -> None:
-        """The step's code stopped running in this context."""
-
-    def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
-        """The call finished."""
-
-    def close(self) -> None:
-        """Release what the backend installed (called when another backend replaces it)."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"

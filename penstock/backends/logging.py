@@ -65,8 +65,11 @@ class LoggingBackend(BaseBackend):
         self.error_level = error_level
         self.handler: logging.Handler | None = None
         # Asked by penstock before each call: when even a failure would not be logged (a
-        # disabled logger), the call costs no more than under the noop backend.
-        self.enabled = functools.partial(self.logger.isEnabledFor, max(level, error_level))
+        # disabled logger), the call costs no more than under the noop backend. An instance
+        # attribute overriding BaseBackend.enabled: a partial runs no Python frame per call.
+        self.enabled = functools.partial(  # type: ignore[method-assign]
+            self.logger.isEnabledFor, max(level, error_level)
+        )
         if format == "auto":
             has_handlers = self.logger.handlers or logging.getLogger().handlers
             format = None if has_handlers else "logfmt"

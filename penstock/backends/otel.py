@@ -73,8 +73,7 @@ class OtelBackend(BaseBackend):
         step.state = span
         sc = span.get_span_context()
         if sc.is_valid:
-            step._trace_id = sc.trace_id
-            step._span_id = sc.span_id
+            step.set_ids(sc.trace_id, sc.span_id)
 
     def on_enter(self, *, step: StepRun, **kwargs: Any) -> Any:
         """Make the step's span current."""
@@ -99,11 +98,11 @@ class OtelBackend(BaseBackend):
             span.set_attribute("penstock.cancelled", True)
         span.end(end_time=step.end_ns)
 
-    def attach_remote(self, *, step: StepRun) -> Any:
+    def attach_remote(self, *, step: StepRun, **kwargs: Any) -> Any:
         """Make a remote parent's span current (inside ``continue_remote``)."""
         return _attach(_set_span_in_context(NonRecordingSpan(remote_span_context(step))))
 
-    def detach_remote(self, *, token: Any) -> None:
+    def detach_remote(self, *, token: Any, **kwargs: Any) -> None:
         """Undo `attach_remote`."""
         _detach(token)
 

@@ -25,8 +25,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from penstock._declare import declare
-from penstock._spec import HANDLE_ATTR, handle_of
+from penstock._declared.spec import HANDLE_ATTR, handle_of
+from penstock._decorators import declare
 from penstock.propagation import celery_getter, dict_setter, extract, inject
 
 __all__ = ["FlowTask", "flow_task", "install", "installed", "uninstall"]

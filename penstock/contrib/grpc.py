@@ -36,8 +36,9 @@ import grpc.aio
 from opentelemetry import propagate as _propagate
 
 from penstock import _w3c
-from penstock._runtime import current_run, enter_remote, exit_remote, remote_info
-from penstock._runtime import remote_infos as _infos
+from penstock._runtime.lifecycle import current_run
+from penstock._runtime.remote import enter_remote, exit_remote, remote_info
+from penstock._runtime.remote import remote_infos as _infos
 from penstock.propagation import RemoteContext, extract, grpc_getter, grpc_setter, inject
 
 __all__ = [

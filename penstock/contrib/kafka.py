@@ -35,10 +35,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
-from penstock._declare import declare
+from penstock._declared.spec import handle_of
+from penstock._decorators import declare
 from penstock._errors import DefinitionError
-from penstock._instrument import function_kind
-from penstock._spec import handle_of
+from penstock._runtime.instrument import function_kind
 from penstock.propagation import RemoteContext, extract, inject, kafka_getter, kafka_setter
 
 __all__ = [
@@ -261,7 +261,7 @@ def _picker(
 
     params = list(inspect.signature(fn).parameters)
     if message not in params:
-        from penstock._spec import source_location
+        from penstock._declared.spec import source_location
         from penstock._suggest import did_you_mean
 
         file, line = source_location(fn)

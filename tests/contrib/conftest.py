@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import penstock
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 from tests.support.redis_celery import CeleryWorker, RedisServer
 
 

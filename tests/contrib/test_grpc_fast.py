@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import penstock
 from penstock import flow, step
-from penstock._runtime import continue_remote
+from penstock._runtime.remote import continue_remote
 from penstock.contrib.grpc import (
     ServerInterceptor,
     _received,

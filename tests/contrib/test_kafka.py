@@ -13,7 +13,7 @@ import pytest
 import penstock
 from penstock import flow, step
 from penstock._errors import DefinitionError
-from penstock._runtime import current_run
+from penstock._runtime.lifecycle import current_run
 from penstock.contrib.kafka import (
     continue_from_message,
     extract_message,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import penstock
 from penstock import flow, step
-from penstock._runtime import continue_remote
+from penstock._runtime.remote import continue_remote
 from penstock.propagation import (
     MAX_VALUE_BYTES,
     RemoteContext,

@@ -11,7 +11,7 @@ import pytest
 
 import penstock
 from penstock import DefinitionError, entrypoint, flow, step
-from penstock._spec import handle_of
+from penstock._declared.spec import handle_of
 
 
 def _spec(fn: Any) -> Any:

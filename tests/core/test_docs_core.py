@@ -11,7 +11,7 @@ import pytest
 
 import penstock
 from penstock import docs
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 from tests.core.conftest import ModuleMaker
 
 SOURCE = """

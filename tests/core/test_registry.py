@@ -6,7 +6,7 @@ import importlib
 import sys
 
 import penstock
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 from tests.core.conftest import ModuleMaker
 
 CONSUMER = """

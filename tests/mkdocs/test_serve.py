@@ -18,7 +18,7 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 from tests.mkdocs.conftest import PIPE, write_site
 from tests.support.processes import free_port, stop_process
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from penstock import flow, step
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 from penstock.testing import recording
 from tests.support.redis_celery import CeleryWorker, RedisServer, read_records
 

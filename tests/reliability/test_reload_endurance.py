@@ -9,7 +9,7 @@ from pathlib import Path
 
 import penstock
 from penstock import docs
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 
 SOURCE = '''
 from penstock import entrypoint, flow, step

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from penstock import entrypoint, flow, step
-from penstock._declare import declare
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
+from penstock._decorators import declare
 from tests.support.graphviz import graphviz
 from tests.support.mermaid import mermaid_oracle
 

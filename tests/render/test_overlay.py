@@ -17,7 +17,7 @@ from penstock import (
     generate_dag,
     get_flow,
 )
-from penstock._overlay import STYLES
+from penstock._render.overlay import STYLES
 from tests.render.conftest import FlowShape, declare_flow
 from tests.render.strategies import docs, flow_shapes
 from tests.support.graphviz import Graphviz, spaces

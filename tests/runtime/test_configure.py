@@ -14,8 +14,9 @@ import pytest
 from bom_sync.consumer import handle_kafka_message
 
 import penstock
-from penstock import _runtime, entrypoint, flow
+from penstock import entrypoint, flow
 from penstock.backends import BaseBackend, StepRun
+from penstock.backends import active_backend as current_backend
 from penstock.backends.logging import LoggingBackend
 from penstock.backends.noop import NoopBackend
 from penstock.backends.otel import OtelBackend
@@ -34,8 +35,9 @@ def active_backend() -> object:
         return None
 
     probe()
-    assert _runtime.ACTIVE is not None
-    return _runtime.ACTIVE.backend
+    backend = current_backend()
+    assert backend is not None
+    return backend
 
 
 def run_python(code: str, env: dict[str, str] | None = None) -> str:
@@ -172,10 +174,10 @@ def test_auto_without_sdk_logs_and_imports_no_opentelemetry() -> None:
         logging.basicConfig(level=logging.INFO, format="%(correlation_id)s %(step)s")
         import penstock
         from bom_sync.consumer import Message, handle_kafka_message
-        from penstock import _runtime
+        from penstock.backends import active_backend
         handle_kafka_message(Message(json.dumps({"part_number": "PN-100"}).encode(), []))
         print(json.dumps({
-            "backend": type(_runtime.ACTIVE.backend).__name__,
+            "backend": type(active_backend()).__name__,
             "otel": sorted(m for m in sys.modules if m.startswith("opentelemetry")),
         }))
         """
@@ -253,7 +255,7 @@ def test_reset_forgets_the_choice() -> None:
     penstock.configure(backend="noop")
     assert type(active_backend()) is NoopBackend
     penstock.reset()
-    assert _runtime.ACTIVE is None
+    assert current_backend() is None
 
 
 class _Sink(BaseBackend):

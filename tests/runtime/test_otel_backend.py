@@ -16,7 +16,8 @@ from opentelemetry.trace import StatusCode
 
 import penstock
 from penstock import entrypoint, flow, step
-from penstock._runtime import continue_remote, current_ids, current_step
+from penstock._runtime.lifecycle import current_ids, current_step
+from penstock._runtime.remote import continue_remote
 from tests.runtime.app import BOM_STEPS, message
 
 pytestmark = pytest.mark.usefixtures("bom_store")

@@ -7,7 +7,7 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
-from penstock._runtime import _CURRENT
+from penstock._runtime.lifecycle import CURRENT as _CURRENT
 
 __all__ = ["CorrelationIdFilter", "add_correlation_id"]
 

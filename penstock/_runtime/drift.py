@@ -8,14 +8,14 @@ drifted from its diagram: that is logged once per (flow, transition), as a WARNI
 
 from __future__ import annotations
 
-import logging
-from threading import Lock
+from _thread import allocate_lock
 
-from penstock._runtime import StepInfo, StepRun, hook_failed
+from penstock._runtime.active import hook_failed
+from penstock._runtime.steprun import StepInfo, StepRun
 
 __all__ = ["first_transition", "observed_edges", "reset"]
 
-_edges_lock = Lock()
+_edges_lock = allocate_lock()
 
 #: flow -> {(from_step, to_step): None}, in the order first seen.
 _OBSERVED: dict[str, dict[tuple[str, str], None]] = {}
@@ -86,7 +86,7 @@ def _in_flow(cand: StepInfo, flow: str) -> bool:
 
 
 def _known_step(name: str, flow: str) -> bool:
-    from penstock._registry import REGISTRY
+    from penstock._declared.registry import REGISTRY
 
     return any(s.name == name for s in REGISTRY.in_flow(flow))
 
@@ -94,7 +94,7 @@ def _known_step(name: str, flow: str) -> bool:
 def _declared(info: StepInfo, flow: str) -> frozenset[str]:
     declared = info.declared
     if declared is None:
-        from penstock._spec import handle_of
+        from penstock._declared.spec import handle_of
 
         names = set()
         spec = info.spec
@@ -116,6 +116,8 @@ def _note_edge(flow: str, src: str, dst: str) -> None:
 def _warn_drift(flow: str, src: StepInfo, dst: StepInfo, declared: frozenset[str]) -> None:
     where_src = src.spec.location if src.spec is not None else "another process"
     where_dst = dst.spec.location if dst.spec is not None else "?"
+    import logging  # not at import time: `import penstock` stays light
+
     if declared:
         expected = f"it declares after={sorted(declared)!r}"
     else:

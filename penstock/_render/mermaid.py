@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 
 from penstock._errors import RenderError
-from penstock._graph import FlowGraph, StepNode
-from penstock._overlay import STYLES, Overlay, edge_width
+from penstock._graph.model import FlowGraph, StepNode
+from penstock._render.overlay import STYLES, Overlay, edge_width
 
 __all__ = ["DIRECTIONS", "MAX_EDGES", "MAX_TEXT_SIZE", "label_text", "render_mermaid"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from penstock._graph import Resolution, resolve
-from penstock._registry import REGISTRY
-from penstock._spec import StepSpec
+from penstock._declared.registry import REGISTRY
+from penstock._declared.spec import StepSpec
+from penstock._graph.model import Resolution, resolve
 from penstock._suggest import close_matches
 
 __all__ = ["Problem", "ProblemKind", "check"]
@@ -62,7 +62,7 @@ def check(flow: str | None = None) -> list[Problem]:
         FlowNotFoundError: ``flow`` is given and unknown.
     """
     if flow is not None:
-        from penstock._graph import get_flow
+        from penstock._graph.model import get_flow
 
         get_flow(flow)  # raises FlowNotFoundError with suggestions
         return _check_flow(resolve(flow))

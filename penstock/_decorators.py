@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import sys
 
+from penstock._declared.registry import REGISTRY
+from penstock._declared.spec import (
+    HANDLE_ATTR,
+    Membership,
+    StepHandle,
+    StepSpec,
+    handle_of,
+    source_location,
+)
 from penstock._errors import DefinitionError
-from penstock._instrument import instrument
-from penstock._registry import REGISTRY
-from penstock._spec import HANDLE_ATTR, Membership, StepHandle, StepSpec, handle_of, source_location
+from penstock._runtime.instrument import instrument
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
 # `import penstock`; type checkers treat this name the same way.
@@ -29,7 +36,7 @@ else:
     from collections.abc import Callable, Sequence
     from typing import Any, ParamSpec, TypeAlias, TypeVar, overload
 
-    from penstock._spec import AfterRef, StepKind
+    from penstock._declared.spec import AfterRef, StepKind
 
     P = ParamSpec("P")
     R = TypeVar("R")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from penstock._graph import FlowGraph
-from penstock._mermaid import normalize_direction
-from penstock._overlay import STYLES, Overlay, edge_width
+from penstock._graph.model import FlowGraph
+from penstock._render.mermaid import normalize_direction
+from penstock._render.overlay import STYLES, Overlay, edge_width
 
 __all__ = ["render_dot"]
 

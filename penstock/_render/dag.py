@@ -6,11 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Literal
 
-from penstock._dot import render_dot
 from penstock._errors import RenderError
-from penstock._graph import FlowGraph, StepNode, get_flow
-from penstock._mermaid import render_mermaid
-from penstock._overlay import Overlay
+from penstock._graph.model import FlowGraph, StepNode, get_flow
+from penstock._render.dot import render_dot
+from penstock._render.mermaid import render_mermaid
+from penstock._render.overlay import Overlay
 
 __all__ = ["FORMATS", "generate_dag"]
 

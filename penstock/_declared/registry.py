@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import ModuleType
 
-    from penstock._spec import StepSpec
+    from penstock._declared.spec import StepSpec
 
 Key = tuple[str, str]
 

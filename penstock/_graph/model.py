@@ -10,15 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from penstock._declared.registry import REGISTRY, Registry
+from penstock._declared.spec import StepSpec, handle_of
 from penstock._errors import FlowNotFoundError, GraphError
-from penstock._registry import REGISTRY, Registry
-from penstock._spec import StepSpec, handle_of
 from penstock._suggest import close_matches, did_you_mean
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from penstock._spec import AfterRef, StepKind
+    from penstock._declared.spec import AfterRef, StepKind
 
 __all__ = ["Edge", "FlowGraph", "StepNode", "flows", "get_flow"]
 
@@ -185,7 +185,7 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class Resolution:
-    """A flow graph plus what could not be resolved, for `penstock._check`."""
+    """A flow graph plus what could not be resolved, for `penstock._graph.checks`."""
 
     graph: FlowGraph
     specs: dict[str, list[StepSpec]]

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from contextvars import Token
     from typing import Any
 
-    from penstock._runtime import Active
-    from penstock._spec import StepSpec
+    from penstock._declared.spec import StepSpec
+    from penstock._runtime.active import Active
     from penstock.backends import Backend
 
 __all__ = ["SpecInfo", "StepInfo", "StepRun", "new_span_id", "new_trace_id"]
@@ -184,6 +184,16 @@ class StepRun:
                 corr = f"{tid:032x}"
             self._corr = corr
         return corr
+
+    def set_ids(self, trace_id: int, span_id: int) -> None:
+        """Give this step its W3C ids (for a backend with ``provides_ids``, in ``on_start``).
+
+        Args:
+            trace_id: the run's 128-bit trace id (non-zero); its hex form is the correlation ID.
+            span_id: this step's 64-bit span id (non-zero).
+        """
+        self._trace_id = trace_id
+        self._span_id = span_id
 
     @property
     def duration_ns(self) -> int:

@@ -1,0 +1,161 @@
+"""Runs continued from another process: a remote parent made current while a block runs.
+
+Integrations (``penstock.propagation``, ``penstock.contrib``, a user's own) read a trace context
+from a carrier and continue the run it names with `continue_remote`, or, on a hot path of one
+received call or message, with `enter_remote`/`exit_remote`.
+"""
+
+from __future__ import annotations
+
+from penstock._runtime import lifecycle
+from penstock._runtime.active import IDLE, hook_failed
+from penstock._runtime.steprun import StepInfo, StepRun
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
+
+__all__ = ["continue_remote", "enter_remote", "exit_remote", "remote_info"]
+
+# The ContextVar's own methods: no Python frame on the per-message path.
+_set_current = lifecycle.CURRENT.set
+_reset_current = lifecycle.CURRENT.reset
+
+
+class _RemoteRun(StepRun):
+    """The parent that steps continuing a remote run see.
+
+    Made with ``object.__new__`` and class defaults, without an ``__init__`` call: a server
+    makes one per call it receives.
+    """
+
+    remote = True
+    status = "remote"
+    parent = None
+    active = IDLE
+
+
+_new_remote = object.__new__
+
+
+def enter_remote(
+    trace_id: int,
+    span_id: int,
+    info: StepInfo,
+    link: bool = False,
+    sampled: bool = True,
+    trace_state: str | None = None,
+) -> Any:
+    """Make a remote parent current (what entering `continue_remote` does), for integrations
+    whose hot path is one received call or message; `exit_remote` undoes it.
+
+    ``info`` is `remote_info` of the remote step's (flow, name). Returns what `exit_remote`
+    needs.
+    """
+    run = _new_remote(_RemoteRun)
+    run.info = info
+    run._trace_id = trace_id
+    run._span_id = span_id
+    if link:
+        run.link = True
+    if not sampled:
+        run.sampled = False
+    if trace_state is not None:
+        run.trace_state = trace_state
+    token = _set_current(run)
+    active = lifecycle.ACTIVE
+    if active is None:
+        active = lifecycle.resolve()
+    if lifecycle.RECHECK is not None:
+        active = lifecycle.recheck()
+    attach = active.attach_remote
+    if attach is None or link:
+        return token
+    # The otel backend makes the remote span current, so that spans of other
+    # instrumentations inside the block join the remote trace too.
+    try:
+        return (token, active, attach(step=run))
+    except Exception as exc:
+        hook_failed(active.backend, "attach_remote", exc)
+        return token
+
+
+def exit_remote(entered: Any) -> None:
+    """Undo `enter_remote`: the previous step is current again."""
+    if type(entered) is tuple:
+        entered, active, attach_token = entered
+        detach = active.detach_remote
+        if detach is not None:
+            try:
+                detach(token=attach_token)
+            except Exception as exc:
+                hook_failed(active.backend, "detach_remote", exc)
+    try:
+        _reset_current(entered)
+    except (ValueError, RuntimeError):
+        lifecycle.restore(entered)
+
+
+class continue_remote:
+    """Continue a run that another process started (or link to it), while the block runs.
+
+    Steps called directly inside the block continue the remote run: same correlation ID and
+    trace id, their parent is the remote span ``span_id`` (named ``parent_step`` in records).
+    With ``link=True`` each of them starts a new run instead, whose record carries a link to
+    the remote one (an OpenTelemetry span link; ``linked_correlation_id`` in log records).
+    Leaving the block restores the previous state even if no step ran.
+
+    Args:
+        trace_id: the remote 128-bit trace id.
+        span_id: the remote 64-bit span id (the parent of the next step).
+        sampled: the remote sampling decision (W3C ``trace-flags``).
+        trace_state: the remote W3C ``tracestate`` header, if any.
+        parent_step: the remote step's name.
+        parent_flow: the remote step's flow.
+        link: start a new run linked to the remote one rather than continue it.
+    """
+
+    __slots__ = ("_args", "_entered")
+
+    def __init__(
+        self,
+        trace_id: int,
+        span_id: int,
+        *,
+        sampled: bool = True,
+        trace_state: str | None = None,
+        parent_step: str | None = None,
+        parent_flow: str | None = None,
+        link: bool = False,
+    ) -> None:
+        info = remote_info(parent_flow, parent_step or "")
+        self._args = (trace_id, span_id, info, link, sampled, trace_state)
+        self._entered: Any = None
+
+    def __enter__(self) -> None:
+        self._entered = enter_remote(*self._args)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        entered, self._entered = self._entered, None
+        if entered is not None:
+            exit_remote(entered)
+
+
+remote_infos: dict[tuple[str | None, str], StepInfo] = {}
+
+
+def remote_info(flow: str | None, step: str) -> StepInfo:
+    """One shared StepInfo per remote (flow, step), so drift checks run once per transition."""
+    key = (flow, step)
+    info = remote_infos.get(key)
+    if info is None:
+        if len(remote_infos) > 4096:  # names come from the wire: keep the cache bounded
+            remote_infos.clear()
+        info = remote_infos[key] = StepInfo(None, flow, step)
+    return info
