@@ -53,6 +53,7 @@ _CURRENT = CURRENT
 _NOT_FAILURES: tuple[type[BaseException], ...] = (KeyboardInterrupt, GeneratorExit)
 
 _MISSING = Token.MISSING
+_new_run = object.__new__
 _modules = sys.modules
 
 
@@ -119,19 +120,25 @@ def begin(si: SpecInfo, current: bool = True) -> StepRun:
                 active = active.idle
         except Exception as exc:
             hook_failed(active.backend, "enabled", exc)
+    # StepRun's __init__ is skipped (object.__new__ and three stores): a Python frame less
+    # per call, which is a fifth of what the noop backend costs.
+    run = _new_run(StepRun)
+    run.active = active
     if parent is None:
         info = si.default
-        run = StepRun(info, None, active)
+        run.info = info
+        run.parent = None
         if active.adopt_otel and "opentelemetry.trace" in _modules:
             _adopt_otel_trace(run)
     else:
         pflow = parent.info.flow
         info = si.default if pflow is None else si.by_flow.get(pflow, si.default)
+        run.info = info
         if parent.link:
-            run = StepRun(info, None, active)
+            run.parent = None
             run.linked = parent
         else:
-            run = StepRun(info, parent, active)
+            run.parent = parent
             last = parent.last_child
             pred = parent.info if last is None else last
             run.pred = pred
