@@ -178,9 +178,10 @@ def _row(name: str, baseline: str, base: float, traced: float, note: str) -> Row
 def _in_a_run() -> Iterator[None]:
     """The sender's side runs inside one penstock step (entered once, outside the timing)."""
     import penstock
+    from penstock._runtime.remote import continue_remote
 
     penstock.configure(backend="noop")
-    with penstock._runtime.continue_remote(0x1234, 0x5678, parent_step="bench"):
+    with continue_remote(0x1234, 0x5678, parent_step="bench"):
         yield
     penstock.reset()
 
@@ -292,11 +293,11 @@ def _from_new_step(call: Callable[[], object]) -> Callable[[], object]:
     of the pair, so it cancels out)."""
     import random
 
-    import penstock
+    from penstock._runtime.remote import continue_remote
 
     def called() -> object:
         trace_id, span_id = random.getrandbits(128) | 1, random.getrandbits(64) | 1
-        with penstock._runtime.continue_remote(trace_id, span_id, parent_step="bench"):
+        with continue_remote(trace_id, span_id, parent_step="bench"):
             return call()
 
     return called

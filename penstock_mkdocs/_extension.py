@@ -33,10 +33,6 @@ PRIORITY = 22
 #: wrote them, to give directives their true line numbers once fences have collapsed.
 RECORD_PRIORITY = 29
 
-#: Just after whitespace normalisation (30), before fences are stashed: the lines as the author
-#: wrote them, to give directives their true line numbers once fences have collapsed.
-RECORD_PRIORITY = 29
-
 #: Where warnings go when no host gives a logger: under ``mkdocs.plugins`` so that MkDocs'
 #: ``--strict`` counts them even when the extension is listed in ``markdown_extensions``.
 DEFAULT_LOGGER = logging.getLogger("mkdocs.plugins.penstock_mkdocs")

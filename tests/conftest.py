@@ -1,5 +1,5 @@
-"""Shared fixtures: the example app is importable, and every test gets the registry back as
-it found it."""
+"""Shared fixtures: the example app is importable, every test gets the registry back as it
+found it, and penstock's run-time state is reset around every test."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ if str(EXAMPLES) not in sys.path:
 import bom_sync.consumer  # noqa: E402
 import bom_sync.sync  # noqa: E402,F401
 
+import penstock  # noqa: E402
 from penstock._declared.registry import REGISTRY  # noqa: E402
 
 
@@ -35,3 +36,11 @@ def _isolated_registry_per_module() -> Iterator[None]:
     saved = REGISTRY.snapshot()
     yield
     REGISTRY.restore(saved)
+
+
+@pytest.fixture(autouse=True)
+def _reset_penstock() -> Iterator[None]:
+    """No backend choice, observed edge or failed-hook memory leaks between tests."""
+    penstock.reset()
+    yield
+    penstock.reset()

@@ -28,14 +28,6 @@ def import_quietly(name: str) -> ModuleType:
         REGISTRY.restore(saved)
 
 
-@pytest.fixture(autouse=True)
-def _reset_penstock() -> Iterator[None]:
-    """No backend choice or observed edge leaks between tests."""
-    penstock.reset()
-    yield
-    penstock.reset()
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server on a free 127.0.0.1 port, for the whole session."""

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import penstock
-from penstock import flow, step
-from penstock._errors import DefinitionError
+from penstock import DefinitionError, flow, step
 from penstock._runtime.lifecycle import current_run
 from penstock.contrib import celery as pc
 from penstock.testing import recording

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 import penstock
-from penstock import flow, step
-from penstock._errors import DefinitionError
+from penstock import DefinitionError, flow, step
 from penstock._runtime.lifecycle import current_run
 from penstock.contrib.kafka import (
     continue_from_message,

@@ -1,4 +1,4 @@
-"""Runtime tests: every test starts and ends with penstock's backend state reset."""
+"""Runtime tests: the SDK exporter and the example app's store."""
 
 from __future__ import annotations
 
@@ -8,16 +8,7 @@ import pytest
 from bom_sync import store
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import penstock
 from tests.support.otel import session_exporter
-
-
-@pytest.fixture(autouse=True)
-def _reset_penstock() -> Iterator[None]:
-    """No backend choice, observed edge or reported drift leaks between tests."""
-    penstock.reset()
-    yield
-    penstock.reset()
 
 
 @pytest.fixture
