@@ -108,6 +108,7 @@ def step(
     not an entrypoint is reported as unreachable by `penstock.check`.
 
     Args:
+        func: the function, when used bare (``@step``).
         after: predecessor(s): a step name, the decorated function itself, or a list of either
             (fan-in). Resolved lazily, so it may name a step defined in a module imported later.
         name: the step's name (default: the function's ``__name__``).

@@ -1,5 +1,4 @@
-"""The MkDocs plugin ``penstock``: configures `PenstockExtension` from
-``mkdocs.yml``.
+"""The MkDocs plugin ``penstock``: configures `PenstockExtension` from ``mkdocs.yml``.
 
 It is glue: it adds the extension in ``on_config`` (as mkdocstrings does), re-imports the flow
 modules before every build, tells the extension which page it is converting, watches the

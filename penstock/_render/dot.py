@@ -10,9 +10,9 @@ __all__ = ["render_dot"]
 
 
 def quote(text: str) -> str:
-    """A DOT double-quoted string that Graphviz displays verbatim.
+    r"""A DOT double-quoted string that Graphviz displays verbatim.
 
-    Backslashes would start escapes such as ``\\N`` or ``\\l``, and Graphviz decodes HTML
+    Backslashes would start escapes such as ``\N`` or ``\l``, and Graphviz decodes HTML
     entities (``&amp;``) inside ordinary strings, so both are escaped.
     """
     out: list[str] = []

@@ -1,5 +1,7 @@
-"""Correlation IDs on the application's own log lines: a logging filter and a structlog
-processor."""
+"""Correlation IDs on the application's own log lines.
+
+A logging filter and a structlog processor.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ class CorrelationIdFilter(logging.Filter):
 def add_correlation_id(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: add ``correlation_id``, ``flow`` and ``step`` inside a run.
+    """Add ``correlation_id``, ``flow`` and ``step`` inside a run (a structlog processor).
 
     Put it in ``structlog.configure(processors=[...])`` before the renderer. Outside a run it
     adds nothing; keys the event already has are kept.

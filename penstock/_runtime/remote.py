@@ -47,8 +47,9 @@ def enter_remote(
     sampled: bool = True,
     trace_state: str | None = None,
 ) -> Any:
-    """Make a remote parent current (what entering `continue_remote` does), for integrations
-    whose hot path is one received call or message; `exit_remote` undoes it.
+    """Make a remote parent current, as entering `continue_remote` does.
+
+    For integrations whose hot path is one received call or message; `exit_remote` undoes it.
 
     ``info`` is `remote_info` of the remote step's (flow, name). Returns what `exit_remote`
     needs.

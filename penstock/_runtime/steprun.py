@@ -1,5 +1,6 @@
-"""What penstock knows about one call of a step (`StepRun`), and what it precomputes
-once per step (`StepInfo`, `SpecInfo`).
+"""What penstock knows about one call of a step, and what it precomputes once per step.
+
+`StepRun` is one call; `StepInfo` and `SpecInfo` are computed once per step.
 
 Imported with ``import penstock``: nothing costly here (``random`` is imported at the first
 id generated).

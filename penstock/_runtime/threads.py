@@ -1,6 +1,8 @@
-"""Handing the current run to threads: ``ThreadPoolExecutor.submit`` and
-``loop.run_in_executor`` do not carry context variables, so steps called in the pool would
-start runs of their own."""
+"""Handing the current run to threads.
+
+``ThreadPoolExecutor.submit`` and ``loop.run_in_executor`` do not carry context variables, so
+steps called in the pool would start runs of their own.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +36,12 @@ def bind_context(func: Callable[P, R], /) -> Callable[P, R]:
 
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):
-    """A ``ThreadPoolExecutor`` whose ``submit`` (and so ``map``) runs each call in a copy of the
-    submitter's context, so steps in the pool continue the submitting step's run."""
+    """A ``ThreadPoolExecutor`` that runs each call in a copy of the submitter's context.
+
+    ``submit`` (and so ``map``) copy the context, so steps in the pool continue the submitting
+    step's run.
+    """
 
     def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        """Schedule ``fn(*args, **kwargs)`` in a copy of the current context."""
         return super().submit(copy_context().run, fn, *args, **kwargs)

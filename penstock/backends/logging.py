@@ -176,6 +176,7 @@ class LogfmtFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
+        """One logfmt line (and the traceback of a failed step, once)."""
         parts = [f"time={_iso(record.created)}", f"level={record.levelname.lower()}"]
         fields = record.__dict__
         is_step = "duration_ms" in fields and "status" in fields
@@ -196,6 +197,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and the fields."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One JSON object."""
         fields = record.__dict__
         data: dict[str, Any] = {
             "time": _iso(record.created),

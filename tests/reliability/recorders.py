@@ -151,7 +151,8 @@ def isolated_logger(handler: logging.Handler) -> logging.Logger:
     The scenarios make tens of thousands of records: pytest's capture, which hooks the root
     logger and every non-propagating logger of the tree, would keep them all.
     """
-    logger = logging.Logger("penstock.reliability", logging.INFO)
+    # Outside the tree on purpose (see above), so not through logging.getLogger.
+    logger = logging.Logger("penstock.reliability", logging.INFO)  # noqa: LOG001
     logger.addHandler(handler)
     return logger
 
