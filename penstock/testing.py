@@ -1,12 +1,15 @@
 """Test helpers: a backend that keeps every step call, and a pytest fixture around it.
 
-In a test::
+Example:
+    In a test:
 
+    ```python
     def test_sync_runs_the_whole_flow(penstock_recorder):
         handle_kafka_message(msg)
         penstock_recorder.assert_ran(
             "handle_kafka_message", "sync_reference", "upsert_to_db", flow="bom_sync"
         )
+    ```
 
 The ``penstock_recorder`` fixture comes with penstock (a pytest plugin registered under the
 ``pytest11`` entry point); outside pytest, use ``with penstock.testing.recording() as rec:``.
@@ -103,14 +106,14 @@ class RecordingBackend(BaseBackend):
 @contextmanager
 def recording() -> Iterator[RecordingBackend]:
     """Record through a fresh `RecordingBackend` while the block runs, then reset."""
-    from penstock._runtime.configure import configure, reset
+    import penstock
 
     backend = RecordingBackend()
-    configure(backend=backend)
+    penstock.configure(backend=backend)
     try:
         yield backend
     finally:
-        reset()
+        penstock.reset()
 
 
 try:

@@ -305,3 +305,57 @@ def test_explicit_logging_in_an_unconfigured_program_prints_logfmt_lines() -> No
     assert len(lines) == 6
     assert all(" level=info flow=bom_sync step=" in line for line in lines)
     assert all(line.endswith(" status=ok") for line in lines)
+
+
+def test_misspelt_hook_is_refused_with_the_hook_it_resembles() -> None:
+    """A backend whose method name is close to a hook's is refused at configure time."""
+
+    class Typo(BaseBackend):
+        def on_ends(self, *, step: StepRun, **kwargs: object) -> None:
+            pass
+
+    with pytest.raises(penstock.BackendError, match=r"Typo\.on_ends .*did you mean 'on_end'"):
+        penstock.configure(backend=Typo())
+
+
+def test_backend_without_base_class_gets_only_the_hooks_it_has() -> None:
+    """A duck-typed backend (no BaseBackend) with the four step hooks records runs."""
+
+    class Duck:
+        def __init__(self) -> None:
+            self.ended: list[tuple[str, str]] = []
+
+        def on_start(self, *, step: StepRun, **kwargs: object) -> None:
+            pass
+
+        def on_enter(self, *, step: StepRun, **kwargs: object) -> None:
+            pass
+
+        def on_exit(self, *, step: StepRun, token: object, **kwargs: object) -> None:
+            pass
+
+        def on_end(self, *, step: StepRun, **kwargs: object) -> None:
+            self.ended.append((step.step, step.status))
+
+    duck = Duck()
+    penstock.configure(backend=duck)  # type: ignore[arg-type]
+    active_backend()
+    assert duck.ended == [("probe", "ok")]
+
+
+def test_backend_gives_ids_through_set_ids() -> None:
+    """A backend with provides_ids sets the ids penstock reports, through StepRun.set_ids."""
+    seen: list[tuple[str, int]] = []
+
+    class Ids(BaseBackend):
+        provides_ids = True
+
+        def on_start(self, *, step: StepRun, **kwargs: object) -> None:
+            step.set_ids(0xABC, 0xDEF)
+
+        def on_end(self, *, step: StepRun, **kwargs: object) -> None:
+            seen.append((step.correlation_id, step.span_id))
+
+    penstock.configure(backend=Ids())
+    active_backend()
+    assert seen == [(f"{0xABC:032x}", 0xDEF)]
