@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from penstock._suggest import suggestion
+
 __all__ = [
     "BackendError",
     "DefinitionError",
@@ -41,9 +43,7 @@ class FlowNotFoundError(GraphError, LookupError):
         self.flow = flow
         self.known = known
         self.suggestions = suggestions
-        msg = f"unknown flow {flow!r}"
-        if suggestions:
-            msg += f"; did you mean {' or '.join(repr(s) for s in suggestions)}?"
+        msg = f"unknown flow {flow!r}{suggestion(suggestions)}"
         if known:
             msg += f" Known flows: {', '.join(known)}."
         else:
