@@ -252,7 +252,7 @@ def _apply(
     spec = _updated(spec, label, kind, after, name, description, add_flow)
     if transport is not None:
         spec = spec.replace(transport=transport)
-    handle.spec = spec
+    handle.set_spec(spec)
     REGISTRY.register(spec)
     return wrapper
 

@@ -120,14 +120,21 @@ class StepSpec:
 class StepHandle:
     """The mutable cell shared by a wrapper and the registry: it points at the current spec.
 
-    The run-time wrapper reads ``handle.spec`` on every call, so stacking ``@flow`` after the
-    wrapper was made is seen without re-wrapping.
+    The run-time wrapper reads the handle on every call, so stacking ``@flow`` after the
+    wrapper was made is seen without re-wrapping. ``info`` is what the runtime derives from
+    the spec (opaque here); `set_spec` forgets it, and the runtime derives it again.
     """
 
-    __slots__ = ("spec",)
+    __slots__ = ("info", "spec")
 
     def __init__(self, spec: StepSpec) -> None:
         self.spec = spec
+        self.info: Any = None
+
+    def set_spec(self, spec: StepSpec) -> None:
+        """Point at a new spec (a stacked decorator changed it)."""
+        self.spec = spec
+        self.info = None
 
 
 HANDLE_ATTR = "__penstock_step__"

@@ -23,6 +23,7 @@ class Active:
         "adopt_otel",
         "attach_remote",
         "backend",
+        "bare",
         "detach_remote",
         "enabled",
         "idle",
@@ -64,6 +65,11 @@ class Active:
         self.idle: Active = self
         if self.enabled is not None:
             self.idle = _idle(backend)
+        #: Nothing to call or time on a step call (the noop backend): the wrappers take a
+        #: shorter path that only keeps the current step and the run's shape.
+        self.bare = not (
+            self.on_start or self.on_enter or self.on_exit or self.on_end or self.enabled
+        ) and not (self.timed or self.adopt_otel)
 
     def __repr__(self) -> str:
         return f"<Active {self.backend!r}>"
@@ -75,6 +81,7 @@ def _idle(backend: Any) -> Active:
         setattr(idle, slot, None)
     idle.backend = backend
     idle.provides_ids = idle.adopt_otel = idle.timed = False
+    idle.bare = True
     idle.idle = idle
     return idle
 

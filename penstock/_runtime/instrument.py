@@ -2,7 +2,7 @@
 
 A wrapper keeps the function's kind (sync, coroutine, generator, async generator) so
 ``inspect`` sees it unchanged. It reads ``handle.spec`` on every call (a later ``@flow``
-replaces it) and caches the per-spec data (`SpecInfo`) until it changes.
+replaces it) and keeps the per-spec data (`SpecInfo`) on the handle until the spec changes.
 
 Generators and async generators are recorded for the whole iteration, and the step is
 current only while their body runs: the context is set and restored around each resume, in
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 
+from penstock._runtime import lifecycle
 from penstock._runtime.active import hook_failed
-from penstock._runtime.lifecycle import activate, begin, deactivate, end
-from penstock._runtime.steprun import SpecInfo
+from penstock._runtime.lifecycle import activate, begin, deactivate, end, nest
+from penstock._runtime.steprun import SpecInfo, StepRun
 
 # Not `from typing import TYPE_CHECKING`: importing typing alone costs more than penstock.
 TYPE_CHECKING = False
@@ -25,24 +26,20 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Generator
     from typing import Any
 
-    from penstock._declared.spec import StepHandle, StepSpec
-    from penstock._runtime.steprun import StepRun
-
-    Cache = list[Any]
+    from penstock._declared.spec import StepHandle
 
 
 def instrument(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
     """Return a wrapper around ``func`` that records calls of the step ``handle`` points at."""
-    # [spec, SpecInfo]: rebuilt when a stacked decorator replaces the spec.
-    cache: list[Any] = [None, None]
     factory = _FACTORIES[function_kind(func)]
-    return functools.wraps(func)(factory(func, handle, cache))
+    return functools.wraps(func)(factory(func, handle))
 
 
-def _start(handle: StepHandle, cache: Cache) -> StepRun | None:
+def _start(handle: StepHandle) -> StepRun | None:
     """Begin a run whose step is current only while its body runs (generators)."""
-    spec = handle.spec
-    si = cache[1] if cache[0] is spec else _refresh(cache, spec)
+    si = handle.info
+    if si is None:
+        si = _refresh(handle)
     try:
         return begin(si, False)
     except Exception as exc:  # a bug in penstock must not break the application
@@ -50,17 +47,56 @@ def _start(handle: StepHandle, cache: Cache) -> StepRun | None:
         return None
 
 
-def _sync(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Callable[..., Any]:
+# The ContextVar's own methods, and object.__new__: no Python frame for them per call.
+_set_current = lifecycle.CURRENT.set
+_reset_current = lifecycle.CURRENT.reset
+_get_current = lifecycle.CURRENT.get
+_new_run = object.__new__
+
+
+def _sync(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
+    # The noop backend's hot path is this function: with a bare backend (nothing to call or
+    # time), `begin` and `end` are done here, without their two frames. The rules stay in
+    # `lifecycle`: `nest` for a call inside another; what `end` does on success, below.
     def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-        spec = handle.spec
-        si = cache[1] if cache[0] is spec else _refresh(cache, spec)
+        si = handle.info
+        if si is None:
+            si = _refresh(handle)
+        active = lifecycle.ACTIVE
+        if active is not None and active.bare:
+            run = _new_run(StepRun)
+            run.active = active
+            parent = _get_current()
+            token = _set_current(run)
+            if parent is None:
+                run.info = si.default
+                parent = None
+            else:
+                try:
+                    nest(run, parent, si)
+                    parent = run.parent
+                except Exception as exc:  # a bug in penstock must not break the application
+                    hook_failed("penstock runtime", "begin", exc)
+                    parent = None
+            try:
+                # Without keywords, a call with *args alone skips unpacking an empty dict.
+                result = func(*args, **kwargs) if kwargs else func(*args)
+            except BaseException as exc:
+                _reset_current(token)
+                end(run, exc, False)
+                raise
+            _reset_current(token)
+            run.status = "ok"
+            if parent is not None:
+                parent.last_child = run.info
+            return result
         try:
             run = begin(si)
         except Exception as exc:  # a bug in penstock must not break the application
             hook_failed("penstock runtime", "begin", exc)
             return func(*args, **kwargs)
         try:
-            result = func(*args, **kwargs)
+            result = func(*args, **kwargs) if kwargs else func(*args)
         except BaseException as exc:
             end(run, exc)
             raise
@@ -70,10 +106,11 @@ def _sync(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Callabl
     return sync_wrapper
 
 
-def _coroutine(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Callable[..., Any]:
+def _coroutine(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
     async def coro_wrapper(*args: Any, **kwargs: Any) -> Any:
-        spec = handle.spec
-        si = cache[1] if cache[0] is spec else _refresh(cache, spec)
+        si = handle.info
+        if si is None:
+            si = _refresh(handle)
         try:
             run = begin(si)
         except Exception as exc:  # a bug in penstock must not break the application
@@ -90,9 +127,9 @@ def _coroutine(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Ca
     return coro_wrapper
 
 
-def _generator(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Callable[..., Any]:
+def _generator(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
     def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        run = _start(handle, cache)
+        run = _start(handle)
         if run is None:
             return (yield from func(*args, **kwargs))
         gen: Any = None
@@ -133,9 +170,9 @@ def _generator(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Ca
     return gen_wrapper
 
 
-def _asyncgen(func: Callable[..., Any], handle: StepHandle, cache: Cache) -> Callable[..., Any]:
+def _asyncgen(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
     async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        run = _start(handle, cache)
+        run = _start(handle)
         if run is None:
             async for item in func(*args, **kwargs):
                 yield item
@@ -189,10 +226,8 @@ _FACTORIES = {
 }
 
 
-def _refresh(cache: list[Any], spec: StepSpec) -> SpecInfo:
-    si = SpecInfo(spec)
-    cache[1] = si
-    cache[0] = spec
+def _refresh(handle: StepHandle) -> SpecInfo:
+    si = handle.info = SpecInfo(handle.spec)
     return si
 
 

@@ -88,6 +88,11 @@ class StepRun:
 
     # Not slotted: class-level defaults let __init__ set three attributes instead of twenty
     # (this object is made on every call).
+    #: Set by penstock for every run (no __init__: see penstock._runtime.lifecycle.begin).
+    info: StepInfo
+    #: The backend (and hooks) that started this run also ends it, even if reconfigured.
+    active: Active
+    parent: StepRun | None = None
     pred: StepInfo | None = None
     last_child: StepInfo | None = None
     _trace_id = 0
@@ -105,12 +110,6 @@ class StepRun:
     linked: StepRun | None = None
     sampled = True
     trace_state: str | None = None
-
-    def __init__(self, info: StepInfo, parent: StepRun | None, active: Active) -> None:
-        self.info = info
-        self.parent = parent
-        #: The backend (and hooks) that started this run also ends it, even if reconfigured.
-        self.active = active
 
     @property
     def backend(self) -> Backend | None:

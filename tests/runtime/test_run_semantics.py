@@ -569,3 +569,36 @@ def test_continue_remote_restores_state_when_no_step_ran(
     assert before == after
     assert before is not None
     assert before[0] != 7
+
+
+@pytest.mark.parametrize("backend", ["noop", "logging", "recording"])
+def test_failure_restores_the_caller_under_every_backend(backend: str) -> None:
+    """A failing step re-raises the same exception, and its caller is current again."""
+    penstock.configure(backend=backend)
+    boom = KeyError("missing")
+    seen: list[tuple[str, str] | None] = []
+
+    @flow("fails")
+    @step(after="outer")
+    def inner() -> None:
+        raise boom
+
+    @flow("fails")
+    @step(after="inner")
+    def after_failure() -> None:
+        seen.append(current_step())
+
+    @flow("fails")
+    @entrypoint
+    def outer() -> None:
+        with pytest.raises(KeyError) as caught:
+            inner()
+        assert caught.value is boom
+        seen.append(current_step())
+        after_failure()
+
+    outer()
+    assert seen == [("fails", "outer"), ("fails", "after_failure")]
+    assert current_step() is None
+    # The predecessor of after_failure is the failed inner: the run's shape is kept.
+    assert penstock.observed_edges("fails") == [("inner", "after_failure"), ("outer", "inner")]
