@@ -14,7 +14,16 @@ __all__ = ["Problem", "ProblemKind", "check"]
 
 
 class ProblemKind(str, enum.Enum):
-    """What kind of mistake a `Problem` reports."""
+    """What kind of mistake a `Problem` reports; its value is the name ``penstock check`` prints.
+
+    Attributes:
+        CYCLE: steps that run after each other in a circle.
+        UNKNOWN_AFTER: an ``after=`` that names no step of the flow.
+        DUPLICATE_STEP: two functions declare the same step name in one flow.
+        NO_ENTRYPOINT: the flow has no ``@entrypoint``.
+        UNREACHABLE: a step no entrypoint leads to.
+        NOT_IN_FLOW: a decorated function that no ``@flow`` puts in a flow.
+    """
 
     CYCLE = "cycle"
     UNKNOWN_AFTER = "unknown-after"

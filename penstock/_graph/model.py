@@ -28,7 +28,19 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class StepNode:
-    """One step of a flow, as documentation sees it."""
+    """One step of a flow, as documentation sees it.
+
+    Attributes:
+        name: the step's name in the flow.
+        kind: ``"entrypoint"`` or ``"step"``.
+        module: the module that defines the function.
+        qualname: the function's qualified name.
+        file: the function's source file.
+        line: the line of the ``def``.
+        doc: the description, else the docstring's first paragraph.
+        transport: ``"celery"``, ``"kafka"``, ``"grpc"``... when the step runs in another
+            process.
+    """
 
     name: str
     kind: StepKind
@@ -37,7 +49,6 @@ class StepNode:
     file: str
     line: int
     doc: str | None = None
-    #: ``"celery"``, ``"kafka"``, ``"grpc"``... when the step runs in another process.
     transport: str | None = None
 
     @property
@@ -60,7 +71,12 @@ class StepNode:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """A declared "``target`` runs after ``source``"."""
+    """A declared "``target`` runs after ``source``".
+
+    Attributes:
+        source: the step that runs first.
+        target: the step that runs after it.
+    """
 
     source: str
     target: str
@@ -74,6 +90,12 @@ class FlowGraph:
     """A flow: its steps in a stable order (topological, ties by source position) and edges.
 
     Equal declarations give equal graphs whatever order their modules were imported in.
+
+    Attributes:
+        name: the flow's name.
+        steps: its steps, in a stable topological order.
+        edges: its declared edges, in a stable order.
+        entrypoints: the names of its entrypoints.
     """
 
     name: str

@@ -112,3 +112,29 @@ def test_pages_without_diagrams_load_offline_too(
     assert "reference/api/index.html" in others
     for page in others:
         browser.check_page(served.url(page)).assert_clean(expected_diagrams=0)
+
+
+def _api_text(built: tuple[Path, str]) -> str:
+    import html
+
+    page = (built[0] / "reference" / "api" / "index.html").read_text(encoding="utf-8")
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_api_reference_shows_public_signatures_only(built: tuple[Path, str]) -> None:
+    """Overloaded decorators show their overloads, not the implementation's catch-all one."""
+    text = _api_text(built)
+    assert "step(func: Callable[P, R]) -> Callable[P, R]" in text
+    assert "func: Callable[..., Any] | None = None" not in text
+
+
+def test_api_reference_lists_fields_and_members(built: tuple[Path, str]) -> None:
+    """The graph types' fields and ProblemKind's members are described on the page."""
+    text = _api_text(built)
+    for phrase in (
+        "the function's source file",  # StepNode.file
+        "the step that runs first",  # Edge.source
+        "its declared edges, in a stable order",  # FlowGraph.edges
+        "an after= that names no step of the flow",  # ProblemKind.UNKNOWN_AFTER
+    ):
+        assert phrase in text, phrase
