@@ -163,10 +163,7 @@ def _check_flow(res: Resolution) -> list[Problem]:
             )
         )
     else:
-        import networkx as nx
-
-        dg = g.to_networkx()
-        reachable = set(g.entrypoints).union(*(nx.descendants(dg, e) for e in g.entrypoints))
+        reachable = g.reachable(g.entrypoints)
         for node in g.steps:
             if node.name not in reachable:
                 problems.append(

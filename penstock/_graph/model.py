@@ -6,7 +6,7 @@ Renderers, the CLI and the docs extensions consume only `FlowGraph` and its part
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +135,17 @@ class FlowGraph:
     def predecessors(self, name: str) -> tuple[str, ...]:
         self.step(name)
         return tuple(e.source for e in self.edges if e.target == name)
+
+    def reachable(self, starts: Iterable[str]) -> set[str]:
+        """The steps reached from ``starts`` by following edges, ``starts`` included."""
+        seen = set(starts)
+        todo = list(seen)
+        while todo:
+            for nxt in self.successors(todo.pop()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
 
     def paths(self, limit: int | None = None) -> list[tuple[str, ...]]:
         """Every simple path from an entrypoint to a final step, in a stable order.
@@ -332,23 +343,50 @@ def _stable_topological(
     """Topological order, always taking the ready step that comes first in the source.
 
     On a cycle, each strongly connected part is placed as one block (its steps in source
-    order), so a broken flow still renders deterministically.
+    order), so a broken flow still renders deterministically. An acyclic flow (the usual
+    case) is ordered without networkx, whose import alone costs a docs build a tenth of its
+    time.
     """
+
+    def position(n: str) -> tuple[str, int, str]:
+        return _position(specs[n])
+
+    order = _ordered(list(specs), list(edges), position)
+    if order is not None:
+        return order
     import networkx as nx
 
     g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(specs)
     g.add_edges_from(edges)
+    cond = nx.condensation(g)
+    members: dict[int, list[str]] = {
+        c: sorted(cond.nodes[c]["members"], key=position) for c in cond.nodes
+    }
+    blocks = nx.lexicographical_topological_sort(cond, key=lambda c: position(members[c][0]))
+    return [n for c in blocks for n in members[c]]
 
-    def position(n: str) -> tuple[str, int, str]:
-        return _position(specs[n])
 
-    try:
-        return list(nx.lexicographical_topological_sort(g, key=position))
-    except nx.NetworkXUnfeasible:
-        cond = nx.condensation(g)
-        members: dict[int, list[str]] = {
-            c: sorted(cond.nodes[c]["members"], key=position) for c in cond.nodes
-        }
-        blocks = nx.lexicographical_topological_sort(cond, key=lambda c: position(members[c][0]))
-        return [n for c in blocks for n in members[c]]
+def _ordered(
+    nodes: list[str], edges: list[tuple[str, str]], key: Callable[[str], Any]
+) -> list[str] | None:
+    """Kahn's algorithm taking the ready node with the smallest key; ``None`` on a cycle."""
+    import heapq
+
+    indegree = dict.fromkeys(nodes, 0)
+    successors: dict[str, list[str]] = {n: [] for n in nodes}
+    for src, dst in edges:
+        successors[src].append(dst)
+        indegree[dst] += 1
+    ready = [(key(n), i, n) for i, n in enumerate(nodes) if not indegree[n]]
+    heapq.heapify(ready)
+    rank = {n: i for i, n in enumerate(nodes)}
+    order = []
+    while ready:
+        _, _, node = heapq.heappop(ready)
+        order.append(node)
+        for child in successors[node]:
+            indegree[child] -= 1
+            if not indegree[child]:
+                heapq.heappush(ready, (key(child), rank[child], child))
+    return order if len(order) == len(nodes) else None
