@@ -1,0 +1,156 @@
+"""OTLP JSON, as the OpenTelemetry Collector's file exporter writes it.
+
+One ``ExportTraceServiceRequest`` per line (``resourceSpans`` -> ``scopeSpans`` -> ``spans``),
+in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids, integer enums, 64-bit
+integers as strings, typed attribute values. A span is penstock's when it carries the
+``penstock.step`` attribute; every other span is foreign: counted, never read.
+
+penstock's otel backend puts the run structure on each span (``penstock.parent_step`` and
+``penstock.predecessor``, the same fields the logging backend writes), so a span keeps its
+place in the run even when its parent in the trace is a foreign span (an HTTP client's, a
+Celery instrumentation's).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from penstock._observed._record import SCHEMA_VERSION, Record, Skipped
+
+__all__ = ["read_otlp_lines"]
+
+_STATUS_ERROR = (2, "STATUS_CODE_ERROR")
+_HEX = frozenset("0123456789abcdef")
+
+
+def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[Record]:
+    """The penstock spans in the OTLP JSON ``lines`` (of ``file``); the rest is counted."""
+    loads = json.loads
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = loads(line)
+        except ValueError:
+            skipped["truncated or invalid JSON"] += 1
+            continue
+        resource_spans = data.get("resourceSpans") if type(data) is dict else None
+        if type(resource_spans) is not list:
+            skipped["not an OTLP trace line"] += 1
+            continue
+        try:
+            for resource in resource_spans:
+                for scope in resource.get("scopeSpans") or ():
+                    for span in scope.get("spans") or ():
+                        record = _record(span, file, number, skipped)
+                        if record is not None:
+                            yield record
+        except (AttributeError, TypeError):
+            skipped["malformed OTLP structure"] += 1
+
+
+def _record(span: Any, file: str, number: int, skipped: Skipped) -> Record | None:
+    attrs: dict[str, Any] = {}
+    for attr in span.get("attributes") or ():
+        key = attr.get("key")
+        if type(key) is str and key.startswith("penstock."):
+            attrs[key] = _value(attr.get("value"))
+    step = attrs.get("penstock.step")
+    if step is None:
+        skipped["foreign span"] += 1
+        return None
+    schema = attrs.get("penstock.schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        skipped["unknown schema version"] += 1
+        return None
+    flow = attrs.get("penstock.flow")
+    parent = attrs.get("penstock.parent_step")
+    pred = attrs.get("penstock.predecessor")
+    trace_id = _hex_id(span.get("traceId"), 16)
+    span_id = _hex_id(span.get("spanId"), 8)
+    parent_span_id = _hex_id(span.get("parentSpanId"), 8) if span.get("parentSpanId") else None
+    start = _nanos(span.get("startTimeUnixNano"))
+    end = _nanos(span.get("endTimeUnixNano"))
+    if (
+        type(step) is not str
+        or not step
+        or not isinstance(flow, (str, type(None)))
+        or not isinstance(parent, (str, type(None)))
+        or not isinstance(pred, (str, type(None)))
+    ):
+        skipped["wrong type: penstock attribute"] += 1
+        return None
+    if trace_id is None or span_id is None:
+        skipped["wrong type: traceId/spanId"] += 1
+        return None
+    if start is None or end is None:
+        skipped["wrong type: start/end time"] += 1
+        return None
+    status_obj = span.get("status") or {}
+    if status_obj.get("code") in _STATUS_ERROR:
+        status = "error"
+    elif attrs.get("penstock.cancelled") is True:
+        status = "cancelled"
+    else:
+        status = "ok"
+    return Record(
+        trace_id,
+        flow,
+        step,
+        parent or None,
+        pred or None,
+        round((end - start) / 1e6, 3),
+        status,
+        start / 1e9,
+        span_id,
+        parent_span_id,
+        file,
+        number,
+    )
+
+
+def _value(value: Any) -> Any:
+    """An OTLP ``AnyValue`` as a Python value (scalars only; others as ``None``)."""
+    if type(value) is not dict:
+        return None
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "intValue" in value:
+        try:
+            return int(value["intValue"])
+        except (TypeError, ValueError):
+            return None
+    if "doubleValue" in value:
+        return value["doubleValue"]
+    return None
+
+
+def _nanos(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _hex_id(value: Any, size: int) -> str | None:
+    """A trace or span id as lower-case hex; base64 (protobuf's generic JSON) is converted."""
+    if type(value) is not str or not value:
+        return None
+    lowered = value.lower()
+    if len(lowered) == size * 2 and _HEX.issuperset(lowered):
+        return lowered
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == size else None

@@ -1,0 +1,242 @@
+"""Tally recorded runs of one flow: calls, errors and percentiles per step, counts per edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from penstock._graph import FlowGraph, get_flow
+from penstock._observed._files import expand
+from penstock._observed._record import Skipped
+from penstock._observed._rule import EdgeRule
+from penstock._observed._sketch import Sketch
+from penstock._observed._source import read_records
+
+__all__ = ["ObservedEdge", "ObservedFlow", "ObservedStep", "observe", "to_epoch"]
+
+
+@dataclass(frozen=True)
+class ObservedStep:
+    """What the records say about one step."""
+
+    name: str
+    calls: int
+    errors: int
+    p50_ms: float | None
+    p95_ms: float | None
+    #: Whether the flow declares this step (a record may name one the code no longer has).
+    declared: bool = True
+
+    @property
+    def error_rate(self) -> float:
+        """``errors / calls`` (0 when never called)."""
+        return self.errors / self.calls if self.calls else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "calls": self.calls,
+            "errors": self.errors,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+        }
+
+
+@dataclass(frozen=True)
+class ObservedEdge:
+    """A declared edge with how often runs took it, or a transition runs took undeclared."""
+
+    source: str
+    target: str
+    declared: bool
+    count: int
+    #: ``file:line`` of the first record that showed an undeclared transition.
+    seen_at: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.source,
+            "to": self.target,
+            "declared": self.declared,
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True)
+class ObservedFlow:
+    """The recorded runs of a flow, laid over its declaration.
+
+    ``steps`` lists every declared step (in the flow's order) then the undeclared ones the
+    records name; ``edges`` every declared edge (count 0 when never observed) then every
+    observed undeclared transition.
+    """
+
+    flow: str
+    runs: int
+    skipped: dict[str, int]
+    steps: tuple[ObservedStep, ...]
+    edges: tuple[ObservedEdge, ...]
+    files: tuple[str, ...] = field(default=())
+
+    def step(self, name: str) -> ObservedStep | None:
+        """The step called ``name``, or ``None``."""
+        return next((s for s in self.steps if s.name == name), None)
+
+    def edge(self, source: str, target: str) -> ObservedEdge | None:
+        """The edge ``source -> target``, or ``None``."""
+        return next((e for e in self.edges if (e.source, e.target) == (source, target)), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``penstock observe --format json`` object."""
+        return {
+            "flow": self.flow,
+            "runs": self.runs,
+            "skipped": dict(sorted(self.skipped.items())),
+            "steps": [s.as_dict() for s in self.steps],
+            "edges": [e.as_dict() for e in self.edges],
+        }
+
+
+class _Stats:
+    __slots__ = ("calls", "errors", "sketch")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.errors = 0
+        self.sketch = Sketch()
+
+
+def to_epoch(value: dt.datetime | str | float | None, what: str) -> float | None:
+    """``since``/``until`` as seconds since the epoch (naive times are UTC)."""
+    from penstock._errors import ObservedError
+
+    if value is None or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ObservedError(
+                f"{what} {value!r} is not an ISO time (e.g. 2026-11-30T12:00:00Z)"
+            ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.timestamp()
+
+
+def observe(
+    flow: str | FlowGraph,
+    files: Iterable[str | os.PathLike[str]],
+    *,
+    since: dt.datetime | str | float | None = None,
+    until: dt.datetime | str | float | None = None,
+    base: str | Path | None = None,
+) -> ObservedFlow:
+    """Read recorded runs of ``flow`` from ``files`` and count what they did.
+
+    Args:
+        flow: the flow's name, or its graph.
+        files: JSON log files or OTLP JSON files (``.gz`` too), or glob patterns.
+        since: keep only calls that started at or after this time (ISO string, datetime or
+            epoch seconds; naive times are UTC).
+        until: keep only calls that started before this time.
+        base: the folder relative paths and globs are resolved against.
+
+    Returns:
+        The counts, with every declared step and edge.
+
+    Raises:
+        ObservedError: a file that does not exist, a glob that matches nothing, a bad time.
+        FlowNotFoundError: unknown flow.
+    """
+    graph = get_flow(flow) if isinstance(flow, str) else flow
+    paths = expand(files, base)
+    low = to_epoch(since, "since")
+    high = to_epoch(until, "until")
+    name = graph.name
+    rule = EdgeRule(graph)
+    edge_of = rule.edge
+    declared = rule.declared
+    skipped = Skipped()
+    stats: dict[str, _Stats] = {}
+    edges: dict[tuple[str, str], int] = {}
+    first_seen: dict[tuple[str, str], str] = {}
+    runs: set[str] = set()
+    windowed = low is not None or high is not None
+    for record in read_records(paths, skipped):
+        cid, rflow, step, parent, pred, duration, status, start, _, _, file, line = record
+        if rflow != name:
+            skipped["other flow"] += 1
+            continue
+        if windowed:
+            if start is None:
+                skipped["no start_time (needed by since/until)"] += 1
+                continue
+            if (low is not None and start < low) or (high is not None and start >= high):
+                skipped["outside since/until"] += 1
+                continue
+        runs.add(cid)
+        st = stats.get(step)
+        if st is None:
+            st = stats[step] = _Stats()
+        st.calls += 1
+        if status == "error":
+            st.errors += 1
+        st.sketch.add(duration)
+        edge = edge_of(step, parent, pred)
+        if edge is not None:
+            edges[edge] = edges.get(edge, 0) + 1
+            if edge not in declared and edge not in first_seen:
+                first_seen[edge] = f"{file}:{line}"
+    return _result(graph, stats, edges, first_seen, runs, skipped, paths)
+
+
+def _result(
+    graph: FlowGraph,
+    stats: dict[str, _Stats],
+    edges: dict[tuple[str, str], int],
+    first_seen: dict[tuple[str, str], str],
+    runs: set[str],
+    skipped: Skipped,
+    paths: list[Path],
+) -> ObservedFlow:
+    steps: list[ObservedStep] = []
+    names = [s.name for s in graph.steps]
+    extra = sorted(n for n in stats if n not in graph)
+    for n in [*names, *extra]:
+        st = stats.get(n)
+        if st is None:
+            steps.append(ObservedStep(n, 0, 0, None, None, declared=n in graph))
+            continue
+        p50, p95 = st.sketch.quantile(0.5), st.sketch.quantile(0.95)
+        steps.append(
+            ObservedStep(
+                n,
+                st.calls,
+                st.errors,
+                None if p50 is None else round(p50, 3),
+                None if p95 is None else round(p95, 3),
+                declared=n in graph,
+            )
+        )
+    out = [
+        ObservedEdge(e.source, e.target, True, edges.get((e.source, e.target), 0))
+        for e in graph.edges
+    ]
+    out.extend(
+        ObservedEdge(src, dst, False, count, first_seen.get((src, dst)))
+        for (src, dst), count in sorted(edges.items())
+        if (src, dst) in first_seen
+    )
+    return ObservedFlow(
+        flow=graph.name,
+        runs=len(runs),
+        skipped=dict(skipped),
+        steps=tuple(steps),
+        edges=tuple(out),
+        files=tuple(str(p) for p in paths),
+    )
