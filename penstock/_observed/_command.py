@@ -37,13 +37,13 @@ def run(args: argparse.Namespace) -> int:
     from penstock._graph import get_flow
     from penstock._mermaid import render_mermaid
     from penstock._observed._drawing import drift_messages, observed_overlay, replay_overlay
-    from penstock._observed._replay import replay
+    from penstock._observed._replay import replay_run
     from penstock._observed._report import replay_text, summary_text
     from penstock._observed._tally import observe
 
     graph = get_flow(args.flow)
     if args.run is not None:
-        one = replay(graph, args.files, args.run)
+        one = replay_run(graph, args.files, args.run)
         if args.format == "json":
             sys.stdout.write(json.dumps(one.as_dict(), indent=2, ensure_ascii=False) + "\n")
         elif args.format == "mermaid":

@@ -16,7 +16,7 @@ from penstock._observed._replay import RunReplay
 from penstock._observed._tally import ObservedFlow
 from penstock._overlay import EdgeMark, NodeMark, Overlay
 
-__all__ = ["drift_messages", "observed_overlay", "replay_overlay", "with_observed"]
+__all__ = ["drift_messages", "observed_overlay", "overlay_for", "replay_overlay", "with_observed"]
 
 
 def with_observed(graph: FlowGraph, edges: Iterable[tuple[str, str]]) -> FlowGraph:
@@ -146,3 +146,10 @@ def drift_messages(graph: FlowGraph, observed: ObservedFlow) -> list[str]:
             f"add {e.source!r} to its after= or update the code"
         )
     return out
+
+
+def overlay_for(graph: FlowGraph, observed: ObservedFlow | RunReplay) -> tuple[FlowGraph, Overlay]:
+    """`observed_overlay` or `replay_overlay`, whichever ``observed`` calls for."""
+    if isinstance(observed, RunReplay):
+        return replay_overlay(graph, observed)
+    return observed_overlay(graph, observed)

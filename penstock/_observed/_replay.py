@@ -15,7 +15,7 @@ from penstock._observed._record import Record, Skipped
 from penstock._observed._rule import EdgeRule
 from penstock._observed._source import read_records
 
-__all__ = ["ReplayStep", "RunReplay", "replay"]
+__all__ = ["ReplayStep", "RunReplay", "replay_run"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class RunReplay:
         }
 
 
-def replay(
+def replay_run(
     flow: str | FlowGraph,
     files: Iterable[str | os.PathLike[str]],
     run: str,
