@@ -3,6 +3,7 @@ JSON: both recordings give the same counts, and a replayed run labels the hop.""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import time
@@ -81,10 +82,8 @@ def _record_both_sides(
             penstock.configure(backend="otel", tracer_provider=provider)
         for part in PARTS:
             payload = json.dumps({"part_number": part}).encode()
-            try:
+            with contextlib.suppress(store.PartNotFound):
                 handle_kafka_message(Message(value=payload, headers=[]))
-            except store.PartNotFound:
-                pass
         deadline = time.monotonic() + 30
         while True:
             done = worker_file.exists() and (
