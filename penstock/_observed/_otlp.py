@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from penstock._observed._record import SCHEMA_VERSION, Record, Skipped
+from penstock._observed._record import SCHEMA_VERSION, RawRecord, Skipped
 
 __all__ = ["read_otlp_lines"]
 
@@ -27,7 +27,7 @@ _STATUS_ERROR = (2, "STATUS_CODE_ERROR")
 _HEX = frozenset("0123456789abcdef")
 
 
-def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[Record]:
+def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[RawRecord]:
     """The penstock spans in the OTLP JSON ``lines`` (of ``file``); the rest is counted."""
     loads = json.loads
     for number, line in enumerate(lines, 1):
@@ -53,7 +53,7 @@ def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterat
             skipped["malformed OTLP structure"] += 1
 
 
-def _record(span: Any, file: str, number: int, skipped: Skipped) -> Record | None:
+def _record(span: Any, file: str, number: int, skipped: Skipped) -> RawRecord | None:
     attrs: dict[str, Any] = {}
     for attr in span.get("attributes") or ():
         key = attr.get("key")
@@ -97,7 +97,7 @@ def _record(span: Any, file: str, number: int, skipped: Skipped) -> Record | Non
         status = "cancelled"
     else:
         status = "ok"
-    return Record(
+    return (
         trace_id,
         flow,
         step,

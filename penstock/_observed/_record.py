@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import NamedTuple
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "Record", "Skipped"]
+__all__ = ["SCHEMA_VERSION", "STATUSES", "RawRecord", "Record", "Skipped"]
 
 #: The version of the record layout penstock writes (``penstock_schema`` in log lines,
 #: ``penstock.schema`` on spans). Records without one are read as version 1.
@@ -32,6 +32,24 @@ class Record(NamedTuple):
     #: Where the record was read: file and line number.
     file: str
     line: int
+
+
+#: A `Record`'s fields as a plain tuple, in the same order: what the readers yield (making a
+#: named tuple per record costs more than the rest of reading it).
+RawRecord = tuple[
+    str,
+    str | None,
+    str,
+    str | None,
+    str | None,
+    float,
+    str,
+    float | None,
+    str | None,
+    str | None,
+    str,
+    int,
+]
 
 
 class Skipped(Counter[str]):

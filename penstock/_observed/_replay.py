@@ -109,7 +109,8 @@ def replay_run(
     skipped = Skipped()
     mine: list[Record] = []
     runs: set[str] = set()
-    for record in read_records(paths, skipped):
+    for raw in read_records(paths, skipped):
+        record = Record(*raw)
         if record.flow != graph.name:
             skipped["other flow"] += 1
             continue

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["ACCURACY", "Sketch"]
+__all__ = ["ACCURACY", "INV_LOG_GAMMA", "TINY", "TINY_BUCKET", "Sketch"]
 
 ACCURACY = 0.01
 _GAMMA = (1 + ACCURACY) / (1 - ACCURACY)
-_INV_LOG_GAMMA = 1 / math.log(_GAMMA)
+INV_LOG_GAMMA = 1 / math.log(_GAMMA)
 #: Durations at or below this (ms) share one bucket, reported as 0.
-_TINY = 1e-6
+TINY = 1e-6
+#: The bucket of durations at or below TINY.
+TINY_BUCKET = -(10**9)
 
 
 class Sketch:
@@ -29,9 +31,10 @@ class Sketch:
 
     def add(self, duration_ms: float) -> None:
         """Count one duration."""
-        index = (
-            math.ceil(math.log(duration_ms) * _INV_LOG_GAMMA) if duration_ms > _TINY else -(10**9)
-        )
+        if duration_ms > TINY:
+            index = math.ceil(math.log(duration_ms) * INV_LOG_GAMMA)
+        else:
+            index = TINY_BUCKET
         buckets = self.buckets
         buckets[index] = buckets.get(index, 0) + 1
         self.count += 1
@@ -45,7 +48,7 @@ class Sketch:
         for index in sorted(self.buckets):
             seen += self.buckets[index]
             if seen >= rank:
-                if index == -(10**9):
+                if index == TINY_BUCKET:
                     return 0.0
                 return 2 * _GAMMA**index / (_GAMMA + 1)
         return None  # pragma: no cover - rank <= count

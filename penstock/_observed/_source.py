@@ -9,12 +9,12 @@ from pathlib import Path
 from penstock._observed._files import read_lines
 from penstock._observed._logs import looks_like_log_line, read_log_lines
 from penstock._observed._otlp import read_otlp_lines
-from penstock._observed._record import Record, Skipped
+from penstock._observed._record import RawRecord, Skipped
 
 __all__ = ["read_records"]
 
 
-def read_records(files: Sequence[Path], skipped: Skipped) -> Iterator[Record]:
+def read_records(files: Sequence[Path], skipped: Skipped) -> Iterator[RawRecord]:
     """The step records of ``files``, in file order; what is not one is counted in ``skipped``.
 
     A file holds OTLP JSON when its first non-blank line is an OTLP document, else log lines.

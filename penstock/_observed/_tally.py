@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from math import ceil, log
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from penstock._graph import FlowGraph, get_flow
 from penstock._observed._files import expand
 from penstock._observed._record import Skipped
 from penstock._observed._rule import EdgeRule
-from penstock._observed._sketch import Sketch
+from penstock._observed._sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
 from penstock._observed._source import read_records
 
 __all__ = ["ObservedEdge", "ObservedFlow", "ObservedStep", "observe", "to_epoch"]
@@ -167,6 +168,7 @@ def observe(
     first_seen: dict[tuple[str, str], str] = {}
     runs: set[str] = set()
     windowed = low is not None or high is not None
+    inv_log_gamma, tiny, tiny_bucket = INV_LOG_GAMMA, TINY, TINY_BUCKET
     for record in read_records(paths, skipped):
         cid, rflow, step, parent, pred, duration, status, start, _, _, file, line = record
         if rflow != name:
@@ -186,7 +188,12 @@ def observe(
         st.calls += 1
         if status == "error":
             st.errors += 1
-        st.sketch.add(duration)
+        # Sketch.add, inlined: this loop runs once per record.
+        sketch = st.sketch
+        bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
+        buckets = sketch.buckets
+        buckets[bucket] = buckets.get(bucket, 0) + 1
+        sketch.count += 1
         edge = edge_of(step, parent, pred)
         if edge is not None:
             edges[edge] = edges.get(edge, 0) + 1
