@@ -30,7 +30,11 @@ def _run_all(checkout: Callable[[dict[str, Any]], str]) -> None:
 def json_log(tmp_path: Path) -> Path:
     """The shop's runs under the logging backend's ``format="json"``, with the app's own
     JSON lines and plain-text lines in the same file."""
-    path = tmp_path / "app.log"
+    return record_json_log(tmp_path / "app.log")
+
+
+def record_json_log(path: Path) -> Path:
+    """Declare the shop flow, run its orders under the logging backend into ``path``."""
     checkout = shop.declare()
     with path.open("w", encoding="utf-8") as stream:
         penstock.configure(backend="logging", format="json", stream=stream)

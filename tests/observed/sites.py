@@ -6,6 +6,7 @@ import json
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from tests.observed import shop
 
@@ -29,7 +30,9 @@ def failed_run(log: Path) -> str:
     raise AssertionError("no failed run")
 
 
-def mkdocs_site(root: Path, log: Path) -> Path:
+def mkdocs_site(
+    root: Path, log: Path, *, missing: bool = True, extra: dict[str, Any] | None = None
+) -> Path:
     """A Material site: the overlay on one page, one run replayed on another, a missing file."""
     from tests.mkdocs.conftest import write_site
 
@@ -37,22 +40,21 @@ def mkdocs_site(root: Path, log: Path) -> Path:
     runs.mkdir(parents=True)
     shutil.copy(log, runs / "app.log")
     run = failed_run(log)
+    pages = {
+        "index.md": "# Shop\n\n::: penstock-flow shop\n    observed: runs/*.log\n",
+        "run.md": f"# One run\n\n::: penstock-flow shop\n    observed: runs/app.log\n"
+        f"    run: '{run[:12]}'\n",
+    }
+    if missing:
+        pages["missing.md"] = "# Missing\n\n::: penstock-flow shop\n    observed: old/*.log\n"
     site = write_site(
-        root,
-        {
-            "index.md": "# Shop\n\n::: penstock-flow shop\n    observed: runs/*.log\n",
-            "run.md": f"# One run\n\n::: penstock-flow shop\n    observed: runs/app.log\n"
-            f"    run: '{run[:12]}'\n",
-            "missing.md": "# Missing\n\n::: penstock-flow shop\n    observed: old/*.log\n",
-        },
-        plugin={"modules": ["shopsite.declared"]},
-        modules={},
+        root, pages, plugin={"modules": ["shopsite.declared"]}, modules={}, extra=extra
     )
     write_shop_package(site / "src")
     return site
 
 
-def sphinx_project(root: Path, log: Path) -> Path:
+def sphinx_project(root: Path, log: Path, *, conf_extra: str = "") -> Path:
     """A Sphinx project (sphinxcontrib-mermaid) with the same three pages, in reST."""
     root.mkdir(parents=True, exist_ok=True)
     write_shop_package(root)
@@ -69,6 +71,7 @@ def sphinx_project(root: Path, log: Path) -> Path:
             penstock_observed = "runs/*.log"
             """
         )
+        + conf_extra
     )
     (root / "index.rst").write_text(
         "Shop\n====\n\n.. penstock-flow:: shop\n\n.. toctree::\n\n   run\n   missing\n"
