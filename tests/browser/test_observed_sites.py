@@ -19,6 +19,8 @@ from tests.observed.conftest import record_json_log
 from tests.observed.sites import mkdocs_site, sphinx_project
 from tests.support.browser import Browser, PageReport, StaticSite
 
+TIMES = "\u00d7"  # the multiplication sign after a count
+
 # Per diagram: every edge path's id and computed dash/stroke, every edge label's text and size.
 _EDGES = """() => {
   const containers = [...document.querySelectorAll(".mermaid")].filter(
@@ -46,11 +48,11 @@ _EDGES = """() => {
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shop flow's runs as JSON log lines."""
     path = record_json_log(tmp_path_factory.mktemp("runs") / "app.log")
     penstock.reset()
-    yield path
+    return path
 
 
 def _edge(diagram: dict[str, Any], source: str, target: str) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def _check_overview(report: PageReport) -> None:
     assert any("8 calls · 25% errors · p95" in label for label in diagram.labels)
     [drawn] = report.extra
     labels = {label["text"]: label for label in drawn["labels"]}
-    for text in ("9×", "8×", "6×", "1×"):
+    for text in (f"{n}{TIMES}" for n in (9, 8, 6, 1)):
         assert text in labels, labels
         assert labels[text]["width"] > 0
         assert labels[text]["height"] > 0
