@@ -23,7 +23,7 @@ _LINE_ENDS = frozenset({"\n", "", "\r\n"})
 
 def looks_like_log_line(line: str) -> bool:
     """Whether a file whose first line is ``line`` holds log lines (not OTLP documents)."""
-    return '"resourceSpans"' not in line
+    return not any(key in line for key in ('"resourceSpans"', '"batches"'))
 
 
 def read_log_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[RawRecord]:

@@ -1,6 +1,7 @@
 """OTLP JSON, as the OpenTelemetry Collector's file exporter writes it.
 
-One ``ExportTraceServiceRequest`` per line (``resourceSpans`` -> ``scopeSpans`` -> ``spans``),
+One ``ExportTraceServiceRequest`` per line (``resourceSpans`` -> ``scopeSpans`` -> ``spans``; a
+trace as Tempo returns it, ``{"batches": [...]}``, is read the same way),
 in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids, integer enums, 64-bit
 integers as strings, typed attribute values. A span is penstock's when it carries the
 ``penstock.step`` attribute; every other span is foreign: counted, never read.
@@ -38,19 +39,33 @@ def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterat
         except ValueError:
             skipped["truncated or invalid JSON"] += 1
             continue
-        resource_spans = data.get("resourceSpans") if type(data) is dict else None
+        resource_spans = _resource_spans(data)
         if type(resource_spans) is not list:
             skipped["not an OTLP trace line"] += 1
             continue
         try:
             for resource in resource_spans:
-                for scope in resource.get("scopeSpans") or ():
+                scopes = resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans")
+                for scope in scopes or ():
                     for span in scope.get("spans") or ():
                         record = _record(span, file, number, skipped)
                         if record is not None:
                             yield record
         except (AttributeError, TypeError):
             skipped["malformed OTLP structure"] += 1
+
+
+def _resource_spans(data: Any) -> Any:
+    """The ``resourceSpans`` list of a line: the Collector's request, or a trace as trace
+    stores return it (Tempo's ``{"batches": [...]}``, ``{"trace": {"resourceSpans": ...}}``)."""
+    if type(data) is not dict:
+        return None
+    found = data.get("resourceSpans")
+    if found is None:
+        found = data.get("batches")
+    if found is None and type(data.get("trace")) is dict:
+        found = data["trace"].get("resourceSpans")
+    return found
 
 
 def _record(span: Any, file: str, number: int, skipped: Skipped) -> RawRecord | None:

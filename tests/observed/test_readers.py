@@ -162,3 +162,21 @@ def test_percentiles_are_within_one_percent(json_log: Path) -> None:
     exact_p95 = durations[8]
     assert observed.p50_ms == pytest.approx(exact_p50, rel=0.011, abs=0.001)
     assert observed.p95_ms == pytest.approx(exact_p95, rel=0.011, abs=0.001)
+
+
+def test_traces_as_trace_stores_return_them_are_read(otlp_file: Path, tmp_path: Path) -> None:
+    """Tempo's {"batches": [...]} and {"trace": {"resourceSpans": ...}} with upper-case ids."""
+    lines = []
+    for i, line in enumerate(otlp_file.read_text().splitlines()):
+        doc = json.loads(line)
+        for resource in doc["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    span["traceId"] = span["traceId"].upper()
+        key = "batches" if i % 2 else None
+        lines.append(json.dumps({"batches": doc["resourceSpans"]} if key else {"trace": doc}))
+    path = tmp_path / "tempo.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    observed = observe(shop.FLOW, [path])
+    assert _edges(observed) == shop.EXPECTED_EDGES
+    assert observed.runs == len(shop.ORDERS)
