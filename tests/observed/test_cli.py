@@ -131,3 +131,18 @@ def test_observe_in_a_real_subprocess(json_log: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["runs"] == 9
+
+
+def test_since_and_until_on_the_command_line(
+    json_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--since/--until keep the calls that started inside the window; a bad time exits 2."""
+    args = ["observe", shop.FLOW, str(json_log), "-f", "json"]
+    assert main([*args, "--since", "2000-01-01T00:00:00Z", "--until", "2999-01-01"]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"] == 9
+    assert main([*args, "--until", "2000-01-01T00:00:00Z"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["runs"] == 0
+    assert data["skipped"]["outside since/until"] == 41
+    assert main([*args, "--since", "last tuesday"]) == 2
+    assert "since 'last tuesday' is not an ISO time" in capsys.readouterr().err

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
+import penstock
 from penstock._errors import ObservedError
 from penstock._observed._tally import ObservedFlow, observe
 from tests.observed import shop
@@ -180,3 +182,53 @@ def test_traces_as_trace_stores_return_them_are_read(otlp_file: Path, tmp_path: 
     observed = observe(shop.FLOW, [path])
     assert _edges(observed) == shop.EXPECTED_EDGES
     assert observed.runs == len(shop.ORDERS)
+
+
+def _record_through(formatter: logging.Formatter, path: Path) -> None:
+    """The shop's runs logged through the application's own JSON handler into ``path``."""
+    checkout = shop.declare()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(formatter)
+    loggers = [logging.getLogger("penstock"), shop.app_log]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    penstock.configure(backend="logging", format=None)
+    try:
+        for order in shop.ORDERS:
+            checkout(order)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+        handler.close()
+        penstock.reset()
+
+
+def test_lines_written_by_python_json_logger_are_read(tmp_path: Path) -> None:
+    """python-json-logger's JsonFormatter prints the record's fields: the same counts."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    path = tmp_path / "pjl.log"
+    _record_through(JsonFormatter(), path)
+    observed = observe(shop.FLOW, [path])
+    assert _edges(observed) == shop.EXPECTED_EDGES
+    assert _calls(observed) == shop.EXPECTED_CALLS
+    assert observed.skipped == {"not a step record": len(shop.ORDERS) + 1}
+
+
+def test_lines_written_by_structlog_are_read(tmp_path: Path) -> None:
+    """structlog's ProcessorFormatter with ExtraAdder and JSONRenderer: the same counts."""
+    import structlog
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    path = tmp_path / "structlog.log"
+    _record_through(formatter, path)
+    observed = observe(shop.FLOW, [path])
+    assert _edges(observed) == shop.EXPECTED_EDGES
+    assert _calls(observed) == shop.EXPECTED_CALLS
