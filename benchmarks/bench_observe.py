@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import penstock
-from penstock._registry import REGISTRY
+from penstock._declared.registry import REGISTRY
 
 FLOW = "bench_observed"
 STEPS = 10

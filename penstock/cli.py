@@ -93,7 +93,7 @@ def _build_parser() -> argparse.ArgumentParser:
     paths.add_argument(
         "--limit", type=int, default=10_000, help="stop after this many paths (default 10000)"
     )
-    from penstock._observed._command import add_parser as add_observe
+    from penstock._cli_observe import add_parser as add_observe
 
     add_observe(sub, common)
     return parser
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _cmd_check()
         if args.command == "observe":
-            from penstock._observed._command import run as observe
+            from penstock._cli_observe import run as observe
 
             return observe(args)
         return _cmd_paths(args)

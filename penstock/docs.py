@@ -225,7 +225,7 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
     warnings: tuple[str, ...] = ()
     if opts.observed:
         from penstock._errors import ObservedError
-        from penstock._observed._docs import observed_drawing
+        from penstock._render.observed import observed_drawing
 
         try:
             drawn, overlay, data_files, warnings = observed_drawing(

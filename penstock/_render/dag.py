@@ -14,8 +14,8 @@ from penstock._render.overlay import Overlay
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from penstock._observed._replay import RunReplay
-    from penstock._observed._tally import ObservedFlow
+    from penstock._observed.replay import RunReplay
+    from penstock._observed.tally import ObservedFlow
 
 __all__ = ["FORMATS", "generate_dag"]
 
@@ -60,7 +60,7 @@ def generate_dag(
         if format == "json":
             data = {**graph.as_dict(), "observed": observed.as_dict()}
             return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        from penstock._observed._drawing import overlay_for
+        from penstock._render.observed import overlay_for
 
         graph, overlay = overlay_for(graph, observed)
     if format == "mermaid":

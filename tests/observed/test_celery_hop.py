@@ -172,10 +172,11 @@ def test_replayed_run_labels_the_celery_hop(recordings: dict[str, list[Path]], k
 
 
 def _some_run(files: list[Path]) -> str:
-    from penstock._observed._record import Skipped
-    from penstock._observed._source import read_records
+    from penstock._observed.record import Record, Skipped
+    from penstock._observed.source import read_records
 
-    for record in read_records(files, Skipped()):
+    for raw in read_records(files, Skipped()):
+        record = Record(*raw)
         if record.step == "create_change_logs":
             return record.correlation_id
     raise AssertionError("no worker record")

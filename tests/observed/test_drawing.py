@@ -18,7 +18,7 @@ from penstock import (
     observe,
     replay_run,
 )
-from penstock._observed._drawing import drift_messages
+from penstock._render.observed import drift_messages
 from tests.observed import shop
 from tests.render.strategies import names
 from tests.support.graphviz import Graphviz, graphviz, spaces

@@ -11,7 +11,7 @@ import pytest
 
 import penstock
 from penstock._errors import ObservedError
-from penstock._observed._tally import ObservedFlow, observe
+from penstock._observed.tally import ObservedFlow, observe
 from tests.observed import shop
 
 

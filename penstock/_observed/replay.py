@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from penstock._errors import ObservedError
-from penstock._graph import FlowGraph, get_flow
-from penstock._observed._files import expand
-from penstock._observed._record import Record, Skipped
-from penstock._observed._rule import EdgeRule
-from penstock._observed._source import read_records
+from penstock._graph.model import FlowGraph, get_flow
+from penstock._observed.files import expand
+from penstock._observed.record import Record, Skipped
+from penstock._observed.rule import EdgeRule
+from penstock._observed.source import read_records
 
 __all__ = ["ReplayStep", "RunReplay", "replay_run"]
 

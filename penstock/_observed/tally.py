@@ -10,12 +10,12 @@ from math import ceil, log
 from pathlib import Path
 from typing import Any
 
-from penstock._graph import FlowGraph, get_flow
-from penstock._observed._files import expand
-from penstock._observed._record import Skipped
-from penstock._observed._rule import EdgeRule
-from penstock._observed._sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
-from penstock._observed._source import read_records
+from penstock._graph.model import FlowGraph, get_flow
+from penstock._observed.files import expand
+from penstock._observed.record import Skipped
+from penstock._observed.rule import EdgeRule
+from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
+from penstock._observed.source import read_records
 
 __all__ = ["ObservedEdge", "ObservedFlow", "ObservedStep", "observe", "to_epoch"]
 

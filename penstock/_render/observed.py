@@ -1,22 +1,31 @@
 """Recorded runs drawn over the declared flow: the marks, and the drift warnings to log.
 
-Builds on `penstock._overlay`: observed edges carry their count as a label and a weight,
-declared edges never observed are dead (dashed grey), undeclared transitions are added to a
-copy of the graph and drawn in the drift style, and each step's box shows its calls, error
-rate and p95 (greyed when never called). One run replayed numbers the calls along its path.
+Builds on the overlay: observed edges carry their count as a label and a weight, declared
+edges never observed are dead (dashed grey), undeclared transitions are added to a copy of the
+graph and drawn in the drift style, and each step's box shows its calls, error rate and p95
+(greyed when never called). One run replayed numbers the calls along its path.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from penstock._graph import Edge, FlowGraph, StepNode
-from penstock._observed._replay import RunReplay
-from penstock._observed._tally import ObservedFlow
-from penstock._overlay import EdgeMark, NodeMark, Overlay
+from penstock._graph.model import Edge, FlowGraph, StepNode
+from penstock._observed.files import expand
+from penstock._observed.replay import RunReplay, replay_run
+from penstock._observed.tally import ObservedFlow, observe
+from penstock._render.overlay import EdgeMark, NodeMark, Overlay
 
-__all__ = ["drift_messages", "observed_overlay", "overlay_for", "replay_overlay", "with_observed"]
+__all__ = [
+    "drift_messages",
+    "observed_drawing",
+    "observed_overlay",
+    "overlay_for",
+    "replay_overlay",
+    "with_observed",
+]
 
 
 def with_observed(graph: FlowGraph, edges: Iterable[tuple[str, str]]) -> FlowGraph:
@@ -153,3 +162,21 @@ def overlay_for(graph: FlowGraph, observed: ObservedFlow | RunReplay) -> tuple[F
     if isinstance(observed, RunReplay):
         return replay_overlay(graph, observed)
     return observed_overlay(graph, observed)
+
+
+def observed_drawing(
+    graph: FlowGraph, patterns: str | Sequence[str], base: str | None, run: str | None
+) -> tuple[FlowGraph, Overlay, tuple[str, ...], tuple[str, ...]]:
+    """The graph and overlay to draw, the files read (dependencies) and drift warnings.
+
+    Raises:
+        ObservedError: no file matches, or the run is not in the files.
+    """
+    files = expand([patterns] if isinstance(patterns, str) else patterns, base)
+    read = tuple(str(Path(f).resolve()) for f in files)
+    if run:
+        drawn, overlay = replay_overlay(graph, replay_run(graph, files, run))
+        return drawn, overlay, read, ()
+    observed = observe(graph, files)
+    drawn, overlay = observed_overlay(graph, observed)
+    return drawn, overlay, read, tuple(drift_messages(graph, observed))

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from penstock._observed._record import SCHEMA_VERSION, RawRecord, Skipped
+from penstock._observed.record import SCHEMA_VERSION, RawRecord, Skipped
 
 __all__ = ["read_otlp_lines"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from penstock._observed._record import SCHEMA_VERSION, STATUSES, RawRecord, Skipped
+from penstock._observed.record import SCHEMA_VERSION, STATUSES, RawRecord, Skipped
 
 __all__ = ["looks_like_log_line", "read_log_lines"]
 

@@ -6,10 +6,10 @@ import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from penstock._observed._files import read_lines
-from penstock._observed._logs import looks_like_log_line, read_log_lines
-from penstock._observed._otlp import read_otlp_lines
-from penstock._observed._record import RawRecord, Skipped
+from penstock._observed.files import read_lines
+from penstock._observed.logs import looks_like_log_line, read_log_lines
+from penstock._observed.otlp import read_otlp_lines
+from penstock._observed.record import RawRecord, Skipped
 
 __all__ = ["read_records"]
 

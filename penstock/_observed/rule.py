@@ -10,7 +10,7 @@ nothing. Across processes the remote parent carried by propagation is the caller
 
 from __future__ import annotations
 
-from penstock._graph import FlowGraph
+from penstock._graph.model import FlowGraph
 
 __all__ = ["EdgeRule"]
 

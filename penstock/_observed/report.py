@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from penstock._observed._replay import RunReplay
-from penstock._observed._tally import ObservedFlow
+from penstock._observed.replay import RunReplay
+from penstock._observed.tally import ObservedFlow
 
 __all__ = ["replay_text", "summary_text"]
 

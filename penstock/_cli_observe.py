@@ -34,12 +34,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``observe``; errors are the CLI's to report."""
-    from penstock._graph import get_flow
-    from penstock._mermaid import render_mermaid
-    from penstock._observed._drawing import drift_messages, observed_overlay, replay_overlay
-    from penstock._observed._replay import replay_run
-    from penstock._observed._report import replay_text, summary_text
-    from penstock._observed._tally import observe
+    from penstock._graph.model import get_flow
+    from penstock._observed.replay import replay_run
+    from penstock._observed.report import replay_text, summary_text
+    from penstock._observed.tally import observe
+    from penstock._render.mermaid import render_mermaid
+    from penstock._render.observed import drift_messages, observed_overlay, replay_overlay
 
     graph = get_flow(args.flow)
     if args.run is not None:
