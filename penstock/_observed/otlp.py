@@ -26,6 +26,7 @@ __all__ = ["read_otlp_lines"]
 
 _STATUS_ERROR = (2, "STATUS_CODE_ERROR")
 _HEX = frozenset("0123456789abcdef")
+_TEXT_OR_NONE = frozenset({str, type(None)})
 
 
 def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[RawRecord]:
@@ -69,46 +70,69 @@ def _resource_spans(data: Any) -> Any:
 
 
 def _record(span: Any, file: str, number: int, skipped: Skipped) -> RawRecord | None:
-    attrs: dict[str, Any] = {}
-    for attr in span.get("attributes") or ():
-        key = attr.get("key")
-        if type(key) is str and key.startswith("penstock."):
-            attrs[key] = _value(attr.get("value"))
-    step = attrs.get("penstock.step")
-    if step is None:
+    # Runs once per span: attribute values are looked up in one dict built in one go.
+    try:
+        values = {attr["key"]: attr["value"] for attr in span.get("attributes") or ()}
+    except (KeyError, TypeError):
+        skipped["malformed OTLP structure"] += 1
+        return None
+    get = values.get
+    wrapped = get("penstock.step")
+    if wrapped is None:
         skipped["foreign span"] += 1
         return None
-    schema = attrs.get("penstock.schema", SCHEMA_VERSION)
-    if schema != SCHEMA_VERSION:
+    schema = _value(get("penstock.schema"))
+    if schema is not None and schema != SCHEMA_VERSION:
         skipped["unknown schema version"] += 1
         return None
-    flow = attrs.get("penstock.flow")
-    parent = attrs.get("penstock.parent_step")
-    pred = attrs.get("penstock.predecessor")
-    trace_id = _hex_id(span.get("traceId"), 16)
-    span_id = _hex_id(span.get("spanId"), 8)
-    parent_span_id = _hex_id(span.get("parentSpanId"), 8) if span.get("parentSpanId") else None
-    start = _nanos(span.get("startTimeUnixNano"))
-    end = _nanos(span.get("endTimeUnixNano"))
+    # String attributes, unwrapped inline (a wrapper of another type reads as a wrong type).
+    step = wrapped.get("stringValue", wrapped) if type(wrapped) is dict else wrapped
+    flow = get("penstock.flow")
+    if flow is not None:
+        flow = flow.get("stringValue", flow) if type(flow) is dict else flow
+    parent = get("penstock.parent_step")
+    if parent is not None:
+        parent = parent.get("stringValue", parent) if type(parent) is dict else parent
+    pred = get("penstock.predecessor")
+    if pred is not None:
+        pred = pred.get("stringValue", pred) if type(pred) is dict else pred
     if (
         type(step) is not str
         or not step
-        or not isinstance(flow, (str, type(None)))
-        or not isinstance(parent, (str, type(None)))
-        or not isinstance(pred, (str, type(None)))
+        or type(flow) not in _TEXT_OR_NONE
+        or type(parent) not in _TEXT_OR_NONE
+        or type(pred) not in _TEXT_OR_NONE
     ):
         skipped["wrong type: penstock attribute"] += 1
         return None
+    trace_id = span.get("traceId")
+    # Hex as the OTLP JSON encoding says (any case); else base64 from a generic protobuf mapping.
+    trace_id = trace_id.lower() if type(trace_id) is str and len(trace_id) == 32 else None
+    if trace_id is None:
+        trace_id = _hex_id(span.get("traceId"), 16)
+    span_id = span.get("spanId")
+    span_id = span_id.lower() if type(span_id) is str and len(span_id) == 16 else None
+    if span_id is None:
+        span_id = _hex_id(span.get("spanId"), 8)
+    parent_span_id = span.get("parentSpanId") or None
+    if parent_span_id is not None:
+        if type(parent_span_id) is str and len(parent_span_id) == 16:
+            parent_span_id = parent_span_id.lower()
+        else:
+            parent_span_id = _hex_id(parent_span_id, 8)
     if trace_id is None or span_id is None:
         skipped["wrong type: traceId/spanId"] += 1
         return None
-    if start is None or end is None:
+    try:
+        start = int(span["startTimeUnixNano"])
+        end = int(span["endTimeUnixNano"])
+    except (KeyError, TypeError, ValueError):
         skipped["wrong type: start/end time"] += 1
         return None
-    status_obj = span.get("status") or {}
-    if status_obj.get("code") in _STATUS_ERROR:
+    status_obj = span.get("status")
+    if status_obj and status_obj.get("code") in _STATUS_ERROR:
         status = "error"
-    elif attrs.get("penstock.cancelled") is True:
+    elif _value(get("penstock.cancelled")) is True:
         status = "cancelled"
     else:
         status = "ok"
@@ -143,17 +167,6 @@ def _value(value: Any) -> Any:
             return None
     if "doubleValue" in value:
         return value["doubleValue"]
-    return None
-
-
-def _nanos(value: Any) -> int | None:
-    if type(value) is int:
-        return value
-    if type(value) is str:
-        try:
-            return int(value)
-        except ValueError:
-            return None
     return None
 
 
