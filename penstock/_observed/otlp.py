@@ -9,7 +9,8 @@ integers as strings, typed attribute values. A span is penstock's when it carrie
 penstock's otel backend puts the run structure on each span (``penstock.parent_step`` and
 ``penstock.predecessor``, the same fields the logging backend writes), so a span keeps its
 place in the run even when its parent in the trace is a foreign span (an HTTP client's, a
-Celery instrumentation's).
+Celery instrumentation's). Spans written before those attributes existed are held back and
+placed from the span tree by `penstock._observed.tree`.
 """
 
 from __future__ import annotations
@@ -22,15 +23,22 @@ from typing import Any
 
 from penstock._observed.record import SCHEMA_VERSION, RawRecord, Skipped
 
-__all__ = ["read_otlp_lines"]
+__all__ = ["hex_id", "read_otlp_lines", "resource_spans", "span_record"]
 
 _STATUS_ERROR = (2, "STATUS_CODE_ERROR")
 _HEX = frozenset("0123456789abcdef")
 _TEXT_OR_NONE = frozenset({str, type(None)})
 
 
-def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[RawRecord]:
-    """The penstock spans in the OTLP JSON ``lines`` (of ``file``); the rest is counted."""
+def read_otlp_lines(
+    file: str, lines: Iterable[str], skipped: Skipped, held: set[str] | None = None
+) -> Iterator[RawRecord]:
+    """The penstock spans in the OTLP JSON ``lines`` (of ``file``); the rest is counted.
+
+    A span written by a penstock older than the run-structure attributes (no
+    ``penstock.schema``) that has a parent is held back when ``held`` is given: its trace id
+    is added there, for `penstock._observed.tree` to place it from the span tree.
+    """
     loads = json.loads
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -49,7 +57,7 @@ def read_otlp_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterat
                 scopes = resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans")
                 for scope in scopes or ():
                     for span in scope.get("spans") or ():
-                        record = _record(span, file, number, skipped)
+                        record = _record(span, file, number, skipped, held)
                         if record is not None:
                             yield record
         except (AttributeError, TypeError):
@@ -69,7 +77,9 @@ def _resource_spans(data: Any) -> Any:
     return found
 
 
-def _record(span: Any, file: str, number: int, skipped: Skipped) -> RawRecord | None:
+def _record(
+    span: Any, file: str, number: int, skipped: Skipped, held: set[str] | None = None
+) -> RawRecord | None:
     # Runs once per span: attribute values are looked up in one dict built in one go.
     try:
         values = {attr["key"]: attr["value"] for attr in span.get("attributes") or ()}
@@ -85,6 +95,11 @@ def _record(span: Any, file: str, number: int, skipped: Skipped) -> RawRecord | 
     if schema is not None and schema != SCHEMA_VERSION:
         skipped["unknown schema version"] += 1
         return None
+    if schema is None and held is not None and span.get("parentSpanId"):
+        trace = _hex_id(span.get("traceId"), 16)
+        if trace is not None:
+            held.add(trace)
+            return None
     # String attributes, unwrapped inline (a wrapper of another type reads as a wrong type).
     step = wrapped.get("stringValue", wrapped) if type(wrapped) is dict else wrapped
     flow = get("penstock.flow")
@@ -182,3 +197,9 @@ def _hex_id(value: Any, size: int) -> str | None:
     except (binascii.Error, ValueError):
         return None
     return raw.hex() if len(raw) == size else None
+
+
+#: For `penstock._observed.tree`, which reads the same lines again.
+resource_spans = _resource_spans
+span_record = _record
+hex_id = _hex_id

@@ -18,7 +18,10 @@ def read_records(files: Sequence[Path], skipped: Skipped) -> Iterator[RawRecord]
     """The step records of ``files``, in file order; what is not one is counted in ``skipped``.
 
     A file holds OTLP JSON when its first non-blank line is an OTLP document, else log lines.
+    Spans of an older penstock that need the span tree to be placed come last.
     """
+    held: set[str] = set()
+    otlp_files: list[Path] = []
     for path in files:
         lines = read_lines(path)
         head: list[str] = []
@@ -33,4 +36,9 @@ def read_records(files: Sequence[Path], skipped: Skipped) -> Iterator[RawRecord]
         if looks_like_log_line(head[-1]):
             yield from read_log_lines(name, stream, skipped)
         else:
-            yield from read_otlp_lines(name, stream, skipped)
+            otlp_files.append(path)
+            yield from read_otlp_lines(name, stream, skipped, held)
+    if held:
+        from penstock._observed.tree import place_held_spans
+
+        yield from place_held_spans(otlp_files, held)

@@ -180,3 +180,20 @@ def _some_run(files: list[Path]) -> str:
         if record.step == "create_change_logs":
             return record.correlation_id
     raise AssertionError("no worker record")
+
+
+def test_older_spans_across_the_hop_are_placed_from_the_tree(
+    recordings: dict[str, list[Path]], tmp_path: Path
+) -> None:
+    """Spans without the run-structure attributes, from both processes, count the same."""
+    from tests.observed.test_readers import _strip_run_structure
+
+    legacy = []
+    for i, path in enumerate(recordings["otlp"]):
+        target = tmp_path / f"old-{i}.jsonl"
+        _strip_run_structure(path, target)
+        legacy.append(target)
+    from_tree = observe("bom_sync", legacy)
+    from_logs = observe("bom_sync", recordings["json-log"])
+    assert [e.as_dict() for e in from_tree.edges] == [e.as_dict() for e in from_logs.edges]
+    assert from_tree.runs == from_logs.runs == RUNS

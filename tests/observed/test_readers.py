@@ -232,3 +232,33 @@ def test_lines_written_by_structlog_are_read(tmp_path: Path) -> None:
     observed = observe(shop.FLOW, [path])
     assert _edges(observed) == shop.EXPECTED_EDGES
     assert _calls(observed) == shop.EXPECTED_CALLS
+
+
+def _strip_run_structure(otlp_file: Path, target: Path) -> None:
+    """The spans as a penstock without the run-structure attributes wrote them."""
+    dropped = {"penstock.parent_step", "penstock.predecessor", "penstock.schema"}
+    out = []
+    for line in otlp_file.read_text().splitlines():
+        doc = json.loads(line)
+        for resource in doc["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    span["attributes"] = [
+                        a for a in span.get("attributes", ()) if a["key"] not in dropped
+                    ]
+        out.append(json.dumps(doc))
+    target.write_text("\n".join(out) + "\n")
+
+
+def test_older_spans_are_placed_from_the_span_tree(
+    json_log: Path, otlp_file: Path, tmp_path: Path
+) -> None:
+    """Without penstock.parent_step/predecessor, the tree and timing (through the foreign
+    span under charge) give the same counts as the log lines."""
+    legacy = tmp_path / "old-traces.jsonl"
+    _strip_run_structure(otlp_file, legacy)
+    from_tree = observe(shop.FLOW, [legacy])
+    from_logs = observe(shop.FLOW, [json_log])
+    assert _edges(from_tree) == _edges(from_logs) == shop.EXPECTED_EDGES
+    assert _calls(from_tree) == _calls(from_logs)
+    assert from_tree.runs == from_logs.runs
