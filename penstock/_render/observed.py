@@ -96,12 +96,10 @@ def replay_overlay(graph: FlowGraph, run: RunReplay) -> tuple[FlowGraph, Overlay
     calls: dict[str, list[str]] = {}
     failed: set[str] = set()
     for s in run.steps:
-        text = f"#{s.index} {_ms(s.duration_ms)}"
+        text = f"#{s.index} {_ms(s.duration_ms)} {s.status}"
         if s.failed_here:
-            text += " failed here"
+            text += ", failed here"
             failed.add(s.name)
-        elif s.status != "ok":
-            text += f" {s.status}"
         calls.setdefault(s.name, []).append(text)
     nodes: dict[str, NodeMark] = {}
     for node in drawn.steps:
@@ -133,7 +131,7 @@ def replay_overlay(graph: FlowGraph, run: RunReplay) -> tuple[FlowGraph, Overlay
             "drift": "taken, not declared",
             "failing": "where the run failed",
         },
-        notes=(f"run {run.correlation_id} ({status}); #n: call order, with duration",),
+        notes=(f"run {run.correlation_id} ({status}); #n: call order, with duration and status",),
     )
     return drawn, overlay
 
