@@ -9,6 +9,8 @@ graph and drawn in the drift style, and each step's box shows its calls, error r
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -167,14 +169,30 @@ def observed_drawing(
 ) -> tuple[FlowGraph, Overlay, tuple[str, ...], tuple[str, ...]]:
     """The graph and overlay to draw, the files read (dependencies) and drift warnings.
 
+    Files unchanged since the last call (same size and modification time) are not read again:
+    docs builds draw the same diagram on every rebuild and staleness check.
+
     Raises:
         ObservedError: no file matches, or the run is not in the files.
     """
     files = expand([patterns] if isinstance(patterns, str) else patterns, base)
     read = tuple(str(Path(f).resolve()) for f in files)
+    stats = []
+    for name in read:
+        st = os.stat(name)
+        stats.append((name, st.st_size, st.st_mtime_ns))
+    drawn, overlay, warnings = _drawing(graph, tuple(stats), run or None)
+    return drawn, overlay, read, warnings
+
+
+@functools.lru_cache(maxsize=32)
+def _drawing(
+    graph: FlowGraph, files: tuple[tuple[str, int, int], ...], run: str | None
+) -> tuple[FlowGraph, Overlay, tuple[str, ...]]:
+    paths = [name for name, _, _ in files]
     if run:
-        drawn, overlay = replay_overlay(graph, replay_run(graph, files, run))
-        return drawn, overlay, read, ()
-    observed = observe(graph, files)
+        drawn, overlay = replay_overlay(graph, replay_run(graph, paths, run))
+        return drawn, overlay, ()
+    observed = observe(graph, paths)
     drawn, overlay = observed_overlay(graph, observed)
-    return drawn, overlay, read, tuple(drift_messages(graph, observed))
+    return drawn, overlay, tuple(drift_messages(graph, observed))
