@@ -138,14 +138,16 @@ def _line(step: str, parent: str | None, run: str = "a" * 32) -> str:
 def test_step_names_read_from_files_are_escaped(
     mermaid_oracle: MermaidOracle, tmp_path_factory: pytest.TempPathFactory, name: str
 ) -> None:
-    """A hostile step name in a record becomes an undeclared step drawn verbatim."""
+    """A hostile step name in a record becomes an undeclared step drawn verbatim, in the
+    counts and in one run's replay."""
     path = tmp_path_factory.mktemp("hostile") / "runs.log"
     path.write_text("\n".join([_line("start", None), _line(name, "start")]) + "\n")
     graph = _graph()
     observed = observe(graph, [path])
     assert observed.edge("start", name) is not None
-    text = generate_dag(graph, observed=observed)
-    for parsed in mermaid_oracle.parse_one(text):
-        assert parsed.ok, f"{parsed.error}\n{text}"
-        shown = [v["text"] for v in parsed.vertices.values()]
-        assert any(spaces(t).startswith(name) or t.startswith(name) for t in shown), shown
+    one_run = replay_run(graph, [path], "a" * 32)
+    for text in (generate_dag(graph, observed=observed), generate_dag(graph, observed=one_run)):
+        for parsed in mermaid_oracle.parse_one(text):
+            assert parsed.ok, f"{parsed.error}\n{text}"
+            shown = [v["text"] for v in parsed.vertices.values()]
+            assert any(spaces(t).startswith(name) or t.startswith(name) for t in shown), shown
