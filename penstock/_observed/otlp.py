@@ -65,8 +65,11 @@ def read_otlp_lines(
 
 
 def _resource_spans(data: Any) -> Any:
-    """The ``resourceSpans`` list of a line: the Collector's request, or a trace as trace
-    stores return it (Tempo's ``{"batches": [...]}``, ``{"trace": {"resourceSpans": ...}}``)."""
+    """The ``resourceSpans`` list of a line, whichever shape carries it.
+
+    The Collector's request, or a trace as trace stores return it (Tempo's
+    ``{"batches": [...]}``, ``{"trace": {"resourceSpans": ...}}``).
+    """
     if type(data) is not dict:
         return None
     found = data.get("resourceSpans")
