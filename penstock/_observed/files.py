@@ -5,6 +5,8 @@ from __future__ import annotations
 import glob
 import gzip
 import os
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -44,16 +46,28 @@ def expand(
     return list(dict.fromkeys(found))
 
 
-def read_lines(path: Path) -> Iterator[str]:
+def read_lines(path: Path, skipped: Counter[str] | None = None) -> Iterator[str]:
     """The lines of ``path`` (gunzipped when it is gzip data), one at a time.
 
-    Undecodable bytes become U+FFFD, so one bad line is skipped later, not the whole file.
+    Undecodable bytes become U+FFFD, so one bad line is skipped later, not the whole file. A
+    damaged or cut gzip stream ends the file there, counted in ``skipped``.
+
+    Raises:
+        ObservedError: the file cannot be opened (permissions, a folder).
     """
-    with path.open("rb") as probe:
-        gz = probe.read(2) == b"\x1f\x8b"
-    if gz:
-        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as stream:
-            yield from stream
-    else:
+    try:
+        with path.open("rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise ObservedError(f"cannot read recorded-runs file {str(path)!r}: {exc}") from None
+    if not gz:
         with path.open(encoding="utf-8", errors="replace") as stream:
             yield from stream
+        return
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as stream:
+            yield from stream
+    except (EOFError, OSError, zlib.error):
+        # gzip.BadGzipFile is an OSError; a file cut while being written ends in EOFError.
+        if skipped is not None:
+            skipped["damaged or cut .gz file (read up to the damage)"] += 1

@@ -86,6 +86,9 @@ def read_log_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterato
         ):
             skipped[f"wrong type: {_wrong_field(data)}"] += 1
             continue
+        if type(duration) is float and not -1e300 < duration < 1e300:  # NaN, infinities
+            skipped["wrong value: duration_ms"] += 1
+            continue
         if status not in statuses or not step or not cid:
             skipped["unknown status" if status not in statuses else "empty step or run id"] += 1
             continue

@@ -45,7 +45,7 @@ def read_otlp_lines(
             continue
         try:
             data = loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             skipped["truncated or invalid JSON"] += 1
             continue
         resource_spans = _resource_spans(data)

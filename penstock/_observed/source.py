@@ -23,7 +23,7 @@ def read_records(files: Sequence[Path], skipped: Skipped) -> Iterator[RawRecord]
     held: set[str] = set()
     otlp_files: list[Path] = []
     for path in files:
-        lines = read_lines(path)
+        lines = read_lines(path, skipped)
         head: list[str] = []
         for line in lines:
             head.append(line)

@@ -55,7 +55,7 @@ def place_held_spans(files: Sequence[Path], traces: set[str]) -> Iterator[RawRec
                     for scope in scopes or ():
                         for span in scope.get("spans") or ():
                             _collect(nodes, span, traces, key, str(path), number)
-            except (ValueError, AttributeError, TypeError):
+            except (ValueError, AttributeError, TypeError, RecursionError):
                 continue  # counted by the first pass
     yield from _placed(nodes)
 

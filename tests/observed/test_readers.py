@@ -262,3 +262,29 @@ def test_older_spans_are_placed_from_the_span_tree(
     assert _edges(from_tree) == _edges(from_logs) == shop.EXPECTED_EDGES
     assert _calls(from_tree) == _calls(from_logs)
     assert from_tree.runs == from_logs.runs
+
+
+def test_a_cut_gzip_file_is_read_up_to_the_damage(json_log: Path, tmp_path: Path) -> None:
+    """A .gz file cut while being written: the lines before the cut count, the cut is noted."""
+    packed = gzip.compress(json_log.read_bytes())
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    observed = observe(shop.FLOW, [cut])
+    assert observed.skipped["damaged or cut .gz file (read up to the damage)"] == 1
+    assert 0 < sum(s.calls for s in observed.steps) < 41
+
+
+def test_non_finite_durations_and_deep_nesting_are_skipped(json_log: Path, tmp_path: Path) -> None:
+    """NaN and infinite durations, and JSON nested past the parser's limit, are counted."""
+    record = json.loads(
+        next(line for line in json_log.read_text().splitlines() if "duration_ms" in line)
+    )
+    lines = [
+        json.dumps({**record, "duration_ms": float("inf")}),
+        json.dumps({**record, "duration_ms": float("nan")}),
+        '{"a": ' * 100_000 + "1" + "}" * 100_000,
+    ]
+    path = tmp_path / "odd.log"
+    path.write_text("\n".join(lines) + "\n")
+    observed = observe(shop.FLOW, [path])
+    assert observed.skipped == {"wrong value: duration_ms": 2, "truncated or invalid JSON": 1}
