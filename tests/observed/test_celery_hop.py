@@ -169,6 +169,8 @@ def test_replayed_run_labels_the_celery_hop(recordings: dict[str, list[Path]], k
     assert hop.edge == ("publish_change_events", "create_change_logs")
     assert hop.depth == 4
     assert run.failed_at is None
+    drawn = penstock.generate_dag("bom_sync", observed=run)
+    assert 'publish_change_events -. "celery #183; #35;7" .-> create_change_logs' in drawn
 
 
 def _some_run(files: list[Path]) -> str:
