@@ -25,7 +25,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd.add_argument("--since", metavar="ISO-TIME", help="only calls that started at or after")
     cmd.add_argument("--until", metavar="ISO-TIME", help="only calls that started before")
     cmd.add_argument(
-        "--run", metavar="CORRELATION_ID", help="replay one run (its ID or a unique prefix)"
+        "--run",
+        metavar="CORRELATION_ID",
+        help="replay one run (its ID or a unique prefix); --since/--until do not apply",
     )
     cmd.add_argument(
         "-d", "--direction", default="TD", type=str.upper, help="mermaid: layout direction"

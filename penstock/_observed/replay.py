@@ -20,29 +20,37 @@ __all__ = ["ReplayStep", "RunReplay", "replay_run"]
 
 @dataclass(frozen=True)
 class ReplayStep:
-    """One call of the run, in start order."""
+    """One call of the run, in start order.
 
-    #: 1-based position in start order.
+    Attributes:
+        index: 1-based position in start order.
+        name: the step's name.
+        status: ``ok``, ``error`` or ``cancelled``.
+        duration_ms: how long the call took.
+        start: when it started, seconds since the epoch (``None`` when the record did not say).
+        depth: how many callers deep (0 for the run's first step).
+        edge: the edge of the flow this call observed (``None`` for the first step).
+        declared: whether ``edge`` is declared.
+        via: the transport of a cross-process hop into this call (``"celery"``...), else
+            ``None``.
+        failed_here: whether the run's failure started in this call.
+        where: ``file:line`` of the record.
+    """
+
     index: int
     name: str
     status: str
     duration_ms: float
-    #: Seconds since the epoch (``None`` when the record did not say).
     start: float | None
-    #: How many callers deep (0 for the run's first step).
     depth: int
-    #: The edge of the flow this call observed (``None`` for the root).
     edge: tuple[str, str] | None
-    #: Whether ``edge`` is declared.
     declared: bool
-    #: The transport of a cross-process hop into this call (``"celery"``...), else ``None``.
     via: str | None
-    #: The call the run's failure started in.
     failed_here: bool
-    #: ``file:line`` of the record.
     where: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The call as in ``penstock observe --run ... --format json``."""
         return {
             "index": self.index,
             "step": self.name,
@@ -59,7 +67,15 @@ class ReplayStep:
 
 @dataclass(frozen=True)
 class RunReplay:
-    """The path one run took through a flow."""
+    """The path one run took through a flow.
+
+    Attributes:
+        flow: the flow's name.
+        correlation_id: the run's correlation ID.
+        steps: its calls in the flow, in start order.
+        skipped: input left out, by reason (other runs and flows included).
+        files: the files read.
+    """
 
     flow: str
     correlation_id: str

@@ -22,14 +22,23 @@ __all__ = ["ObservedEdge", "ObservedFlow", "ObservedStep", "observe", "to_epoch"
 
 @dataclass(frozen=True)
 class ObservedStep:
-    """What the records say about one step."""
+    """What the records say about one step.
+
+    Attributes:
+        name: the step's name.
+        calls: how many calls the records show.
+        errors: how many of them failed (status ``error``).
+        p50_ms: the median duration in milliseconds (within 1 %), ``None`` when never called.
+        p95_ms: the 95th percentile duration in milliseconds (within 1 %), or ``None``.
+        declared: whether the flow declares this step (a record may name one the code no
+            longer has).
+    """
 
     name: str
     calls: int
     errors: int
     p50_ms: float | None
     p95_ms: float | None
-    #: Whether the flow declares this step (a record may name one the code no longer has).
     declared: bool = True
 
     @property
@@ -38,6 +47,7 @@ class ObservedStep:
         return self.errors / self.calls if self.calls else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """The step as in ``penstock observe --format json``."""
         return {
             "name": self.name,
             "calls": self.calls,
@@ -49,16 +59,24 @@ class ObservedStep:
 
 @dataclass(frozen=True)
 class ObservedEdge:
-    """A declared edge with how often runs took it, or a transition runs took undeclared."""
+    """A declared edge with how often runs took it, or a transition runs took undeclared.
+
+    Attributes:
+        source: the step the transition came from.
+        target: the step it went to.
+        declared: whether the flow declares the edge.
+        count: how many calls observed it (0 for a declared edge no run took).
+        seen_at: for an undeclared transition, ``file:line`` of the first record showing it.
+    """
 
     source: str
     target: str
     declared: bool
     count: int
-    #: ``file:line`` of the first record that showed an undeclared transition.
     seen_at: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The edge as in ``penstock observe --format json``."""
         return {
             "from": self.source,
             "to": self.target,
@@ -71,9 +89,16 @@ class ObservedEdge:
 class ObservedFlow:
     """The recorded runs of a flow, laid over its declaration.
 
-    ``steps`` lists every declared step (in the flow's order) then the undeclared ones the
-    records name; ``edges`` every declared edge (count 0 when never observed) then every
-    observed undeclared transition.
+    Attributes:
+        flow: the flow's name.
+        runs: distinct correlation IDs with at least one call in the flow.
+        skipped: input left out, by reason (lines that are not step records, damaged ones,
+            foreign spans, records of other flows or outside the time window).
+        steps: every declared step (in the flow's order), then the steps the records name that
+            the flow does not declare.
+        edges: every declared edge (count 0 when never observed), then every observed
+            undeclared transition.
+        files: the files read.
     """
 
     flow: str
