@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +11,6 @@ import pytest
 
 import penstock
 from tests.observed import shop
-
-
-@pytest.fixture(autouse=True)
-def _reset_penstock() -> Iterator[None]:
-    """No backend choice leaks between tests."""
-    penstock.reset()
-    yield
-    penstock.reset()
 
 
 def _run_all(checkout: Callable[[dict[str, Any]], str]) -> None:
