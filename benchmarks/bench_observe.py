@@ -5,8 +5,8 @@ Target: 1,000,000 step records (100,000 runs of a 10-step flow, as the logging b
 flat memory (the file is streamed; what grows is one entry per distinct run). The baseline is
 reading the same lines with ``json.loads`` alone, in the same process: the ratio says what
 penstock adds on top of parsing. A second row reads 200,000 of the same calls as OTLP JSON
-spans (the Collector's file exporter layout, 50 spans and a foreign span per line), held to
-the same ratio.
+spans (the Collector's file exporter layout, 50 spans and a foreign span per line), held to a
+ratio of 3.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ RUNS = 100_000
 LIMIT_S = 10.0
 #: What penstock may add on top of json.loads of the same lines.
 RATIO_LIMIT = 2.5
+#: OTLP JSON: each span's typed attributes are unwrapped one by one, which json.loads alone
+#: does not do (measured 1.5 to 2.4 on a loaded machine).
+OTLP_RATIO_LIMIT = 3.0
 
 
 def declare() -> None:
@@ -220,12 +223,17 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         _row("JSON log lines", runs, write_log, timed=True),
         # OTLP spans are about twice the bytes of a log line: json.loads alone takes most of
         # the 10 s per million there, so this row is held to the ratio only.
-        _row("OTLP JSON", runs // 5, write_otlp, timed=False),
+        _row("OTLP JSON", runs // 5, write_otlp, timed=False, limit=OTLP_RATIO_LIMIT),
     ]
 
 
 def _row(
-    kind: str, runs: int, write: Callable[[Path, int], int], *, timed: bool
+    kind: str,
+    runs: int,
+    write: Callable[[Path, int], int],
+    *,
+    timed: bool,
+    limit: float = RATIO_LIMIT,
 ) -> dict[str, object]:
     saved = REGISTRY.snapshot()
     try:
@@ -255,8 +263,8 @@ def _row(
         "baseline_us": base * 1e6,
         "penstock_us": ours * 1e6,
         "ratio": ratio,
-        "limit": RATIO_LIMIT,
-        "ok": ratio <= RATIO_LIMIT and in_time,
+        "limit": limit,
+        "ok": ratio <= limit and in_time,
         "note": (
             f"{ours:.2f} s ({records / ours:,.0f} records/s"
             + ("; target < 10 s per million); " if timed else "); ")

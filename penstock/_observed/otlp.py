@@ -94,7 +94,9 @@ def _record(
     if wrapped is None:
         skipped["foreign span"] += 1
         return None
-    schema = _value(get("penstock.schema"))
+    schema = get("penstock.schema")
+    if schema is not None:
+        schema = _value(schema)
     if schema is not None and schema != SCHEMA_VERSION:
         skipped["unknown schema version"] += 1
         return None
@@ -150,7 +152,7 @@ def _record(
     status_obj = span.get("status")
     if status_obj and status_obj.get("code") in _STATUS_ERROR:
         status = "error"
-    elif _value(get("penstock.cancelled")) is True:
+    elif "penstock.cancelled" in values and _value(values["penstock.cancelled"]) is True:
         status = "cancelled"
     else:
         status = "ok"

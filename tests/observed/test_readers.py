@@ -288,3 +288,30 @@ def test_non_finite_durations_and_deep_nesting_are_skipped(json_log: Path, tmp_p
     path.write_text("\n".join(lines) + "\n")
     observed = observe(shop.FLOW, [path])
     assert observed.skipped == {"wrong value: duration_ms": 2, "truncated or invalid JSON": 1}
+
+
+def test_span_status_and_cancellation_are_read(otlp_file: Path, tmp_path: Path) -> None:
+    """Status code 2 is an error; penstock.cancelled marks a cancelled call."""
+    from penstock import replay_run
+
+    lines = otlp_file.read_text().splitlines()
+    doc = json.loads(lines[0])
+    span = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["attributes"].append({"key": "penstock.cancelled", "value": {"boolValue": True}})
+    path = tmp_path / "cancelled.jsonl"
+    path.write_text("\n".join([json.dumps(doc), *lines[1:]]) + "\n")
+    run = replay_run(shop.FLOW, [path], span["traceId"])
+    by_span = {s.where: s for s in run.steps}
+    assert by_span[f"{path}:1"].status == "cancelled"
+    failing = replay_run(shop.FLOW, [otlp_file], _failed_trace(otlp_file))
+    assert [s.name for s in failing.steps if s.failed_here] == ["charge"]
+
+
+def _failed_trace(otlp_file: Path) -> str:
+    for line in otlp_file.read_text().splitlines():
+        for resource in json.loads(line)["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    if span.get("status", {}).get("code") == 2:
+                        return str(span["traceId"])
+    raise AssertionError("no failed span")
