@@ -131,8 +131,9 @@ def replay_run(
             skipped["other flow"] += 1
             continue
         if record.correlation_id.startswith(wanted):
-            mine.append(record)
             runs.add(record.correlation_id)
+            if len(runs) == 1:  # an ambiguous prefix keeps no records, only the IDs it matched
+                mine.append(record)
         else:
             skipped["other run"] += 1
     if not mine:

@@ -146,3 +146,22 @@ def test_since_and_until_on_the_command_line(
     assert data["skipped"]["outside since/until"] == 41
     assert main([*args, "--since", "last tuesday"]) == 2
     assert "since 'last tuesday' is not an ISO time" in capsys.readouterr().err
+
+
+def test_an_ambiguous_run_prefix_is_an_error(
+    json_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prefix that starts several correlation IDs names how many and some of them."""
+    assert main(["observe", shop.FLOW, str(json_log), "--run", ""]) == 2
+    assert "--run needs a correlation ID" in capsys.readouterr().err
+    records = [
+        json.loads(line)
+        for line in json_log.read_text().splitlines()
+        if '"correlation_id"' in line and '"duration_ms"' in line
+    ]
+    for i, record in enumerate(records):
+        record["correlation_id"] = "ab" + str(i % 2) * 30
+    path = tmp_path / "two.log"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["observe", shop.FLOW, str(path), "--run", "ab"]) == 2
+    assert "run 'ab' is ambiguous: it starts 2 IDs (ab000" in capsys.readouterr().err
