@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
     from penstock._graph.checks import Problem, ProblemKind, check
     from penstock._graph.model import Edge, FlowGraph, StepNode, flows, get_flow
+    from penstock._observed.replay import ReplayStep, RunReplay, replay_run
+    from penstock._observed.tally import ObservedEdge, ObservedFlow, ObservedStep, observe
     from penstock._render.dag import generate_dag
     from penstock._render.overlay import EdgeMark, NodeMark, Overlay
     from penstock._runtime.configure import configure, reset
@@ -50,11 +52,16 @@ __all__ = [
     "FlowNotFoundError",
     "GraphError",
     "NodeMark",
+    "ObservedEdge",
+    "ObservedFlow",
+    "ObservedStep",
     "Overlay",
     "PenstockError",
     "Problem",
     "ProblemKind",
     "RenderError",
+    "ReplayStep",
+    "RunReplay",
     "StepNode",
     "__version__",
     "add_correlation_id",
@@ -67,7 +74,9 @@ __all__ = [
     "flows",
     "generate_dag",
     "get_flow",
+    "observe",
     "observed_edges",
+    "replay_run",
     "reset",
     "step",
 ]
@@ -79,9 +88,14 @@ _LAZY = {
     "EdgeMark": "penstock._render.overlay",
     "FlowGraph": "penstock._graph.model",
     "NodeMark": "penstock._render.overlay",
+    "ObservedEdge": "penstock._observed.tally",
+    "ObservedFlow": "penstock._observed.tally",
+    "ObservedStep": "penstock._observed.tally",
     "Overlay": "penstock._render.overlay",
     "Problem": "penstock._graph.checks",
     "ProblemKind": "penstock._graph.checks",
+    "ReplayStep": "penstock._observed.replay",
+    "RunReplay": "penstock._observed.replay",
     "StepNode": "penstock._graph.model",
     "add_correlation_id": "penstock._runtime.correlation",
     "bind_context": "penstock._runtime.threads",
@@ -90,7 +104,9 @@ _LAZY = {
     "flows": "penstock._graph.model",
     "generate_dag": "penstock._render.dag",
     "get_flow": "penstock._graph.model",
+    "observe": "penstock._observed.tally",
     "observed_edges": "penstock._runtime.drift",
+    "replay_run": "penstock._observed.replay",
     "reset": "penstock._runtime.configure",
 }
 

@@ -61,3 +61,7 @@ class BackendError(PenstockError):
 
 class DocsError(PenstockError):
     """A documentation build cannot draw a flow (raised by the docs extensions)."""
+
+
+class ObservedError(PenstockError):
+    """Recorded runs cannot be read (a file or glob that matches nothing, a bad option)."""

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from penstock._errors import FlowNotFoundError, PenstockError
+from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
 from penstock._graph.checks import check
 from penstock._graph.model import flows, get_flow
 from penstock._render.dag import FORMATS, generate_dag
@@ -93,6 +93,9 @@ def _build_parser() -> argparse.ArgumentParser:
     paths.add_argument(
         "--limit", type=int, default=10_000, help="stop after this many paths (default 10000)"
     )
+    from penstock._cli_observe import add_parser as add_observe
+
+    add_observe(sub, common)
     return parser
 
 
@@ -199,9 +202,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_dag(args)
         if args.command == "check":
             return _cmd_check()
+        if args.command == "observe":
+            from penstock._cli_observe import run as observe
+
+            return observe(args)
         return _cmd_paths(args)
     except FlowNotFoundError as exc:
         print(f"penstock: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ObservedError as exc:
+        print(f"penstock observe: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except PenstockError as exc:
         print(f"penstock: {exc}", file=sys.stderr)

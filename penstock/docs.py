@@ -32,6 +32,7 @@ __all__ = [
     "DiagramOptions",
     "FlowProblemsError",
     "ModuleImportError",
+    "ObservedDataError",
     "OptionError",
     "UnknownFlowError",
     "flow_diagram",
@@ -85,6 +86,10 @@ class OptionError(DocsError):
     """A directive option is unknown or has a wrong value."""
 
 
+class ObservedDataError(DocsError):
+    """The recorded runs a diagram asks for cannot be read (no file matches, unknown run)."""
+
+
 @dataclass(frozen=True)
 class DiagramOptions:
     """How one diagram is drawn; every field can be set per directive or as a site default.
@@ -98,6 +103,10 @@ class DiagramOptions:
             ``{module}`` and ``{qualname}``, e.g. ``https://git.example/app/blob/main/{path}#L{line}``.
         source_root: the folder ``{path}`` is relative to (default: the current directory).
         allow_problems: draw the flow even when `penstock.check` reports problems.
+        observed: recorded runs to draw over the flow: a file or glob of JSON log lines or
+            OTLP JSON (see `penstock.observe`), relative to ``observed_base``.
+        run: with ``observed``, draw only this run's path (a correlation ID or a prefix).
+        observed_base: the folder ``observed`` is relative to (the site's config folder).
     """
 
     direction: str = "TD"
@@ -107,9 +116,12 @@ class DiagramOptions:
     source_url: str | None = None
     source_root: str | None = None
     allow_problems: bool = False
+    observed: str | None = None
+    run: str | None = None
+    observed_base: str | None = None
 
     #: Options a page author may set on one directive.
-    PER_DIAGRAM = ("direction", "title", "show_docs", "link_source")
+    PER_DIAGRAM = ("direction", "title", "show_docs", "link_source", "observed", "run")
 
     def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
         """A copy with per-directive ``values`` applied, validated.
@@ -152,7 +164,21 @@ class DiagramOptions:
                 "'https://github.com/ORG/REPO/blob/main/{path}#L{line}'"
             )
         title = None if self.title is None else str(self.title)
-        return replace(self, direction=direction, title=title)
+        observed, run = _observed_options(self.observed, self.run, prefix)
+        return replace(self, direction=direction, title=title, observed=observed, run=run)
+
+
+def _observed_options(observed: Any, run: Any, prefix: str) -> tuple[str | None, str | None]:
+    # YAML reads `observed: false` as False and a numeric-looking run ID as a number.
+    if observed is False or observed == "":
+        observed = None
+    if observed is not None and not isinstance(observed, str):
+        raise OptionError(f"{prefix}option 'observed' must be a path or glob, got {observed!r}")
+    if run is not None and not isinstance(run, (str, int)):
+        raise OptionError(f"{prefix}option 'run' must be a correlation ID, got {run!r}")
+    if run is not None and observed is None:
+        raise OptionError(f"{prefix}option 'run' needs 'observed' (the files to find it in)")
+    return observed, None if run is None else str(run)
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,10 @@ class Diagram:
     graph: FlowGraph
     #: Source files of the flow's steps: docs builds watch them / record them as dependencies.
     source_files: tuple[str, ...]
+    #: Recorded-run files read for the ``observed`` option: dependencies too.
+    data_files: tuple[str, ...] = ()
+    #: Warnings to report at the directive (undeclared transitions seen in recorded runs).
+    warnings: tuple[str, ...] = ()
 
 
 def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
@@ -190,8 +220,26 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
             "with mermaid.initialize({maxEdges: N}) in your own JavaScript."
         )
     link = _source_linker(opts) if opts.link_source else None
+    drawn, overlay = graph, None
+    data_files: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    if opts.observed:
+        from penstock._errors import ObservedError
+        from penstock._render.observed import observed_drawing
+
+        try:
+            drawn, overlay, data_files, warnings = observed_drawing(
+                graph, opts.observed, opts.observed_base, opts.run
+            )
+        except ObservedError as exc:
+            raise ObservedDataError(f"observed: {exc}") from None
     text = render_mermaid(
-        graph, direction=opts.direction, title=opts.title, show_docs=opts.show_docs, link=link
+        drawn,
+        direction=opts.direction,
+        title=opts.title,
+        show_docs=opts.show_docs,
+        link=link,
+        overlay=overlay,
     )
     if len(text) > MAX_TEXT_SIZE:
         raise DiagramLimitError(
@@ -201,7 +249,7 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
-    return Diagram(flow=name, mermaid=text, graph=graph, source_files=files)
+    return Diagram(name, text, graph, files, data_files, warnings)
 
 
 def load_modules(
@@ -293,6 +341,8 @@ def _source_linker(opts: DiagramOptions) -> Any:
     root = Path(opts.source_root or os.getcwd()).resolve()
 
     def link(node: StepNode) -> str | None:
+        if not node.file:  # a step only recorded runs name: no source to link to
+            return None
         try:
             path = Path(node.file).resolve().relative_to(root).as_posix()
         except ValueError:

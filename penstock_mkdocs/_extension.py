@@ -96,6 +96,7 @@ class PenstockExtension(Extension):
             "source_url": ["", "URL template with {path}, {line}, {module}, {qualname}."],
             "source_root": ["", "Folder {path} is relative to (default: base_dir)."],
             "strict": [False, "Raise on the first diagram that cannot be drawn."],
+            "observed": ["", "Recorded runs drawn over every diagram (path or glob)."],
         }
         super().__init__(**kwargs)
         #: Set by a host to name the page in messages; see `PageContext`.
@@ -104,6 +105,8 @@ class PenstockExtension(Extension):
         self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = DEFAULT_LOGGER
         #: Every failure since the host last cleared the list (the plugin reads it per page).
         self.failures: list[DiagramFailure] = []
+        #: Recorded-run files read by ``observed`` diagrams (a host watches them).
+        self.data_files: set[str] = set()
         cfg = self.getConfigs()
         self.strict = bool(cfg["strict"])
         base_dir = str(cfg["base_dir"] or "")
@@ -119,6 +122,7 @@ class PenstockExtension(Extension):
             link_source=bool(cfg["link_source"]),
             source_url=str(cfg["source_url"]) or None,
             source_root=str(cfg["source_root"] or base_dir) or None,
+            observed=str(cfg["observed"]) or None,
         ).validated("penstock_mkdocs configuration")
 
     def setConfig(self, key: str, value: Any) -> None:
@@ -163,7 +167,12 @@ class PenstockExtension(Extension):
             raise OptionError(
                 f"{where}: '::: penstock-flow' needs a flow name, e.g. '::: penstock-flow orders'"
             )
+        if options.observed and options.observed_base is None and self.base_dir:
+            options = replace(options, observed_base=self.base_dir)
         diagram = flow_diagram(directive.flow, options)
+        self.data_files.update(diagram.data_files)
+        for warning in diagram.warnings:
+            self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
         # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
         return (
             f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'

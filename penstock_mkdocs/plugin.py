@@ -53,6 +53,9 @@ class PenstockPluginConfig(Config):  # type: ignore[no-untyped-call]
     ``{line}``, ``{module}``, ``{qualname}``. Default: from ``repo_url`` and ``edit_uri``."""
     strict = opt.Type(bool, default=False)
     """Abort the build on the first diagram that cannot be drawn, even without ``--strict``."""
+    observed = opt.Optional(opt.Type(str))
+    """Recorded runs (JSON log lines or OTLP JSON; a path or glob relative to ``mkdocs.yml``)
+    drawn over every diagram; a directive's ``observed:`` overrides it."""
     mermaid_js = opt.Optional(opt.Type(str))
     """A local Mermaid file (``mermaid.min.js``), copied into the site and loaded on every page,
     so diagrams render without a CDN."""
@@ -85,6 +88,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                 link_source=self.config.link_source,
                 source_url=source_url or "",
                 source_root=str(root),
+                observed=self.config.observed or "",
             )
         except DocsError as exc:
             raise PluginError(f"penstock plugin: {exc}") from exc
@@ -132,7 +136,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Copy the ``mermaid_js`` file into the site."""
+        """Copy the ``mermaid_js`` file into the site; watch the recorded runs drawn."""
+        self._watch_sources()
         if self._mermaid_js is not None:
             target = Path(config.site_dir, MERMAID_DIR, self._mermaid_js.name)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,7 +155,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
     def _watch_sources(self) -> None:
         if self._server is None:
             return
-        for file in self._ext().loader.files:
+        ext = self._ext()
+        for file in [*ext.loader.files, *sorted(ext.data_files)]:
             if file not in self._watched:
                 self._watched.add(file)
                 self._server.watch(file)

@@ -79,6 +79,8 @@ def load_flows(app: Sphinx) -> None:
             source_url=config.penstock_source_url,
             source_root=None if root is None else str((confdir / root).resolve()),
             allow_problems=config.penstock_allow_problems,
+            observed=config.penstock_observed,
+            observed_base=str(confdir),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None
@@ -141,6 +143,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("penstock_source_url", None, "env", types=(str, type(None)))
     app.add_config_value("penstock_source_root", "..", "env", types=(str, type(None)))
     app.add_config_value("penstock_allow_problems", False, "env", types=(bool,))
+    app.add_config_value("penstock_observed", None, "env", types=(str, type(None)))
 
     app.add_directive("penstock-flow", PenstockFlow)
 

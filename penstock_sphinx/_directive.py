@@ -26,6 +26,7 @@ from penstock.docs import (
     DiagramLimitError,
     DiagramOptions,
     FlowProblemsError,
+    ObservedDataError,
     OptionError,
     UnknownFlowError,
     flow_diagram,
@@ -44,6 +45,7 @@ _SUBTYPES: tuple[tuple[type[DocsError], str], ...] = (
     (FlowProblemsError, "flow-problems"),
     (DiagramLimitError, "diagram-too-large"),
     (OptionError, "bad-option"),
+    (ObservedDataError, "observed"),
 )
 
 _NOT_CSS_IDENT = re.compile(r"[^A-Za-z0-9_-]")
@@ -130,6 +132,8 @@ class PenstockFlow(SphinxDirective):
             "name": directives.unchanged_required,
             "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
             "zoom": directives.flag,
+            "observed": directives.unchanged,
+            "run": directives.unchanged_required,
         }
     )
 
@@ -146,7 +150,7 @@ class PenstockFlow(SphinxDirective):
             return self._failed(flow, problem, options=None)
         per_diagram = {
             key.replace("-", "_"): self.options[key]
-            for key in ("direction", "title", "show-docs", "link-source")
+            for key in ("direction", "title", "show-docs", "link-source", "observed", "run")
             if key in self.options
         }
         defaults: DiagramOptions = getattr(self.env, "penstock_defaults", DiagramOptions())
@@ -160,9 +164,19 @@ class PenstockFlow(SphinxDirective):
             return self._failed(flow, exc, options=options)
 
         self._remember(Drawn(flow, options, diagram.mermaid))
-        for path in diagram.source_files:
-            # An edit to any file the flow's steps live in re-reads this page.
+        for path in (*diagram.source_files, *diagram.data_files):
+            # An edit to any file the flow's steps live in (or its recorded runs) re-reads
+            # this page.
             self.env.note_dependency(path)
+        for warning in diagram.warnings:
+            logger.warning(
+                "penstock-flow %s: %s",
+                flow,
+                warning,
+                location=self.get_location(),
+                type="penstock",
+                subtype="drift",
+            )
         node = mermaid()
         node["code"] = self._with_mermaid_config(diagram.mermaid)
         node["options"] = {}

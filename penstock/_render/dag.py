@@ -12,6 +12,11 @@ from penstock._render.dot import render_dot
 from penstock._render.mermaid import render_mermaid
 from penstock._render.overlay import Overlay
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from penstock._observed.replay import RunReplay
+    from penstock._observed.tally import ObservedFlow
+
 __all__ = ["FORMATS", "generate_dag"]
 
 Format = Literal["mermaid", "dot", "json"]
@@ -27,6 +32,7 @@ def generate_dag(
     show_docs: bool = False,
     link: Callable[[StepNode], str | None] | None = None,
     overlay: Overlay | None = None,
+    observed: ObservedFlow | RunReplay | None = None,
 ) -> str:
     """Render a flow as text.
 
@@ -38,12 +44,25 @@ def generate_dag(
         show_docs: put each step's docstring summary under its name (Mermaid and DOT).
         link: Mermaid only: a function giving a URL for a step, to make nodes links.
         overlay: Mermaid and DOT: marks drawn over the flow (see `Overlay`).
+        observed: recorded runs drawn over the flow (from `penstock.observe`: counts on
+            edges, dead paths, undeclared transitions, per-step calls, error rate and p95),
+            or one run's path (from `penstock.replay_run`). JSON output gets its
+            ``as_dict()`` under ``"observed"``.
 
     Raises:
         FlowNotFoundError: unknown flow name.
-        RenderError: unknown format or direction.
+        RenderError: unknown format or direction, or both ``overlay`` and ``observed``.
     """
     graph = get_flow(flow) if isinstance(flow, str) else flow
+    if observed is not None:
+        if overlay is not None:
+            raise RenderError("give generate_dag either overlay= or observed=, not both")
+        if format == "json":
+            data = {**graph.as_dict(), "observed": observed.as_dict()}
+            return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        from penstock._render.observed import overlay_for
+
+        graph, overlay = overlay_for(graph, observed)
     if format == "mermaid":
         return render_mermaid(
             graph,

@@ -43,7 +43,11 @@ class StepInfo:
         self.kind = spec.kind if spec is not None else None
         self.is_entrypoint = self.kind == "entrypoint"
         self.span_name = f"{flow}.{name}" if flow else name
-        attributes: dict[str, Any] = {"penstock.step": name, "penstock.entrypoint": False}
+        attributes: dict[str, Any] = {
+            "penstock.step": name,
+            "penstock.entrypoint": False,
+            "penstock.schema": 1,
+        }
         if flow:
             attributes["penstock.flow"] = flow
         if spec is not None:

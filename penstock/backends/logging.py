@@ -3,7 +3,7 @@
 Records go to the ``penstock`` logger (INFO; ERROR with exception info on failure) and carry
 the step's fields as attributes (``correlation_id``, ``flow``, ``step``, ``parent_step``,
 ``predecessor``, ``duration_ms``, ``status``, ``start_time``, ``span_id``, ``parent_span_id``
-(also across processes), and on failure
+(also across processes), ``penstock_schema`` (the layout's version), and on failure
 ``exception_type``/``exception_message``; ``linked_correlation_id`` for a linked run), so JSON
 formatters emit them as fields. The record's ``pathname``/``lineno``/``funcName`` are those of
 the decorated function.
@@ -138,6 +138,7 @@ class LoggingBackend(BaseBackend):
         fields["status"] = status
         fields["start_time"] = step.start_ns / 1e9
         fields["span_id"] = f"{step.span_id:016x}"
+        fields["penstock_schema"] = 1
         if error is not None and status == "error":
             fields["exception_type"] = type(error).__qualname__
             fields["exception_message"] = str(error)
@@ -205,7 +206,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in (*STEP_FIELDS, "start_time", "span_id", "parent_span_id"):
+        for key in (*STEP_FIELDS, "start_time", "span_id", "parent_span_id", "penstock_schema"):
             value = fields.get(key)
             if value is not None:
                 data[key] = value

@@ -1,7 +1,9 @@
 """The ``otel`` backend: one OpenTelemetry span per step call (needs only opentelemetry-api).
 
 Span name ``"{flow}.{step}"`` (just ``"{step}"`` for a function in no flow), kind INTERNAL,
-attributes ``penstock.flow``, ``penstock.step``, ``penstock.entrypoint``, ``code.function``
+attributes ``penstock.flow``, ``penstock.step``, ``penstock.entrypoint``, ``penstock.schema``
+(the record layout's version), ``penstock.parent_step`` and ``penstock.predecessor`` (for a
+call inside a run, as in log records), ``code.function``
 (qualified name), ``code.namespace`` (module), ``code.filepath``, ``code.lineno``. A failed step
 records the exception and sets the status to ERROR (``"{type}: {message}"``); a cancelled one
 gets ``penstock.cancelled = true``. The span is current while the step's code runs, so spans
@@ -63,10 +65,18 @@ class OtelBackend(BaseBackend):
             ctx = _EMPTY
             links = [Link(remote_span_context(step.linked))]
         info = step.info
+        attributes = info.attributes
+        if parent is not None:
+            # The run's structure, as the logging backend records it: read back by
+            # ``penstock observe`` even when a foreign span sits between this one and its caller.
+            attributes = {**attributes, "penstock.parent_step": parent.info.name}
+            pred = step.pred
+            if pred is not None:
+                attributes["penstock.predecessor"] = pred.name
         span = self.tracer.start_span(
             info.span_name,
             context=ctx,
-            attributes=info.attributes,
+            attributes=attributes,
             links=links,
             start_time=step.start_ns,
         )

@@ -197,6 +197,8 @@ class PageReport:
     outside_requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     timed_out: bool = False
+    #: What the ``extra`` script given to `Browser.check_page` returned, if any.
+    extra: Any = None
 
     def problems(self) -> list[str]:
         """Human-readable reasons this page is not a clean, fully rendered, offline page."""
@@ -278,8 +280,13 @@ class Browser:
         self._browser.close()
         self._manager.__exit__(None, None, None)
 
-    def check_page(self, url: str, *, timeout_s: float = 20.0) -> PageReport:
-        """Load ``url``, wait until every diagram is drawn or an error is shown, and report."""
+    def check_page(
+        self, url: str, *, timeout_s: float = 20.0, extra: str | None = None
+    ) -> PageReport:
+        """Load ``url``, wait until every diagram is drawn or an error is shown, and report.
+
+        ``extra`` is a JavaScript function run last; its result lands in ``report.extra``.
+        """
         report = PageReport(url=url)
         context = self._browser.new_context()
         try:
@@ -301,6 +308,8 @@ class Browser:
             # Material renders diagrams one after another: let a trailing stray error land.
             page.wait_for_timeout(150)
             data = page.evaluate(_READ)
+            if extra is not None:
+                report.extra = page.evaluate(extra)
         finally:
             context.close()
         report.errors = list(data["errors"])

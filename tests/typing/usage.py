@@ -47,3 +47,11 @@ value: int = Handler().method(1)
 graph: penstock.FlowGraph = penstock.get_flow("typed")
 text: str = penstock.generate_dag("typed", format="dot", direction="LR")
 problems: list[penstock.Problem] = penstock.check()
+
+# Recorded runs read back and drawn over the flow.
+observed: penstock.ObservedFlow = penstock.observe("typed", ["runs/*.jsonl.gz"], since="2026-11-01")
+rate: float = observed.steps[0].error_rate
+counts: dict[tuple[str, str], int] = {(e.source, e.target): e.count for e in observed.edges}
+one_run: penstock.RunReplay = penstock.replay_run("typed", ["runs/app.jsonl"], "4bf92f35")
+failed: penstock.ReplayStep | None = one_run.failed_at
+drawn: str = penstock.generate_dag("typed", observed=observed)

@@ -1,0 +1,67 @@
+"""The ``penstock observe`` subcommand: recorded runs laid over a declared flow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+FORMATS = ("text", "json", "mermaid")
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Declare ``observe`` on the CLI's subparsers."""
+    cmd = sub.add_parser(
+        "observe",
+        parents=[common],
+        help="count what recorded runs did on a flow (JSON log lines or OTLP JSON files)",
+    )
+    cmd.add_argument("flow")
+    cmd.add_argument("files", nargs="+", metavar="FILE", help="log or OTLP JSON files (.gz too)")
+    cmd.add_argument("-f", "--format", choices=FORMATS, default="text")
+    cmd.add_argument("--since", metavar="ISO-TIME", help="only calls that started at or after")
+    cmd.add_argument("--until", metavar="ISO-TIME", help="only calls that started before")
+    cmd.add_argument(
+        "--run",
+        metavar="CORRELATION_ID",
+        help="replay one run (its ID or a unique prefix); --since/--until do not apply",
+    )
+    cmd.add_argument(
+        "-d", "--direction", default="TD", type=str.upper, help="mermaid: layout direction"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``observe``; errors are the CLI's to report."""
+    from penstock._graph.model import get_flow
+    from penstock._observed.replay import replay_run
+    from penstock._observed.report import replay_text, summary_text
+    from penstock._observed.tally import observe
+    from penstock._render.mermaid import render_mermaid
+    from penstock._render.observed import drift_messages, observed_overlay, replay_overlay
+
+    graph = get_flow(args.flow)
+    if args.run is not None:
+        one = replay_run(graph, args.files, args.run)
+        if args.format == "json":
+            sys.stdout.write(json.dumps(one.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        elif args.format == "mermaid":
+            drawn, overlay = replay_overlay(graph, one)
+            sys.stdout.write(render_mermaid(drawn, direction=args.direction, overlay=overlay))
+        else:
+            sys.stdout.write(replay_text(one))
+        return 0
+    observed = observe(graph, args.files, since=args.since, until=args.until)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(observed.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "mermaid":
+        drawn, overlay = observed_overlay(graph, observed)
+        sys.stdout.write(render_mermaid(drawn, direction=args.direction, overlay=overlay))
+        for message in drift_messages(graph, observed):
+            print(f"warning: {message}", file=sys.stderr)
+    else:
+        sys.stdout.write(summary_text(observed))
+    return 0

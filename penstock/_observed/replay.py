@@ -1,0 +1,199 @@
+"""One run, replayed: the steps it called, in order, with durations, status and hops."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from penstock._errors import ObservedError
+from penstock._graph.model import FlowGraph, get_flow
+from penstock._observed.files import expand
+from penstock._observed.record import Record, Skipped
+from penstock._observed.rule import EdgeRule
+from penstock._observed.source import read_records
+
+__all__ = ["ReplayStep", "RunReplay", "replay_run"]
+
+
+@dataclass(frozen=True)
+class ReplayStep:
+    """One call of the run, in start order.
+
+    Attributes:
+        index: 1-based position in start order.
+        name: the step's name.
+        status: ``ok``, ``error`` or ``cancelled``.
+        duration_ms: how long the call took.
+        start: when it started, seconds since the epoch (``None`` when the record did not say).
+        depth: how many callers deep (0 for the run's first step).
+        edge: the edge of the flow this call observed (``None`` for the first step).
+        declared: whether ``edge`` is declared.
+        via: the transport of a cross-process hop into this call (``"celery"``...), else
+            ``None``.
+        failed_here: whether the run's failure started in this call.
+        where: ``file:line`` of the record.
+    """
+
+    index: int
+    name: str
+    status: str
+    duration_ms: float
+    start: float | None
+    depth: int
+    edge: tuple[str, str] | None
+    declared: bool
+    via: str | None
+    failed_here: bool
+    where: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The call as in ``penstock observe --run ... --format json``."""
+        return {
+            "index": self.index,
+            "step": self.name,
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "start": self.start,
+            "depth": self.depth,
+            "from": self.edge[0] if self.edge else None,
+            "declared": self.declared,
+            "via": self.via,
+            "failed_here": self.failed_here,
+        }
+
+
+@dataclass(frozen=True)
+class RunReplay:
+    """The path one run took through a flow.
+
+    Attributes:
+        flow: the flow's name.
+        correlation_id: the run's correlation ID.
+        steps: its calls in the flow, in start order.
+        skipped: input left out, by reason (other runs and flows included).
+        files: the files read.
+    """
+
+    flow: str
+    correlation_id: str
+    steps: tuple[ReplayStep, ...]
+    skipped: dict[str, int]
+    files: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """``error`` when any call failed, else ``ok``."""
+        return "error" if any(s.status == "error" for s in self.steps) else "ok"
+
+    @property
+    def failed_at(self) -> ReplayStep | None:
+        """The call the failure started in, if the run failed."""
+        return next((s for s in self.steps if s.failed_here), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``penstock observe --run ... --format json`` object."""
+        return {
+            "flow": self.flow,
+            "run": self.correlation_id,
+            "status": self.status,
+            "skipped": dict(sorted(self.skipped.items())),
+            "steps": [s.as_dict() for s in self.steps],
+        }
+
+
+def replay_run(
+    flow: str | FlowGraph,
+    files: Iterable[str | os.PathLike[str]],
+    run: str,
+    *,
+    base: str | Path | None = None,
+) -> RunReplay:
+    """The calls of run ``run`` (a correlation ID, or a unique prefix of one) in ``flow``.
+
+    Raises:
+        ObservedError: no such run in the files (or the prefix names several), bad files.
+        FlowNotFoundError: unknown flow.
+    """
+    graph = get_flow(flow) if isinstance(flow, str) else flow
+    paths = expand(files, base)
+    wanted = run.strip().lower()
+    if not wanted:
+        raise ObservedError("--run needs a correlation ID (or a unique prefix of one)")
+    skipped = Skipped()
+    mine: list[Record] = []
+    runs: set[str] = set()
+    for raw in read_records(paths, skipped):
+        record = Record(*raw)
+        if record.flow != graph.name:
+            skipped["other flow"] += 1
+            continue
+        if record.correlation_id.startswith(wanted):
+            runs.add(record.correlation_id)
+            if len(runs) == 1:  # an ambiguous prefix keeps no records, only the IDs it matched
+                mine.append(record)
+        else:
+            skipped["other run"] += 1
+    if not mine:
+        raise ObservedError(
+            f"no record of run {run!r} in flow {graph.name!r} in {len(paths)} file(s); "
+            "runs are named by their correlation ID (32 hex digits)"
+        )
+    if len(runs) > 1:
+        sample = ", ".join(sorted(runs)[:3])
+        raise ObservedError(f"run {run!r} is ambiguous: it starts {len(runs)} IDs ({sample}...)")
+    return RunReplay(
+        flow=graph.name,
+        correlation_id=mine[0].correlation_id,
+        steps=tuple(_ordered(graph, mine)),
+        skipped=dict(skipped),
+        files=tuple(str(p) for p in paths),
+    )
+
+
+def _ordered(graph: FlowGraph, records: list[Record]) -> list[ReplayStep]:
+    records.sort(key=lambda r: (r.start if r.start is not None else 0.0, r.file, r.line))
+    by_span = {r.span_id: r for r in records if r.span_id}
+    failed_children = {r.parent_span_id for r in records if r.status == "error"}
+    depth: dict[str | None, int] = {}
+
+    def depth_of(r: Record) -> int:
+        seen: set[str | None] = set()
+        d = 0
+        cur = r
+        while cur.parent_span_id in by_span and cur.parent_span_id not in seen:
+            seen.add(cur.parent_span_id)
+            cur = by_span[cur.parent_span_id]
+            d += 1
+        return d
+
+    rule = EdgeRule(graph)
+    out: list[ReplayStep] = []
+    for index, r in enumerate(records, 1):
+        edge = rule.edge(r.step, r.parent_step, r.predecessor)
+        via = None
+        if r.parent_step is not None:
+            node = graph.step(r.step) if r.step in graph else None
+            via = node.transport if node is not None else None
+            parent = by_span.get(r.parent_span_id) if r.parent_span_id else None
+            if via is None and parent is not None and parent.file != r.file:
+                via = "another process"
+        depth[r.span_id] = depth_of(r)
+        out.append(
+            ReplayStep(
+                index=index,
+                name=r.step,
+                status=r.status,
+                duration_ms=r.duration_ms,
+                start=r.start,
+                depth=depth[r.span_id],
+                edge=edge,
+                declared=edge is None or edge in rule.declared,
+                via=via,
+                failed_here=r.status == "error" and r.span_id not in failed_children,
+                where=f"{r.file}:{r.line}",
+            )
+        )
+    return out
