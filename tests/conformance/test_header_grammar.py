@@ -9,14 +9,12 @@ grammar.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import penstock
 from penstock.propagation import RemoteContext, extract, kafka_getter
 from tests.conformance import oracle
 from tests.conformance.suite_cases import suite_cases
@@ -32,13 +30,6 @@ def _cases() -> list[Headers]:
 
 
 SUITE = _cases()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_backend() -> Iterator[None]:
-    penstock.reset()
-    yield
-    penstock.reset()
 
 
 def _values(headers: Headers, name: str) -> list[str] | None:

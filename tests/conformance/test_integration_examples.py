@@ -10,9 +10,9 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
-from penstock._registry import REGISTRY
 
 import penstock
+from penstock._declared.registry import REGISTRY
 from penstock.testing import recording
 from tests.support.system import ROOT
 

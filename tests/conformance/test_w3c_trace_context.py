@@ -18,14 +18,14 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from penstock._registry import REGISTRY
 
 import penstock
+from penstock._declared.registry import REGISTRY
 from tests.support.otel import session_exporter
 from tests.support.processes import free_port
 from tests.support.system import ROOT, in_ci, missing
@@ -148,13 +148,6 @@ def report_for(backend: str) -> dict[str, dict[str, str]]:
             finally:
                 penstock.reset()
     return _reports[backend]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_backend() -> Iterator[None]:
-    penstock.reset()
-    yield
-    penstock.reset()
 
 
 @pytest.mark.parametrize("name", TESTS)
