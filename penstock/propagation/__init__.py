@@ -90,6 +90,7 @@ from penstock.propagation._carriers import (
 from penstock.propagation._fields import cached_fields, context_of
 from penstock.propagation._propagators import default_propagators as _default_propagators
 from penstock.propagation._propagators import textmap_checked as _checked
+from penstock.propagation._remote import _NO_ATTRIBUTES as _NO_ATTRIBUTES
 from penstock.propagation._remote import _UNNAMED as _UNNAMED
 from penstock.propagation._remote import (
     RemoteContext,
@@ -136,6 +137,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger("penstock.propagation")
+
+#: The hop kinds an integration may name.
+_KINDS = frozenset({"consumer", "server"})
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -279,7 +283,13 @@ def extract_entry(
     Returns:
         The entry, or ``None`` when the carrier carries no valid context.
     """
-    hop = None if kind is None else hop_of(kind, attributes)
+    hop: tuple[str, Mapping[str, Any]] | None
+    if kind is None:
+        hop = None
+    elif kind in _KINDS:  # hop_of(), inline: this runs for every call a server receives
+        hop = (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
+    else:
+        hop = hop_of(kind, attributes)  # raises, naming the kinds
     try:
         if _checked[0] is _propagators._global_textmap() and _checked[1]:
             if getter is grpc_getter:  # a server's hot path: one frame less

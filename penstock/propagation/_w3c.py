@@ -367,13 +367,34 @@ def parse_metadata(metadata: Iterable[Any]) -> Parsed | None:
             return _parse_gathered(metadata)
     except (TypeError, ValueError, AttributeError):  # items that are not (str, str) pairs
         return _parse_gathered(metadata)
-    ids = parse_traceparent(traceparent)
-    if ids is None:
-        return None
-    names = None if baggage is None else parse_names(baggage, ids[3])
+    global _last_read
+    last = _last_read
+    if traceparent == last[0] and baggage == last[1]:
+        return last[2]  # the same headers as the call before (a client calling from one step)
+    match = _OWN_TRACEPARENT(traceparent)
+    if match is not None:  # parse_traceparent()'s first branch, inline (every call's path)
+        trace_hex, span_hex, flags_hex = match.groups()
+        trace_id, span_id = int(trace_hex, 16), int(span_hex, 16)
+        if not (trace_id and span_id):
+            return None
+        flags = int(flags_hex, 16)
+    else:
+        ids = parse_traceparent(traceparent)
+        if ids is None:
+            return None
+        trace_id, span_id, flags, trace_hex = ids
+    names = None if baggage is None else parse_names(baggage, trace_hex)
     if names is None:
-        return ids[0], ids[1], ids[2], None, None, None
-    return ids[0], ids[1], ids[2], None, names[0], names[1]
+        parsed: Parsed = (trace_id, span_id, flags, None, None, None)
+    else:
+        parsed = (trace_id, span_id, flags, None, names[0], names[1])
+    _last_read = (traceparent, baggage, parsed)
+    return parsed
+
+
+#: (traceparent, baggage, what they read) of the last metadata `parse_metadata` read itself:
+#: the result depends on those two strings alone, and is immutable.
+_last_read: tuple[Any, Any, Parsed | None] = (None, None, None)
 
 
 def _parse_gathered(metadata: Iterable[Any]) -> Parsed | None:
