@@ -178,7 +178,7 @@ def _row(name: str, baseline: str, base: float, traced: float, note: str) -> Row
 def _in_a_run() -> Iterator[None]:
     """The sender's side runs inside one penstock step (entered once, outside the timing)."""
     import penstock
-    from penstock._runtime.remote import continue_remote
+    from penstock.propagation import continue_remote
 
     penstock.configure(backend="noop")
     with continue_remote(0x1234, 0x5678, parent_step="bench"):
@@ -293,7 +293,7 @@ def _from_new_step(call: Callable[[], object]) -> Callable[[], object]:
     of the pair, so it cancels out)."""
     import random
 
-    from penstock._runtime.remote import continue_remote
+    from penstock.propagation import continue_remote
 
     def called() -> object:
         trace_id, span_id = random.getrandbits(128) | 1, random.getrandbits(64) | 1
@@ -344,7 +344,8 @@ def grpc_unary(rounds: int) -> list[Row]:
     """Median unary call times: plain, penstock's fast path, its interceptors, null ones."""
     import grpc
 
-    from penstock.contrib.grpc import ClientInterceptor, _CallDetails, intercept_channel, metadata
+    from penstock.contrib.grpc import ClientInterceptor, intercept_channel, metadata
+    from penstock.contrib.grpc._client import _CallDetails
 
     fixed = [("traceparent", "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01")]  # what penstock sends
 

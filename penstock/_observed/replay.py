@@ -159,14 +159,31 @@ def _ordered(graph: FlowGraph, records: list[Record]) -> list[ReplayStep]:
     failed_children = {r.parent_span_id for r in records if r.status == "error"}
     depth: dict[str | None, int] = {}
 
+    by_step: dict[str, list[Record]] = {}
+    for r in records:
+        by_step.setdefault(r.step, []).append(r)
+
+    def caller_of(r: Record) -> Record | None:
+        found = by_span.get(r.parent_span_id) if r.parent_span_id else None
+        if found is not None or r.parent_step is None:
+            return found
+        # The parent span is not a step's (another instrumentation's span of the hop, say):
+        # the caller is the latest call of the parent step that started before this one.
+        earlier = [
+            c
+            for c in by_step.get(r.parent_step, ())
+            if c is not r and (c.start or 0.0) <= (r.start or 0.0)
+        ]
+        return earlier[-1] if earlier else None
+
     def depth_of(r: Record) -> int:
-        seen: set[str | None] = set()
+        seen: set[int] = set()
         d = 0
-        cur = r
-        while cur.parent_span_id in by_span and cur.parent_span_id not in seen:
-            seen.add(cur.parent_span_id)
-            cur = by_span[cur.parent_span_id]
+        cur = caller_of(r)
+        while cur is not None and id(cur) not in seen:
+            seen.add(id(cur))
             d += 1
+            cur = caller_of(cur)
         return d
 
     rule = EdgeRule(graph)

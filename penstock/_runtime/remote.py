@@ -13,6 +13,7 @@ from penstock._runtime.steprun import StepInfo, StepRun
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from types import TracebackType
     from typing import Any
 
@@ -34,26 +35,31 @@ class _RemoteRun(StepRun):
     status = "remote"
     parent = None
     active = IDLE
+    #: ``(kind, attributes)`` of the hop that brought the run ("consumer" or "server", and
+    #: e.g. messaging or RPC attributes), for the first step that continues it; or ``None``.
+    hop: tuple[str, Mapping[str, Any]] | None = None
 
 
 _new_remote = object.__new__
 
 
-def enter_remote(
-    trace_id: int,
-    span_id: int,
-    info: StepInfo,
-    link: bool = False,
-    sampled: bool = True,
-    trace_state: str | None = None,
-) -> Any:
-    """Make a remote parent current, as entering `continue_remote` does.
+def enter_remote(entry: tuple[Any, ...]) -> Any:
+    """Make the remote run of ``entry`` current, as entering `continue_remote` does.
 
-    For integrations whose hot path is one received call or message; `exit_remote` undoes it.
+    `exit_remote` undoes it.
 
-    ``info`` is `remote_info` of the remote step's (flow, name). Returns what `exit_remote`
-    needs.
+    For integrations whose hot path is one received call or message (no object per call).
+    Public as `penstock.propagation.enter_remote`.
+
+    Args:
+        entry: a `penstock.propagation.RemoteEntry`, from
+            `penstock.propagation.remote_entry`, `penstock.propagation.RemoteContext.entry`
+            or `penstock.propagation.extract_entry`.
+
+    Returns:
+        What `exit_remote` needs; call it in the same context, also when the code raised.
     """
+    trace_id, span_id, info, link, sampled, trace_state, hop = entry
     run = _new_remote(_RemoteRun)
     run.info = info
     run._trace_id = trace_id
@@ -64,6 +70,8 @@ def enter_remote(
         run.sampled = False
     if trace_state is not None:
         run.trace_state = trace_state
+    if hop is not None:
+        run.hop = hop
     token = _set_current(run)
     active = lifecycle.ACTIVE
     if active is None:
@@ -83,7 +91,11 @@ def enter_remote(
 
 
 def exit_remote(entered: Any) -> None:
-    """Undo `enter_remote`: the previous step is current again."""
+    """Undo `enter_remote`: what was current before is current again.
+
+    Args:
+        entered: what `enter_remote` returned.
+    """
     if type(entered) is tuple:
         entered, active, attach_token = entered
         detach = active.detach_remote
@@ -115,6 +127,12 @@ class continue_remote:
         parent_step: the remote step's name.
         parent_flow: the remote step's flow.
         link: start a new run linked to the remote one rather than continue it.
+        kind: how the run came: ``"consumer"`` (a message: Celery, Kafka...) or ``"server"``
+            (a call: gRPC, HTTP...); the otel backend gives the first step that continues it
+            that span kind (``CONSUMER``/``SERVER``) unless another instrumentation already
+            made the span of the hop. ``None``: ``INTERNAL``.
+        attributes: span attributes of the hop for that first step (``messaging.system``,
+            ``rpc.method``...).
     """
 
     __slots__ = ("_args", "_entered")
@@ -129,13 +147,16 @@ class continue_remote:
         parent_step: str | None = None,
         parent_flow: str | None = None,
         link: bool = False,
+        kind: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> None:
         info = remote_info(parent_flow, parent_step or "")
-        self._args = (trace_id, span_id, info, link, sampled, trace_state)
+        hop = None if kind is None else (kind, dict(attributes or {}))
+        self._args = (trace_id, span_id, info, link, sampled, trace_state, hop)
         self._entered: Any = None
 
     def __enter__(self) -> None:
-        self._entered = enter_remote(*self._args)
+        self._entered = enter_remote(self._args)
 
     def __exit__(
         self,

@@ -1,14 +1,16 @@
 """Celery: tasks that continue the run that sent them.
 
 ``flow_task`` is a drop-in for Celery's ``shared_task``/``app.task`` that also declares the task
-as a step of its flows (drawn with a ``celery`` process boundary in diagrams)::
+as a step of its flows (drawn with a ``celery`` process boundary in diagrams):
 
-    from penstock import flow
-    from penstock.contrib.celery import flow_task
+```python
+from penstock import flow
+from penstock.contrib.celery import flow_task
 
-    @flow("bom_sync")
-    @flow_task(after="publish_change_events")
-    def create_change_logs(changelog_dicts): ...
+@flow("bom_sync")
+@flow_task(after="publish_change_events")
+def create_change_logs(changelog_dicts): ...
+```
 
 Signal handlers carry the run through the broker: ``before_task_publish`` writes the current
 run's W3C trace context into the message headers of *any* task sent inside a run (``delay``,
@@ -17,6 +19,12 @@ worker, continue that run around the task, so the task's step (and any step it c
 sender's correlation ID and is the child of the sending step. ``flow_task`` installs the
 handlers; `install` does it for applications that only send plain tasks. Handlers never
 raise into Celery: a failure is logged at debug level and the task runs untraced.
+
+Under the otel backend the task's step (the first step of the continued run) is a
+``CONSUMER`` span with ``messaging.system = "celery"`` and the queue's routing key as
+``messaging.destination.name``. When OpenTelemetry's Celery instrumentation runs in the worker
+too, its ``run/<task>`` span is the ``CONSUMER`` span of the hop and the step is an
+``INTERNAL`` child of it: one consumer span per task, whichever handler runs first.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from typing import Any, TypeVar, overload
 
 from penstock._declared.spec import HANDLE_ATTR, handle_of
 from penstock._decorators import declare
+from penstock.contrib._semconv import messaging
 from penstock.propagation import celery_getter, dict_setter, extract, inject
 
 __all__ = ["FlowTask", "flow_task", "install", "installed", "uninstall"]
@@ -112,7 +121,7 @@ def flow_task(
     def decorate(fn: Callable[..., Any]) -> FlowTask:
         if handle_of(fn) is not None:
             # @flow under @flow_task would leave the flow on the function, not the task.
-            from penstock._errors import DefinitionError
+            from penstock import DefinitionError
 
             spec = handle_of(fn).spec  # type: ignore[union-attr]
             raise DefinitionError(
@@ -155,7 +164,9 @@ def _task_prerun(task_id: Any = None, task: Any = None, **kwargs: Any) -> None:
         remote = extract(request, celery_getter)
         if remote is None:
             return
-        block = remote.continue_run()
+        delivery = getattr(request, "delivery_info", None)
+        queue = delivery.get("routing_key") if isinstance(delivery, dict) else None
+        block = remote.continue_run(kind="consumer", attributes=messaging("celery", queue))
         block.__enter__()
         if len(_ACTIVE) >= _MAX_ACTIVE:
             _ACTIVE.clear()

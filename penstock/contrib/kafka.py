@@ -3,21 +3,25 @@
 Works with kafka-python, confluent-kafka and aiokafka alike: all three take and give record
 headers as a list of ``(str, bytes)`` pairs, so nothing here imports a client library.
 
-Producing::
+Producing:
 
-    from penstock.contrib.kafka import headers
+```python
+from penstock.contrib.kafka import headers
 
-    producer.send("bom", value, headers=headers())            # kafka-python
-    producer.produce("bom", value, headers=headers())         # confluent-kafka
-    await producer.send("bom", value, headers=headers())      # aiokafka
+producer.send("bom", value, headers=headers())            # kafka-python
+producer.produce("bom", value, headers=headers())         # confluent-kafka
+await producer.send("bom", value, headers=headers())      # aiokafka
+```
 
 Consuming: `message_entrypoint` (or `message_step`) declares a function that takes
 the consumed message as a penstock entrypoint (or step) and runs it, *for its whole duration*,
-inside the run found in the message's headers::
+inside the run found in the message's headers:
 
-    @flow("bom_sync")
-    @message_entrypoint
-    def handle_kafka_message(msg): ...
+```python
+@flow("bom_sync")
+@message_entrypoint
+def handle_kafka_message(msg): ...
+```
 
 OpenTelemetry's kafka-python instrumentation ends its consumer span inside ``__next__``,
 before the application processes the record; here the step that processes the message is the
@@ -35,10 +39,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
+from penstock import DefinitionError
 from penstock._declared.spec import handle_of
 from penstock._decorators import declare
-from penstock._errors import DefinitionError
 from penstock._runtime.instrument import function_kind
+from penstock.contrib._semconv import messaging
 from penstock.propagation import RemoteContext, extract, inject, kafka_getter, kafka_setter
 
 __all__ = [
@@ -103,13 +108,26 @@ def continue_from_message(message: Any, *, link: bool = False) -> Iterator[Remot
 
     Yields:
         The producer's context, or ``None``.
+
+    Under the otel backend the first step in the block is a ``CONSUMER`` span with
+    ``messaging.system = "kafka"`` and the topic as ``messaging.destination.name``.
     """
     remote = extract_message(message)
     if remote is None:
         yield None
         return
-    with remote.continue_run(link=link):
+    hop = messaging("kafka", _topic(message))
+    with remote.continue_run(link=link, kind="consumer", attributes=hop):
         yield remote
+
+
+def _topic(message: Any) -> object:
+    """The topic of a consumed message of any of the three clients (``None`` if unknown)."""
+    try:
+        topic = getattr(message, "topic", None)
+        return topic() if callable(topic) else topic  # confluent-kafka: a method
+    except Exception:  # a message without a readable topic: the hop just has no destination
+        return None
 
 
 @overload

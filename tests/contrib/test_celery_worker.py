@@ -169,15 +169,23 @@ def test_example_task_span_is_a_child_of_the_sender_under_otel(
     assert span["name"] == "bom_sync.create_change_logs"
     assert span["parent_span_id"] == f"{sender.context.span_id:016x}"
     assert span["attributes"]["penstock.step"] == "create_change_logs"
+    # The hop shows: the task's step is the CONSUMER span of the message.
+    assert span["span_kind"] == "CONSUMER"
+    assert span["attributes"]["messaging.system"] == "celery"
+    assert span["attributes"]["messaging.destination.name"] == "celery"
+    assert span["attributes"]["code.function.name"].endswith("create_change_logs")
 
 
-@pytest.mark.parametrize("worker", ["otel+instrumentation"], indirect=True)
+@pytest.mark.parametrize(
+    "worker", ["otel+instrumentation", "otel+instrumentation-first"], indirect=True
+)
 @pytest.mark.usefixtures("broker_env")
 def test_opentelemetry_instrumented_worker_joins_the_penstock_trace(
     worker: Worker, otel_spans: Any
 ) -> None:
-    """A worker also instrumented by opentelemetry-instrumentation-celery puts its own task
-    span and penstock's step span in the sender's trace."""
+    """A worker also instrumented by opentelemetry-instrumentation-celery: its ``run/<task>``
+    span is the one CONSUMER span of the hop, and penstock's step an INTERNAL child of it,
+    whichever signal handlers run first."""
     handle_kafka_message(_message("PN-300"))
     [sender] = [
         s for s in otel_spans.get_finished_spans() if s.name.endswith("publish_change_events")
@@ -193,8 +201,11 @@ def test_opentelemetry_instrumented_worker_joins_the_penstock_trace(
     step_span = by_scope["penstock"]
     assert celery_span["name"].startswith("run/")
     assert celery_span["parent_span_id"] == f"{sender.context.span_id:016x}"
+    assert celery_span["span_kind"] == "CONSUMER"
     assert step_span["name"] == "bom_sync.create_change_logs"
-    assert step_span["parent_span_id"] in {celery_span["span_id"], f"{sender.context.span_id:016x}"}
+    assert step_span["parent_span_id"] == celery_span["span_id"]
+    assert step_span["span_kind"] == "INTERNAL"
+    assert [s["span_kind"] for s in spans].count("CONSUMER") == 1
 
 
 def _send_in_a_run(sender: Any) -> Any:

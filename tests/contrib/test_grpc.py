@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
+from opentelemetry import trace
 
 import penstock
 from penstock import flow, step
@@ -172,6 +173,15 @@ def test_server_span_is_a_child_of_the_client_step(
     assert len(served) == 7
     assert {s.context.trace_id for s in served} == {client.context.trace_id}
     assert {s.parent.span_id for s in served} == {client.context.span_id}
+    # One SERVER span per call (the first step of each call), with the RPC attributes.
+    server_spans = [s for s in served if s.kind is trace.SpanKind.SERVER]
+    assert len(server_spans) == len(METHODS)
+    assert {dict(s.attributes or {})["rpc.method"] for s in server_spans} == set(METHODS)
+    for span in server_spans:
+        attrs = dict(span.attributes or {})
+        assert (attrs["rpc.system"], attrs["rpc.service"]) == ("grpc", SERVICE)
+    assert {s.kind for s in served} == {trace.SpanKind.SERVER, trace.SpanKind.INTERNAL}
+    assert client.kind is trace.SpanKind.INTERNAL
 
 
 def test_calls_outside_a_run_send_no_metadata_and_start_fresh_runs(

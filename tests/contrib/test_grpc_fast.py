@@ -16,17 +16,22 @@ from hypothesis import strategies as st
 
 import penstock
 from penstock import flow, step
-from penstock._runtime.remote import continue_remote
 from penstock.contrib.grpc import (
     ServerInterceptor,
-    _received,
     continue_call,
     intercept_channel,
     metadata,
     wrap_handler,
     wrap_server,
 )
-from penstock.propagation import extract, grpc_getter, grpc_setter, inject
+from penstock.propagation import (
+    continue_remote,
+    extract,
+    extract_entry,
+    grpc_getter,
+    grpc_setter,
+    inject,
+)
 from penstock.testing import RecordingBackend, recording
 from tests.contrib.test_grpc import (
     SERVICE,
@@ -417,7 +422,7 @@ def test_one_pass_reading_equals_opentelemetry(
     fast = extract(carrier, grpc_getter)
     assert extract(list(carrier), grpc_getter) == fast
     if all(key == key.lower() for key, _ in items):  # gRPC hands servers lower-case keys
-        assert _received(carrier) == (None if fast is None else fast._entry)
+        assert extract_entry(carrier, grpc_getter) == (None if fast is None else fast.entry())
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
@@ -450,4 +455,4 @@ def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
     assert fast == slow
     assert fast is not None
     assert fast.trace_id == trace_id
-    assert _received(carrier) == fast._entry
+    assert extract_entry(carrier, grpc_getter) == fast.entry()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry.trace import SpanKind
 
 import penstock
 from penstock import DefinitionError, flow, step
@@ -164,21 +165,27 @@ def test_handler_records_under_logging_carry_the_producer_run(
     assert logs["handle"].parent_step == "produce"  # type: ignore[attr-defined]
 
 
-def test_handler_span_is_a_child_of_the_producer_span(otel_spans: Any) -> None:
-    """Under the otel backend the consumer's span is the producing step span's child."""
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_handler_span_is_a_child_of_the_producer_span(otel_spans: Any, client: str) -> None:
+    """Under the otel backend the consumer's span is the producing step span's child, a
+    CONSUMER span naming the messaging system and the topic."""
 
     @flow("bom_kafka")
     @message_entrypoint
     def handle(msg: Any) -> None:
         return None
 
-    record, _ = _produce(_confluent_message)
+    record, _ = _produce(CLIENTS[client])
     handle(record)
     spans = {s.name: s for s in otel_spans.get_finished_spans()}
     producer, consumer = spans["bom_kafka.produce"], spans["bom_kafka.handle"]
     assert consumer.context.trace_id == producer.context.trace_id
     assert consumer.parent.span_id == producer.context.span_id
     assert consumer.attributes["penstock.entrypoint"] is True
+    assert consumer.kind is SpanKind.CONSUMER
+    assert consumer.attributes["messaging.system"] == "kafka"
+    assert consumer.attributes["messaging.destination.name"] == TOPIC
+    assert producer.kind is SpanKind.INTERNAL
 
 
 def test_link_option_starts_a_linked_run(otel_spans: Any) -> None:
@@ -197,6 +204,7 @@ def test_link_option_starts_a_linked_run(otel_spans: Any) -> None:
     assert consumer.parent is None
     [link] = consumer.links
     assert link.context.span_id == producer.context.span_id
+    assert consumer.kind is SpanKind.CONSUMER
 
 
 def test_confluent_round_trip_through_librdkafka_mock_cluster() -> None:

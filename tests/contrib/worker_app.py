@@ -4,7 +4,8 @@ environment, and every record written to a JSON-lines file the test reads.
 Run by ``celery -A tests.contrib.worker_app:app worker`` with:
 
 - ``PENSTOCK_TEST_BACKEND``: ``logging``, ``otel``, or ``otel+instrumentation`` (also
-  instruments Celery with opentelemetry-instrumentation-celery);
+  instruments Celery with opentelemetry-instrumentation-celery, whose handlers then run after
+  penstock's), ``otel+instrumentation-first`` (the same, OpenTelemetry's handlers first);
 - ``PENSTOCK_TEST_RECORDS``: the file to append records to (one JSON object per line).
 
 Imported without those variables (by the tests, to send tasks) it only declares the tasks.
@@ -91,6 +92,7 @@ def _span_exporter(path: str) -> Any:
                     parent = span.parent
                     data = {
                         "kind": "span",
+                        "span_kind": span.kind.name,
                         "name": span.name,
                         "trace_id": f"{ctx.trace_id:032x}",
                         "span_id": f"{ctx.span_id:016x}",
@@ -125,10 +127,17 @@ def _configure_from_environment() -> None:
     provider.add_span_processor(SimpleSpanProcessor(_span_exporter(path)))
     trace.set_tracer_provider(provider)
     penstock.configure(backend="otel", tracer_provider=provider)
-    if backend == "otel+instrumentation":
+    if backend.startswith("otel+instrumentation"):
         from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
         CeleryInstrumentor().instrument(tracer_provider=provider)
+        if backend == "otel+instrumentation-first":
+            # Celery calls signal handlers in the order they were connected: reconnect
+            # penstock's, so that OpenTelemetry's task_prerun runs before them.
+            from penstock.contrib import celery as penstock_celery
+
+            penstock_celery.uninstall()
+            penstock_celery.install()
 
 
 _configure_from_environment()

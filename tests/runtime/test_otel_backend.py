@@ -59,18 +59,19 @@ def test_example_app_spans_mirror_the_call_nesting(spans: InMemorySpanExporter) 
 
 
 def test_span_attributes_name_flow_step_and_code(spans: InMemorySpanExporter) -> None:
-    """Spans carry penstock.* and code.* attributes pointing at the decorated function."""
+    """Spans carry penstock.* and the stable code.* attributes pointing at the function."""
     handle_kafka_message(message("PN-100"))
     root = by_name(spans)["bom_sync.handle_kafka_message"]
     attrs = dict(root.attributes or {})
     assert attrs["penstock.flow"] == "bom_sync"
     assert attrs["penstock.step"] == "handle_kafka_message"
     assert attrs["penstock.entrypoint"] is True
-    assert attrs["code.function"] == "handle_kafka_message"
-    assert attrs["code.namespace"] == "bom_sync.consumer"
-    assert str(attrs["code.filepath"]).endswith("consumer.py")
-    assert isinstance(attrs["code.lineno"], int)
-    assert attrs["code.lineno"] > 0
+    assert attrs["code.function.name"] == "bom_sync.consumer.handle_kafka_message"
+    assert str(attrs["code.file.path"]).endswith("consumer.py")
+    assert isinstance(attrs["code.line.number"], int)
+    assert attrs["code.line.number"] > 0
+    assert "code.function" not in attrs
+    assert "code.lineno" not in attrs
     child = by_name(spans)["bom_sync.sync_reference"]
     assert dict(child.attributes or {})["penstock.entrypoint"] is False
     assert root.kind is trace.SpanKind.INTERNAL

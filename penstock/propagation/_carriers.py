@@ -1,9 +1,9 @@
 """Getter/setter pairs for the carriers penstock's integrations use.
 
-Each follows OpenTelemetry's :class:`~opentelemetry.propagators.textmap.Getter` and
-:class:`~opentelemetry.propagators.textmap.Setter`; :mod:`penstock.propagation` re-exports them
+Each follows OpenTelemetry's ``Getter`` and ``Setter`` (``opentelemetry.propagators.textmap``);
+`penstock.propagation` re-exports them
 (their public home). Getters read whatever the carrier holds; judging the values (length,
-characters, format) is :mod:`penstock._w3c`'s job.
+characters, format) is the job of `penstock.propagation._w3c`.
 """
 
 from __future__ import annotations
@@ -139,12 +139,19 @@ class GrpcMetadataSetter(Setter[list[tuple[str, Any]]]):
 
 
 dict_getter = DictGetter()
+"""Reads a `dict` of headers (the default getter of `extract` and `continue_from`)."""
 dict_setter = DictSetter()
+"""Writes into a `dict` of headers, Celery's message headers too (the default of `inject`)."""
 celery_getter = CeleryGetter()
+"""Reads a Celery ``task.request`` or a message's ``headers``."""
 kafka_getter = KafkaHeadersGetter()
+"""Reads Kafka record headers (kafka-python, confluent-kafka, aiokafka)."""
 kafka_setter = KafkaHeadersSetter()
+"""Writes into a Kafka headers list."""
 grpc_getter = GrpcMetadataGetter()
+"""Reads gRPC metadata (`extract` and `extract_entry` read it in one pass)."""
 grpc_setter = GrpcMetadataSetter()
+"""Writes into a gRPC metadata list."""
 
 
 def as_text(value: object) -> str | None:
