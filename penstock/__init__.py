@@ -10,7 +10,7 @@ and tests, so those names load on first access (PEP 562).
 
 from __future__ import annotations
 
-from penstock._decorators import entrypoint, flow, step
+from penstock._decorators import declare_step, entrypoint, flow, step
 from penstock._errors import (
     BackendError,
     DefinitionError,
@@ -69,6 +69,7 @@ __all__ = [
     "check",
     "configure",
     "current_correlation_id",
+    "declare_step",
     "entrypoint",
     "flow",
     "flows",

@@ -17,10 +17,10 @@ from penstock._declared.spec import (
     StepHandle,
     StepSpec,
     handle_of,
-    source_location,
 )
 from penstock._errors import DefinitionError
 from penstock._runtime.instrument import instrument
+from penstock._source import source_location
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs more than the rest of
 # `import penstock`; type checkers treat this name the same way.
@@ -46,7 +46,7 @@ else:
     After: TypeAlias = str | Callable[..., Any] | Sequence[str | Callable[..., Any]]
 
 
-__all__ = ["entrypoint", "flow", "step"]
+__all__ = ["declare_step", "entrypoint", "flow", "step"]
 
 
 def flow(name: str, *, after: After | None = None) -> Callable[[F], F]:
@@ -169,6 +169,60 @@ def declare(
         description=description,
         transport=transport,
     )
+
+
+def declare_step(
+    func: Callable[P, R],
+    *,
+    decorator: str,
+    kind: StepKind = "step",
+    after: After | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    transport: str | None = None,
+) -> Callable[P, R]:
+    """Declare ``func`` as a step from an integration's own decorator.
+
+    What `step` and `entrypoint` do, for decorators such as
+    ``penstock.contrib.celery.flow_task``: the call is recorded like any step's, ``transport``
+    marks a step that runs in another process (drawn as a dotted, labelled edge), and errors
+    name ``decorator`` as users write it. The decorator goes directly on the function, under
+    ``@flow``: a function that is already a penstock step is refused.
+
+    Args:
+        func: the function to declare.
+        decorator: the integration's decorator as users write it (``"@flow_task"``).
+        kind: ``"step"`` or ``"entrypoint"``.
+        after: as in `step`.
+        name: as in `step`.
+        description: as in `step`.
+        transport: ``"celery"``, ``"kafka"``, ``"rabbitmq"``... when the step runs in another
+            process than the step(s) it comes after.
+
+    Returns:
+        The wrapper that records each call; stack ``@flow`` above it.
+
+    Raises:
+        DefinitionError: ``func`` is already a penstock step, or an argument is invalid
+            (the message names ``decorator`` and the function's ``file:line``).
+    """
+    found = handle_of(func)
+    if found is not None:
+        spec = found.spec
+        raise DefinitionError(
+            f"{spec.location}: put {decorator} directly on the function, under @flow and any "
+            f"other penstock decorator ({spec.qualname!r})"
+        )
+    wrapper: Callable[P, R] = declare(
+        func,
+        decorator,
+        kind=kind,
+        after=after,
+        name=name,
+        description=description,
+        transport=transport,
+    )
+    return wrapper
 
 
 def _kind_decorator(

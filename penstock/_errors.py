@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from penstock._suggest import suggestion
+from penstock._source import source_location
+from penstock._suggest import close_matches, suggestion
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
 __all__ = [
     "BackendError",
@@ -24,6 +30,30 @@ class DefinitionError(PenstockError, TypeError):
 
     The message names the function and its ``file:line``.
     """
+
+    @classmethod
+    def at(
+        cls,
+        func: Callable[..., Any],
+        message: str,
+        *,
+        unknown: str | None = None,
+        known: Iterable[str] = (),
+    ) -> DefinitionError:
+        """An error located at ``func``'s definition: ``"file:line: message"``.
+
+        For an integration's own decorators, so their errors read like penstock's.
+
+        Args:
+            func: the decorated function the error is about.
+            message: what is wrong and how to fix it.
+            unknown: a name the user gave that matches nothing; the message then ends with
+                a did-you-mean among ``known``.
+            known: the names ``unknown`` could have meant.
+        """
+        file, line = source_location(func)
+        hint = suggestion(close_matches(unknown, known)) if unknown is not None else ""
+        return cls(f"{file}:{line}: {message}{hint}")
 
 
 class GraphError(PenstockError):

@@ -33,8 +33,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from penstock._declared.spec import HANDLE_ATTR, handle_of
-from penstock._decorators import declare
+from penstock import declare_step
 from penstock.contrib._semconv import messaging
 from penstock.propagation import celery_getter, dict_setter, extract, inject
 
@@ -65,7 +64,9 @@ class FlowTask:
 
     def __init__(self, task: Any, wrapper: Callable[..., Any]) -> None:
         object.__setattr__(self, "_task", task)
-        object.__setattr__(self, HANDLE_ATTR, getattr(wrapper, HANDLE_ATTR))
+        # The wrapper's attributes (the step penstock declared among them), as
+        # functools.update_wrapper copies them: @flow above finds the step here.
+        object.__getattribute__(self, "__dict__").update(vars(wrapper))
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             object.__setattr__(self, attr, getattr(wrapper, attr, None))
         object.__setattr__(self, "__wrapped__", wrapper)
@@ -119,16 +120,8 @@ def flow_task(
     """
 
     def decorate(fn: Callable[..., Any]) -> FlowTask:
-        if handle_of(fn) is not None:
-            # @flow under @flow_task would leave the flow on the function, not the task.
-            from penstock import DefinitionError
-
-            spec = handle_of(fn).spec  # type: ignore[union-attr]
-            raise DefinitionError(
-                f"{spec.location}: put @flow_task directly on the function, under @flow and "
-                f"any other penstock decorator ({spec.qualname!r})"
-            )
-        wrapper = declare(fn, "@flow_task", kind="step", after=after, transport="celery")
+        # @flow under @flow_task would leave the flow on the function, not the task: refused.
+        wrapper = declare_step(fn, decorator="@flow_task", after=after, transport="celery")
         if app is None:
             from celery import shared_task  # type: ignore[import-untyped]
 

@@ -34,15 +34,13 @@ apart). `continue_from_message` does the same for code that is not a decorated f
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
-from penstock import DefinitionError
-from penstock._declared.spec import handle_of
-from penstock._decorators import declare
-from penstock._runtime.instrument import function_kind
+from penstock import DefinitionError, declare_step
 from penstock.contrib._semconv import messaging
 from penstock.propagation import RemoteContext, extract, inject, kafka_getter, kafka_setter
 
@@ -216,15 +214,15 @@ def _consumer(
     message: str | None,
 ) -> Any:
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        found = handle_of(fn)
-        if found is not None:
-            raise DefinitionError(
-                f"{found.spec.location}: put {label} directly on the function, under @flow "
-                f"and any other penstock decorator ({found.spec.qualname!r})"
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            raise DefinitionError.at(
+                fn,
+                f"{label} needs a plain or async function, not a generator "
+                f"({fn.__qualname__!r}); iterate inside the handler instead",
             )
-        inner = declare(
+        inner = declare_step(
             fn,
-            label,
+            decorator=label,
             kind=kind,
             after=after,
             name=name,
@@ -232,27 +230,20 @@ def _consumer(
             transport="kafka",
         )
         pick = _picker(fn, message, label)
-        fkind = function_kind(fn)
-        if fkind == "coroutine":
+        if inspect.iscoroutinefunction(fn):
 
             async def run_async(*args: Any, **kwargs: Any) -> Any:
                 with continue_from_message(pick(args, kwargs), link=link):
                     return await inner(*args, **kwargs)
 
             outer: Callable[..., Any] = run_async
-        elif fkind == "sync":
+        else:
 
             def run(*args: Any, **kwargs: Any) -> Any:
                 with continue_from_message(pick(args, kwargs), link=link):
                     return inner(*args, **kwargs)
 
             outer = run
-        else:
-            spec = handle_of(inner).spec  # type: ignore[union-attr]
-            raise DefinitionError(
-                f"{spec.location}: {label} needs a plain or async function, not a {fkind} "
-                f"({spec.qualname!r}); iterate inside the handler instead"
-            )
         # Copies __dict__ too, so @flow above finds the step's handle on the outer function.
         return functools.update_wrapper(outer, inner)
 
@@ -275,17 +266,14 @@ def _picker(
 
         return first_with_headers
 
-    import inspect
-
     params = list(inspect.signature(fn).parameters)
     if message not in params:
-        from penstock._declared.spec import source_location
-        from penstock._suggest import did_you_mean
-
-        file, line = source_location(fn)
-        raise DefinitionError(
-            f"{file}:{line}: {label}(message={message!r}) names no parameter of "
-            f"{fn.__qualname__!r}{did_you_mean(message, params)} Its parameters: {params!r}."
+        raise DefinitionError.at(
+            fn,
+            f"{label}(message={message!r}) names no parameter of {fn.__qualname__!r} "
+            f"(its parameters: {', '.join(params)})",
+            unknown=message,
+            known=params,
         )
     index = params.index(message)
 

@@ -273,3 +273,51 @@ def test_same_decorator_twice_and_same_flow_twice_fail() -> None:
 
     with pytest.raises(DefinitionError, match="put in flow 'a' twice"):
         flow("a")(flow("a")(step(g)))
+
+
+def test_declare_step_is_the_public_way_for_an_integration_decorator() -> None:
+    """An integration's own decorator declares a step with a transport, drawn as a hop."""
+    import penstock
+
+    def via_queue(func: Any) -> Any:
+        return penstock.declare_step(func, decorator="@via_queue", after="start", transport="sqs")
+
+    @flow("queued")
+    @entrypoint
+    def start() -> None:
+        pass
+
+    @flow("queued")
+    @via_queue
+    def handle() -> None:
+        pass
+
+    graph = penstock.get_flow("queued")
+    assert graph.step("handle").transport == "sqs"
+    assert [(e.source, e.target) for e in graph.edges] == [("start", "handle")]
+    assert '-. "sqs" .->' in penstock.generate_dag("queued")
+
+
+def test_declare_step_refuses_a_function_already_declared() -> None:
+    """The integration's decorator goes directly on the function: the error names it."""
+    import penstock
+
+    @step
+    def twice() -> None:
+        pass
+
+    with pytest.raises(DefinitionError, match=r"test_declare\.py:\d+: put @via_queue directly"):
+        penstock.declare_step(twice, decorator="@via_queue")
+
+
+def test_definition_error_at_names_the_line_and_suggests() -> None:
+    """DefinitionError.at locates the message at the function and adds a did-you-mean."""
+
+    def handler(message: object, retries: int) -> None:
+        pass
+
+    err = DefinitionError.at(handler, "no parameter 'mesage'", unknown="mesage", known=["message"])
+    line = handler.__code__.co_firstlineno
+    assert str(err).endswith(
+        f"test_declare.py:{line}: no parameter 'mesage'; did you mean 'message'?"
+    )
