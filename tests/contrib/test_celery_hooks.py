@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import penstock
 from penstock import DefinitionError, flow, step
-from penstock._runtime.lifecycle import current_run
 from penstock.contrib import celery as pc
+from penstock.propagation import current_ids
 from penstock.testing import recording
 
 
@@ -184,13 +184,13 @@ def test_hostile_celery_headers_never_break_the_hooks(
     request = Context(attrs if as_attributes else {}, headers=headers)
     task = _Task(request)
     pc._task_prerun(task_id=task_id, task=task)
-    started = current_run()
+    started = current_ids()
     pc._task_postrun(task_id=task_id, task=task)
-    assert current_run() is None
-    if started is not None:
-        assert started.remote
-        assert 0 < started.trace_id < 1 << 128
-        assert 0 < started.span_id < 1 << 64
+    assert current_ids() is None
+    if started is not None:  # the remote parent's ids, valid W3C ids
+        trace_id, span_id = started
+        assert 0 < trace_id < 1 << 128
+        assert 0 < span_id < 1 << 64
 
 
 def test_prerun_hook_tolerates_broken_tasks() -> None:
@@ -205,4 +205,4 @@ def test_prerun_hook_tolerates_broken_tasks() -> None:
     pc._task_prerun(task_id="1", task=Exploding())
     pc._task_postrun(task_id="1")
     pc._task_postrun(task_id=None)
-    assert current_run() is None
+    assert current_ids() is None

@@ -13,7 +13,6 @@ from opentelemetry.trace import SpanKind
 
 import penstock
 from penstock import DefinitionError, flow, step
-from penstock._runtime.lifecycle import current_run
 from penstock.contrib.kafka import (
     continue_from_message,
     extract_message,
@@ -22,6 +21,7 @@ from penstock.contrib.kafka import (
     message_headers,
     message_step,
 )
+from penstock.propagation import current_ids
 from penstock.testing import recording
 
 TOPIC = "bom"
@@ -139,7 +139,7 @@ async def test_async_handler_continues_the_run_for_its_whole_duration() -> None:
     with recording() as rec:
         record, _ = _produce(_aiokafka_record)
         inner, outer = await handle(record)
-        assert current_run() is None  # the producer's context is gone once the handler returns
+        assert current_ids() is None  # the producer's context is gone once the handler returns
     producer = rec.get("produce")
     assert inner == outer == producer.correlation_id
     assert rec.get("enrich").parent_step == "handle"

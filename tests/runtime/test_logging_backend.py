@@ -17,7 +17,7 @@ from pythonjsonlogger.json import JsonFormatter as PythonJsonFormatter
 
 import penstock
 from penstock import entrypoint, flow, step
-from penstock._runtime.remote import continue_remote
+from penstock.propagation import continue_remote
 from tests.runtime.app import BOM_STEPS, message
 from tests.support.otel import session_exporter
 

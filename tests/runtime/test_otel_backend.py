@@ -16,8 +16,7 @@ from opentelemetry.trace import StatusCode
 
 import penstock
 from penstock import entrypoint, flow, step
-from penstock._runtime.lifecycle import current_ids, current_step
-from penstock._runtime.remote import continue_remote
+from penstock.propagation import continue_remote, current_ids, current_step
 from tests.runtime.app import BOM_STEPS, message
 
 pytestmark = pytest.mark.usefixtures("bom_store")

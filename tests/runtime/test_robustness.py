@@ -15,8 +15,8 @@ from bom_sync.consumer import handle_kafka_message
 
 import penstock
 from penstock import entrypoint, flow, step
-from penstock._runtime.lifecycle import current_ids, current_step
 from penstock.backends import BaseBackend, StepRun
+from penstock.propagation import current_ids, current_step
 from penstock.testing import RecordingBackend
 from tests.runtime.app import BOM_STEPS, message
 

@@ -15,7 +15,7 @@ from bom_sync.sync import sync_reference
 
 import penstock
 from penstock import entrypoint, flow, step
-from penstock._runtime.lifecycle import current_step
+from penstock.propagation import current_step
 from penstock.testing import RecordingBackend
 from tests.runtime.app import BOM_STEPS, message
 
@@ -518,7 +518,7 @@ def test_example_app_under_every_backend(backend: str, caplog: pytest.LogCapture
 @pytest.mark.parametrize("backend", ["noop", "logging", "recording"])
 def test_current_ids_are_w3c_valid_and_per_step(backend: str) -> None:
     """current_ids() gives the run's 128-bit trace id and a distinct 64-bit span id per step."""
-    from penstock._runtime.lifecycle import current_ids
+    from penstock.propagation import current_ids
 
     penstock.configure(backend=backend)
     seen: list[tuple[tuple[int, int] | None, str | None]] = []
@@ -552,8 +552,7 @@ def test_continue_remote_restores_state_when_no_step_ran(
     penstock_recorder: RecordingBackend,
 ) -> None:
     """Leaving continue_remote restores the enclosing step, whether or not a step ran."""
-    from penstock._runtime.lifecycle import current_ids
-    from penstock._runtime.remote import continue_remote
+    from penstock.propagation import continue_remote, current_ids
 
     @flow("r")
     @entrypoint
