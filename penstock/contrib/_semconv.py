@@ -22,8 +22,11 @@ def messaging(system: str, destination: object = None) -> dict[str, Any]:
 
 
 def rpc(system: str, full_method: object = None) -> dict[str, Any]:
-    """``rpc.system`` and, from a gRPC method path ``/package.Service/Method``, ``rpc.service``
-    and ``rpc.method``."""
+    """The RPC attributes of a call.
+
+    ``rpc.system`` and, from a gRPC method path ``/package.Service/Method``, ``rpc.service``
+    and ``rpc.method``.
+    """
     try:
         from opentelemetry.semconv._incubating.attributes import rpc_attributes as names
     except ImportError:  # pragma: no cover - semantic conventions not installed

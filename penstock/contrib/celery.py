@@ -80,6 +80,7 @@ class FlowTask:
         return getattr(object.__getattribute__(self, "_task"), name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the task here, as calling a Celery task does (the step is recorded)."""
         return object.__getattribute__(self, "_task")(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -109,6 +110,7 @@ def flow_task(
     Works bare (``@flow_task``) or called. Stack ``@flow("name")`` above it.
 
     Args:
+        func: the task's function, when used bare (``@flow_task``).
         after: the step(s) that send this task (as in `penstock.step`).
         app: the Celery app to register the task with (``app.task``); default: Celery's
             ``shared_task``, bound to whichever app is current.

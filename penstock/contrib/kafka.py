@@ -158,6 +158,7 @@ def message_entrypoint(
     Bare (``@message_entrypoint``) or called. Stack ``@flow("name")`` above it.
 
     Args:
+        func: the handler, when used bare (``@message_entrypoint``).
         after: steps that produce the message, if they are in the same flow.
         name: the step's name (default: the function's).
         description: replaces the docstring summary in diagrams.

@@ -138,3 +138,12 @@ def test_api_reference_lists_fields_and_members(built: tuple[Path, str]) -> None
         "an after= that names no step of the flow",  # ProblemKind.UNKNOWN_AFTER
     ):
         assert phrase in text, phrase
+
+
+def test_api_reference_shows_no_rest_markup(built: tuple[Path, str]) -> None:
+    """Docstrings are Google style: no literal reST roles, tables or `::` blocks on the page."""
+    text = _api_text(built)
+    found = re.findall(
+        r".{30}(?::(?:func|class|meth|mod|attr|data|exc|obj):`|::\n|={4,}).{10}", text
+    )
+    assert found == []

@@ -76,8 +76,10 @@ class _AioStreamStream(_AioNames, _AioStreamStreamBase):
 
 
 def aio_client_interceptors(*, names: bool = False) -> list[Any]:
-    """Interceptors for ``grpc.aio`` channels, one per call type (``grpc.aio`` files each
-    interceptor under the first call type it handles, so one object cannot serve all four).
+    """Interceptors for ``grpc.aio`` channels, one per call type.
+
+    ``grpc.aio`` files each interceptor under the first call type it handles, so one object
+    cannot serve all four.
 
     Args:
         names: also name the calling step (see `penstock.contrib.grpc.metadata`).

@@ -37,8 +37,10 @@ class _CallDetails(
 
 
 def _outgoing(existing: Any, names: bool) -> Any:
-    """The metadata to send: ``existing`` plus the current run's context, or ``existing``
-    itself outside a run (or if it cannot be extended)."""
+    """The metadata to send: ``existing`` plus the current run's context.
+
+    Outside a run (or if it cannot be extended), ``existing`` itself.
+    """
     try:
         if not existing:
             return trace_headers(names=names) or existing

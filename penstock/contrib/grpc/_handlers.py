@@ -222,8 +222,10 @@ def _wrap_method_handler(handler: Any, link: bool, method: str | None = None) ->
 def cached(
     cache: dict[int, tuple[Any, Any]], handler: Any, link: bool, method: object = None
 ) -> Any:
-    """``handler`` wrapped, once per handler object (gRPC hands out the same one per call);
-    ``method``: the call's method path (``handler_call_details.method``)."""
+    """``handler`` wrapped, once per handler object (gRPC hands out the same one per call).
+
+    ``method`` is the call's method path (``handler_call_details.method``).
+    """
     entry = cache.get(id(handler))
     if entry is not None and entry[0] is handler:
         return entry[1]
@@ -278,8 +280,10 @@ def wrap_handler(handler: _H, *, link: bool = False) -> _H:
 def wrap_methods(
     handlers: dict[str, Any], link: bool, service: str | None = None
 ) -> dict[str, Any]:
-    """A ``dict`` of method name to handler, each wrapped (``service``: their service's name,
-    for the ``rpc.service``/``rpc.method`` attributes)."""
+    """A ``dict`` of method name to handler, each wrapped.
+
+    ``service`` is their service's name, for the ``rpc.service``/``rpc.method`` attributes.
+    """
     return {
         name: _wrap_method_handler(h, link, f"/{service}/{name}" if service else None)
         for name, h in handlers.items()
