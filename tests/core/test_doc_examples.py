@@ -39,3 +39,12 @@ def test_page_includes_every_part_of_its_example() -> None:
     sections = set(re.findall(r"# --8<-- \[start:(\w+)\]", source))
     included = set(re.findall(r'--8<-- "docs/examples/counting_backend\.py:(\w+)"', page))
     assert sections == included == {"backend", "flow", "run"}
+
+
+def test_snippet_includes_are_intact_and_point_at_files() -> None:
+    """Every `--8<--` include in the docs is well formed (no formatter mangled it) and exists."""
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        assert "--8 <" not in text, f"{page.name}: a mangled snippet include"
+        for target in re.findall(r'--8<-- "([^":]+)', text):
+            assert (ROOT / target).is_file(), f"{page.name} includes missing {target}"
