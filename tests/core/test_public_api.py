@@ -20,13 +20,10 @@ ROOTS = ("penstock", "penstock_mkdocs", "penstock_sphinx")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-#: Known leaks being removed (StepRun's run-state fields, gRPC's type variables, the Markdown
-#: extension's helpers); this set only shrinks.
+#: Known leaks being removed (StepRun's run-state fields, the Markdown extension's helpers);
+#: this set only shrinks.
 KNOWN_LEAKS = {
     "penstock.backends.StepRun",
-    "penstock.contrib.grpc.wrap_handler",
-    "penstock.contrib.grpc.wrap_server",
-    "penstock.propagation.RemoteContext",
     "penstock_mkdocs.PenstockExtension",
 }
 

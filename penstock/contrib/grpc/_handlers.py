@@ -251,10 +251,10 @@ class _ContinuingHandler(_Generic):
         return cached(self._cache, handler, self._link, handler_call_details.method)
 
 
-_H = TypeVar("_H")
+HandlerT = TypeVar("HandlerT")
 
 
-def wrap_handler(handler: _H, *, link: bool = False) -> _H:
+def wrap_handler(handler: HandlerT, *, link: bool = False) -> HandlerT:
     """Make a server's handlers continue the run each call's metadata carries.
 
     Wrap once, when registering, instead of installing `ServerInterceptor`: no

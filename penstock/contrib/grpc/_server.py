@@ -32,10 +32,10 @@ class _ContinuingServer(Registering, grpc.Server):
         return bool(self._server.wait_for_termination(timeout))
 
 
-_S = TypeVar("_S", grpc.Server, grpc.aio.Server)
+ServerT = TypeVar("ServerT", grpc.Server, grpc.aio.Server)
 
 
-def wrap_server(server: _S, *, link: bool = False) -> _S:
+def wrap_server(server: ServerT, *, link: bool = False) -> ServerT:
     """A server whose services continue the run each call's metadata carries.
 
     What `ServerInterceptor` does, at the cost of `wrap_handler`: every handler
