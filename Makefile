@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: docs serve test lint typecheck pytest bench tools mermaid-js clean
+.PHONY: docs serve test lint typecheck pytest bench tools vendor-js clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,16 +27,21 @@ tools/node_modules/.package-lock.json: tools/package.json
 
 tools: tools/node_modules/.package-lock.json
 
-MERMAID_JS := tools/node_modules/mermaid/dist/mermaid.min.js
+# penstock ships a pinned Mermaid (and d3 for Sphinx's :zoom:) inside the package, so a docs
+# machine needs no npm and no CDN. Refresh the committed copies from tools/ after bumping them
+# there, then update MERMAID_VERSION / D3_VERSION in penstock/_bundled.py.
+VENDOR := penstock/_static/penstock
+vendor-js: tools
+	cp tools/node_modules/mermaid11/dist/mermaid.min.js $(VENDOR)/mermaid.min.js
+	cp tools/node_modules/mermaid11/LICENSE $(VENDOR)/mermaid.LICENSE.txt
+	cp tools/node_modules/d3/dist/d3.min.js $(VENDOR)/d3.min.js
+	cp tools/node_modules/d3/LICENSE $(VENDOR)/d3.LICENSE.txt
+	@grep '"version"' tools/node_modules/mermaid11/package.json tools/node_modules/d3/package.json
 
-# The site bundles Mermaid from the npm package, so it renders offline and without a CDN.
-mermaid-js: tools
-	@test -f $(MERMAID_JS) || { echo "npm is needed for the Mermaid bundled with the docs: install Node.js and npm, then run make docs again"; exit 1; }
-
-docs: $(STAMP) mermaid-js
+docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-serve: $(STAMP) mermaid-js
+serve: $(STAMP)
 	$(BIN)/mkdocs serve
 
 lint: $(STAMP)

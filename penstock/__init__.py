@@ -18,6 +18,7 @@ from penstock._errors import (
     FlowNotFoundError,
     GraphError,
     PenstockError,
+    ProjectConfigError,
     RenderError,
 )
 from penstock._runtime.lifecycle import current_correlation_id
@@ -59,6 +60,7 @@ __all__ = [
     "PenstockError",
     "Problem",
     "ProblemKind",
+    "ProjectConfigError",
     "RenderError",
     "ReplayStep",
     "RunReplay",

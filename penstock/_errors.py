@@ -17,6 +17,7 @@ __all__ = [
     "FlowNotFoundError",
     "GraphError",
     "PenstockError",
+    "ProjectConfigError",
     "RenderError",
 ]
 
@@ -95,3 +96,7 @@ class DocsError(PenstockError):
 
 class ObservedError(PenstockError):
     """Recorded runs cannot be read (a file or glob that matches nothing, a bad option)."""
+
+
+class ProjectConfigError(PenstockError):
+    """The ``[tool.penstock]`` table of ``pyproject.toml`` is invalid (named in the message)."""

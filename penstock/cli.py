@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
 import os
+import shlex
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
-from penstock._graph.checks import check
+from penstock._graph.checks import Problem, check
 from penstock._graph.model import flows, get_flow
+from penstock._project.config import ModuleSources, module_sources
+from penstock._project.hints import missing_module_hints
+from penstock._project.modules import ModuleImportError, import_modules
 from penstock._render.dag import FORMATS, generate_dag
 from penstock._render.mermaid import DIRECTIONS
 
@@ -24,13 +26,6 @@ EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
 
-class _ImportFailed(Exception):
-    def __init__(self, module: str, text: str) -> None:
-        super().__init__(module)
-        self.module = module
-        self.text = text
-
-
 def _common_options(default: object) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -39,14 +34,16 @@ def _common_options(default: object) -> argparse.ArgumentParser:
         action="append",
         default=default,
         metavar="MODULE",
-        help="import MODULE before running (repeatable); its decorators register the flows",
+        help="import MODULE before running (repeatable; a package imports its submodules); "
+        "default: modules in [tool.penstock] of pyproject.toml",
     )
     common.add_argument(
         "--path",
         action="append",
         default=default,
         metavar="DIR",
-        help="add DIR to sys.path before importing (repeatable; default: the current directory)",
+        help="add DIR to sys.path before importing (repeatable); default: paths in "
+        "[tool.penstock], else pyproject.toml's folder (and src/), and the current directory",
     )
     return common
 
@@ -62,9 +59,16 @@ def _build_parser() -> argparse.ArgumentParser:
     common = _common_options(argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    allow = argparse.ArgumentParser(add_help=False)
+    allow.add_argument(
+        "--allow-problems",
+        action="store_true",
+        help="draw the flow even when penstock check reports problems in it",
+    )
+
     sub.add_parser("list", parents=[common], help="list flows, their entrypoints and sizes")
 
-    dag = sub.add_parser("dag", parents=[common], help="print or write a flow's diagram")
+    dag = sub.add_parser("dag", parents=[common, allow], help="print or write a flow's diagram")
     dag.add_argument("flow")
     dag.add_argument("-f", "--format", choices=FORMATS, default="mermaid")
     dag.add_argument(
@@ -87,7 +91,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", parents=[common], help="report every problem; exit 1 if any")
 
     paths = sub.add_parser(
-        "paths", parents=[common], help="every path from an entrypoint to a final step"
+        "paths", parents=[common, allow], help="every path from an entrypoint to a final step"
     )
     paths.add_argument("flow")
     paths.add_argument(
@@ -99,25 +103,75 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _import_modules(modules: Sequence[str], paths: Sequence[str]) -> None:
-    # Like `python -m`: the current directory is importable unless --path says otherwise.
-    for p in reversed(list(paths) or [os.getcwd()]):
-        resolved = str(Path(p).resolve())
-        if resolved not in sys.path:
-            sys.path.insert(0, resolved)
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            raise _ImportFailed(name, traceback.format_exc()) from exc
+def _load(args: argparse.Namespace) -> ModuleSources:
+    """Import the modules of ``-m`` (else ``[tool.penstock]``); exit 2 naming the fix on failure."""
+    cwd = os.getcwd()
+    sources = module_sources(
+        args.module,
+        args.path,
+        start=cwd,
+        settings=("-m MODULE", "--path DIR"),
+        # Like `python -m`: the current directory is importable unless --path says otherwise.
+        fallback_folders=[cwd],
+    )
+    failures: list[ModuleImportError] = []
+    import_modules(
+        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+    )
+    if failures:
+        for error in failures:
+            print(f"penstock: {error}\n", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return sources
+
+
+def _rerun(args: argparse.Namespace, *words: str) -> str:
+    """A command line that reruns penstock with the same modules and paths: copy and run it."""
+    parts = ["penstock"]
+    for p in args.path:
+        parts += ["--path", p]
+    for m in args.module:
+        parts += ["-m", m]
+    return shlex.join([*parts, *words])
+
+
+def _print_problems(problems: Sequence[Problem], sources: ModuleSources) -> None:
+    for p in problems:
+        print(p)
+        for hint in missing_module_hints(p, sources):
+            print(f"  {hint}")
+
+
+def _refuse(args: argparse.Namespace, sources: ModuleSources) -> bool:
+    """Report the flow's problems on stderr and return True, unless --allow-problems."""
+    if args.allow_problems:
+        return False
+    problems = check(args.flow)
+    if not problems:
+        return False
+    print(
+        f"penstock {args.command}: flow {args.flow!r} has {len(problems)} problem(s):",
+        file=sys.stderr,
+    )
+    for p in problems:
+        print(f"  {p}", file=sys.stderr)
+        for hint in missing_module_hints(p, sources):
+            print(f"    {hint}", file=sys.stderr)
+    print(
+        "Fix them (penstock check lists them all), or pass --allow-problems to "
+        f"{args.command} the flow anyway.",
+        file=sys.stderr,
+    )
+    return True
 
 
 def _cmd_list() -> int:
     all_flows = flows()
     if not all_flows:
-        print("no flows registered (import the modules that declare them with -m MODULE)")
+        print(
+            "no flows registered: name the modules that declare them with -m MODULE, or in "
+            'pyproject.toml:\n\n[tool.penstock]\nmodules = ["your_package"]'
+        )
         return EXIT_OK
     width = max(len(n) for n in all_flows)
     for name, g in all_flows.items():
@@ -126,7 +180,9 @@ def _cmd_list() -> int:
     return EXIT_OK
 
 
-def _cmd_dag(args: argparse.Namespace) -> int:
+def _cmd_dag(args: argparse.Namespace, sources: ModuleSources) -> int:
+    if _refuse(args, sources):
+        return EXIT_PROBLEMS
     text = generate_dag(
         args.flow,
         format=args.format,
@@ -152,9 +208,16 @@ def _cmd_dag(args: argparse.Namespace) -> int:
             tofile=f"{out} (from code)",
         )
         sys.stdout.writelines(diff)
+        words = ["dag", args.flow, "-f", args.format, "-d", args.direction]
+        if args.title is not None:
+            words += ["--title", args.title]
+        if args.show_docs:
+            words.append("--show-docs")
+        if args.allow_problems:
+            words.append("--allow-problems")
         print(
             f"\n{out} is out of date with flow {args.flow!r}; regenerate it with:\n"
-            f"  penstock dag {args.flow} -f {args.format} -d {args.direction} -o {out}",
+            f"  {_rerun(args, *words, '-o', str(out))}",
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
@@ -163,20 +226,26 @@ def _cmd_dag(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_check() -> int:
+def _cmd_check(sources: ModuleSources) -> int:
     problems = check()
-    for p in problems:
-        print(p)
+    _print_problems(problems, sources)
     n = len(flows())
     if problems:
-        print(f"{len(problems)} problem(s) in {n} flow(s)", file=sys.stderr)
+        broken = len({p.flow for p in problems if p.flow is not None})
+        summary = f"{len(problems)} problem(s) in {broken} of {n} flow(s)"
+        stray = sum(1 for p in problems if p.flow is None)
+        if stray:
+            summary += f" ({stray} of them: step(s) in no flow)"
+        print(summary, file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"ok: {n} flow(s), no problems", file=sys.stderr)
     return EXIT_OK
 
 
-def _cmd_paths(args: argparse.Namespace) -> int:
+def _cmd_paths(args: argparse.Namespace, sources: ModuleSources) -> int:
     graph = get_flow(args.flow)
+    if _refuse(args, sources):
+        return EXIT_PROBLEMS
     found = graph.paths(limit=args.limit)
     for path in found:
         print(" -> ".join(path))
@@ -190,23 +259,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     args.module = list(dict.fromkeys(args.module))
     try:
-        _import_modules(args.module, args.path)
-    except _ImportFailed as exc:
-        print(f"penstock: could not import module {exc.module!r}:\n", file=sys.stderr)
-        print(exc.text, file=sys.stderr)
+        sources = _load(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except PenstockError as exc:  # an invalid [tool.penstock]
+        print(f"penstock: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         if args.command == "list":
             return _cmd_list()
         if args.command == "dag":
-            return _cmd_dag(args)
+            return _cmd_dag(args, sources)
         if args.command == "check":
-            return _cmd_check()
+            return _cmd_check(sources)
         if args.command == "observe":
             from penstock._cli_observe import run as observe
 
             return observe(args)
-        return _cmd_paths(args)
+        return _cmd_paths(args, sources)
     except FlowNotFoundError as exc:
         print(f"penstock: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,5 +1,10 @@
 """What the documentation extensions share: loading the user's modules and drawing a flow.
 
+Also the one home of what both extensions need from penstock: the project's ``[tool.penstock]``
+settings (`module_sources`), the did-you-mean (`did_you_mean`, `close_matches`), and the
+message for a flow missing because its module failed to import (`unavailable_flow`), and
+the browser files penstock ships so that sites draw offline (`STATIC_DIR`, `MERMAID_JS`, ...).
+
 The MkDocs plugin (``penstock_mkdocs``) and the Sphinx extension (``penstock_sphinx``) are thin
 glue over this module. It turns every way a diagram can fail into a `DocsError`
 subclass whose message names the culprit, so each extension only has to decide how to report it
@@ -8,54 +13,64 @@ subclass whose message names the culprit, so each extension only has to decide h
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import importlib.util
+import json
 import os
-import sys
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from penstock._declared.registry import REGISTRY
 from penstock._errors import DocsError, FlowNotFoundError
 from penstock._graph.checks import Problem, check
 from penstock._graph.model import FlowGraph, StepNode, get_flow
+from penstock._project.config import ModuleSources, ProjectConfig, find_project, module_sources
+from penstock._project.modules import ModuleImportError, import_modules
+from penstock._project.site_assets import (
+    D3_JS,
+    D3_VERSION,
+    DIAGRAM_CSS,
+    LICENSES,
+    MERMAID_ESM,
+    MERMAID_INIT,
+    MERMAID_JS,
+    MERMAID_VERSION,
+    STATIC_DIR,
+)
 from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE, render_mermaid
-from penstock._suggest import did_you_mean
+from penstock._suggest import close_matches, did_you_mean
 
 __all__ = [
+    "D3_JS",
+    "D3_VERSION",
+    "DIAGRAM_CSS",
+    "LICENSES",
+    "MERMAID_ESM",
+    "MERMAID_INIT",
+    "MERMAID_JS",
+    "MERMAID_VERSION",
+    "SIZE_CONFIG",
+    "STATIC_DIR",
     "Diagram",
     "DiagramLimitError",
     "DiagramOptions",
     "FlowProblemsError",
     "ModuleImportError",
+    "ModuleSources",
     "ObservedDataError",
     "OptionError",
+    "ProjectConfig",
     "UnknownFlowError",
+    "close_matches",
+    "did_you_mean",
+    "find_project",
     "flow_diagram",
+    "is_unavailable",
     "load_modules",
+    "module_sources",
+    "relative_paths",
+    "unavailable_flow",
+    "with_mermaid_config",
 ]
-
-
-class ModuleImportError(DocsError):
-    """A configured module raised while being imported.
-
-    Attributes:
-        module: the dotted name that was imported.
-        details: the original traceback, formatted.
-        location: ``file:line`` of the culprit (the line that raised, or the syntax error), or
-            ``None`` when it cannot be told.
-    """
-
-    def __init__(self, module: str, details: str, location: str | None = None) -> None:
-        self.module = module
-        self.details = details
-        self.location = location
-        where = f" ({location})" if location else ""
-        super().__init__(f"could not import module {module!r}{where}:\n{details}")
 
 
 class UnknownFlowError(DocsError):
@@ -241,6 +256,7 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
         link=link,
         overlay=overlay,
     )
+    text = with_mermaid_config(text, SIZE_CONFIG)
     if len(text) > MAX_TEXT_SIZE:
         raise DiagramLimitError(
             f"the diagram of flow {name!r} is {len(text):,} characters; Mermaid silently replaces "
@@ -252,14 +268,54 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
     return Diagram(name, text, graph, files, data_files, warnings)
 
 
+#: Mermaid configuration of every docs diagram: drawn at its natural size, not shrunk to the
+#: page width (a wide flow's labels would become unreadably small); a wide diagram scrolls
+#: instead (``penstock.css``, served with the site).
+SIZE_CONFIG: Mapping[str, Any] = {"flowchart": {"useMaxWidth": False}}
+
+_CONFIG_LINE = "---\nconfig: "
+
+
+def with_mermaid_config(text: str, config: Mapping[str, Any]) -> str:
+    """``text`` with ``config`` in its front matter, merged over a ``config:`` line there.
+
+    Keys of ``config`` win; nested mappings are merged key by key. The line is JSON, which is
+    valid YAML flow style, so it holds any configuration a site gives.
+    """
+    if not config:
+        return text
+    if text.startswith(_CONFIG_LINE):
+        end = text.index("\n", len(_CONFIG_LINE))
+        current = json.loads(text[len(_CONFIG_LINE) : end])
+        merged = _merged(current, config)
+        return f"{_CONFIG_LINE}{json.dumps(merged)}{text[end:]}"
+    line = f"config: {json.dumps(dict(config))}"
+    if text.startswith("---\n"):
+        return f"---\n{line}\n{text[4:]}"
+    return f"---\n{line}\n---\n{text}"
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_modules(
     modules: Iterable[str],
     paths: Iterable[str | os.PathLike[str]] = (),
     *,
     fresh: bool = False,
     failures: list[ModuleImportError] | None = None,
+    paths_setting: str = "paths",
 ) -> list[str]:
     """Import the modules that declare flows; return the source files of every step module.
+
+    A package imports its submodules too (``__main__`` excepted).
 
     Args:
         modules: dotted names to import.
@@ -269,71 +325,49 @@ def load_modules(
             are seen: what a docs server needs before each rebuild.
         failures: when given, a module that fails to import is appended here and the others
             are still imported, so one broken module does not take every diagram down with it.
+        paths_setting: how the caller's users add folders (e.g. ``"penstock_paths in
+            conf.py"``), named when a module is not found.
 
     Raises:
         ModuleImportError: a module raised (only when ``failures`` is not given); carries its
-            name, the original traceback and the culprit's ``file:line``.
+            name, the traceback from the user's code and the culprit's ``file:line``, or, when
+            the module is not on ``sys.path``, the folders searched and the setting to change.
     """
-    folders = [str(Path(p).resolve()) for p in paths]
-    for folder in reversed(folders):
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    names = list(dict.fromkeys(modules))
-    if fresh:
-        _drop_user_modules(names, folders)
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:
-            error = ModuleImportError(name, traceback.format_exc(), _culprit(exc))
-            if failures is None:
-                raise error from exc
-            error.__cause__ = exc
-            failures.append(error)
-    files = set()
-    for spec in REGISTRY.all():
-        if spec.file and not spec.file.startswith("<"):
-            files.add(spec.file)
-    return sorted(files)
+    return import_modules(
+        modules, paths, fresh=fresh, failures=failures, paths_setting=paths_setting
+    )
 
 
-def _culprit(exc: BaseException) -> str | None:
-    """``file:line`` of what made an import fail: the syntax error, else the deepest frame."""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return f"{exc.filename}:{exc.lineno or 0}"
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")
-    ]
-    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+def unavailable_flow(flow: str, failed: Sequence[str], see: str) -> str:
+    """The one message for a flow that is missing because module(s) failed to import.
+
+    Args:
+        flow: the flow a page asked for.
+        failed: the names of the modules that failed at the last load.
+        see: where the import failure itself was reported (e.g. ``"the error above"``).
+    """
+    names = ", ".join(repr(m) for m in failed)
+    return f"flow {flow!r} is not available because module(s) {names} failed to import (see {see})"
 
 
-def _drop_user_modules(names: list[str], folders: list[str]) -> None:
-    roots = {n.split(".")[0] for n in names}
-    doomed = set(REGISTRY.modules())
-    for mod_name, loaded in list(sys.modules.items()):
-        if mod_name.split(".")[0] in roots:
-            doomed.add(mod_name)
-            continue
-        file = getattr(loaded, "__file__", None)
-        if file and folders and any(_is_under(file, f) for f in folders):
-            doomed.add(mod_name)
-    doomed = {d for d in doomed if d != "penstock" and not d.startswith("penstock.")}
-    for mod_name in doomed:
-        mod = sys.modules.pop(mod_name) if mod_name in sys.modules else None
-        REGISTRY.forget_module(mod_name)
-        file = getattr(mod, "__file__", None)
-        if file and file.endswith(".py"):
-            # A source edited within the same second with the same size would otherwise be
-            # shadowed by its stale bytecode (pyc validation compares mtime seconds and size).
-            with contextlib.suppress(OSError, ValueError, NotImplementedError):
-                os.unlink(importlib.util.cache_from_source(file))
-    importlib.invalidate_caches()
+def is_unavailable(exc: BaseException, failed: Sequence[str]) -> bool:
+    """Whether ``exc`` is an unknown flow most likely declared by a module that failed.
+
+    ``failed`` names the modules that failed at the last load.
+
+    True when modules failed and the name has no close match among the known flows: the
+    failure was reported once already, and a warning per diagram would only bury it.
+    """
+    return isinstance(exc, UnknownFlowError) and bool(failed) and not exc.suggestions
 
 
-def _is_under(file: str, folder: str) -> bool:
-    # A prefix test, not os.path.commonpath: this runs for every entry of sys.modules on every
-    # docs rebuild.
-    return os.path.abspath(file).startswith(folder.rstrip(os.sep) + os.sep)
+def relative_paths(text: str, root: str | os.PathLike[str]) -> str:
+    """``text`` with absolute paths under ``root`` made relative to it, for published pages.
+
+    A build machine's folders (home directories, CI workspaces) do not belong on a page.
+    """
+    folder = os.path.abspath(os.fspath(root)).rstrip(os.sep) + os.sep
+    return text.replace(folder, "")
 
 
 def _source_linker(opts: DiagramOptions) -> Any:

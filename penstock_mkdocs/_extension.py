@@ -17,11 +17,15 @@ from penstock.docs import (
     DiagramOptions,
     ModuleImportError,
     OptionError,
-    UnknownFlowError,
+    did_you_mean,
     flow_diagram,
+    is_unavailable,
+    relative_paths,
+    unavailable_flow,
 )
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
-from penstock_mkdocs._loader import ModuleLoader, loader_for
+from penstock_mkdocs._loader import SETTINGS, ModuleLoader, loader_for, sources_for
+from penstock_mkdocs._options import extension_config
 
 __all__ = ["PRIORITY", "DiagramFailure", "PageContext", "PenstockExtension", "front_matter_offset"]
 
@@ -85,19 +89,7 @@ class PenstockExtension(Extension):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        self.config = {
-            "modules": [[], "Dotted names of the modules that declare the flows."],
-            "paths": [[], "Folders put on sys.path first, relative to base_dir."],
-            "base_dir": ["", "Folder relative paths are resolved from (default: the cwd)."],
-            "direction": ["TD", "Default direction: TD, TB, BT, LR or RL."],
-            "title": ["", "Default title drawn above every diagram (empty: none)."],
-            "show_docs": [False, "Show each step's docstring summary under its name."],
-            "link_source": [False, "Make each node a link to its source (needs source_url)."],
-            "source_url": ["", "URL template with {path}, {line}, {module}, {qualname}."],
-            "source_root": ["", "Folder {path} is relative to (default: base_dir)."],
-            "strict": [False, "Raise on the first diagram that cannot be drawn."],
-            "observed": ["", "Recorded runs drawn over every diagram (path or glob)."],
-        }
+        self.config = extension_config()
         super().__init__(**kwargs)
         #: Set by a host to name the page in messages; see `PageContext`.
         self.page: PageContext | None = None
@@ -115,6 +107,8 @@ class PenstockExtension(Extension):
         self._modules = _strings(cfg["modules"], "modules")
         self._paths = _strings(cfg["paths"], "paths")
         self._loader: ModuleLoader | None = None
+        #: How the modules and paths settings are named in messages (a host names its own).
+        self.settings = SETTINGS
         self.defaults = DiagramOptions(
             direction=str(cfg["direction"]),
             title=str(cfg["title"]) if cfg["title"] else None,
@@ -128,8 +122,7 @@ class PenstockExtension(Extension):
     def setConfig(self, key: str, value: Any) -> None:
         """Set one option; unknown names and non-boolean flags are `OptionError`."""
         if key not in self.config:
-            close = difflib.get_close_matches(key, list(self.config), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, self.config)
             raise OptionError(
                 f"penstock_mkdocs has no option {key!r}{hint} (options: {', '.join(self.config)})"
             )
@@ -142,9 +135,17 @@ class PenstockExtension(Extension):
 
     @property
     def loader(self) -> ModuleLoader:
-        """The shared loader of this configuration's modules (paths resolved on first use)."""
+        """The shared loader of this configuration's modules (paths resolved on first use).
+
+        Without ``modules`` (or ``paths``), those of ``[tool.penstock]`` in the nearest
+        ``pyproject.toml`` at or above ``base_dir`` are used.
+
+        Raises:
+            penstock.ProjectConfigError: that ``pyproject.toml`` is invalid.
+        """
         if self._loader is None:
-            self._loader = loader_for(self._modules, self._paths, self.base_dir)
+            sources = sources_for(self._modules, self._paths, self.base_dir, self.settings)
+            self._loader = loader_for(sources)
         return self._loader
 
     def extendMarkdown(self, md: Markdown) -> None:
@@ -207,13 +208,10 @@ class PenstockExtension(Extension):
         if not text.startswith(where):
             text = f"{where}: penstock-flow {directive.flow!r}: {text}"
         broken = [e.module for e in self.loader.errors]
-        if isinstance(exc, UnknownFlowError) and broken and not exc.suggestions:
-            # No close name, so most likely declared by the module that failed; that failure
-            # was reported once already, and a warning per diagram would only bury it.
-            text = (
-                f"{where}: penstock-flow {directive.flow!r}: flow {directive.flow!r} is not "
-                f"available because module(s) {', '.join(map(repr, broken))} failed to import "
-                "(see the error above)"
+        if is_unavailable(exc, broken):
+            flow = directive.flow
+            text = f"{where}: penstock-flow {flow!r}: " + unavailable_flow(
+                flow, broken, "the error above"
             )
             self.logger.info(text)
             return self._admonition(directive, text, "")
@@ -227,6 +225,10 @@ class PenstockExtension(Extension):
         return self._admonition(directive, text, details)
 
     def _admonition(self, directive: Directive, text: str, details: str) -> str:
+        # A published page shows no folder of the build machine: paths relative to the project.
+        root = self.defaults.source_root or self.base_dir
+        if root:
+            text, details = relative_paths(text, root), relative_paths(details, root)
         summary = text.partition("\n")[0]
         body = f"<p>{html.escape(summary)}</p>"
         if details.strip():

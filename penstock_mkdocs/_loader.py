@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from penstock.docs import ModuleImportError, load_modules
+from penstock.docs import ModuleImportError, ModuleSources, load_modules, module_sources
 
-__all__ = ["ModuleLoader", "loader_for"]
+__all__ = ["SETTINGS", "ModuleLoader", "loader_for", "sources_for"]
 
 _TRACEBACK_FILE = re.compile(r'File "([^"<>]+\.py)"')
 
@@ -23,9 +23,13 @@ Stamp = tuple[int, int]
 class ModuleLoader:
     """Imports a fixed list of modules; remembers their source files and how they looked."""
 
-    def __init__(self, modules: Sequence[str], paths: Sequence[str]) -> None:
+    def __init__(
+        self, modules: Sequence[str], paths: Sequence[str], paths_setting: str = "paths"
+    ) -> None:
         self.modules = tuple(modules)
         self.paths = tuple(paths)
+        #: How users add folders, named when a module is not found.
+        self.paths_setting = paths_setting
         self.files: tuple[str, ...] = ()
         #: The modules that failed at the last load; the others were imported all the same.
         self.errors: list[ModuleImportError] = []
@@ -43,7 +47,15 @@ class ModuleLoader:
         self.loads += 1
         self.errors = []
         self.reported = False
-        files = set(load_modules(self.modules, self.paths, fresh=fresh, failures=self.errors))
+        files = set(
+            load_modules(
+                self.modules,
+                self.paths,
+                fresh=fresh,
+                failures=self.errors,
+                paths_setting=self.paths_setting,
+            )
+        )
         for exc in self.errors:
             # Watch the files the traceback passes through: fixing the culprit retries.
             files.update(_TRACEBACK_FILE.findall(exc.details))
@@ -62,14 +74,37 @@ class ModuleLoader:
         return any(_stamp(f) != stamp for f, stamp in self._stamps.items())
 
 
-_LOADERS: dict[tuple[tuple[str, ...], tuple[str, ...]], ModuleLoader] = {}
+_LOADERS: dict[tuple[tuple[str, ...], tuple[str, ...], str], ModuleLoader] = {}
+
+#: How the extension's own settings are named in messages, when no host names them.
+SETTINGS = ("the penstock_mkdocs option 'modules'", "the penstock_mkdocs option 'paths'")
 
 
-def loader_for(modules: Sequence[str], paths: Sequence[str], base_dir: str = "") -> ModuleLoader:
-    """The shared loader for these modules and paths (relative paths resolved from ``base_dir``)."""
+def sources_for(
+    modules: Sequence[str],
+    paths: Sequence[str],
+    base_dir: str = "",
+    settings: tuple[str, str] = SETTINGS,
+) -> ModuleSources:
+    """What to import: the given settings, else ``[tool.penstock]`` of the project.
+
+    The search for ``pyproject.toml`` starts at ``base_dir`` (``mkdocs.yml``'s folder), and
+    relative ``paths`` are resolved from it; without ``paths``, ``base_dir`` is on ``sys.path``
+    too.
+
+    Raises:
+        penstock.ProjectConfigError: the ``pyproject.toml`` found is invalid.
+    """
     base = Path(base_dir or os.getcwd())
-    folders = tuple(str((base / p).resolve()) for p in paths)
-    key = (tuple(modules), folders)
+    # Like the penstock command in the current folder: mkdocs.yml's folder is importable.
+    return module_sources(
+        modules, paths, start=base, base_dir=base, settings=settings, fallback_folders=[base]
+    )
+
+
+def loader_for(sources: ModuleSources) -> ModuleLoader:
+    """The shared loader of these sources (one per modules, folders and settings)."""
+    key = (sources.modules, sources.folders, sources.paths_setting)
     loader = _LOADERS.get(key)
     if loader is None:
         loader = _LOADERS[key] = ModuleLoader(*key)

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 from typing import Any, Literal
 
-from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -21,8 +20,10 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from penstock import DocsError
+from penstock import DocsError, PenstockError
+from penstock.docs import DIAGRAM_CSS, LICENSES, MERMAID_INIT, MERMAID_JS, STATIC_DIR
 from penstock_mkdocs._extension import PageContext, PenstockExtension, front_matter_offset
+from penstock_mkdocs._options import plugin_option
 
 __all__ = ["PenstockPlugin", "PenstockPluginConfig"]
 
@@ -34,31 +35,18 @@ MERMAID_DIR = "assets/javascripts/penstock"
 
 # MkDocs' Config.__init_subclass__ is unannotated, hence the ignore on both classes.
 class PenstockPluginConfig(Config):  # type: ignore[no-untyped-call]
-    """Options of the ``penstock`` plugin in ``mkdocs.yml``."""
+    """Options of the ``penstock`` plugin in ``mkdocs.yml``; see `penstock_mkdocs._options`."""
 
-    modules = opt.ListOfItems(opt.Type(str), default=[])
-    """Dotted names of the modules that declare flows, imported at the start of every build."""
-    paths = opt.ListOfItems(opt.Type(str), default=[])
-    """Folders added to ``sys.path`` first, relative to ``mkdocs.yml``."""
-    direction = opt.Type(str, default="TD")
-    """Default direction of every diagram: ``TD``, ``TB``, ``BT``, ``LR`` or ``RL``."""
-    title = opt.Optional(opt.Type(str))
-    """Default title drawn above every diagram."""
-    show_docs = opt.Type(bool, default=False)
-    """Show each step's docstring summary under its name."""
-    link_source = opt.Type(bool, default=False)
-    """Make each node a link to its source code (see ``source_url``)."""
-    source_url = opt.Optional(opt.Type(str))
-    """URL template of a step's source: ``{path}`` (relative to ``mkdocs.yml``'s folder),
-    ``{line}``, ``{module}``, ``{qualname}``. Default: from ``repo_url`` and ``edit_uri``."""
-    strict = opt.Type(bool, default=False)
-    """Abort the build on the first diagram that cannot be drawn, even without ``--strict``."""
-    observed = opt.Optional(opt.Type(str))
-    """Recorded runs (JSON log lines or OTLP JSON; a path or glob relative to ``mkdocs.yml``)
-    drawn over every diagram; a directive's ``observed:`` overrides it."""
-    mermaid_js = opt.Optional(opt.Type(str))
-    """A local Mermaid file (``mermaid.min.js``), copied into the site and loaded on every page,
-    so diagrams render without a CDN."""
+    modules = plugin_option("modules")
+    paths = plugin_option("paths")
+    direction = plugin_option("direction")
+    title = plugin_option("title")
+    show_docs = plugin_option("show_docs")
+    link_source = plugin_option("link_source")
+    source_url = plugin_option("source_url")
+    strict = plugin_option("strict")
+    observed = plugin_option("observed")
+    mermaid_js = plugin_option("mermaid_js")
 
 
 class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyped-call]
@@ -66,7 +54,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def __init__(self) -> None:
         self.extension: PenstockExtension | None = None
-        self._mermaid_js: Path | None = None
+        #: Files copied into the site after the build: (source, path inside the site).
+        self._assets: list[tuple[Path, str]] = []
         self._server: LiveReloadServer | None = None
         self._watched: set[str] = set()
 
@@ -90,21 +79,50 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                 source_root=str(root),
                 observed=self.config.observed or "",
             )
-        except DocsError as exc:
+            self.extension.settings = (
+                "modules of the penstock plugin in mkdocs.yml",
+                "paths of the penstock plugin in mkdocs.yml",
+            )
+            self.extension.loader  # noqa: B018 - reads [tool.penstock] now, to fail early
+        except PenstockError as exc:
             raise PluginError(f"penstock plugin: {exc}") from exc
         self.extension.logger = log
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
-        self._mermaid_js = None
-        if self.config.mermaid_js:
-            path = (root / self.config.mermaid_js).resolve()
+        self._assets = []
+        css = f"assets/stylesheets/penstock/{Path(DIAGRAM_CSS).name}"
+        self._assets.append((STATIC_DIR / DIAGRAM_CSS, css))
+        config.extra_css.append(css)
+        choice = (self.config.mermaid_js or "bundled").strip()
+        if choice == "cdn" or (not self.config.mermaid_js and _loads_mermaid(config)):
+            # Told to use the CDN, or the site loads its own Mermaid in extra_javascript.
+            return config
+        if choice == "bundled":
+            self._add_script(config, STATIC_DIR / MERMAID_JS)
+            for licence in LICENSES:
+                if "mermaid" in licence:
+                    self._assets.append(
+                        (STATIC_DIR / licence, f"{MERMAID_DIR}/{Path(licence).name}")
+                    )
+        elif choice.startswith(("http://", "https://", "//")):
+            config.extra_javascript.append(choice)
+        else:
+            path = (root / choice).resolve()
             if not path.is_file():
                 raise PluginError(
-                    f"penstock plugin: mermaid_js file {self.config.mermaid_js!r} does not exist "
-                    f"(looked for {path.name!r} relative to mkdocs.yml)"
+                    f"penstock plugin: mermaid_js file {choice!r} does not exist "
+                    f"(looked for {path.name!r} relative to mkdocs.yml); leave mermaid_js out to "
+                    "use the Mermaid shipped with penstock"
                 )
-            self._mermaid_js = path
-            config.extra_javascript.append(f"{MERMAID_DIR}/{path.name}")
+            self._add_script(config, path)
+        if config.theme.name != "material":
+            # Material draws pre.mermaid itself; other themes need a starter.
+            self._add_script(config, STATIC_DIR / MERMAID_INIT)
         return config
+
+    def _add_script(self, config: MkDocsConfig, source: Path) -> None:
+        target = f"{MERMAID_DIR}/{source.name}"
+        self._assets.append((source, target))
+        config.extra_javascript.append(target)
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Import the flow modules afresh, so a rebuild under ``serve`` sees edited code."""
@@ -136,12 +154,12 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Copy the ``mermaid_js`` file into the site; watch the recorded runs drawn."""
+        """Copy the Mermaid files (and Mermaid's licence) into the site; watch the recorded runs."""
         self._watch_sources()
-        if self._mermaid_js is not None:
-            target = Path(config.site_dir, MERMAID_DIR, self._mermaid_js.name)
+        for source, name in self._assets:
+            target = Path(config.site_dir, name)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self._mermaid_js, target)
+            shutil.copyfile(source, target)
 
     def on_serve(
         self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any
@@ -165,6 +183,15 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         if self.extension is None:  # pragma: no cover - MkDocs always calls on_config first
             raise PluginError("penstock plugin: on_config did not run")
         return self.extension
+
+
+def _loads_mermaid(config: MkDocsConfig) -> bool:
+    """Whether ``extra_javascript`` already names a Mermaid script (``.../mermaid.min.js``)."""
+    for script in config.extra_javascript:
+        name = str(script).rsplit("/", 1)[-1].lower()
+        if name.startswith("mermaid") and name.endswith((".js", ".mjs")):
+            return True
+    return False
 
 
 def _source_url(config: MkDocsConfig, root: Path) -> str | None:

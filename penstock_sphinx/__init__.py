@@ -6,6 +6,9 @@ In ``conf.py``::
     penstock_modules = ["bom_sync.consumer", "bom_sync.sync"]
     penstock_paths = ["../examples"]  # put on sys.path, relative to conf.py
 
+or, with neither setting, the ``modules`` and ``paths`` of ``[tool.penstock]`` in the nearest
+``pyproject.toml`` at or above ``conf.py``'s folder.
+
 and in any reStructuredText page::
 
     .. penstock-flow:: bom_sync
@@ -25,12 +28,23 @@ from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError
 from sphinx.util import logging
 
-from penstock import __version__
-from penstock.docs import DiagramOptions, ModuleImportError, OptionError, load_modules
+from penstock import PenstockError, __version__
+from penstock.docs import (
+    D3_JS,
+    DIAGRAM_CSS,
+    MERMAID_ESM,
+    STATIC_DIR,
+    DiagramOptions,
+    ModuleImportError,
+    OptionError,
+    load_modules,
+    module_sources,
+)
 from penstock_sphinx._directive import Drawn, PenstockFlow, drawn_on, outcome
 
 __all__ = ["setup"]
@@ -60,16 +74,37 @@ def load_flows(app: Sphinx) -> None:
     """
     config = app.config
     confdir = Path(app.confdir)
-    modules = list(config.penstock_modules)
-    paths = [confdir / p for p in config.penstock_paths]
-    failures: list[ModuleImportError] = []
-    if modules or paths:
-        load_modules(modules, paths, fresh=bool(modules), failures=failures)
-    for exc in failures:
-        logger.warning(
-            "penstock: %s", exc, location=exc.location, type="penstock", subtype="import-error"
+    try:
+        sources = module_sources(
+            list(config.penstock_modules),
+            list(config.penstock_paths),
+            start=confdir,
+            settings=("penstock_modules in conf.py", "penstock_paths in conf.py"),
         )
-    app.env.penstock_import_failures = [e.module for e in failures]  # type: ignore[attr-defined]
+    except PenstockError as exc:  # an invalid [tool.penstock]
+        raise ConfigError(str(exc)) from None
+    failures: list[ModuleImportError] = []
+    if sources.modules or config.penstock_paths:
+        load_modules(
+            sources.modules,
+            sources.folders,
+            fresh=bool(sources.modules),
+            failures=failures,
+            paths_setting=sources.paths_setting,
+        )
+    # Paths on pages are shown relative to the project (or to conf.py's parent folder).
+    page_root = sources.project.root if sources.project is not None else confdir.parent
+    for failure in failures:
+        logger.warning(
+            "penstock: %s",
+            failure,
+            location=failure.location,
+            type="penstock",
+            subtype="import-error",
+        )
+    app.env.penstock_import_failures = [f.module for f in failures]  # type: ignore[attr-defined]
+    app.env.penstock_module_names = list(sources.modules)  # type: ignore[attr-defined]
+    app.env.penstock_page_root = str(page_root.resolve())  # type: ignore[attr-defined]
     root = config.penstock_source_root
     try:
         defaults = DiagramOptions(
@@ -86,6 +121,33 @@ def load_flows(app: Sphinx) -> None:
         raise ConfigError(str(exc)) from None
     app.env.penstock_defaults = defaults  # type: ignore[attr-defined]
     drawn_on(app.env)
+
+
+def serve_bundled_js(app: Sphinx, config: Config) -> None:
+    """Serve the Mermaid (and the d3 for ``:zoom:``) shipped with penstock (``config-inited``).
+
+    With ``penstock_mermaid_js = "bundled"`` (the default), penstock's files are added to
+    ``html_static_path`` and named in ``mermaid_use_local`` and ``d3_use_local``, unless
+    the site set those itself; ``"cdn"`` leaves sphinxcontrib-mermaid's settings alone.
+
+    Raises:
+        ConfigError: ``penstock_mermaid_js`` is neither ``bundled`` nor ``cdn``.
+    """
+    choice = str(config.penstock_mermaid_js).strip().lower()
+    if choice not in ("bundled", "cdn"):
+        raise ConfigError(
+            f"penstock_mermaid_js must be 'bundled' or 'cdn', not {config.penstock_mermaid_js!r}"
+        )
+    # The stylesheet keeping diagrams at their natural size is served either way.
+    config.html_static_path = [*config.html_static_path, str(STATIC_DIR)]
+    app.add_css_file(DIAGRAM_CSS)
+    if choice == "cdn":
+        return
+    if not config.mermaid_use_local:
+        config.mermaid_use_local = MERMAID_ESM
+    if not config.d3_use_local:
+        # sphinxcontrib-mermaid adds this one with add_js_file: relative to _static already.
+        config.d3_use_local = D3_JS
 
 
 def stale_pages(
@@ -144,9 +206,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("penstock_source_root", "..", "env", types=(str, type(None)))
     app.add_config_value("penstock_allow_problems", False, "env", types=(bool,))
     app.add_config_value("penstock_observed", None, "env", types=(str, type(None)))
+    # Where Mermaid comes from: "bundled" (shipped with penstock, served with the site) or
+    # "cdn" (sphinxcontrib-mermaid's own settings).
+    app.add_config_value("penstock_mermaid_js", "bundled", "html", types=(str,))
 
     app.add_directive("penstock-flow", PenstockFlow)
 
+    app.connect("config-inited", serve_bundled_js)
     app.connect("builder-inited", load_flows)
     app.connect("env-get-outdated", stale_pages)
     app.connect("env-purge-doc", purge_page)

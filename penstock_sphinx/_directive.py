@@ -9,10 +9,9 @@ place of the diagram.
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
@@ -29,7 +28,12 @@ from penstock.docs import (
     ObservedDataError,
     OptionError,
     UnknownFlowError,
+    close_matches,
     flow_diagram,
+    is_unavailable,
+    relative_paths,
+    unavailable_flow,
+    with_mermaid_config,
 )
 
 if TYPE_CHECKING:
@@ -198,32 +202,26 @@ class PenstockFlow(SphinxDirective):
     def _with_mermaid_config(self, text: str) -> str:
         # sphinxcontrib-mermaid's own directive puts `mermaid_config` into each diagram's front
         # matter; do the same so a site's theme settings reach penstock diagrams too.
-        config = self.config.mermaid_config
-        if not config:
-            return text
-        line = f"config: {json.dumps(config)}"  # JSON is valid YAML flow style
-        if text.startswith("---\n"):
-            return f"---\n{line}\n{text[4:]}"
-        return f"---\n{line}\n---\n{text}"
+        return with_mermaid_config(text, self.config.mermaid_config or {})
 
     def _failed(
         self, flow: str, exc: PenstockError, *, options: DiagramOptions | None
     ) -> list[nodes.Node]:
         subtype = next((sub for cls, sub in _SUBTYPES if isinstance(exc, cls)), "diagram")
         message = str(exc)
-        broken: list[str] = getattr(self.env, "penstock_import_failures", [])
-        if isinstance(exc, UnknownFlowError) and broken and not exc.suggestions:
-            # No close name, so most likely declared by the module that failed; that failure
-            # is reported once (penstock.import-error): a warning per diagram would bury it.
-            message = (
-                f"flow {flow!r} is not available because module(s) "
-                f"{', '.join(map(repr, broken))} failed to import (see the penstock.import-error "
-                "warning)"
-            )
+        broken = getattr(self.env, "penstock_import_failures", [])
+        if is_unavailable(exc, broken):
+            # Reported once (penstock.import-error): a warning per diagram would bury it.
+            message = unavailable_flow(flow, broken, "the penstock.import-error warning")
             logger.info("penstock-flow %s: %s", flow, message, location=self.get_location())
         else:
-            if isinstance(exc, UnknownFlowError) and not self.config.penstock_modules:
-                message += " (penstock_modules in conf.py lists no modules)"
+            if isinstance(exc, UnknownFlowError) and not getattr(
+                self.env, "penstock_module_names", self.config.penstock_modules
+            ):
+                message += (
+                    " (penstock_modules in conf.py lists no modules, and no pyproject.toml "
+                    "above conf.py has modules in [tool.penstock])"
+                )
             logger.warning(
                 "penstock-flow %s: %s",
                 flow,
@@ -236,7 +234,10 @@ class PenstockFlow(SphinxDirective):
         if options is not None:
             # Remembered so that a later build re-reads this page once the flow can be drawn.
             self._remember(Drawn(flow, options, _error_text(exc)))
-        # The message goes in verbatim (no smart quotes), so names can be copied from the page.
+        # The message goes in verbatim (no smart quotes), so names can be copied from the page;
+        # with paths relative to the project: no folder of the build machine on a page.
+        root = getattr(self.env, "penstock_page_root", None) or Path(self.env.srcdir).parent
+        message = relative_paths(message, root)
         box = nodes.warning()
         box += nodes.paragraph(
             "",
@@ -263,7 +264,7 @@ def drawn_on(env: BuildEnvironment) -> dict[str, list[Drawn]]:
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
-    found = difflib.get_close_matches(word, candidates, n=2, cutoff=0.6)
+    found = close_matches(word, candidates, n=2)
     if not found:
         return ""
     return f" (did you mean {' or '.join(repr(f) for f in found)}?)"

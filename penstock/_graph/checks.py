@@ -114,6 +114,7 @@ def _check_flow(res: Resolution) -> list[Problem]:
                 )
             )
 
+    cut_off = _cut_off(res)
     for u in res.unresolved:
         msg = (
             f"step {u.spec.name!r} of flow {name!r} runs after {u.label!r}, "
@@ -133,6 +134,10 @@ def _check_flow(res: Resolution) -> list[Problem]:
                 )
             else:
                 msg += "; check the name, or decorate that function with @step"
+        behind = cut_off.pop(u.spec.name, None)
+        if behind is not None:
+            cut = _cuts_off(u.spec.name, behind)
+            msg += f" {cut[0].upper()}{cut[1:]}" if msg.endswith("?") else f"; {cut}"
         problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
 
     first = {n: specs[0] for n, specs in res.specs.items()}
@@ -163,19 +168,108 @@ def _check_flow(res: Resolution) -> list[Problem]:
             )
         )
     else:
-        reachable = g.reachable(g.entrypoints)
-        for node in g.steps:
-            if node.name not in reachable:
-                problems.append(
-                    _at(
-                        ProblemKind.UNREACHABLE,
-                        name,
-                        first[node.name],
-                        f"step {node.name!r} of flow {name!r} cannot be reached from any "
-                        f"entrypoint ({', '.join(g.entrypoints)}); give it after=... "
-                        "or mark it @entrypoint",
-                    )
-                )
+        problems.extend(_unreachable(res, cut_off, first))
+    return problems
+
+
+def _cut_off(res: Resolution) -> dict[str, list[str]]:
+    """Unreachable steps grouped by their root cause: root step -> the steps it cuts off.
+
+    A root is an unreachable step with a broken ``after=``, or with no unreachable step before
+    it (a step without ``after=``, or one on a cycle). Every other unreachable step is cut off
+    by the root(s) before it and is not a problem of its own. Empty without an entrypoint (that
+    is one problem of the whole flow).
+    """
+    g = res.graph
+    if not g.entrypoints:
+        return {}
+    reachable = g.reachable(g.entrypoints)
+    lost = [s.name for s in g.steps if s.name not in reachable]
+    if not lost:
+        return {}
+    # Only on the error path: networkx is a tenth of a docs build to import.
+    import networkx as nx
+
+    dg = g.to_networkx()
+    broken = {u.spec.name for u in res.unresolved}
+    lost_set = set(lost)
+    component: dict[str, int] = {}
+    for i, members_of in enumerate(nx.strongly_connected_components(dg)):
+        for n in members_of:
+            component[n] = i
+    roots: list[str] = []
+    seen_components: set[int] = set()
+    for n in lost:
+        comp = component[n]
+        outside = [p for p in dg.predecessors(n) if p in lost_set and component[p] != component[n]]
+        if n in broken:
+            roots.append(n)
+        elif not outside and comp not in seen_components:
+            # Nothing unreachable leads in from outside its cycle (if it is on one): a root.
+            # One root per cycle, its first step.
+            members = [m for m in lost if component[m] == comp]
+            if all(
+                q not in lost_set or component[q] == comp
+                for m in members
+                for q in dg.predecessors(m)
+            ):
+                roots.append(n)
+        seen_components.add(comp)
+    order = {n: i for i, n in enumerate(lost)}
+    claimed = set(roots)
+    groups: dict[str, list[str]] = {}
+    for root in roots:
+        behind = sorted(
+            (d for d in nx.descendants(dg, root) if d in lost_set and d not in claimed),
+            key=order.__getitem__,
+        )
+        claimed.update(behind)
+        groups[root] = behind
+    return groups
+
+
+def _cuts_off(step: str, behind: list[str]) -> str:
+    if not behind:
+        return f"until it is fixed, no entrypoint reaches {step!r}"
+    names = ", ".join(repr(b) for b in behind)
+    return (
+        f"until it is fixed, no entrypoint reaches {step!r} nor the {len(behind)} step(s) "
+        f"after it: {names}"
+    )
+
+
+def _unreachable(
+    res: Resolution, groups: dict[str, list[str]], first: dict[str, StepSpec]
+) -> list[Problem]:
+    """One problem per root cause of unreachable steps whose ``after=`` resolved."""
+    g = res.graph
+    entries = ", ".join(g.entrypoints)
+    preds: dict[str, list[str]] = {}
+    for e in g.edges:
+        preds.setdefault(e.target, []).append(e.source)
+    problems: list[Problem] = []
+    for root, behind in groups.items():
+        spec = first[root]
+        before = preds.get(root, [])
+        if before:
+            # On a cycle no entrypoint leads into: advice about its predecessors.
+            others = ", ".join(repr(p) for p in before)
+            advice = (
+                f"it runs after {others}, which no entrypoint reaches either; make one of "
+                "those steps run after a reachable step, or mark one @entrypoint"
+            )
+        else:
+            advice = (
+                "it has no after=: give it after=... naming the step before it, "
+                "or mark it @entrypoint"
+            )
+        msg = (
+            f"step {root!r} of flow {g.name!r} cannot be reached from any entrypoint "
+            f"({entries}); {advice}"
+        )
+        if behind:
+            msg += f"; it also cuts off {len(behind)} step(s): {', '.join(map(repr, behind))}"
+        problems.append(_at(ProblemKind.UNREACHABLE, g.name, spec, msg))
     return problems
 
 

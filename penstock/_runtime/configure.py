@@ -29,9 +29,10 @@ def configure(backend: str | Backend = "auto", **options: Any) -> None:
             point group, or a backend object (see `penstock.backends`).
         **options: keyword arguments for the named backend's constructor, e.g.
             ``format="logfmt"`` for ``"logging"``, ``tracer_provider=...`` for ``"otel"``.
-            ``"logging"`` defaults to ``format="auto"``: when neither the ``penstock`` logger
-            nor the root logger has a handler, it installs one printing a logfmt line per
-            step on standard error.
+            ``output="json"`` or ``output="off"`` (``"auto"``, ``"logging"`` and
+            ``"otel"``) changes what is printed on standard error while the application has
+            configured no logging: by default one logfmt line per finished step (also set by
+            the ``PENSTOCK_OUTPUT`` environment variable).
 
     Raises:
         BackendError: the name is unknown (the message lists the available ones), options are
@@ -41,24 +42,23 @@ def configure(backend: str | Backend = "auto", **options: Any) -> None:
         if isinstance(backend, str):
             name = backend.strip().lower()
             if name == "auto":
-                if options:
+                extra = sorted(set(options) - {"output"})
+                if extra:
                     raise BackendError(
-                        f"backend 'auto' takes no options (got {sorted(options)}); "
+                        f"backend 'auto' takes no options but output (got {extra}); "
                         "name the backend the options are for"
                     )
-                _install("auto", {})
+                selection.check_output(options)
+                _install("auto", dict(options))
                 return
             # Validate the name now, so a typo fails at configure time, not at the first run.
             selection.backend_class(name)
             if name == "otel":
                 # Decided at the first run: the SDK provider may be installed after this call.
-                selection.check_options(name, options)
+                selection.check_output(options)
+                selection.check_options(name, {k: v for k, v in options.items() if k != "output"})
                 _install(name, dict(options))
                 return
-            if name == "logging":
-                # An explicit choice of logging in a program that configured none gets
-                # readable lines on stderr; configured logging is left alone.
-                options.setdefault("format", "auto")
             _install(name, dict(options), selection.make(name, options))
         else:
             if options:

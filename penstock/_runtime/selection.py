@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 __all__ = [
     "BUILTIN",
     "ENTRY_POINT_GROUP",
+    "OUTPUTS",
     "available_backends",
     "backend_class",
     "check_options",
+    "check_output",
     "decide",
     "lock",
     "make",
@@ -42,6 +44,9 @@ BUILTIN: dict[str, tuple[str, str]] = {
     "recording": ("penstock.testing", "RecordingBackend"),
 }
 ENTRY_POINT_GROUP = "penstock.backends"
+#: What the logging backend prints while the application configured no logging (the values
+#: of ``configure(output=...)`` and ``PENSTOCK_OUTPUT``).
+OUTPUTS = ("logfmt", "json", "off")
 
 lock = RLock()
 #: What configure() asked for: None means "PENSTOCK_BACKEND, else auto".
@@ -84,14 +89,18 @@ def decide() -> tuple[Active, Callable[[], Active | None] | None]:
             choice = _from_environment()
         if not isinstance(choice, str):
             return _own(choice), None
+        # configure(output=...) is for the logging backend, also when it stands in for otel.
+        fallback = {k: v for k, v in options.items() if k == "output"}
         if choice == "auto":
-            name = "otel" if _sdk_provider_installed(import_otel=False) else "logging"
-            return _own(make(name, {})), None
+            if _sdk_provider_installed(import_otel=False):
+                return _own(make("otel", {})), None
+            return _own(make("logging", fallback)), None
         if choice == "otel":
-            if options.get("tracer_provider") is not None or _sdk_provider_installed(True):
-                return _own(make("otel", options)), None
+            otel = _without_output(options)
+            if otel.get("tracer_provider") is not None or _sdk_provider_installed(True):
+                return _own(make("otel", otel)), None
             _warn_fallback()
-            return _own(make("logging", {})), _otel_when_ready
+            return _own(make("logging", fallback)), _otel_when_ready
         return _own(make(choice, options)), None
 
 
@@ -99,7 +108,20 @@ def _otel_when_ready() -> Active | None:
     if not _sdk_provider_installed(True):
         return None
     with lock:
-        return _own(make("otel", _options))
+        return _own(make("otel", _without_output(_options)))
+
+
+def _without_output(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k != "output"}
+
+
+def check_output(options: dict[str, Any]) -> None:
+    """Raise `BackendError` unless ``options["output"]`` (if given) is logfmt, json or off."""
+    if "output" not in options:
+        return
+    value = options["output"]
+    if not isinstance(value, str) or value.strip().lower() not in OUTPUTS:
+        raise BackendError(f"output must be one of {', '.join(OUTPUTS)}, not {value!r}")
 
 
 def _own(backend: Any) -> Active:

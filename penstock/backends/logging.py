@@ -7,6 +7,11 @@ the step's fields as attributes (``correlation_id``, ``flow``, ``step``, ``paren
 ``exception_type``/``exception_message``; ``linked_correlation_id`` for a linked run), so JSON
 formatters emit them as fields. The record's ``pathname``/``lineno``/``funcName`` are those of
 the decorated function.
+
+While the application has configured no logging at all (no handler on the ``penstock`` logger
+nor on any logger above it), the backend prints each record to standard error itself (see
+`DEFAULT_OUTPUT_ENV`); as soon as the application adds a handler, before or after the first
+step, records go through the application's handlers only.
 """
 
 from __future__ import annotations
@@ -14,12 +19,27 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from typing import IO, Any
 
+from penstock._runtime.selection import OUTPUTS as _OUTPUTS
 from penstock.backends import BaseBackend, StepRun
 
-__all__ = ["STEP_FIELDS", "JsonFormatter", "LogfmtFormatter", "LoggingBackend"]
+__all__ = [
+    "DEFAULT_OUTPUT_ENV",
+    "OUTPUTS",
+    "STEP_FIELDS",
+    "JsonFormatter",
+    "LogfmtFormatter",
+    "LoggingBackend",
+]
+
+#: The environment variable choosing the default output: ``logfmt`` (the default), ``json``
+#: or ``off``.
+DEFAULT_OUTPUT_ENV = "PENSTOCK_OUTPUT"
+#: The values of the ``output`` option and of `DEFAULT_OUTPUT_ENV`.
+OUTPUTS = _OUTPUTS
 
 #: The attributes a step's log record carries, in the order the formatters print them.
 STEP_FIELDS = (
@@ -45,10 +65,14 @@ class LoggingBackend(BaseBackend):
         error_level: the level of a failed step (logged with exception info).
         format: install a handler on the logger now: ``"logfmt"`` (one readable
             ``key=value`` line per step), ``"json"`` (one JSON object per line), or ``None``
-            (the default) to leave logging configuration to the application. ``"auto"``
-            installs the logfmt handler only when neither the logger nor the root logger has
-            a handler.
+            (the default) to leave logging configuration to the application. ``"auto"`` is
+            the same as ``None``: the default output below already covers a program that
+            configured no logging.
         stream: where the installed handler writes (default: standard error).
+        output: what to print on standard error while the application has configured no
+            logging: ``"logfmt"``, ``"json"`` or ``"off"``. ``None`` (the default) reads the
+            ``PENSTOCK_OUTPUT`` environment variable, and prints logfmt when it is unset.
+            Once any handler is on the logger or above it, nothing is printed by penstock.
     """
 
     def __init__(
@@ -59,20 +83,28 @@ class LoggingBackend(BaseBackend):
         error_level: int = logging.ERROR,
         format: str | None = None,
         stream: IO[str] | None = None,
+        output: str | None = None,
     ) -> None:
         self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
         self.level = level
         self.error_level = error_level
         self.handler: logging.Handler | None = None
+        #: Prints records while the application has configured no logging (None: "off").
+        self.default_output = _default_output(output)
         # Asked by penstock before each call: when even a failure would not be logged (a
         # disabled logger), the call costs no more than under the noop backend. An instance
         # attribute overriding BaseBackend.enabled: a partial runs no Python frame per call.
-        self.enabled = functools.partial(  # type: ignore[method-assign]
-            self.logger.isEnabledFor, max(level, error_level)
-        )
+        threshold = max(level, error_level)
+        if self.default_output is None:
+            self.enabled = functools.partial(  # type: ignore[method-assign]
+                self.logger.isEnabledFor, threshold
+            )
+        else:
+            self.enabled = functools.partial(  # type: ignore[method-assign]
+                self._enabled, threshold
+            )
         if format == "auto":
-            has_handlers = self.logger.handlers or logging.getLogger().handlers
-            format = None if has_handlers else "logfmt"
+            format = None
         if format is not None:
             formatter: logging.Formatter
             if format == "logfmt":
@@ -88,6 +120,24 @@ class LoggingBackend(BaseBackend):
                 self.logger.setLevel(level)
             self.handler = handler
 
+    def _enabled(self, threshold: int) -> bool:
+        return self.logger.isEnabledFor(threshold) or self._fallback(threshold) is not None
+
+    def _fallback(self, level: int) -> logging.Handler | None:
+        """The default output when the application configured no logging, else ``None``."""
+        default = self.default_output
+        if default is None:
+            return None
+        logger = self.logger
+        # A logger the application disabled (or logging.disable) prints nothing, not even here.
+        if logger.disabled or logger.manager.disable >= level or logger.hasHandlers():
+            return None
+        # An explicit level on penstock's own logger still counts, even without handlers.
+        own = logger.level
+        if own != logging.NOTSET and own > level:
+            return None
+        return default
+
     def close(self) -> None:
         """Remove the handler this backend installed, if any."""
         if self.handler is not None:
@@ -100,8 +150,11 @@ class LoggingBackend(BaseBackend):
         failed = status == "error"
         level = self.error_level if failed else self.level
         logger = self.logger
-        if not logger.isEnabledFor(level):
-            return
+        fallback = None
+        if not logger.isEnabledFor(level) or not logger.hasHandlers():
+            fallback = self._fallback(level)
+            if fallback is None and not logger.isEnabledFor(level):
+                return
         info = step.info
         spec = info.spec
         duration_ms = (step.end_ns - step.start_ns) / 1e6
@@ -145,7 +198,10 @@ class LoggingBackend(BaseBackend):
         linked = step.linked
         if linked is not None:
             fields["linked_correlation_id"] = linked.correlation_id
-        logger.handle(record)
+        if fallback is not None:
+            fallback.handle(record)
+        else:
+            logger.handle(record)
 
     def __repr__(self) -> str:
         return f"<LoggingBackend logger={self.logger.name!r}>"
@@ -165,6 +221,44 @@ class _StreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generi
             return
         self._reported = True
         super().handleError(record)
+
+
+class _StderrOutput(_StreamHandler):
+    """The default output: writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(formatter)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
+def _default_output(output: str | None) -> logging.Handler | None:
+    if output is None:
+        raw = os.environ.get(DEFAULT_OUTPUT_ENV, "")
+        choice = raw.strip().lower() or "logfmt"
+        if choice not in OUTPUTS:
+            # Read at the first step: raising would break the application, so say it and go on.
+            logging.getLogger("penstock").error(
+                "%s=%r is not one of %s; printing logfmt",
+                DEFAULT_OUTPUT_ENV,
+                raw,
+                ", ".join(OUTPUTS),
+            )
+            choice = "logfmt"
+    else:
+        choice = str(output).strip().lower()
+        if choice not in OUTPUTS:
+            raise TypeError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}")
+    if choice == "off":
+        return None
+    return _StderrOutput(JsonFormatter() if choice == "json" else LogfmtFormatter())
 
 
 class LogfmtFormatter(logging.Formatter):

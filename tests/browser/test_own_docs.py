@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.build import BOM_SYNC as EXAMPLE_STEPS
-from tests.browser.build import html_pages_with_diagrams, mermaid_dist, run_build
+from tests.browser.build import html_pages_with_diagrams, run_build
 from tests.support.browser import Browser, PageReport, StaticSite
 from tests.support.system import ROOT
 
@@ -28,7 +28,6 @@ SOURCE_LINK = re.compile(
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The site folder and the build's log."""
-    mermaid_dist("12")  # the config copies the npm package's mermaid.min.js
     site = tmp_path_factory.mktemp("own-docs") / "site"
     done = run_build(["mkdocs", "build", "--strict", "-d", str(site)], cwd=ROOT)
     return site, done.stdout + done.stderr

@@ -119,7 +119,9 @@ def test_unknown_after_points_to_the_other_flow(
 def test_unreachable_and_not_in_flow(broken: dict[str, list[penstock.Problem]]) -> None:
     """Steps no entrypoint reaches, and decorated steps in no flow, are reported."""
     unreachable = {p.step for p in broken["unreachable"]}
-    assert {"island", "typo", "wrong_flow"} <= unreachable
+    # typo and wrong_flow are unreachable because of their broken after=: that is their
+    # unknown-after problem, not a second one.
+    assert unreachable == {"island"}
     (homeless,) = broken["not-in-flow"]
     assert homeless.step == "homeless"
     assert homeless.flow is None
@@ -153,3 +155,86 @@ def test_check_of_unknown_flow_raises() -> None:
     """check('nope') raises FlowNotFoundError listing the known flows."""
     with pytest.raises(penstock.FlowNotFoundError, match="bom_sync"):
         penstock.check("bom_synx")
+
+
+TYPO = """
+from penstock import entrypoint, flow, step
+
+@flow("checkout")
+@entrypoint
+def start_checkout(): ...
+
+@flow("checkout")
+@step(after=start_checkout)
+def reserve_stock(): ...
+
+@flow("checkout")
+@step(after="reserve_stok")
+def charge_payment(): ...
+
+@flow("checkout")
+@step(after=charge_payment)
+def ship(): ...
+
+@flow("checkout")
+@step(after=ship)
+def notify(): ...
+
+@flow("checkout")
+@step(after=[ship, notify])
+def archive(): ...
+
+@flow("fine")
+@entrypoint
+def only(): ...
+"""
+
+
+def test_one_typo_is_one_problem_naming_what_it_cuts_off(make_module: ModuleMaker) -> None:
+    """A broken after= is the one problem; the steps behind it are listed in it."""
+    make_module("typoflows", TYPO)
+    problems = penstock.check()
+    assert [(str(p.kind), p.step) for p in problems] == [("unknown-after", "charge_payment")]
+    (p,) = problems
+    assert "did you mean 'reserve_stock'?" in p.message
+    assert p.message.endswith(
+        "did you mean 'reserve_stock'? Until it is fixed, no entrypoint reaches "
+        "'charge_payment' nor the 3 step(s) after it: 'ship', 'notify', 'archive'"
+    )
+
+
+ISLANDS = """
+from penstock import entrypoint, flow, step
+
+@flow("isl")
+@entrypoint
+def begin(): ...
+
+@flow("isl")
+@step
+def orphan(): ...
+
+@flow("isl")
+@step(after=orphan)
+def behind_orphan(): ...
+
+@flow("isl")
+@step(after="loop_b")
+def loop_a(): ...
+
+@flow("isl")
+@step(after=loop_a)
+def loop_b(): ...
+"""
+
+
+def test_unreachable_advice_fits_the_step(make_module: ModuleMaker) -> None:
+    """No after=: "give it after="; a step with after=: advice about its predecessors."""
+    make_module("islandflows", ISLANDS)
+    unreachable = {p.step: p.message for p in penstock.check() if p.kind is ProblemKind.UNREACHABLE}
+    assert set(unreachable) == {"orphan", "loop_a"}
+    assert "it has no after=: give it after=..." in unreachable["orphan"]
+    assert unreachable["orphan"].endswith("it also cuts off 1 step(s): 'behind_orphan'")
+    assert "it runs after 'loop_b', which no entrypoint reaches either" in unreachable["loop_a"]
+    assert "give it after=" not in unreachable["loop_a"]
+    assert unreachable["loop_a"].endswith("it also cuts off 1 step(s): 'loop_b'")

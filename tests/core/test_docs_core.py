@@ -30,7 +30,10 @@ def {name}(): ...
 def test_flow_diagram_renders_and_lists_sources() -> None:
     """A known flow gives its Mermaid text and the files it comes from."""
     d = docs.flow_diagram("bom_sync", docs.DiagramOptions(direction="lr"))
-    assert d.mermaid.startswith("graph LR\n")
+    # Drawn at its natural size in a docs page (a wide flow scrolls instead of shrinking).
+    assert d.mermaid.startswith(
+        '---\nconfig: {"flowchart": {"useMaxWidth": false}}\n---\ngraph LR\n'
+    )
     assert [Path(f).name for f in d.source_files] == ["consumer.py", "sync.py"]
 
 

@@ -73,7 +73,9 @@ def test_config_defaults_apply_and_directive_overrides() -> None:
         first
         == docs.flow_diagram("bom_sync", docs.DiagramOptions(direction="RL", title="BOM")).mermaid
     )
-    assert second.startswith('---\ntitle: "BOM"\n---\ngraph TD\n')
+    assert second.startswith(
+        '---\nconfig: {"flowchart": {"useMaxWidth": false}}\ntitle: "BOM"\n---\ngraph TD\n'
+    )
 
 
 def test_page_without_directive_is_untouched() -> None:

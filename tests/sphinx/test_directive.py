@@ -17,7 +17,8 @@ def test_directive_emits_the_flows_mermaid_text(app: SphinxTestApp) -> None:
     blocks = mermaid_blocks(app.outdir / "orders.html")
     expected = flow_diagram("orders", DiagramOptions(direction="LR")).mermaid.strip()
     assert blocks == [expected]
-    first, *rest = blocks[0].splitlines()
+    _front_matter, body = blocks[0].split("\n---\n", 1)
+    first, *rest = body.splitlines()
     assert first == "graph LR"
     assert any("take_order" in line and "reserve_stock" in line for line in rest)
 
@@ -53,7 +54,7 @@ def test_title_show_docs_and_align_reach_the_diagram(app: SphinxTestApp) -> None
     titled = flow_diagram("billing", DiagramOptions(title="Billing <v2>", show_docs=True))
     assert text == titled.mermaid.strip()
     front_matter, _, body = text.partition("\n---\ngraph TD\n")
-    assert front_matter.startswith("---\ntitle: ")
+    assert front_matter.startswith('---\nconfig: {"flowchart": {"useMaxWidth": false}}\ntitle: ')
     assert "<small>Charge the customer's card.</small>" in body
 
 
@@ -70,7 +71,7 @@ def test_site_defaults_apply_unless_a_directive_overrides_them(app: SphinxTestAp
     (orders,) = mermaid_blocks(app.outdir / "orders.html")
     assert "graph RL" in billing
     assert "Start an invoice for a shipped order." in billing
-    assert orders.startswith("graph LR\n")
+    assert "\n---\ngraph LR\n" in orders
     assert "Accept an order from the web shop." in orders
 
 
@@ -85,18 +86,25 @@ def test_mermaid_config_goes_into_the_front_matter(app: SphinxTestApp) -> None:
     app.build()
     (orders,) = mermaid_blocks(app.outdir / "orders.html")
     (billing,) = mermaid_blocks(app.outdir / "billing.html")
-    config = '---\nconfig: {"theme": "forest"}\n'
-    assert orders == config + "---\n" + flow_diagram("orders", DiagramOptions("LR")).mermaid.strip()
+    # Merged with penstock's own size setting into one config line.
+    config = '---\nconfig: {"flowchart": {"useMaxWidth": false}, "theme": "forest"}\n'
+    drawn = flow_diagram("orders", DiagramOptions("LR")).mermaid.strip()
+    assert orders == config + drawn.split("\n", 2)[2]
     titled = flow_diagram("billing", DiagramOptions(title="Billing <v2>", show_docs=True))
-    assert titled.mermaid.startswith("---\ntitle: ")
-    assert billing == config + titled.mermaid.strip().removeprefix("---\n")
+    assert titled.mermaid.split("\n")[2].startswith("title: ")
+    assert billing == config + titled.mermaid.strip().split("\n", 2)[2]
 
 
 @pytest.mark.sphinx("html", testroot="basic", srcdir="directive-js")
 def test_mermaid_script_is_added_only_to_pages_with_diagrams(app: SphinxTestApp) -> None:
-    """The emitted node is sphinxcontrib-mermaid's: its script lands on diagram pages only."""
+    """The emitted node is sphinxcontrib-mermaid's: its script lands on diagram pages only.
+
+    The script imports the Mermaid shipped with penstock, served from the site.
+    """
     app.build()
-    assert "mermaid.esm.min.mjs" in (app.outdir / "orders.html").read_text(encoding="utf-8")
+    page = (app.outdir / "orders.html").read_text(encoding="utf-8")
+    assert 'from "./_static/penstock/penstock-mermaid.mjs"' in page
+    assert (app.outdir / "_static" / "penstock" / "mermaid.min.js").is_file()
     assert "mermaid" not in (app.outdir / "plain.html").read_text(encoding="utf-8")
 
 

@@ -17,7 +17,8 @@ MISTAKES = [
     (4, "unknown-flow", "penstock-flow ordrs: unknown flow 'ordrs'; did you mean 'orders'?"),
     (6, "bad-option", "direction 'diagonal' is not one of TD, TB, BT, LR, RL"),
     (9, "bad-option", "unknown penstock-flow option 'directoin' (did you mean 'direction'?)"),
-    (12, "flow-problems", "flow 'looping' has 2 problem(s):"),
+    # The broken after= is the root cause: the step it cuts off is no second problem.
+    (12, "flow-problems", "flow 'looping' has 1 problem(s):"),
     (14, "diagram-too-large", "Mermaid silently replaces diagrams over 50,000"),
     (17, "bad-option", "option 'show_docs' must be true or false, got 'maybe'"),
     (20, "bad-option", "link_source needs a source_url template"),

@@ -1,0 +1,200 @@
+"""Importing the user's flow modules: the one way the CLI and the docs extensions do it.
+
+A package name imports its submodules too (``__main__`` excepted), so naming the top package
+finds every flow in it. A failure becomes a `ModuleImportError` that says what to change: a
+package missing from ``sys.path`` names the folders penstock added and the setting that adds
+more; an error raised by the user's own code keeps its traceback, starting at the user's file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import pkgutil
+import sys
+import traceback
+from collections.abc import Iterable
+from types import ModuleType, TracebackType
+
+from penstock._declared.registry import REGISTRY
+from penstock._errors import DocsError
+
+__all__ = ["ModuleImportError", "import_modules", "is_missing_package"]
+
+
+class ModuleImportError(DocsError):
+    """A module of the user's could not be imported.
+
+    Attributes:
+        module: the dotted name that was imported.
+        details: what to show under the one-line summary: the traceback from the user's code,
+            or, when the module was not found, what was searched and what to change.
+        location: ``file:line`` of the culprit (the line that raised, or the syntax error), or
+            ``None`` when it cannot be told (a module not found).
+        missing: the name Python could not find when the module itself (or its package) is not
+            on ``sys.path``; ``None`` for an error inside the user's code.
+    """
+
+    def __init__(
+        self, module: str, details: str, location: str | None = None, missing: str | None = None
+    ) -> None:
+        self.module = module
+        self.details = details
+        self.location = location
+        self.missing = missing
+        where = f" ({location})" if location else ""
+        super().__init__(f"could not import module {module!r}{where}:\n{details}")
+
+
+def import_modules(
+    modules: Iterable[str],
+    folders: Iterable[str | os.PathLike[str]] = (),
+    *,
+    fresh: bool = False,
+    failures: list[ModuleImportError] | None = None,
+    paths_setting: str = "paths",
+) -> list[str]:
+    """Import the modules (and a package's submodules); return every step's source file.
+
+    Args:
+        modules: dotted names to import.
+        folders: put at the front of ``sys.path`` first (resolved to absolute paths).
+        fresh: drop previously imported user modules (the listed ones, those that registered
+            steps, and any module under ``folders``) and their steps before importing, so
+            edits are seen: what a docs server needs before each rebuild.
+        failures: when given, a module that fails is appended here and the others are still
+            imported, so one broken module does not take every flow down with it.
+        paths_setting: the setting that adds folders, named in the "not found" message.
+
+    Raises:
+        ModuleImportError: a module failed (only when ``failures`` is not given).
+    """
+    added = [os.path.abspath(os.fspath(f)) for f in folders]
+    for folder in reversed(added):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    names = list(dict.fromkeys(modules))
+    if fresh:
+        _drop_user_modules(names, added)
+    for name in names:
+        for error in _import_tree(name, added, paths_setting):
+            if failures is None:
+                raise error from error.__cause__
+            failures.append(error)
+    return sorted({s.file for s in REGISTRY.all() if s.file and not s.file.startswith("<")})
+
+
+def _import_tree(name: str, added: list[str], setting: str) -> list[ModuleImportError]:
+    """Import ``name``, then every submodule when it is a package; collect the failures."""
+    errors: list[ModuleImportError] = []
+    module = _import_one(name, added, setting, errors)
+    if module is None or not hasattr(module, "__path__"):
+        return errors
+    for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name):
+        if info.name == "__main__":
+            # Running a package's __main__ would start the application.
+            continue
+        errors.extend(_import_tree(f"{name}.{info.name}", added, setting))
+    return errors
+
+
+def _import_one(
+    name: str, added: list[str], setting: str, errors: list[ModuleImportError]
+) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        missing = is_missing_package(name, exc)
+        if missing is not None:
+            error = ModuleImportError(
+                name, _not_found(name, missing, added, setting), None, missing
+            )
+        else:
+            error = ModuleImportError(name, _user_traceback(exc), _culprit(exc))
+        error.__cause__ = exc
+        errors.append(error)
+        return None
+
+
+def is_missing_package(name: str, exc: BaseException) -> str | None:
+    """The name that was not found, when ``name`` itself (or a parent package) is missing.
+
+    ``None`` when importing ``name`` failed inside the user's code instead.
+    """
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    if name == exc.name or name.startswith(exc.name + "."):
+        return exc.name
+    return None
+
+
+def _not_found(name: str, missing: str, added: list[str], setting: str) -> str:
+    top = missing.split(".")[0]
+    if missing != top:
+        what = f"package {top!r} was found, but it has no module {missing!r}"
+        fix = f"check the spelling of {name!r} (a module of package {top!r})"
+    else:
+        what = f"no module named {top!r} was found on sys.path"
+        fix = f"add the folder that holds {top!r} with {setting}"
+    folders = "".join(f"\n    {f}" for f in added) or " none"
+    return f"{what}.\n  Folders penstock put on sys.path:{folders}\n  To fix it, {fix}."
+
+
+def _internal(filename: str) -> bool:
+    return (
+        filename.startswith("<frozen")
+        or os.sep + "importlib" + os.sep in filename
+        or os.path.abspath(filename).startswith(_PENSTOCK_DIR)
+    )
+
+
+_PENSTOCK_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback from the first frame in the user's code (no importlib, no penstock)."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None and _internal(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip("\n")
+
+
+def _culprit(exc: BaseException) -> str | None:
+    """``file:line`` of what made an import fail: the syntax error, else the deepest frame."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno or 0}"
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")
+    ]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+def _drop_user_modules(names: list[str], folders: list[str]) -> None:
+    roots = {n.split(".")[0] for n in names}
+    doomed = set(REGISTRY.modules())
+    for mod_name, loaded in list(sys.modules.items()):
+        if mod_name.split(".")[0] in roots:
+            doomed.add(mod_name)
+            continue
+        file = getattr(loaded, "__file__", None)
+        if file and folders and any(_is_under(file, f) for f in folders):
+            doomed.add(mod_name)
+    doomed = {d for d in doomed if d != "penstock" and not d.startswith("penstock.")}
+    for mod_name in doomed:
+        mod = sys.modules.pop(mod_name) if mod_name in sys.modules else None
+        REGISTRY.forget_module(mod_name)
+        file = getattr(mod, "__file__", None)
+        if file and file.endswith(".py"):
+            # A source edited within the same second with the same size would otherwise be
+            # shadowed by its stale bytecode (pyc validation compares mtime seconds and size).
+            with contextlib.suppress(OSError, ValueError, NotImplementedError):
+                os.unlink(importlib.util.cache_from_source(file))
+    importlib.invalidate_caches()
+
+
+def _is_under(file: str, folder: str) -> bool:
+    # A prefix test, not os.path.commonpath: this runs for every entry of sys.modules on every
+    # docs rebuild.
+    return os.path.abspath(file).startswith(folder.rstrip(os.sep) + os.sep)

@@ -1,0 +1,44 @@
+"""The browser files penstock ships: present, pinned as declared, licensed, inside the wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from penstock import docs
+from tests.support.system import ROOT, missing
+
+
+def test_shipped_files_match_the_declared_versions() -> None:
+    """mermaid.min.js and d3.min.js are the versions penstock.docs names, with their licences."""
+    mermaid = (docs.STATIC_DIR / docs.MERMAID_JS).read_text(encoding="utf-8")
+    assert f'"{docs.MERMAID_VERSION}"' in mermaid
+    d3 = (docs.STATIC_DIR / docs.D3_JS).read_text(encoding="utf-8")
+    assert d3.startswith(f"// https://d3js.org v{docs.D3_VERSION} ")
+    mit, isc = (docs.STATIC_DIR / name for name in docs.LICENSES)
+    assert "The MIT License" in mit.read_text(encoding="utf-8")
+    assert "Permission to use, copy, modify" in isc.read_text(encoding="utf-8")
+    for name in (docs.MERMAID_ESM, docs.MERMAID_INIT):
+        assert (docs.STATIC_DIR / name).is_file()
+
+
+def test_the_wheel_carries_the_shipped_files(tmp_path: Path) -> None:
+    """A wheel built from the source tree contains every file under penstock/_static."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    wheels = list(tmp_path.glob("penstock-*.whl"))
+    if done.returncode != 0 or not wheels:
+        missing(
+            "a wheel build (pip wheel needs hatchling from a package index)", done.stderr[-500:]
+        )
+    names = set(zipfile.ZipFile(wheels[0]).namelist())
+    shipped = {p.relative_to(ROOT).as_posix() for p in docs.STATIC_DIR.rglob("*") if p.is_file()}
+    assert len(shipped) == 7
+    assert shipped <= names
