@@ -24,6 +24,7 @@ from penstock._errors import DocsError, FlowNotFoundError
 from penstock._graph.checks import Problem, check
 from penstock._graph.model import FlowGraph, StepNode, get_flow
 from penstock._project.config import ModuleSources, ProjectConfig, find_project, module_sources
+from penstock._project.hints import missing_module_hints
 from penstock._project.modules import ModuleImportError, import_modules
 from penstock._project.site_assets import (
     D3_JS,
@@ -67,6 +68,7 @@ __all__ = [
     "is_unavailable",
     "load_modules",
     "module_sources",
+    "problem_hints",
     "relative_paths",
     "unavailable_flow",
     "with_mermaid_config",
@@ -336,6 +338,18 @@ def load_modules(
     return import_modules(
         modules, paths, fresh=fresh, failures=failures, paths_setting=paths_setting
     )
+
+
+def problem_hints(exc: BaseException, sources: ModuleSources | None) -> list[str]:
+    """Hints for a `FlowProblemsError` caused by a module left out rather than a mistake.
+
+    An ``unknown-after`` naming a function of a module that was not imported, or a flow whose
+    ``@entrypoint`` is in one: each hint names the module and the setting to add it to.
+    Empty for other errors, or when ``sources`` is not known.
+    """
+    if sources is None or not isinstance(exc, FlowProblemsError):
+        return []
+    return [h for p in exc.problems for h in missing_module_hints(p, sources, None)]
 
 
 def unavailable_flow(flow: str, failed: Sequence[str], see: str) -> str:

@@ -20,6 +20,7 @@ from penstock.docs import (
     did_you_mean,
     flow_diagram,
     is_unavailable,
+    problem_hints,
     relative_paths,
     unavailable_flow,
 )
@@ -215,6 +216,9 @@ class PenstockExtension(Extension):
             )
             self.logger.info(text)
             return self._admonition(directive, text, "")
+        hints = problem_hints(exc, self.loader.sources)
+        if hints:
+            text += "".join(f"\n  {h}" for h in hints)
         failure = DiagramFailure(text, page=page, line=line, flow=directive.flow)
         failure.__cause__ = exc
         self.failures.append(failure)

@@ -30,6 +30,8 @@ class ModuleLoader:
         self.paths = tuple(paths)
         #: How users add folders, named when a module is not found.
         self.paths_setting = paths_setting
+        #: Where the modules and folders came from, for hints about a module left out.
+        self.sources: ModuleSources | None = None
         self.files: tuple[str, ...] = ()
         #: The modules that failed at the last load; the others were imported all the same.
         self.errors: list[ModuleImportError] = []
@@ -108,6 +110,7 @@ def loader_for(sources: ModuleSources) -> ModuleLoader:
     loader = _LOADERS.get(key)
     if loader is None:
         loader = _LOADERS[key] = ModuleLoader(*key)
+        loader.sources = sources
     return loader
 
 

@@ -104,6 +104,7 @@ def load_flows(app: Sphinx) -> None:
         )
     app.env.penstock_import_failures = [f.module for f in failures]  # type: ignore[attr-defined]
     app.env.penstock_module_names = list(sources.modules)  # type: ignore[attr-defined]
+    app.env.penstock_sources = sources  # type: ignore[attr-defined]
     app.env.penstock_page_root = str(page_root.resolve())  # type: ignore[attr-defined]
     root = config.penstock_source_root
     try:

@@ -31,6 +31,7 @@ from penstock.docs import (
     close_matches,
     flow_diagram,
     is_unavailable,
+    problem_hints,
     relative_paths,
     unavailable_flow,
     with_mermaid_config,
@@ -215,6 +216,8 @@ class PenstockFlow(SphinxDirective):
             message = unavailable_flow(flow, broken, "the penstock.import-error warning")
             logger.info("penstock-flow %s: %s", flow, message, location=self.get_location())
         else:
+            hints = problem_hints(exc, getattr(self.env, "penstock_sources", None))
+            message += "".join(f"\n  {h}" for h in hints)
             if isinstance(exc, UnknownFlowError) and not getattr(
                 self.env, "penstock_module_names", self.config.penstock_modules
             ):

@@ -25,9 +25,17 @@ _MAX_FILES = 5000
 
 
 def missing_module_hints(
-    problem: Problem, sources: ModuleSources, modules_option: str = "-m"
+    problem: Problem, sources: ModuleSources, modules_option: str | None = "-m"
 ) -> list[str]:
-    """Lines to print under ``problem`` when a module that was not imported would fix it."""
+    """Lines to print under ``problem`` when a module that was not imported would fix it.
+
+    Args:
+        problem: a problem `penstock.check` reported.
+        sources: what was imported, and from which settings.
+        modules_option: the command-line option that names a module (``-m``); ``None`` for a
+            docs build, whose hints name the setting in ``sources.modules_setting`` instead.
+    """
+    replaced_by = modules_option or sources.modules_setting
     if problem.kind is ProblemKind.UNKNOWN_AFTER:
         label = _after_label(problem.message)
         if label is None:
@@ -51,20 +59,25 @@ def missing_module_hints(
                 (u for u in sources.unlisted if module == u or module.startswith(u + ".")), None
             )
             listed = (
-                f" ({owner!r} is in [tool.penstock] modules; {modules_option} replaced them)"
+                f" ({owner!r} is in [tool.penstock] modules; {replaced_by} replaced them)"
                 if owner is not None
                 else ""
             )
+            if modules_option is None:
+                fix = f"add {module!r} to {sources.modules_setting}"
+            else:
+                fix = f"add {modules_option} {module}" + (
+                    "" if listed else ", or add it to modules in [tool.penstock]"
+                )
             lines.append(
                 f"hint: {what} in {_shown(file)}, module {module!r}{listed}, which was not "
-                f"imported: add {modules_option} {module}"
-                + ("" if listed else ", or add it to modules in [tool.penstock]")
+                f"imported: {fix}"
             )
     if not lines and sources.unlisted:
         names = ", ".join(sources.unlisted)
         lines.append(
             f"hint: [tool.penstock] modules also lists {names}, not imported because "
-            f"{modules_option} was given"
+            f"{replaced_by} was given"
         )
     return lines
 

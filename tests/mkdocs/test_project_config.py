@@ -149,3 +149,69 @@ def test_sphinx_without_penstock_modules_uses_the_table(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert 'class="mermaid"' in (docs / "_b" / "orders.html").read_text()
+
+
+CHECKOUT = """
+from penstock import entrypoint, flow, step
+
+
+@flow("checkout")
+@entrypoint
+def start_checkout(): ...
+
+
+@flow("checkout")
+@step(after=start_checkout)
+def reserve_stock(): ...
+"""
+
+PAYMENT = """
+from penstock import flow, step
+
+
+@flow("checkout")
+@step(after="reserve_stock")
+def charge_payment(): ...
+"""
+
+
+def test_mkdocs_names_the_module_left_out(tmp_path: Path) -> None:
+    """A flow broken only because a module was not imported: the warning names the module."""
+    root = write_site(
+        tmp_path / "proj",
+        {"index.md": "# Flows\n\n::: penstock-flow checkout\n"},
+        plugin={"modules": ["shop.payment"], "paths": []},
+        modules={"shop/checkout.py": CHECKOUT, "shop/payment.py": PAYMENT},
+    )
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    build = run("mkdocs", root)
+    assert build.returncode == 0, build.output
+    assert (
+        "hint: 'reserve_stock' is defined in src/shop/checkout.py, module 'shop.checkout' "
+        "('shop' is in [tool.penstock] modules; modules of the penstock plugin in mkdocs.yml "
+        "replaced them), which was not imported: add 'shop.checkout' to modules of the penstock "
+        "plugin in mkdocs.yml"
+    ) in build.output
+
+
+def test_sphinx_names_the_module_left_out(tmp_path: Path) -> None:
+    """The same in Sphinx: the flow-problems warning carries the hint."""
+    project = tmp_path / "proj"
+    docs = project / "docs"
+    docs.mkdir(parents=True)
+    write_modules(project / "src", {"shop/checkout.py": CHECKOUT, "shop/payment.py": PAYMENT})
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    (docs / "conf.py").write_text(
+        'extensions = ["penstock_sphinx"]\npenstock_modules = ["shop.payment"]\n'
+    )
+    (docs / "index.rst").write_text("Flows\n=====\n\n.. penstock-flow:: checkout\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(docs), str(docs / "_b")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "module 'shop.checkout'" in result.stderr
+    assert "add 'shop.checkout' to penstock_modules in conf.py" in result.stderr
