@@ -4,11 +4,11 @@ Example:
     In a test:
 
     ```python
-    def test_sync_runs_the_whole_flow(penstock_recorder):
-        handle_kafka_message(msg)
-        penstock_recorder.assert_ran(
-            "handle_kafka_message", "sync_reference", "upsert_to_db", flow="bom_sync"
-        )
+    def test_an_unknown_part_stops_at_the_lookup(penstock_recorder):
+        with pytest.raises(PartNotFound):
+            handle_kafka_message(message_for("PN-404"))
+        # Exactly the steps that started, in order.
+        penstock_recorder.assert_ran("handle_kafka_message", "sync_reference", flow="bom_sync")
     ```
 
 The ``penstock_recorder`` fixture comes with penstock (a pytest plugin registered under the
