@@ -157,9 +157,10 @@ def _refuse(args: argparse.Namespace, sources: ModuleSources) -> bool:
         print(f"  {p}", file=sys.stderr)
         for hint in missing_module_hints(p, sources):
             print(f"    {hint}", file=sys.stderr)
+    verb = "draw" if args.command == "dag" else "walk"
     print(
-        "Fix them (penstock check lists them all), or pass --allow-problems to "
-        f"{args.command} the flow anyway.",
+        f"Fix them (all flows: {_rerun(args, 'check')}), or pass --allow-problems to "
+        f"{verb} the flow anyway.",
         file=sys.stderr,
     )
     return True

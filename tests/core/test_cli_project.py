@@ -218,7 +218,7 @@ def test_dag_and_paths_refuse_broken_flows(tmp_path: Path) -> None:
     assert dag.stdout == ""
     assert "penstock dag: flow 'gap' has 1 problem(s):" in dag.stderr
     assert "[unknown-after]" in dag.stderr
-    assert "pass --allow-problems" in dag.stderr
+    assert "Fix them (all flows: penstock check), or pass --allow-problems" in dag.stderr
     assert penstock("dag", "gap", "--allow-problems", cwd=proj).returncode == 0
     paths = penstock("paths", "loop", cwd=proj)
     assert paths.returncode == 1
