@@ -28,7 +28,7 @@ from penstock.docs import (
     ObservedDataError,
     OptionError,
     UnknownFlowError,
-    close_matches,
+    did_you_mean,
     flow_diagram,
     is_unavailable,
     problem_hints,
@@ -148,7 +148,8 @@ class PenstockFlow(SphinxDirective):
         unknown = [k for k, v in self.options.items() if isinstance(v, _Unknown)]
         if unknown:
             known = list(self.option_spec)
-            names = ", ".join(f"{k!r}{_did_you_mean(k, known)}" for k in unknown)
+            # The one phrasing of did-you-mean, as every other penstock message.
+            names = "; ".join(f"{k!r}{did_you_mean(k, known)}" for k in unknown)
             problem = OptionError(
                 f"unknown penstock-flow option {names} (options: {', '.join(known)})"
             )
@@ -264,10 +265,3 @@ def drawn_on(env: BuildEnvironment) -> dict[str, list[Drawn]]:
         store = {}
         env.penstock_drawn = store  # type: ignore[attr-defined]
     return store
-
-
-def _did_you_mean(word: str, candidates: list[str]) -> str:
-    found = close_matches(word, candidates, n=2)
-    if not found:
-        return ""
-    return f" (did you mean {' or '.join(repr(f) for f in found)}?)"

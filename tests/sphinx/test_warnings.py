@@ -16,7 +16,7 @@ from tests.sphinx.html import mermaid_blocks
 MISTAKES = [
     (4, "unknown-flow", "penstock-flow ordrs: unknown flow 'ordrs'; did you mean 'orders'?"),
     (6, "bad-option", "direction 'diagonal' is not one of TD, TB, BT, LR, RL"),
-    (9, "bad-option", "unknown penstock-flow option 'directoin' (did you mean 'direction'?)"),
+    (9, "bad-option", "unknown penstock-flow option 'directoin'; did you mean 'direction'?"),
     # The broken after= is the root cause: the step it cuts off is no second problem.
     (12, "flow-problems", "flow 'looping' has 1 problem(s):"),
     (14, "diagram-too-large", "Mermaid silently replaces diagrams over 50,000"),
