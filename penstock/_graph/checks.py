@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from penstock._declared.registry import REGISTRY
 from penstock._declared.spec import StepSpec
 from penstock._graph.model import Resolution, resolve
-from penstock._suggest import close_matches
+from penstock._suggest import close_matches, suggestion
 
 __all__ = ["Problem", "ProblemKind", "check"]
 
@@ -97,10 +97,25 @@ def _at(kind: ProblemKind, flow: str | None, spec: StepSpec, message: str) -> Pr
 
 
 def _check_flow(res: Resolution) -> list[Problem]:
-    g = res.graph
-    name = g.name
-    problems: list[Problem] = []
+    """Every problem of one flow: one check per kind, root causes before their effects."""
+    first = {n: specs[0] for n, specs in res.specs.items()}
+    cut_off = _cut_off(res)
+    problems = _duplicates(res)
+    problems += _unknown_afters(res, cut_off)
+    problems += _cycle_problems(res, first)
+    if res.graph.entrypoints:
+        # What is left of cut_off are the roots whose after= resolved (the others were named
+        # by their unknown-after problem).
+        problems += _unreachable(res, cut_off, first)
+    else:
+        problems.append(_no_entrypoint(res))
+    return problems
 
+
+def _duplicates(res: Resolution) -> list[Problem]:
+    """DUPLICATE_STEP: two functions share a step name in the flow."""
+    name = res.graph.name
+    problems = []
     for step_name, specs in res.specs.items():
         if len(specs) > 1:
             places = ", ".join(f"{s.module}.{s.qualname} at {s.location}" for s in specs)
@@ -113,63 +128,74 @@ def _check_flow(res: Resolution) -> list[Problem]:
                     f"{places}; rename one with @step(name=...)",
                 )
             )
+    return problems
 
-    cut_off = _cut_off(res)
+
+def _unknown_afters(res: Resolution, cut_off: dict[str, list[str]]) -> list[Problem]:
+    """UNKNOWN_AFTER: an after= naming no step of the flow, with the steps it cuts off.
+
+    The roots it reports are removed from ``cut_off``.
+    """
+    name = res.graph.name
+    problems = []
     for u in res.unresolved:
         msg = (
             f"step {u.spec.name!r} of flow {name!r} runs after {u.label!r}, "
             f"which is no step of flow {name!r}"
         )
-        close = close_matches(u.label, res.specs)
-        if close:
-            msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
-        else:
-            elsewhere = sorted(
-                {f for s in REGISTRY.all() if s.name == u.label for f in s.flow_names if f != name}
-            )
-            if elsewhere:
-                msg += (
-                    f"; {u.label!r} is a step of {', '.join(repr(f) for f in elsewhere)}: "
-                    f"add @flow({name!r}) to it, or use @flow({name!r}, after=...) here"
-                )
-            else:
-                msg += "; check the name, or decorate that function with @step"
+        hint = suggestion(close_matches(u.label, res.specs))
+        msg += hint or _elsewhere_hint(name, u.label)
         behind = cut_off.pop(u.spec.name, None)
         if behind is not None:
             cut = _cuts_off(u.spec.name, behind)
             msg += f" {cut[0].upper()}{cut[1:]}" if msg.endswith("?") else f"; {cut}"
         problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
+    return problems
 
-    first = {n: specs[0] for n, specs in res.specs.items()}
-    for cycle in _cycles(g.name, res):
-        head = first[cycle[0]]
+
+def _elsewhere_hint(flow: str, label: str) -> str:
+    """The fix for an after= naming a step of other flows, or an unknown name."""
+    elsewhere = sorted(
+        {f for s in REGISTRY.all() if s.name == label for f in s.flow_names if f != flow}
+    )
+    if elsewhere:
+        return (
+            f"; {label!r} is a step of {', '.join(repr(f) for f in elsewhere)}: "
+            f"add @flow({flow!r}) to it, or use @flow({flow!r}, after=...) here"
+        )
+    return "; check the name, or decorate that function with @step"
+
+
+def _cycle_problems(res: Resolution, first: dict[str, StepSpec]) -> list[Problem]:
+    """CYCLE: one problem per cycle, naming each step's location."""
+    name = res.graph.name
+    problems = []
+    for cycle in _cycles(name, res):
         path = " -> ".join([*cycle, cycle[0]])
         where = "; ".join(f"{n} at {first[n].location}" for n in cycle)
         problems.append(
             _at(
                 ProblemKind.CYCLE,
                 name,
-                head,
+                first[cycle[0]],
                 f"flow {name!r} has a cycle: {path} ({where}); remove one of these after= links",
             )
         )
-
-    if not g.entrypoints:
-        head = min((s for specs in res.specs.values() for s in specs), key=lambda s: s.line)
-        problems.append(
-            Problem(
-                ProblemKind.NO_ENTRYPOINT,
-                name,
-                None,
-                head.file,
-                head.line,
-                f"flow {name!r} has no entrypoint; mark the function that starts it "
-                "with @entrypoint",
-            )
-        )
-    else:
-        problems.extend(_unreachable(res, cut_off, first))
     return problems
+
+
+def _no_entrypoint(res: Resolution) -> Problem:
+    """NO_ENTRYPOINT: located at the flow's first step in the source."""
+    name = res.graph.name
+    head = min((s for specs in res.specs.values() for s in specs), key=lambda s: s.line)
+    return Problem(
+        ProblemKind.NO_ENTRYPOINT,
+        name,
+        None,
+        head.file,
+        head.line,
+        f"flow {name!r} has no entrypoint; mark the function that starts it with @entrypoint",
+    )
 
 
 def _cut_off(res: Resolution) -> dict[str, list[str]]:
