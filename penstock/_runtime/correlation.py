@@ -38,7 +38,7 @@ class CorrelationIdFilter(logging.Filter):
             fields.setdefault("step", None)
         else:
             fields["correlation_id"] = run.correlation_id
-            info = run.info
+            info = run._info
             fields.setdefault("flow", info.flow)
             fields.setdefault("step", info.name or None)
         return True
@@ -55,7 +55,7 @@ def add_correlation_id(
     run = _CURRENT.get()
     if run is not None:
         event_dict.setdefault("correlation_id", run.correlation_id)
-        info = run.info
+        info = run._info
         if info.flow is not None:
             event_dict.setdefault("flow", info.flow)
         if info.name:

@@ -47,11 +47,11 @@ def _check_transition(run: StepRun, info: StepInfo) -> None:
     parent = run.parent
     if flow is None or parent is None:
         return
-    pred = run.pred
+    pred = run._pred
     # Candidates for the declared edge that explains this call: the sibling that completed
     # just before it, then the caller. Only steps of the same flow count.
     candidates: list[StepInfo] = []
-    for cand in (pred, parent.info):
+    for cand in (pred, parent._info):
         if cand is not None and cand not in candidates and _in_flow(cand, flow):
             candidates.append(cand)
     candidates = [c for c in candidates if c.name != info.name]  # recursion is no transition

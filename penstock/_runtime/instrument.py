@@ -65,11 +65,11 @@ def _sync(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
         active = lifecycle.ACTIVE
         if active is not None and active.bare:
             run = _new_run(StepRun)
-            run.active = active
+            run._active = active
             parent = _get_current()
             token = _set_current(run)
             if parent is None:
-                run.info = si.default
+                run._info = si.default
                 parent = None
             else:
                 try:
@@ -88,7 +88,7 @@ def _sync(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
             _reset_current(token)
             run.status = "ok"
             if parent is not None:
-                parent.last_child = run.info
+                parent._last_child = run._info
             return result
         try:
             run = begin(si)

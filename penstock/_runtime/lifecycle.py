@@ -124,9 +124,9 @@ def begin(si: SpecInfo, current: bool = True) -> StepRun:
     # No StepRun.__init__ call (object.__new__ and the stores it needs): a Python frame less
     # per call, a sixth of what the noop backend costs.
     run = _new_run(StepRun)
-    run.active = active
+    run._active = active
     if parent is None:
-        run.info = si.default
+        run._info = si.default
         if active.adopt_otel and "opentelemetry.trace" in _modules:
             _adopt_otel_trace(run)
     else:
@@ -140,11 +140,11 @@ def begin(si: SpecInfo, current: bool = True) -> StepRun:
         except Exception as exc:
             hook_failed(active.backend, "on_start", exc)
     if current:
-        run.token = _CURRENT.set(run)
+        run._token = _CURRENT.set(run)
         on_enter = active.on_enter
         if on_enter is not None:
             try:
-                run.enter_token = on_enter(step=run)
+                run._enter_token = on_enter(step=run)
             except Exception as exc:
                 hook_failed(active.backend, "on_enter", exc)
     return run
@@ -157,42 +157,42 @@ def nest(run: StepRun, parent: StepRun, si: SpecInfo) -> None:
     last completed under the same parent, else the parent; a (predecessor, caller) pair not
     seen before is checked against the declaration (`penstock._runtime.drift`).
     """
-    pflow = parent.info.flow
+    pflow = parent._info.flow
     info = si.default if pflow is None else si.by_flow.get(pflow, si.default)
-    run.info = info
+    run._info = info
     if parent.link:
         run.linked = parent
         return
     run.parent = parent
-    last = parent.last_child
-    pred = parent.info if last is None else last
-    run.pred = pred
+    last = parent._last_child
+    pred = parent._info if last is None else last
+    run._pred = pred
     if pred is not info:
-        key: object = pred if last is None else (pred, parent.info)
+        key: object = pred if last is None else (pred, parent._info)
         if key not in info.seen:
             first_transition(run, info, key)
 
 
 def activate(run: StepRun) -> None:
     """Make ``run`` the current step of this context (on each resume for generators)."""
-    run.token = _CURRENT.set(run)
-    on_enter = run.active.on_enter
+    run._token = _CURRENT.set(run)
+    on_enter = run._active.on_enter
     if on_enter is not None:
         try:
-            run.enter_token = on_enter(step=run)
+            run._enter_token = on_enter(step=run)
         except Exception as exc:
             hook_failed(run.backend, "on_enter", exc)
 
 
 def deactivate(run: StepRun) -> None:
     """Undo `activate`, in the same context it ran in."""
-    on_exit = run.active.on_exit
+    on_exit = run._active.on_exit
     if on_exit is not None:
         try:
-            on_exit(step=run, token=run.enter_token)
+            on_exit(step=run, token=run._enter_token)
         except Exception as exc:
             hook_failed(run.backend, "on_exit", exc)
-    restore(run.token)
+    restore(run._token)
 
 
 def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
@@ -200,15 +200,15 @@ def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
 
     With ``current``, first undo what `begin` made current (as `deactivate`).
     """
-    active = run.active
+    active = run._active
     if current:
         on_exit = active.on_exit
         if on_exit is not None:
             try:
-                on_exit(step=run, token=run.enter_token)
+                on_exit(step=run, token=run._enter_token)
             except Exception as exc2:
                 hook_failed(active.backend, "on_exit", exc2)
-        token = run.token
+        token = run._token
         try:
             _CURRENT.reset(token)  # type: ignore[arg-type]
         except (ValueError, RuntimeError):
@@ -220,7 +220,7 @@ def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
         run.status = "cancelled" if _is_cancellation(exc) else "error"
     parent = run.parent
     if parent is not None:
-        parent.last_child = run.info
+        parent._last_child = run._info
     if active.timed:
         run.end_ns = time_ns()
     on_end = active.on_end
@@ -285,9 +285,9 @@ def current_ids() -> tuple[int, int] | None:
 def current_step() -> tuple[str, str] | None:
     """``(flow, step)`` of the innermost active step, or ``None`` (flow ``""`` if it has none)."""
     run = _CURRENT.get()
-    if run is None or (run.remote and run.info.flow is None):
+    if run is None or (run.remote and run._info.flow is None):
         return None
-    return run.info.flow or "", run.info.name
+    return run._info.flow or "", run._info.name
 
 
 def current_correlation_id() -> str | None:

@@ -34,7 +34,7 @@ class _RemoteRun(StepRun):
     remote = True
     status = "remote"
     parent = None
-    active = IDLE
+    _active = IDLE
     #: ``(kind, attributes)`` of the hop that brought the run ("consumer" or "server", and
     #: e.g. messaging or RPC attributes), for the first step that continues it; or ``None``.
     hop: tuple[str, Mapping[str, Any]] | None = None
@@ -61,7 +61,7 @@ def enter_remote(entry: tuple[Any, ...]) -> Any:
     """
     trace_id, span_id, info, link, sampled, trace_state, hop = entry
     run = _new_remote(_RemoteRun)
-    run.info = info
+    run._info = info
     run._trace_id = trace_id
     run._span_id = span_id
     if link:

@@ -83,22 +83,23 @@ class StepRun:
 
     Attributes read by backends: ``flow``, ``step``, ``kind``, ``correlation_id``, ``trace_id``,
     ``span_id``, ``parent`` (the calling `StepRun`, or a remote parent, or ``None``),
-    ``parent_step``, ``predecessor``, ``start_ns``/``end_ns`` (wall clock, ns since the epoch;
+    ``parent_step``, ``predecessor``, ``location`` (``file:line`` of the function),
+    ``start_ns``/``end_ns`` (wall clock, ns since the epoch;
     0 under the noop backend), ``status`` (``"running"``, ``"ok"``, ``"error"``,
     ``"cancelled"``), ``error`` (the exception that ended the step, if any), ``linked`` (the
     remote parent this run links to), ``attributes`` (span attributes, shared: do not mutate)
     and ``state``, a slot each backend may use for its own data (a span, a timer...).
     """
 
-    # Not slotted: class-level defaults let __init__ set three attributes instead of twenty
-    # (this object is made on every call).
+    # Not slotted: class-level defaults let a call set three attributes instead of twenty
+    # (this object is made on every call). Underscored fields are the runtime's own.
     #: Set by penstock for every run (no __init__: see penstock._runtime.lifecycle.begin).
-    info: StepInfo
+    _info: StepInfo
     #: The backend (and hooks) that started this run also ends it, even if reconfigured.
-    active: Active
+    _active: Active
     parent: StepRun | None = None
-    pred: StepInfo | None = None
-    last_child: StepInfo | None = None
+    _pred: StepInfo | None = None
+    _last_child: StepInfo | None = None
     _trace_id = 0
     _span_id = 0
     _corr: str | None = None
@@ -107,8 +108,8 @@ class StepRun:
     status = "running"
     error: BaseException | None = None
     state: Any = None
-    token: Token[StepRun | None] | None = None
-    enter_token: Any = None
+    _token: Token[StepRun | None] | None = None
+    _enter_token: Any = None
     remote = False
     link = False
     linked: StepRun | None = None
@@ -118,43 +119,44 @@ class StepRun:
     @property
     def backend(self) -> Backend | None:
         """The backend recording this run (``None`` for a remote parent)."""
-        return None if self.remote else self.active.backend
+        return None if self.remote else self._active.backend
 
     @property
     def flow(self) -> str | None:
         """The flow this call ran in (a step in several flows takes its caller's)."""
-        return self.info.flow
+        return self._info.flow
 
     @property
     def step(self) -> str:
         """The step's name."""
-        return self.info.name
+        return self._info.name
 
     @property
     def kind(self) -> str | None:
         """``"entrypoint"``, ``"step"``, or ``None`` for a function only put in a flow."""
-        return self.info.kind
+        return self._info.kind
 
     @property
-    def spec(self) -> StepSpec | None:
-        """The decorated function's spec (``None`` for a remote parent)."""
-        return self.info.spec
+    def location(self) -> str | None:
+        """``file:line`` of the decorated function (``None`` for a remote parent)."""
+        spec = self._info.spec
+        return None if spec is None else spec.location
 
     @property
     def attributes(self) -> dict[str, Any]:
         """Span attributes (``penstock.*`` and ``code.*``); shared between calls: read only."""
-        return self.info.attributes
+        return self._info.attributes
 
     @property
     def parent_step(self) -> str | None:
         """Name of the calling step (or of the remote step this run continues)."""
         parent = self.parent
-        return (parent.info.name or None) if parent is not None else None
+        return (parent._info.name or None) if parent is not None else None
 
     @property
     def predecessor(self) -> str | None:
         """The step that completed last before this one under the same parent, else the parent."""
-        pred = self.pred
+        pred = self._pred
         return pred.name if pred is not None else None
 
     @property
@@ -205,7 +207,7 @@ class StepRun:
         return self.end_ns - self.start_ns if self.end_ns else 0
 
     def __repr__(self) -> str:
-        return f"<StepRun {self.info.flow}.{self.info.name} {self.status}>"
+        return f"<StepRun {self._info.flow}.{self._info.name} {self.status}>"
 
 
 def new_trace_id() -> int:

@@ -155,7 +155,7 @@ class LoggingBackend(BaseBackend):
             fallback = self._fallback(level)
             if fallback is None and not logger.isEnabledFor(level):
                 return
-        info = step.info
+        info = step._info
         spec = info.spec
         duration_ms = (step.end_ns - step.start_ns) / 1e6
         error = step.error
@@ -166,7 +166,7 @@ class LoggingBackend(BaseBackend):
             # propagates through log their failure without repeating it.
             if step.state is not error:
                 exc_info = (type(error), error, error.__traceback__)
-            if parent is not None and parent.active is step.active:
+            if parent is not None and parent._active is step._active:
                 parent.state = error
         record = logger.makeRecord(
             logger.name,
@@ -183,9 +183,9 @@ class LoggingBackend(BaseBackend):
         fields["flow"] = info.flow
         fields["step"] = info.name
         # A remote parent may come without a step name (a producer that is not penstock).
-        fields["parent_step"] = (parent.info.name or None) if parent is not None else None
+        fields["parent_step"] = (parent._info.name or None) if parent is not None else None
         fields["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
-        pred = step.pred
+        pred = step._pred
         fields["predecessor"] = pred.name if pred is not None else None
         fields["duration_ms"] = round(duration_ms, 3)
         fields["status"] = status

@@ -79,7 +79,7 @@ class OtelBackend(BaseBackend):
 
     def on_start(self, *, step: StepRun, **kwargs: Any) -> None:
         """Start the step's span under the current span (or the remote parent)."""
-        info = step.info
+        info = step._info
         attributes = self._attributes.get(info)
         if attributes is None:
             attributes = self._attributes_of(info)
@@ -97,8 +97,8 @@ class OtelBackend(BaseBackend):
         if parent is not None:
             # The run's structure, as the logging backend records it: read back by
             # ``penstock observe`` even when a foreign span sits between this one and its caller.
-            attributes = {**attributes, "penstock.parent_step": parent.info.name}
-            pred = step.pred
+            attributes = {**attributes, "penstock.parent_step": parent._info.name}
+            pred = step._pred
             if pred is not None:
                 attributes["penstock.predecessor"] = pred.name
         span = self.tracer.start_span(

@@ -104,7 +104,7 @@ def default_fields(
                 checked = check_tracestate([origin.trace_state])
                 state = checked[0] if checked else None
     traceparent = ("traceparent", f"00-{trace_hex}-{span_id:016x}-{flags}")
-    info = run.info
+    info = run._info
     if not (names and info.name):
         return (traceparent, ("tracestate", state)) if state else (traceparent,)
     members = _baggage_names.get((info.flow, info.name)) or _names_member(info.flow, info.name)
@@ -125,7 +125,7 @@ def _otel_parent(run: StepRun, ctx: Any) -> tuple[int, int, str | None] | tuple[
 
     if baggage.get_all(ctx):
         return None
-    if getattr(run.active, "provides_ids", False):
+    if getattr(run._active, "provides_ids", False):
         current = trace.get_current_span(ctx).get_span_context()
         if current.is_valid and current.trace_id == run.trace_id:
             state = current.trace_state.to_header() if len(current.trace_state) else None
@@ -165,7 +165,7 @@ def context_of(run: StepRun, names: bool = True) -> Any:
     trace_id, span_id = run.trace_id, run.span_id
     current = trace.get_current_span(base).get_span_context()
     if (
-        getattr(run.active, "provides_ids", False)
+        getattr(run._active, "provides_ids", False)
         and current.is_valid
         and (current.trace_id == trace_id)
     ):
@@ -184,7 +184,7 @@ def context_of(run: StepRun, names: bool = True) -> Any:
             trace_state=TraceState.from_header([state]) if state else None,
         )
         ctx = trace.set_span_in_context(NonRecordingSpan(span_context), base)
-    info = run.info
+    info = run._info
     if names and info.name:
         ctx = baggage.set_baggage(BAGGAGE_TRACE, f"{trace_id:032x}", ctx)
         ctx = baggage.set_baggage(BAGGAGE_STEP, info.name, ctx)

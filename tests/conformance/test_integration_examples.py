@@ -53,7 +53,7 @@ def test_queue_worker_continues_the_sender_run() -> None:
         worker.join(timeout=10)
     assert results == ["job-1", "job-2"]
     submit = recorder.get("submit", flow="queued_jobs")
-    first, second = (r for r in recorder.records if r.info.name == "process")
+    first, second = (r for r in recorder.records if r.step == "process")
     assert first.correlation_id == submit.correlation_id
     assert first.trace_id == submit.trace_id
     assert first.parent is not None

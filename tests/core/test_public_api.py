@@ -23,7 +23,6 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Known leaks being removed (StepRun's run-state fields, the Markdown extension's helpers);
 #: this set only shrinks.
 KNOWN_LEAKS = {
-    "penstock.backends.StepRun",
     "penstock_mkdocs.PenstockExtension",
 }
 
