@@ -140,6 +140,11 @@ def _check_flow(res: Resolution) -> list[Problem]:
             msg += f" {cut[0].upper()}{cut[1:]}" if msg.endswith("?") else f"; {cut}"
         problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
 
+    from penstock._graph.links import unknown_hand_overs
+
+    for hand_over in unknown_hand_overs(name):
+        problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, hand_over.spec, hand_over.message))
+
     first = {n: specs[0] for n, specs in res.specs.items()}
     for cycle in _cycles(g.name, res):
         head = first[cycle[0]]
