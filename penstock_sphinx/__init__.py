@@ -46,7 +46,7 @@ from penstock.docs import (
     module_sources,
 )
 from penstock_sphinx._directive import Drawn, PenstockFlow, drawn_on, outcome
-from penstock_sphinx._map import PenstockMap
+from penstock_sphinx._map import PenstockMap, map_outcome
 from penstock_sphinx._offline import swap_for_builder
 from penstock_sphinx._xref import (
     PenstockDomain,
@@ -173,6 +173,8 @@ def stale_pages(
     redrawn: dict[tuple[str, DiagramOptions], str] = {}
 
     def differs(drawn: Drawn) -> bool:
+        if drawn.map_prefix is not None:
+            return map_outcome(drawn.map_prefix, drawn.options.direction) != drawn.result
         key = (drawn.flow, drawn.options)
         if key not in redrawn:
             redrawn[key] = outcome(drawn.flow, drawn.options)

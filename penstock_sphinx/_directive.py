@@ -70,11 +70,14 @@ class Drawn:
         flow: the flow's name.
         options: the merged options the diagram was drawn with.
         result: the Mermaid text, or the error that stopped it (``"!ErrorClass: message"``).
+        map_prefix: for a ``penstock-map``, its module prefixes (space-separated; "" for all),
+            else ``None``.
     """
 
     flow: str
     options: DiagramOptions
     result: str
+    map_prefix: str | None = None
 
 
 def outcome(flow: str, options: DiagramOptions) -> str:

@@ -11,12 +11,21 @@ from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import mermaid  # type: ignore[import-untyped]
 
 from penstock import PenstockError, flows
-from penstock.docs import map_diagram
+from penstock.docs import DiagramOptions, map_diagram
+from penstock_sphinx._directive import Drawn, drawn_on
 from penstock_sphinx._xref import attach_links, placeholder
 
-__all__ = ["PenstockMap"]
+__all__ = ["PenstockMap", "map_outcome"]
 
 logger = logging.getLogger(__name__)
+
+
+def map_outcome(prefix: str, direction: str) -> str:
+    """The map's Mermaid text now (equal text: an unchanged page), or a marked error."""
+    try:
+        return map_diagram(prefix.split() or None, direction, placeholder)
+    except PenstockError as exc:
+        return f"!{type(exc).__name__}: {exc}"
 
 
 class PenstockMap(SphinxDirective):
@@ -54,6 +63,11 @@ class PenstockMap(SphinxDirective):
             for step in graph.steps:
                 if step.file and not step.file.startswith("<"):
                     self.env.note_dependency(step.file)
+        # Remembered so that a build re-reads this page when flows or links change, and
+        # writes it again when a flow it links to moves (see stale_pages).
+        drawn_on(self.env).setdefault(self.env.docname, []).append(
+            Drawn("", DiagramOptions(direction=direction), code, " ".join(prefixes or []))
+        )
         node = mermaid()
         node["code"] = code
         node["options"] = {}

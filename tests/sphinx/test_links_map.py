@@ -120,8 +120,8 @@ def test_incremental_build_keeps_the_links(tmp_path: Path) -> None:
     orders = srcdir / "orders.rst"
     orders.write_text(orders.read_text() + "\nEdited.\n")
     log = build()
-    # orders is re-read; shipping too, as its stub links to the page that was edited.
-    assert "2 changed" in log, log
+    # orders is re-read; shipping and the map too, as they link to the page that was edited.
+    assert "3 changed" in log, log
     assert "] orders" in log
     (text,) = mermaid_blocks(out / "orders.html")
     assert list(_clicks(text).values()) == [f"sub/shipping.html#{flow_anchor('shipping')}"]
@@ -151,3 +151,31 @@ def test_incremental_build_follows_a_flow_to_its_new_page(tmp_path: Path) -> Non
     build()
     (text,) = mermaid_blocks(out / "orders.html")
     assert list(_clicks(text).values()) == [f"plain.html#{flow_anchor('shipping')}"]
+
+
+def test_incremental_build_redraws_the_map_when_flows_change(tmp_path: Path) -> None:
+    """A flow added in the code appears on the map page at the next (incremental) build."""
+    srcdir = tmp_path / "src"
+    copytree(ROOT, srcdir)
+    out = srcdir / "_build" / "html"
+
+    def build() -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(srcdir), str(out)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    build()
+    (before,) = mermaid_blocks(out / "index.html")
+    assert '"returns"' not in before
+    module = srcdir / "linked" / "flows.py"
+    module.write_text(
+        module.read_text() + '\n\n@flow("returns")\n@entrypoint\ndef take_back(): ...\n'
+    )
+    build()
+    (after,) = mermaid_blocks(out / "index.html")
+    assert '["returns"]' in after
