@@ -43,6 +43,9 @@ PRIORITY = 22
 #: wrote them, to give directives their true line numbers once fences have collapsed.
 RECORD_PRIORITY = 29
 
+#: Options of ``::: penstock-flow`` that only this host has (besides `DiagramOptions`').
+_HOST_OPTIONS = ("link", "zoom", "svg")
+
 #: Where warnings go when no host gives a logger: under ``mkdocs.plugins`` so that MkDocs'
 #: ``--strict`` counts them even when the extension is listed in ``markdown_extensions``.
 DEFAULT_LOGGER = logging.getLogger("mkdocs.plugins.penstock_mkdocs")
@@ -193,6 +196,15 @@ class PenstockExtension(Extension):
         zoom = values.pop("zoom", self.zoom)
         if not isinstance(zoom, bool):
             raise OptionError(f"{where}: option 'zoom' must be true or false, got {zoom!r}")
+        known = (*DiagramOptions.PER_DIAGRAM, *_HOST_OPTIONS)
+        for key in values:
+            if str(key).replace("-", "_") not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise OptionError(
+                    f"{where}: unknown penstock-flow option {key!r}{hint} "
+                    f"(options: {', '.join(known)})"
+                )
         options = self.defaults.merged(values, where=where)
         if not directive.flow:
             raise OptionError(

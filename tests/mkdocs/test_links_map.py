@@ -108,3 +108,16 @@ def test_legend_by_default_and_off_per_diagram(site: Build, mermaid_oracle: Merm
     assert "Legend" not in plain
     for parsed in mermaid_oracle.parse_one(shipping):
         assert parsed.ok, parsed.error
+
+
+def test_misspelt_host_option_gets_a_suggestion() -> None:
+    """A misspelt zoom (an option only MkDocs has) is a located error suggesting 'zoom'."""
+    import markdown
+
+    from penstock_mkdocs import PenstockExtension
+
+    ext = PenstockExtension(strict=False)
+    md = markdown.Markdown(extensions=[ext])
+    md.convert("::: penstock-flow orders\n    zom: true\n")
+    (failure,) = ext.failures
+    assert "unknown penstock-flow option 'zom'; did you mean 'zoom'?" in str(failure)
