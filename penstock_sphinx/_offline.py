@@ -9,6 +9,8 @@ The directive keeps both forms on its Mermaid node; once the builder is known
 
 from __future__ import annotations
 
+import re
+
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.ext.graphviz import graphviz
@@ -18,20 +20,26 @@ from penstock.docs import DiagramOptions, flow_outline
 
 __all__ = ["keep_offline_forms", "swap_for_builder"]
 
+#: Tooltips and links mean nothing in a picture of a PDF or an EPUB page: they go.
+_NO_MAPS = re.compile(r', (?:tooltip|URL)="(?:[^"\\]|\\.)*"')
+
 #: Builders whose pages show a picture rather than running Mermaid.
 _TEXT_FORMATS = frozenset({"text", "man"})
 
 
 def keep_offline_forms(node: nodes.Element, flow: str, options: DiagramOptions) -> None:
     """Store the DOT and the outline of ``flow`` on ``node``."""
-    node["penstock_dot"] = generate_dag(
-        flow,
-        format="dot",
-        direction=options.direction,
-        show_docs=options.show_docs,
-        links=options.links,
-        legend=options.legend,
-        collapse=options.collapse,
+    node["penstock_dot"] = _NO_MAPS.sub(
+        "",
+        generate_dag(
+            flow,
+            format="dot",
+            direction=options.direction,
+            show_docs=options.show_docs,
+            links=options.links,
+            legend=options.legend,
+            collapse=options.collapse,
+        ),
     )
     node["penstock_text"] = flow_outline(flow, links=options.links)
     node["penstock_flow"] = flow
