@@ -13,6 +13,7 @@ from sphinxcontrib.mermaid import mermaid  # type: ignore[import-untyped]
 from penstock import PenstockError, flows
 from penstock.docs import DiagramOptions, map_diagram
 from penstock_sphinx._directive import Drawn, drawn_on
+from penstock_sphinx._offline import keep_offline_map
 from penstock_sphinx._xref import attach_links, placeholder
 
 __all__ = ["PenstockMap", "map_outcome"]
@@ -73,8 +74,6 @@ class PenstockMap(SphinxDirective):
         node["options"] = {}
         attach_links(node, code, self.env.docname)
         # Outputs without JavaScript get a Graphviz picture or an outline (see _offline).
-        node["penstock_dot"] = map_diagram(prefixes, direction, format="dot")
-        node["penstock_text"] = map_diagram(prefixes, direction, format="text")
-        node["penstock_flow"] = "map"
+        keep_offline_map(node, prefixes, direction)
         self.set_source_info(node)
         return [node]
