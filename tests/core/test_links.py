@@ -220,3 +220,42 @@ def test_map_json_follows_its_shipped_schema(make_module: ModuleMaker) -> None:
     data = json.loads(render_map(flow_map("links_shop"), "json"))
     Draft202012Validator(schema).validate(data)
     assert [e["labels"] for e in data["edges"]] == [[], ["kafka: order-events"], []]
+
+
+def test_declare_channels_links_any_integration(make_module: ModuleMaker) -> None:
+    """A third-party integration links flows through declare_channels and declare_step."""
+    make_module(
+        "links_rabbit",
+        """
+        from penstock import declare_channels, declare_step, entrypoint, flow, step
+
+        @flow("sender")
+        @entrypoint
+        def start(): ...
+
+        def publishes(queue):
+            return lambda fn: declare_channels(
+                fn, decorator="@publishes", sends=[("rabbitmq", queue)]
+            )
+
+        @flow("sender")
+        @publishes("jobs")
+        @step(after=start)
+        def send(): ...
+
+        def job(fn):
+            return declare_step(
+                fn, decorator="@job", kind="entrypoint", transport="rabbitmq",
+                receives=(("rabbitmq", "jobs"),),
+            )
+
+        @flow("worker")
+        @job
+        def run_job(): ...
+        """,
+    )
+    assert FlowLink("sender", "send", "worker", "run_job", "rabbitmq", "jobs") in (
+        penstock.flow_links()
+    )
+    with pytest.raises(DefinitionError, match="a channel is a \\(transport, name\\) pair"):
+        penstock.declare_channels(lambda: None, decorator="@x", sends=[("kafka", "")])
