@@ -269,12 +269,11 @@ def produces(topic: str) -> Callable[[F], F]:
     """Mark a step as producing messages to ``topic`` (stack it with ``@step``).
 
     Nothing changes at run time (send with `headers` as usual); diagrams link the step to the
-    flow whose `message_entrypoint` (or `message_step`) consumes ``topic``::
+    flow whose `message_entrypoint` (or `message_step`) consumes ``topic``. Write it between
+    ``@flow`` and ``@step``: ``@produces("bom-changes")``.
 
-        @flow("bom_sync")
-        @produces("bom-changes")
-        @step(after="upsert_to_db")
-        def publish_change_events(changes): ...
+    Args:
+        topic: the topic the step sends to.
 
     Raises:
         DefinitionError: the topic is empty or not a string.
