@@ -10,7 +10,8 @@ and tests, so those names load on first access (PEP 562).
 
 from __future__ import annotations
 
-from penstock._decorators import declare_step, entrypoint, flow, step
+from penstock._declared.spec import FlowStep
+from penstock._decorators import declare_channels, declare_step, entrypoint, flow, step
 from penstock._errors import (
     BackendError,
     DefinitionError,
@@ -31,11 +32,12 @@ if TYPE_CHECKING:
     from typing import Any
 
     from penstock._graph.checks import Problem, ProblemKind, check
+    from penstock._graph.links import FlowLink, flow_links
     from penstock._graph.model import Edge, FlowGraph, StepNode, flows, get_flow
     from penstock._observed.replay import ReplayStep, RunReplay, replay_run
     from penstock._observed.tally import ObservedEdge, ObservedFlow, ObservedStep, observe
     from penstock._render.dag import generate_dag
-    from penstock._render.overlay import EdgeMark, NodeMark, Overlay
+    from penstock._render.overlay import EdgeMark, LegendKey, NodeMark, Overlay
     from penstock._runtime.configure import configure, reset
     from penstock._runtime.correlation import CorrelationIdFilter, add_correlation_id
     from penstock._runtime.drift import observed_edges
@@ -50,8 +52,11 @@ __all__ = [
     "Edge",
     "EdgeMark",
     "FlowGraph",
+    "FlowLink",
     "FlowNotFoundError",
+    "FlowStep",
     "GraphError",
+    "LegendKey",
     "NodeMark",
     "ObservedEdge",
     "ObservedFlow",
@@ -71,9 +76,11 @@ __all__ = [
     "check",
     "configure",
     "current_correlation_id",
+    "declare_channels",
     "declare_step",
     "entrypoint",
     "flow",
+    "flow_links",
     "flows",
     "generate_dag",
     "get_flow",
@@ -90,6 +97,8 @@ _LAZY = {
     "Edge": "penstock._graph.model",
     "EdgeMark": "penstock._render.overlay",
     "FlowGraph": "penstock._graph.model",
+    "FlowLink": "penstock._graph.links",
+    "LegendKey": "penstock._render.overlay",
     "NodeMark": "penstock._render.overlay",
     "ObservedEdge": "penstock._observed.tally",
     "ObservedFlow": "penstock._observed.tally",
@@ -104,6 +113,7 @@ _LAZY = {
     "bind_context": "penstock._runtime.threads",
     "check": "penstock._graph.checks",
     "configure": "penstock._runtime.configure",
+    "flow_links": "penstock._graph.links",
     "flows": "penstock._graph.model",
     "generate_dag": "penstock._render.dag",
     "get_flow": "penstock._graph.model",

@@ -13,6 +13,7 @@ import sys
 from penstock._declared.registry import REGISTRY
 from penstock._declared.spec import (
     HANDLE_ATTR,
+    FlowStep,
     Membership,
     StepHandle,
     StepSpec,
@@ -42,14 +43,17 @@ else:
     R = TypeVar("R")
     F = TypeVar("F", bound=Callable[..., Any])
 
-    #: What ``after=`` accepts: a step name, a decorated function, or a list of either.
-    After: TypeAlias = str | Callable[..., Any] | Sequence[str | Callable[..., Any]]
+    #: What ``after=`` accepts: a step name, a decorated function, a `FlowStep` of another
+    #: flow, or a list of them.
+    After: TypeAlias = (
+        str | Callable[..., Any] | FlowStep | Sequence[str | Callable[..., Any] | FlowStep]
+    )
 
 
-__all__ = ["declare_step", "entrypoint", "flow", "step"]
+__all__ = ["declare_channels", "declare_step", "entrypoint", "flow", "step"]
 
 
-def flow(name: str, *, after: After | None = None) -> Callable[[F], F]:
+def flow(name: str, *, after: After | None = None, when: str | None = None) -> Callable[[F], F]:
     """Put a step or entrypoint in the flow ``name``.
 
     Stack several ``@flow`` to put one function in several flows. ``after=`` here overrides the
@@ -59,9 +63,12 @@ def flow(name: str, *, after: After | None = None) -> Callable[[F], F]:
     Args:
         name: the flow's name; any non-empty text.
         after: predecessors in this flow only (a step name, a decorated function, or a list).
+        when: the condition under which the step runs after ``after`` in this flow (a label
+            on those edges, shown verbatim); needs ``after``.
 
     Raises:
-        DefinitionError: the name is empty or not a string, or ``after`` has the wrong type.
+        DefinitionError: the name is empty or not a string, ``after`` has the wrong type, or
+            ``when`` is given without ``after``.
     """
     if not isinstance(name, str) or not name.strip():
         where = _caller_location()
@@ -73,9 +80,10 @@ def flow(name: str, *, after: After | None = None) -> Callable[[F], F]:
         raise DefinitionError(f"{where}: @flow needs a non-empty string as flow name, got {name!r}")
     _check_text("flow name", name, _caller_location)
     per_flow = None if after is None else _normalize_after(after, _caller_location)
+    _check_when(f"@flow({name!r})", when, per_flow, _caller_location)
 
     def decorate(obj: F) -> F:
-        wrapped: F = _apply(obj, "@flow", add_flow=Membership(name, per_flow))
+        wrapped: F = _apply(obj, "@flow", add_flow=Membership(name, per_flow, when))
         return wrapped
 
     return decorate
@@ -91,6 +99,7 @@ def step(
     after: After | None = None,
     name: str | None = None,
     description: str | None = None,
+    when: str | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -101,6 +110,7 @@ def step(
     after: After | None = None,
     name: str | None = None,
     description: str | None = None,
+    when: str | None = None,
 ) -> Any:
     """Declare a step; ``after=`` names the steps that run before it.
 
@@ -113,8 +123,16 @@ def step(
             (fan-in). Resolved lazily, so it may name a step defined in a module imported later.
         name: the step's name (default: the function's ``__name__``).
         description: replaces the docstring summary in diagrams.
+        when: the condition under which this step runs after its ``after`` steps, e.g.
+            ``"declined"``: it labels those edges, and steps after the same step with a
+            ``when`` are drawn as alternatives (only one runs) rather than a fan-out (all
+            run). Text shown verbatim; needs ``after``.
+
+    Raises:
+        DefinitionError: a wrong argument, e.g. ``when`` without ``after`` (with the
+            ``file:line`` of the decorator).
     """
-    return _kind_decorator("step", "@step", func, after, name, description)
+    return _kind_decorator("step", "@step", func, after, name, description, when)
 
 
 @overload
@@ -127,6 +145,7 @@ def entrypoint(
     after: After | None = None,
     name: str | None = None,
     description: str | None = None,
+    when: str | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -137,12 +156,13 @@ def entrypoint(
     after: After | None = None,
     name: str | None = None,
     description: str | None = None,
+    when: str | None = None,
 ) -> Any:
     """Declare a root of a flow: calling it starts a run of the flow.
 
     Works bare (``@entrypoint``) or called, with the same options as `step`.
     """
-    return _kind_decorator("entrypoint", "@entrypoint", func, after, name, description)
+    return _kind_decorator("entrypoint", "@entrypoint", func, after, name, description, when)
 
 
 def declare(
@@ -154,12 +174,18 @@ def declare(
     name: str | None = None,
     description: str | None = None,
     transport: str | None = None,
+    when: str | None = None,
+    sends: tuple[tuple[str, str], ...] = (),
+    receives: tuple[tuple[str, str], ...] = (),
 ) -> Any:
     """Declare ``obj`` as a step for an integration's own decorator (e.g. ``flow_task``).
 
-    ``label`` is the decorator as users write it, used in error messages.
+    ``label`` is the decorator as users write it, used in error messages. ``sends`` and
+    ``receives`` add ``(transport, channel)`` pairs (a Kafka topic produced or consumed): a
+    sender and a receiver of the same pair in two flows link those flows.
     """
     refs = None if after is None else _normalize_after(after, _caller_location)
+    _check_when(label, when, refs, _caller_location)
     return _apply(
         obj,
         label,
@@ -168,6 +194,9 @@ def declare(
         name=name,
         description=description,
         transport=transport,
+        when=when,
+        sends=sends,
+        receives=receives,
     )
 
 
@@ -180,6 +209,8 @@ def declare_step(
     name: str | None = None,
     description: str | None = None,
     transport: str | None = None,
+    when: str | None = None,
+    receives: tuple[tuple[str, str], ...] = (),
 ) -> Callable[P, R]:
     """Declare ``func`` as a step from an integration's own decorator.
 
@@ -198,6 +229,9 @@ def declare_step(
         description: as in `step`.
         transport: ``"celery"``, ``"kafka"``, ``"rabbitmq"``... when the step runs in another
             process than the step(s) it comes after.
+        when: as in `step`: the condition on the edges from ``after``.
+        receives: ``(transport, channel)`` pairs the step consumes (a Kafka topic): a step
+            of another flow that sends the same pair (see `declare_channels`) links the flows.
 
     Returns:
         The wrapper that records each call; stack ``@flow`` above it.
@@ -221,7 +255,50 @@ def declare_step(
         name=name,
         description=description,
         transport=transport,
+        when=when,
+        receives=receives,
     )
+    return wrapper
+
+
+def declare_channels(
+    func: Callable[P, R],
+    *,
+    decorator: str,
+    sends: Sequence[tuple[str, str]] = (),
+    receives: Sequence[tuple[str, str]] = (),
+) -> Callable[P, R]:
+    """Record what a step hands work to, or takes work from, for an integration's decorator.
+
+    ``sends`` and ``receives`` are ``(transport, channel)`` pairs, such as
+    ``("kafka", "order-events")``: a step that sends a pair and a step of another flow that
+    receives it link the two flows in diagrams and in ``penstock map``. Unlike
+    `declare_step`, it may be stacked on a function that is already a step (or become one
+    later); nothing changes at run time.
+
+    Args:
+        func: the function (or step) to mark.
+        decorator: the integration's decorator as users write it (``"@produces"``).
+        sends: pairs the step produces.
+        receives: pairs the step consumes.
+
+    Returns:
+        The step's wrapper (``func`` itself when it already was one).
+
+    Raises:
+        DefinitionError: a pair is not two non-empty strings (the message names ``decorator``).
+    """
+    for pair in (*sends, *receives):
+        if (
+            not isinstance(pair, tuple)
+            or len(pair) != 2
+            or not all(isinstance(p, str) and p.strip() for p in pair)
+        ):
+            raise DefinitionError(
+                f"{_caller_location()}: {decorator}: a channel is a (transport, name) pair of "
+                f"non-empty strings, got {pair!r}"
+            )
+    wrapper: Callable[P, R] = _apply(func, decorator, sends=tuple(sends), receives=tuple(receives))
     return wrapper
 
 
@@ -232,6 +309,7 @@ def _kind_decorator(
     after: After | None,
     name: str | None,
     description: str | None,
+    when: str | None = None,
 ) -> Any:
     if func is not None:
         if not callable(func) and not isinstance(func, (classmethod, staticmethod)):
@@ -250,10 +328,11 @@ def _kind_decorator(
     if description is not None and not isinstance(description, str):
         raise DefinitionError(f"{_caller_location()}: {label}(description=...) must be a string")
     refs = None if after is None else _normalize_after(after, _caller_location)
+    _check_when(label, when, refs, _caller_location)
 
     def decorate(obj: Callable[P, R]) -> Callable[P, R]:
         wrapped: Callable[P, R] = _apply(
-            obj, label, kind=kind, after=refs, name=name, description=description
+            obj, label, kind=kind, after=refs, name=name, description=description, when=when
         )
         return wrapped
 
@@ -270,6 +349,9 @@ def _apply(
     description: str | None = None,
     add_flow: Membership | None = None,
     transport: str | None = None,
+    when: str | None = None,
+    sends: tuple[tuple[str, str], ...] = (),
+    receives: tuple[tuple[str, str], ...] = (),
 ) -> Any:
     """Validate and record one decorator's contribution; wrap ``obj`` if it is new.
 
@@ -286,6 +368,9 @@ def _apply(
             description=description,
             add_flow=add_flow,
             transport=transport,
+            when=when,
+            sends=sends,
+            receives=receives,
         )
         return type(obj)(inner)
     if not callable(obj):
@@ -306,6 +391,13 @@ def _apply(
     spec = _updated(spec, label, kind, after, name, description, add_flow)
     if transport is not None:
         spec = spec.replace(transport=transport)
+    if when is not None:
+        spec = spec.replace(when=when)
+    if sends or receives:
+        spec = spec.replace(
+            sends=tuple(dict.fromkeys((*spec.sends, *sends))),
+            receives=tuple(dict.fromkeys((*spec.receives, *receives))),
+        )
     handle.set_spec(spec)
     REGISTRY.register(spec)
     return wrapper
@@ -378,20 +470,27 @@ def _default_name(spec: StepSpec) -> str:
 
 def _normalize_after(after: object, where: Callable[[], str]) -> tuple[AfterRef, ...]:
     items: Sequence[object]
-    if isinstance(after, str) or callable(after) or isinstance(after, (classmethod, staticmethod)):
+    if (
+        isinstance(after, (str, FlowStep))
+        or callable(after)
+        or isinstance(after, (classmethod, staticmethod))
+    ):
         items = [after]
     elif isinstance(after, (list, tuple)):
         items = after
     else:
         raise DefinitionError(
-            f"{where()}: after= takes a step name, a decorated function, or a list of them; "
+            f"{where()}: after= takes a step name, a decorated function, a FlowStep, or a list "
+            "of them; "
             f"got {type(after).__name__} {after!r}"
         )
     refs: list[AfterRef] = []
     for item in items:
         if isinstance(item, (classmethod, staticmethod)):
             item = item.__func__
-        if isinstance(item, str):
+        if isinstance(item, FlowStep):
+            refs.append(item)
+        elif isinstance(item, str):
             if not item.strip():
                 raise DefinitionError(f"{where()}: after= contains an empty step name")
             refs.append(item)
@@ -403,6 +502,23 @@ def _normalize_after(after: object, where: Callable[[], str]) -> tuple[AfterRef,
                 f"got {type(item).__name__} {item!r}"
             )
     return tuple(refs)
+
+
+def _check_when(
+    label: str, when: object, after: tuple[AfterRef, ...] | None, where: Callable[[], str]
+) -> None:
+    if when is None:
+        return
+    if not isinstance(when, str) or not when.strip():
+        raise DefinitionError(
+            f"{where()}: {label}(when=...) must be a non-empty string, got {when!r}"
+        )
+    _check_text("condition", when, where)
+    if not after:
+        raise DefinitionError(
+            f"{where()}: {label}(when={when!r}) needs after=: a condition labels the edges "
+            "from the steps this one runs after; name them in the same decorator"
+        )
 
 
 def _check_text(what: str, text: str, where: Callable[[], str]) -> None:

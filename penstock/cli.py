@@ -10,12 +10,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from penstock._cli_map import add_map_parser, run_map
 from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
 from penstock._graph.checks import Problem, check
 from penstock._graph.model import flows, get_flow
 from penstock._project.config import ModuleSources, module_sources
 from penstock._project.hints import missing_module_hints
 from penstock._project.modules import ModuleImportError, import_modules
+from penstock._render.branches import describe_path
 from penstock._render.dag import FORMATS, generate_dag
 from penstock._render.mermaid import DIRECTIONS
 
@@ -81,6 +83,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     dag.add_argument("--title", help="Mermaid only: a title above the diagram")
     dag.add_argument("--show-docs", action="store_true", help="show docstring summaries")
+    dag.add_argument(
+        "--links", action="store_true", help="draw the flows this one is linked to as stubs"
+    )
+    dag.add_argument("--legend", action="store_true", help="add a legend of the shapes used")
+    dag.add_argument("--collapse", action="store_true", help="one box per module (for big flows)")
     dag.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     dag.add_argument(
         "--check",
@@ -100,6 +107,7 @@ def _build_parser() -> argparse.ArgumentParser:
     from penstock._cli_observe import add_parser as add_observe
 
     add_observe(sub, common)
+    add_map_parser(sub, common)
     return parser
 
 
@@ -190,6 +198,9 @@ def _cmd_dag(args: argparse.Namespace, sources: ModuleSources) -> int:
         direction=args.direction,
         title=args.title,
         show_docs=args.show_docs,
+        links=args.links,
+        legend=args.legend,
+        collapse=args.collapse,
     )
     if args.output is None:
         if args.check:
@@ -249,7 +260,7 @@ def _cmd_paths(args: argparse.Namespace, sources: ModuleSources) -> int:
         return EXIT_PROBLEMS
     found = graph.paths(limit=args.limit)
     for path in found:
-        print(" -> ".join(path))
+        print(describe_path(graph, path))
     if len(found) >= args.limit:
         print(f"(stopped after {args.limit} paths; raise --limit)", file=sys.stderr)
     return EXIT_OK
@@ -277,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from penstock._cli_observe import run as observe
 
             return observe(args)
+        if args.command == "map":
+            return run_map(args)
         return _cmd_paths(args, sources)
     except FlowNotFoundError as exc:
         print(f"penstock: {exc}", file=sys.stderr)

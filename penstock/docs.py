@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from penstock._errors import DocsError, FlowNotFoundError
+from penstock._docs_map import flow_anchor, flow_outline, map_diagram, mermaid_url
+from penstock._errors import DocsError, FlowNotFoundError, RenderError
 from penstock._graph.checks import Problem, check
+from penstock._graph.collapse import collapse_by_module, collapse_links
+from penstock._graph.links import links_of
 from penstock._graph.model import FlowGraph, StepNode, get_flow
 from penstock._project.config import ModuleSources, ProjectConfig, find_project, module_sources
 from penstock._project.hints import missing_module_hints
@@ -37,7 +40,8 @@ from penstock._project.site_assets import (
     MERMAID_VERSION,
     STATIC_DIR,
 )
-from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE, render_mermaid
+from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE
+from penstock._render.stubs import mermaid_with_stubs
 from penstock._suggest import close_matches, did_you_mean
 
 __all__ = [
@@ -55,6 +59,7 @@ __all__ = [
     "DiagramLimitError",
     "DiagramOptions",
     "FlowProblemsError",
+    "GraphvizError",
     "ModuleImportError",
     "ModuleSources",
     "ObservedDataError",
@@ -64,12 +69,18 @@ __all__ = [
     "close_matches",
     "did_you_mean",
     "find_project",
+    "flow_anchor",
     "flow_diagram",
+    "flow_outline",
+    "flow_svg",
     "is_unavailable",
     "load_modules",
+    "map_diagram",
+    "mermaid_url",
     "module_sources",
     "problem_hints",
     "relative_paths",
+    "source_linker",
     "unavailable_flow",
     "with_mermaid_config",
 ]
@@ -99,6 +110,10 @@ class DiagramLimitError(DocsError):
     """The diagram is larger than Mermaid will draw with its default limits."""
 
 
+class GraphvizError(DocsError):
+    """Drawing a diagram as SVG at build time needs Graphviz's ``dot``: missing or failed."""
+
+
 class OptionError(DocsError):
     """A directive option is unknown or has a wrong value."""
 
@@ -124,6 +139,13 @@ class DiagramOptions:
             OTLP JSON (see `penstock.observe`), relative to ``observed_base``.
         run: with ``observed``, draw only this run's path (a correlation ID or a prefix).
         observed_base: the folder ``observed`` is relative to (the site's config folder).
+        links: draw the flows this one hands work to or receives work from as small stubs
+            (linked to their diagrams when the site draws them).
+        legend: add a legend of the shapes used (entrypoints, steps in another process,
+            decision points, stubs of other flows).
+        collapse: draw each module's steps as one box (for flows too big to read or to draw).
+        link_api: make each node a link to the step's entry in the API reference (the host
+            resolves it; steps not documented fall back to their source link).
     """
 
     direction: str = "TD"
@@ -136,9 +158,16 @@ class DiagramOptions:
     observed: str | None = None
     run: str | None = None
     observed_base: str | None = None
+    links: bool = True
+    legend: bool = True
+    collapse: bool = False
+    link_api: bool = False
 
     #: Options a page author may set on one directive.
-    PER_DIAGRAM = ("direction", "title", "show_docs", "link_source", "observed", "run")
+    PER_DIAGRAM = (
+        "direction", "title", "show_docs", "link_source", "observed", "run", "links", "legend",
+        "collapse", "link_api",
+    )  # fmt: skip
 
     def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
         """A copy with per-directive ``values`` applied, validated.
@@ -168,7 +197,9 @@ class DiagramOptions:
             raise OptionError(
                 f"{prefix}direction {self.direction!r} is not one of {', '.join(DIRECTIONS)}{hint}"
             )
-        for flag in ("show_docs", "link_source", "allow_problems"):
+        for flag in (
+            "show_docs", "link_source", "allow_problems", "links", "legend", "collapse", "link_api"
+        ):  # fmt: skip
             if not isinstance(getattr(self, flag), bool):
                 raise OptionError(
                     f"{prefix}option {flag!r} must be true or false, got {getattr(self, flag)!r}"
@@ -213,8 +244,18 @@ class Diagram:
     warnings: tuple[str, ...] = ()
 
 
-def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
+def flow_diagram(
+    name: str,
+    options: DiagramOptions | None = None,
+    *,
+    flow_url: Callable[[str], str | None] | None = None,
+    api_url: Callable[[StepNode], str | None] | None = None,
+) -> Diagram:
     """Draw flow ``name`` as Mermaid, or raise a `DocsError` saying why not.
+
+    ``flow_url`` gives the URL of another flow's diagram (``None`` when the site does not draw
+    it), for the stubs of linked flows. ``api_url`` gives the URL of a step's API entry, used
+    for node links when ``link_api`` is on.
 
     Raises:
         UnknownFlowError: no such flow (with the known flows and a did-you-mean).
@@ -230,13 +271,20 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
         problems = check(name)
         if problems:
             raise FlowProblemsError(name, problems)
+    links = links_of(name) if opts.links else ()
+    if opts.collapse:
+        links = collapse_links(graph, links)
+        graph = collapse_by_module(graph)
     if len(graph.edges) > MAX_EDGES:
         raise DiagramLimitError(
             f"flow {name!r} has {len(graph.edges)} edges; Mermaid refuses more than {MAX_EDGES} "
-            "('Edge limit exceeded'). Split it into smaller flows, or raise Mermaid's maxEdges "
+            "('Edge limit exceeded'). Split it into smaller flows, draw it with collapse: true "
+            "(one box per module), or raise Mermaid's maxEdges "
             "with mermaid.initialize({maxEdges: N}) in your own JavaScript."
         )
     link = _source_linker(opts) if opts.link_source else None
+    if opts.link_api and api_url is not None:
+        link = api_url
     drawn, overlay = graph, None
     data_files: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -244,14 +292,19 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
         from penstock._errors import ObservedError
         from penstock._render.observed import observed_drawing
 
+        if opts.collapse:
+            raise OptionError("options 'observed' and 'collapse' cannot be used together")
         try:
             drawn, overlay, data_files, warnings = observed_drawing(
                 graph, opts.observed, opts.observed_base, opts.run
             )
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
-    text = render_mermaid(
+    text = mermaid_with_stubs(
         drawn,
+        links=links,
+        flow_url=flow_url,
+        legend=opts.legend,
         direction=opts.direction,
         title=opts.title,
         show_docs=opts.show_docs,
@@ -263,7 +316,8 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
         raise DiagramLimitError(
             f"the diagram of flow {name!r} is {len(text):,} characters; Mermaid silently replaces "
             f"diagrams over {MAX_TEXT_SIZE:,} with 'Maximum text size in diagram exceeded'. "
-            "Turn off show_docs/link_source, split the flow, or raise maxTextSize with "
+            "Turn off show_docs/link_source, split the flow, draw it with collapse: true (one "
+            "box per module), or raise maxTextSize with "
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
@@ -305,6 +359,58 @@ def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def flow_svg(
+    name: str,
+    options: DiagramOptions | None = None,
+    *,
+    flow_url: Callable[[str], str | None] | None = None,
+    api_url: Callable[[StepNode], str | None] | None = None,
+) -> str:
+    """Draw flow ``name`` as an inline ``<svg>`` with Graphviz, at build time (no JavaScript).
+
+    Lines and text use the page's text colour (``currentColor``), so light and dark palettes
+    both read; node links (``link_source``, ``link_api``) and stub links work as in Mermaid.
+
+    Raises:
+        UnknownFlowError: no such flow.
+        FlowProblemsError: the flow has problems and ``allow_problems`` is false.
+        GraphvizError: ``dot`` is missing or failed (the message says how to fix it).
+    """
+    # Only sites that ask for SVG pay for these imports.
+    from penstock._render.dag import generate_dag
+    from penstock._render.svg import svg_from_dot, with_node_urls
+
+    opts = (options or DiagramOptions()).validated()
+    try:
+        graph = get_flow(name)
+    except FlowNotFoundError as exc:
+        raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
+    if not opts.allow_problems:
+        problems = check(name)
+        if problems:
+            raise FlowProblemsError(name, problems)
+    dot = generate_dag(
+        graph,
+        format="dot",
+        direction=opts.direction,
+        show_docs=opts.show_docs,
+        links=opts.links,
+        flow_url=flow_url,
+        legend=opts.legend,
+        collapse=opts.collapse,
+    )
+    link = _source_linker(opts) if opts.link_source else None
+    if opts.link_api and api_url is not None:
+        link = api_url
+    if link is not None:
+        drawn = collapse_by_module(graph) if opts.collapse else graph
+        dot = with_node_urls(dot, drawn, link)
+    try:
+        return svg_from_dot(dot)
+    except RenderError as exc:
+        raise GraphvizError(f"flow {name!r}: {exc}") from None
 
 
 def load_modules(
@@ -382,6 +488,14 @@ def relative_paths(text: str, root: str | os.PathLike[str]) -> str:
     """
     folder = os.path.abspath(os.fspath(root)).rstrip(os.sep) + os.sep
     return text.replace(folder, "")
+
+
+def source_linker(options: DiagramOptions) -> Callable[[StepNode], str | None] | None:
+    """The source link of a step under ``options`` (``None`` without a ``source_url``).
+
+    Hosts use it as the fallback of ``link_api`` for steps the API reference does not list.
+    """
+    return _source_linker(options) if options.source_url else None
 
 
 def _source_linker(opts: DiagramOptions) -> Any:

@@ -15,9 +15,11 @@ from penstock.docs import OptionError
 __all__ = ["Directive", "find_directives", "parse_options"]
 
 # Indentation is allowed so a diagram can sit inside an admonition, a tab or a list item.
-_LINE = re.compile(r"^(?P<indent>[ \t]*):::[ \t]+penstock-flow(?:[ \t]+(?P<name>.*?))?[ \t]*\Z")
+_LINE = re.compile(
+    r"^(?P<indent>[ \t]*):::[ \t]+penstock-(?P<kind>flow|map)(?:[ \t]+(?P<name>.*?))?[ \t]*\Z"
+)
 #: Cheap test run on every line before the regular expression.
-MARKER = "penstock-flow"
+MARKER = "penstock-"
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Directive:
         start: index of the directive line in the page's lines.
         end: index just after the last option line.
         indent: the directive line's indentation, kept for the replacement.
+        kind: ``"flow"`` (``::: penstock-flow``) or ``"map"`` (``::: penstock-map``).
     """
 
     flow: str
@@ -37,6 +40,7 @@ class Directive:
     start: int
     end: int
     indent: str
+    kind: str = "flow"
 
 
 def find_directives(lines: Sequence[str]) -> Iterator[Directive]:
@@ -57,7 +61,7 @@ def find_directives(lines: Sequence[str]) -> Iterator[Directive]:
                 break
             j += 1
         options = textwrap.dedent("\n".join(x.expandtabs(4) for x in lines[i + 1 : j]))
-        yield Directive(_unquote(match["name"] or ""), options, i, j, indent)
+        yield Directive(_unquote(match["name"] or ""), options, i, j, indent, match["kind"])
         i = j
 
 

@@ -12,21 +12,26 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from penstock import DocsError
+from penstock import DocsError, get_flow
 from penstock.docs import (
     DiagramOptions,
     ModuleImportError,
     OptionError,
     did_you_mean,
+    flow_anchor,
     flow_diagram,
+    flow_svg,
     is_unavailable,
     problem_hints,
     relative_paths,
+    source_linker,
     unavailable_flow,
 )
+from penstock_mkdocs._apilinks import placeholder as api_placeholder
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
 from penstock_mkdocs._loader import SETTINGS, ModuleLoader, loader_for, sources_for
 from penstock_mkdocs._options import extension_config
+from penstock_mkdocs._xref import draw_map, linker
 
 __all__ = ["PRIORITY", "DiagramFailure", "PageContext", "PenstockExtension", "front_matter_offset"]
 
@@ -37,6 +42,9 @@ PRIORITY = 22
 #: Just after whitespace normalisation (30), before fences are stashed: the lines as the author
 #: wrote them, to give directives their true line numbers once fences have collapsed.
 RECORD_PRIORITY = 29
+
+#: Options of ``::: penstock-flow`` that only this host has (besides `DiagramOptions`').
+_HOST_OPTIONS = ("link", "zoom", "svg")
 
 #: Where warnings go when no host gives a logger: under ``mkdocs.plugins`` so that MkDocs'
 #: ``--strict`` counts them even when the extension is listed in ``markdown_extensions``.
@@ -73,6 +81,8 @@ class PageContext:
     offset: int = 0
     #: The project folder, when the host knows it better than the current directory.
     root: str = ""
+    #: The page's URL in the site (links to other flows' diagrams are made relative to it).
+    url: str = ""
 
 
 def front_matter_offset(source: str, markdown: str) -> int:
@@ -100,8 +110,14 @@ class PenstockExtension(Extension):
         self.failures: list[DiagramFailure] = []
         #: Recorded-run files read by ``observed`` diagrams (a host watches them).
         self.data_files: set[str] = set()
+        #: flow -> URL of the page drawing it, set by the plugin (stubs link there).
+        self.flow_pages: dict[str, str] = {}
+        #: ``module.qualname`` -> (source URL, page:line) of steps drawn with ``link: api``.
+        self.api_fallbacks: dict[str, tuple[str | None, str]] = {}
         cfg = self.getConfigs()
         self.strict = bool(cfg["strict"])
+        #: Default of the per-diagram ``zoom`` option.
+        self.zoom = bool(cfg["zoom"])
         base_dir = str(cfg["base_dir"] or "")
         #: Folder relative ``paths`` are resolved from; "" until known (see `loader`).
         self.base_dir = base_dir
@@ -118,6 +134,7 @@ class PenstockExtension(Extension):
             source_url=str(cfg["source_url"]) or None,
             source_root=str(cfg["source_root"] or base_dir) or None,
             observed=str(cfg["observed"]) or None,
+            legend=bool(cfg["legend"]),
         ).validated("penstock_mkdocs configuration")
 
     def setConfig(self, key: str, value: Any) -> None:
@@ -164,21 +181,74 @@ class PenstockExtension(Extension):
         """
         self.loader.ensure()
         self.report_import_failures()
-        options = self.defaults.merged(parse_options(directive.options, where), where=where)
+        page_url = self.page.url if self.page is not None else ""
+        flow_url = linker(self.flow_pages, page_url)
+        if directive.kind == "map":
+            text = draw_map(directive, parse_options(directive.options, where), flow_url)
+            return f'<pre class="mermaid"><code>{html.escape(text, quote=False)}</code></pre>'
+        values = parse_options(directive.options, where)
+        kind = values.pop("link", None)
+        if kind is not None:
+            if kind not in ("api", "source"):
+                raise OptionError(f"{where}: option 'link' is 'api' or 'source', got {kind!r}")
+            values["link_api" if kind == "api" else "link_source"] = True
+        svg = values.pop("svg", False)
+        zoom = values.pop("zoom", self.zoom)
+        if not isinstance(zoom, bool):
+            raise OptionError(f"{where}: option 'zoom' must be true or false, got {zoom!r}")
+        known = (*DiagramOptions.PER_DIAGRAM, *_HOST_OPTIONS)
+        for key in values:
+            if str(key).replace("-", "_") not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise OptionError(
+                    f"{where}: unknown penstock-flow option {key!r}{hint} "
+                    f"(options: {', '.join(known)})"
+                )
+        options = self.defaults.merged(values, where=where)
         if not directive.flow:
             raise OptionError(
                 f"{where}: '::: penstock-flow' needs a flow name, e.g. '::: penstock-flow orders'"
             )
         if options.observed and options.observed_base is None and self.base_dir:
             options = replace(options, observed_base=self.base_dir)
-        diagram = flow_diagram(directive.flow, options)
+        if svg is True:
+            # Drawn now by Graphviz: no JavaScript needed to show it.
+            drawn = flow_svg(directive.flow, options, flow_url=flow_url, api_url=api_placeholder)
+            self._note_api_links(options, directive.flow, where)
+            return self._anchor(directive.flow, page_url) + (
+                f'<div class="penstock-diagram">{drawn}</div>'
+            )
+        if svg is not False:
+            raise OptionError(f"{where}: option 'svg' must be true or false, got {svg!r}")
+        diagram = flow_diagram(directive.flow, options, flow_url=flow_url, api_url=api_placeholder)
         self.data_files.update(diagram.data_files)
         for warning in diagram.warnings:
             self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
+        self._note_api_links(options, directive.flow, where)
+        anchor = self._anchor(directive.flow, page_url)
         # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
-        return (
-            f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
-        )
+        pre = f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
+        if zoom:
+            # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
+            pre = f'<div class="penstock-zoom">{pre}</div>'
+        return anchor + pre
+
+    def _anchor(self, flow: str, page_url: str) -> str:
+        # The target of links from other flows' stubs and from the map.
+        if self.flow_pages.get(flow) == page_url:
+            return f'<a id="{flow_anchor(flow)}"></a>'
+        return ""
+
+    def _note_api_links(self, options: DiagramOptions, flow: str, where: str) -> None:
+        # link: api URLs are resolved once every page is rendered (the plugin's on_env);
+        # a step without an API entry gets its source link.
+        if not options.link_api:
+            return
+        source = source_linker(options)
+        for step in get_flow(flow):
+            key = f"{step.module}.{step.qualname}"
+            self.api_fallbacks[key] = (source(step) if source else None, where)
 
     def report_import_failures(self) -> None:
         """Warn once per load about each module that failed to import, at the culprit's line.

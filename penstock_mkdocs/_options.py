@@ -115,6 +115,21 @@ OPTIONS: dict[str, Option] = {
             "drawn over every diagram; a directive's observed: overrides it.",
         ),
         Option(
+            "legend",
+            bool,
+            True,
+            "Draw a legend under diagrams that use more than plain boxes and arrows "
+            "(entrypoints, steps in other processes, conditions, linked flows); legend: false "
+            "on a directive turns it off there.",
+        ),
+        Option(
+            "zoom",
+            bool,
+            False,
+            "Zoom, pan and full screen on every diagram (zoom: true on one directive otherwise), "
+            "by a small script served from the site itself (needs the plugin).",
+        ),
+        Option(
             "mermaid_js",
             str,
             None,

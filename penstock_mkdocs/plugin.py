@@ -22,8 +22,10 @@ from mkdocs.structure.pages import Page
 
 from penstock import DocsError, PenstockError
 from penstock.docs import DIAGRAM_CSS, LICENSES, MERMAID_INIT, MERMAID_JS, STATIC_DIR
+from penstock_mkdocs._apilinks import PREFIX, resolve
 from penstock_mkdocs._extension import PageContext, PenstockExtension, front_matter_offset
 from penstock_mkdocs._options import plugin_option
+from penstock_mkdocs._xref import flow_pages
 
 __all__ = ["PenstockPlugin", "PenstockPluginConfig"]
 
@@ -31,6 +33,8 @@ log = get_plugin_logger(__name__)
 
 #: Where a ``mermaid_js`` file is copied inside the site.
 MERMAID_DIR = "assets/javascripts/penstock"
+#: Zoom, pan and full screen for ``zoom: true`` diagrams; copied next to it.
+ZOOM_JS = Path(__file__).parent / "assets" / "penstock-zoom.js"
 
 
 # MkDocs' Config.__init_subclass__ is unannotated, hence the ignore on both classes.
@@ -46,6 +50,8 @@ class PenstockPluginConfig(Config):  # type: ignore[no-untyped-call]
     source_url = plugin_option("source_url")
     strict = plugin_option("strict")
     observed = plugin_option("observed")
+    legend = plugin_option("legend")
+    zoom = plugin_option("zoom")
     mermaid_js = plugin_option("mermaid_js")
 
 
@@ -78,6 +84,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                 source_url=source_url or "",
                 source_root=str(root),
                 observed=self.config.observed or "",
+                legend=self.config.legend,
+                zoom=self.config.zoom,
             )
             self.extension.settings = (
                 "modules of the penstock plugin in mkdocs.yml",
@@ -89,6 +97,9 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         self.extension.logger = log
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
         self._assets = []
+        # Zoom, pan and full screen for ``zoom`` diagrams: a script served from the site.
+        self._assets.append((ZOOM_JS, f"{MERMAID_DIR}/{ZOOM_JS.name}"))
+        config.extra_javascript.append(f"{MERMAID_DIR}/{ZOOM_JS.name}")
         css = f"assets/stylesheets/penstock/{Path(DIAGRAM_CSS).name}"
         self._assets.append((STATIC_DIR / DIAGRAM_CSS, css))
         config.extra_css.append(css)
@@ -134,13 +145,25 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
             raise PluginError(f"penstock plugin: {exc}") from exc
         self._watch_sources()
 
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """Find which page draws each flow, for links from other diagrams and the map."""
+        pages = [
+            (f.url, f.content_string)
+            for f in files.documentation_pages()
+            if f.abs_src_path and "penstock-" in f.content_string
+        ]
+        self._ext().flow_pages = flow_pages(pages)
+        return files
+
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         """Tell the extension which page comes next, and where its Markdown starts."""
         ext = self._ext()
         source = page.file.content_string if page.file.abs_src_path else markdown
-        ext.page = PageContext(page.file.src_uri, front_matter_offset(source, markdown))
+        ext.page = PageContext(
+            page.file.src_uri, front_matter_offset(source, markdown), url=page.url
+        )
         ext.failures.clear()
         return markdown
 
@@ -160,6 +183,39 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
             target = Path(config.site_dir, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """Point ``link: api`` nodes at the API reference (mkdocstrings' autorefs URLs)."""
+        ext = self._ext()
+        if not ext.api_fallbacks:
+            return env
+        autorefs = config.plugins.get("autorefs")
+        for file in files:
+            page = file.page
+            if page is None or not page.content or PREFIX not in page.content:
+                continue
+
+            def url_of(identifier: str, _from: str = page.url) -> str | None:
+                if autorefs is None:
+                    return None
+                try:
+                    return str(autorefs.get_item_url(identifier, from_url=_from)[0])
+                except KeyError:
+                    return None
+
+            def fallback(identifier: str) -> str | None:
+                return ext.api_fallbacks.get(identifier, (None, ""))[0]
+
+            def warn(identifier: str, used: str | None, _src: str = file.src_uri) -> None:
+                where = ext.api_fallbacks.get(identifier, (None, _src))[1]
+                instead = "linked to its source instead" if used else "not linked"
+                log.warning(
+                    f"{where}: link: api: {identifier} is not in the API reference "
+                    f"(no mkdocstrings entry); {instead}"
+                )
+
+            page.content = resolve(page.content, url_of, fallback, warn)
+        return env
 
     def on_serve(
         self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any

@@ -46,6 +46,14 @@ from penstock.docs import (
     module_sources,
 )
 from penstock_sphinx._directive import Drawn, PenstockFlow, drawn_on, outcome
+from penstock_sphinx._map import PenstockMap, map_outcome
+from penstock_sphinx._offline import swap_for_builder
+from penstock_sphinx._xref import (
+    PenstockDomain,
+    linked_flows,
+    moved_flows,
+    resolve_diagram_links,
+)
 
 __all__ = ["setup"]
 
@@ -53,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 #: Bump when the shape of what the extension keeps on the environment changes, so Sphinx
 #: re-reads everything instead of unpickling stale data.
-ENV_VERSION = 1
+ENV_VERSION = 2
 #: What Sphinx compares: the data shape, and penstock's own version too, since a new penstock
 #: may draw the same flow differently and cached doctrees would keep the old diagrams.
 _ENV_STAMP = ENV_VERSION * 2**32 + zlib.crc32(__version__.encode())
@@ -117,6 +125,7 @@ def load_flows(app: Sphinx) -> None:
             allow_problems=config.penstock_allow_problems,
             observed=config.penstock_observed,
             observed_base=str(confdir),
+            legend=config.penstock_legend,
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None
@@ -164,15 +173,24 @@ def stale_pages(
     redrawn: dict[tuple[str, DiagramOptions], str] = {}
 
     def differs(drawn: Drawn) -> bool:
+        if drawn.map_prefix is not None:
+            return map_outcome(drawn.map_prefix, drawn.options.direction) != drawn.result
         key = (drawn.flow, drawn.options)
         if key not in redrawn:
             redrawn[key] = outcome(drawn.flow, drawn.options)
         return redrawn[key] != drawn.result
 
+    # A stub links to the page drawing the other flow: when that page is re-read, the flow may
+    # move, so the pages linking to it are written again with the new link.
+    moving = moved_flows(env, changed | removed)
+
+    def links_moving(drawn: Drawn) -> bool:
+        return bool(moving) and bool(linked_flows(drawn.result) & moving)
+
     return [
         docname
         for docname, drawn in drawn_on(env).items()
-        if docname not in skip and any(differs(d) for d in drawn)
+        if docname not in skip and any(links_moving(d) or differs(d) for d in drawn)
     ]
 
 
@@ -195,6 +213,8 @@ def merge_pages(
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the ``penstock-flow`` directive, its settings and its build events."""
     app.setup_extension("sphinxcontrib.mermaid")
+    # Non-HTML builders (LaTeX, EPUB, texinfo) get penstock's DOT drawn by Graphviz.
+    app.setup_extension("sphinx.ext.graphviz")
 
     # Which code declares the flows; a change re-reads every page ("env").
     app.add_config_value("penstock_modules", [], "env", types=(list, tuple))
@@ -210,14 +230,19 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # Where Mermaid comes from: "bundled" (shipped with penstock, served with the site) or
     # "cdn" (sphinxcontrib-mermaid's own settings).
     app.add_config_value("penstock_mermaid_js", "bundled", "html", types=(str,))
+    app.add_config_value("penstock_legend", True, "env", types=(bool,))
 
     app.add_directive("penstock-flow", PenstockFlow)
+    app.add_directive("penstock-map", PenstockMap)
+    app.add_domain(PenstockDomain)
 
     app.connect("config-inited", serve_bundled_js)
     app.connect("builder-inited", load_flows)
     app.connect("env-get-outdated", stale_pages)
     app.connect("env-purge-doc", purge_page)
     app.connect("env-merge-info", merge_pages)
+    app.connect("doctree-resolved", resolve_diagram_links)
+    app.connect("doctree-resolved", swap_for_builder)
 
     return {
         "version": __version__,

@@ -30,12 +30,16 @@ from penstock.docs import (
     UnknownFlowError,
     did_you_mean,
     flow_diagram,
+    flow_svg,
     is_unavailable,
     problem_hints,
     relative_paths,
+    source_linker,
     unavailable_flow,
     with_mermaid_config,
 )
+from penstock_sphinx._offline import keep_offline_forms
+from penstock_sphinx._xref import api_placeholder, attach_links, placeholder, target_node
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -66,17 +70,20 @@ class Drawn:
         flow: the flow's name.
         options: the merged options the diagram was drawn with.
         result: the Mermaid text, or the error that stopped it (``"!ErrorClass: message"``).
+        map_prefix: for a ``penstock-map``, its module prefixes (space-separated; "" for all),
+            else ``None``.
     """
 
     flow: str
     options: DiagramOptions
     result: str
+    map_prefix: str | None = None
 
 
 def outcome(flow: str, options: DiagramOptions) -> str:
     """Mermaid text of ``flow`` or a marked error text: equal outcomes mean an unchanged page."""
     try:
-        return flow_diagram(flow, options).mermaid
+        return flow_diagram(flow, options, flow_url=placeholder, api_url=api_placeholder).mermaid
     except PenstockError as exc:
         return _error_text(exc)
 
@@ -133,6 +140,11 @@ class PenstockFlow(SphinxDirective):
             "title": directives.unchanged,
             "show-docs": _flag,
             "link-source": _flag,
+            "links": _flag,
+            "legend": _flag,
+            "collapse": _flag,
+            "link-api": _flag,
+            "svg": _flag,
             "caption": directives.unchanged_required,
             "name": directives.unchanged_required,
             "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
@@ -156,7 +168,18 @@ class PenstockFlow(SphinxDirective):
             return self._failed(flow, problem, options=None)
         per_diagram = {
             key.replace("-", "_"): self.options[key]
-            for key in ("direction", "title", "show-docs", "link-source", "observed", "run")
+            for key in (
+                "direction",
+                "title",
+                "show-docs",
+                "link-source",
+                "observed",
+                "run",
+                "links",
+                "legend",
+                "collapse",
+                "link-api",
+            )
             if key in self.options
         }
         defaults: DiagramOptions = getattr(self.env, "penstock_defaults", DiagramOptions())
@@ -165,7 +188,13 @@ class PenstockFlow(SphinxDirective):
         except OptionError as exc:
             return self._failed(flow, exc, options=None)
         try:
-            diagram = flow_diagram(flow, options)
+            diagram = flow_diagram(flow, options, flow_url=placeholder, api_url=api_placeholder)
+            # :svg: draws it now with Graphviz (HTML without JavaScript); see _offline.
+            svg = (
+                flow_svg(flow, options, flow_url=placeholder, api_url=api_placeholder)
+                if self.options.get("svg") is True
+                else None
+            )
         except DocsError as exc:
             return self._failed(flow, exc, options=options)
 
@@ -194,12 +223,24 @@ class PenstockFlow(SphinxDirective):
             # id: unique per site and stable between builds, made of identifier characters only.
             serial = self.env.new_serialno("penstock")
             node["zoom_id"] = _NOT_CSS_IDENT.sub("-", f"penstock-{self.env.docname}-{serial}")
+        attach_links(node, diagram.mermaid, self.env.docname)
+        keep_offline_forms(node, flow, options)
+        if svg is not None:
+            node["penstock_svg"] = svg
+        if options.link_api:
+            # Where a step the API reference does not list links instead (see _xref).
+            source = source_linker(options)
+            node["penstock_api_fallback"] = {
+                f"{s.module}.{s.qualname}": (source(s) if source else "") or ""
+                for s in diagram.graph.steps
+            }
         result: nodes.Element = node
         self.set_source_info(node)
         if "caption" in self.options:
             result = figure_wrapper(self, node, self.options["caption"])
         self.add_name(result)
-        return [result]
+        target = target_node(self.env, flow, result)
+        return [result] if target is None else [target, result]
 
     def _with_mermaid_config(self, text: str) -> str:
         # sphinxcontrib-mermaid's own directive puts `mermaid_config` into each diagram's front

@@ -9,23 +9,64 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Literal, TypeAlias
 
-    #: A predecessor named in ``after=``: a step name or the decorated function itself.
-    AfterRef: TypeAlias = str | Callable[..., Any]
+    #: A predecessor named in ``after=``: a step name, the decorated function itself, or a
+    #: step of another flow.
+    AfterRef: TypeAlias = "str | Callable[..., Any] | FlowStep"
     StepKind: TypeAlias = Literal["entrypoint", "step"]
+
+
+class FlowStep:
+    """A step of another flow, for ``after=``: the flow hands work over to this one.
+
+    ``@flow("changelog", after=FlowStep("bom_sync", "publish_change_events"))`` says that the
+    step runs when ``publish_change_events`` of flow ``bom_sync`` hands work over (a task, a
+    message, a call). It is not an edge inside either flow: each flow's diagram draws the
+    other flow as a small linked box, and ``penstock map`` draws the link between the flows.
+
+    Args:
+        flow: the other flow's name.
+        step: the name of the step in that flow.
+    """
+
+    __slots__ = ("flow", "step")
+
+    def __init__(self, flow: str, step: str) -> None:
+        for what, value in (("flow", flow), ("step", step)):
+            if not isinstance(value, str) or not value.strip():
+                from penstock._errors import DefinitionError
+
+                raise DefinitionError(
+                    f"FlowStep({flow!r}, {step!r}): the {what} must be a non-empty string"
+                )
+        self.flow = flow
+        self.step = step
+
+    def __repr__(self) -> str:
+        return f"FlowStep({self.flow!r}, {self.step!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FlowStep) and (self.flow, self.step) == (other.flow, other.step)
+
+    def __hash__(self) -> int:
+        return hash((FlowStep, self.flow, self.step))
 
 
 class Membership:
     """One flow a step belongs to, with an optional per-flow ``after``."""
 
-    __slots__ = ("after", "flow")
+    __slots__ = ("after", "flow", "when")
 
-    def __init__(self, flow: str, after: tuple[AfterRef, ...] | None = None) -> None:
+    def __init__(
+        self, flow: str, after: tuple[AfterRef, ...] | None = None, when: str | None = None
+    ) -> None:
         self.flow = flow
-        #: ``None`` means "use the step's own ``after``".
+        #: ``None`` means "use the step's own ``after``" (and its own ``when``).
         self.after = after
+        #: The condition on the edges from this flow's ``after`` (only with ``after``).
+        self.when = when
 
     def __repr__(self) -> str:
-        return f"Membership({self.flow!r}, after={self.after!r})"
+        return f"Membership({self.flow!r}, after={self.after!r}, when={self.when!r})"
 
 
 class StepSpec:
@@ -47,7 +88,10 @@ class StepSpec:
         "module",
         "name",
         "qualname",
+        "receives",
+        "sends",
         "transport",
+        "when",
     )
 
     def __init__(
@@ -64,6 +108,9 @@ class StepSpec:
         line: int,
         func: Callable[..., Any],
         transport: str | None = None,
+        when: str | None = None,
+        sends: tuple[tuple[str, str], ...] = (),
+        receives: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.module = module
         self.qualname = qualname
@@ -79,6 +126,14 @@ class StepSpec:
         #: How the step is reached from its predecessors when it runs in another process
         #: ("celery", "kafka", "grpc"); ``None`` for an in-process call. Diagrams draw it.
         self.transport = transport
+        #: The condition under which the step runs after its ``after`` steps (edge label);
+        #: ``None`` for "always".
+        self.when = when
+        #: ``(transport, channel)`` pairs the step hands work to, e.g. ``("kafka", "bom")``;
+        #: a step receiving the same pair in another flow continues the work there.
+        self.sends = sends
+        #: ``(transport, channel)`` pairs the step consumes (a Kafka consumer's topic).
+        self.receives = receives
 
     def replace(self, **changes: Any) -> StepSpec:
         """A copy with ``changes`` applied."""
@@ -109,6 +164,13 @@ class StepSpec:
             if m.flow == flow and m.after is not None:
                 return m.after
         return self.after
+
+    def when_in(self, flow: str) -> str | None:
+        """The condition on the edges into this step in ``flow`` (see `after_in`)."""
+        for m in self.flows:
+            if m.flow == flow and m.after is not None:
+                return m.when
+        return self.when
 
     def summary(self) -> str | None:
         """The description, else the docstring's first paragraph."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from penstock._declared.registry import REGISTRY
 from penstock._declared.spec import StepSpec
+from penstock._graph.links import unknown_hand_overs
 from penstock._graph.model import Resolution, resolve
 from penstock._suggest import close_matches, suggestion
 
@@ -150,6 +151,9 @@ def _unknown_afters(res: Resolution, cut_off: dict[str, list[str]]) -> list[Prob
             cut = _cuts_off(u.spec.name, behind)
             msg += f" {cut[0].upper()}{cut[1:]}" if msg.endswith("?") else f"; {cut}"
         problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
+    # An after=FlowStep(...) naming a step no flow has (hand-overs between flows).
+    for hand_over in unknown_hand_overs(name):
+        problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, hand_over.spec, hand_over.message))
     return problems
 
 

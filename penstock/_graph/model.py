@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from penstock._declared.registry import REGISTRY, Registry
-from penstock._declared.spec import StepSpec, handle_of
+from penstock._declared.spec import FlowStep, StepSpec, handle_of
 from penstock._errors import FlowNotFoundError, GraphError
 from penstock._suggest import close_matches, did_you_mean
 
@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Edge", "FlowGraph", "StepNode", "flows", "get_flow"]
 
-#: Version of the dictionary layout produced by `FlowGraph.as_dict`.
-SCHEMA_VERSION = 1
+#: Version of the dictionary layout produced by `FlowGraph.as_dict` (2 added ``when`` to edges).
+SCHEMA_VERSION = 2
+#: Versions `FlowGraph.from_dict` reads.
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +73,23 @@ class StepNode:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """A declared "``target`` runs after ``source``".
+    """A declared "``target`` runs after ``source``", possibly only under a condition.
+
+    Edges out of one step with a ``when`` are alternatives: the condition says which runs.
 
     Attributes:
         source: the step that runs first.
         target: the step that runs after it.
+        when: the condition under which ``target`` runs after ``source``, or ``None``.
     """
 
     source: str
     target: str
+    #: The condition under which ``target`` runs after ``source`` (``@step(when=...)``).
+    when: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"source": self.source, "target": self.target}
+    def as_dict(self) -> dict[str, str | None]:
+        return {"source": self.source, "target": self.target, "when": self.when}
 
 
 @dataclass(frozen=True)
@@ -177,8 +184,15 @@ class FlowGraph:
         g: nx.DiGraph[str] = nx.DiGraph(name=self.name)
         for s in self.steps:
             g.add_node(s.name, **s.as_dict())
-        g.add_edges_from((e.source, e.target) for e in self.edges)
+        g.add_edges_from((e.source, e.target, {"when": e.when}) for e in self.edges)
         return g
+
+    def condition(self, source: str, target: str) -> str | None:
+        """The ``when`` of the edge ``source -> target`` (``None``: unconditional or no edge)."""
+        for e in self.edges:
+            if e.source == source and e.target == target:
+                return e.when
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (schema version `SCHEMA_VERSION`)."""
@@ -193,11 +207,17 @@ class FlowGraph:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowGraph:
-        """Rebuild a graph from `as_dict` output."""
-        if data.get("schema") != "penstock.flow" or data.get("version") != SCHEMA_VERSION:
+        """Rebuild a graph from `as_dict` output (schema version 1 or 2).
+
+        Raises:
+            GraphError: not a penstock flow document, or of a version this penstock cannot read.
+        """
+        version = data.get("version")
+        if data.get("schema") != "penstock.flow" or version not in READABLE_VERSIONS:
             raise GraphError(
-                f"not a penstock flow document of version {SCHEMA_VERSION}: "
-                f"schema={data.get('schema')!r} version={data.get('version')!r}"
+                "not a penstock flow document of version "
+                f"{' or '.join(map(str, READABLE_VERSIONS))}: "
+                f"schema={data.get('schema')!r} version={version!r}"
             )
         return cls(
             name=data["flow"],
@@ -281,6 +301,8 @@ def _position(spec: StepSpec) -> tuple[str, int, str]:
 def _ref_label(ref: AfterRef) -> str:
     if isinstance(ref, str):
         return ref
+    if isinstance(ref, FlowStep):
+        return f"{ref.step} (flow {ref.flow})"
     h = handle_of(ref)
     if h is not None:
         return h.spec.name
@@ -294,11 +316,14 @@ def _build(flow: str, registry: Registry) -> Resolution:
         by_name.setdefault(spec.name, []).append(spec)
     member_keys = {s.key for s in members}
 
-    edges: dict[tuple[str, str], None] = {}
+    edges: dict[tuple[str, str], str | None] = {}
     unresolved: list[Unresolved] = []
     for spec in members:
+        when = spec.when_in(flow)
         for ref in spec.after_in(flow):
             source: str | None = None
+            if isinstance(ref, FlowStep):
+                continue  # a hand-over from another flow: penstock._graph.links draws it
             if isinstance(ref, str):
                 if ref in by_name:
                     source = ref
@@ -309,7 +334,7 @@ def _build(flow: str, registry: Registry) -> Resolution:
             if source is None:
                 unresolved.append(Unresolved(spec, ref, _ref_label(ref)))
             else:
-                edges[(source, spec.name)] = None
+                edges[(source, spec.name)] = when
 
     # One node per name; a duplicated name keeps its first definition (check reports it).
     firsts = {name: specs[0] for name, specs in by_name.items()}
@@ -317,7 +342,7 @@ def _build(flow: str, registry: Registry) -> Resolution:
     rank = {name: i for i, name in enumerate(order)}
     nodes = tuple(_node(firsts[name]) for name in order)
     sorted_edges = tuple(
-        Edge(s, t) for s, t in sorted(edges, key=lambda e: (rank[e[0]], rank[e[1]]))
+        Edge(s, t, edges[(s, t)]) for s, t in sorted(edges, key=lambda e: (rank[e[0]], rank[e[1]]))
     )
     entrypoints = tuple(n.name for n in nodes if n.kind == "entrypoint")
     graph = FlowGraph(name=flow, steps=nodes, edges=sorted_edges, entrypoints=entrypoints)
@@ -338,7 +363,7 @@ def _node(spec: StepSpec) -> StepNode:
 
 
 def _stable_topological(
-    specs: dict[str, StepSpec], edges: dict[tuple[str, str], None]
+    specs: dict[str, StepSpec], edges: dict[tuple[str, str], str | None]
 ) -> list[str]:
     """Topological order, always taking the ready step that comes first in the source.
 

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from typing import Literal
 
 from penstock._errors import RenderError
+from penstock._graph.collapse import collapse_by_module, collapse_links
+from penstock._graph.links import links_of
 from penstock._graph.model import FlowGraph, StepNode, get_flow
 from penstock._render.dot import render_dot
-from penstock._render.mermaid import render_mermaid
+from penstock._render.legend import with_legend
 from penstock._render.overlay import Overlay
+from penstock._render.stubs import dot_stubs, has_stubs, mermaid_with_stubs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,6 +36,10 @@ def generate_dag(
     link: Callable[[StepNode], str | None] | None = None,
     overlay: Overlay | None = None,
     observed: ObservedFlow | RunReplay | None = None,
+    links: bool = False,
+    flow_url: Callable[[str], str | None] | None = None,
+    legend: bool = False,
+    collapse: bool = False,
 ) -> str:
     """Render a flow as text.
 
@@ -48,6 +55,14 @@ def generate_dag(
             edges, dead paths, undeclared transitions, per-step calls, error rate and p95),
             or one run's path (from `penstock.replay_run`). JSON output gets its
             ``as_dict()`` under ``"observed"``.
+        links: draw the other flows this one hands work to or receives work from as small
+            stubs (Mermaid and DOT; see `penstock.FlowStep`); JSON gets a ``links`` list.
+        flow_url: with ``links``, a function giving the URL of another flow's diagram, to
+            make the stubs links.
+        legend: Mermaid and DOT: add a legend of the shapes the diagram uses (entrypoints,
+            steps in another process, decision points, stubs) to the overlay's.
+        collapse: draw each module's steps as one box (big flows); an overlay then marks
+            the module boxes.
 
     Raises:
         FlowNotFoundError: unknown flow name.
@@ -63,17 +78,31 @@ def generate_dag(
         from penstock._render.observed import overlay_for
 
         graph, overlay = overlay_for(graph, observed)
+    found = links_of(graph.name) if links else ()
+    if collapse:
+        found = collapse_links(graph, found)
+        graph = collapse_by_module(graph)
     if format == "mermaid":
-        return render_mermaid(
+        return mermaid_with_stubs(
             graph,
+            links=found,
+            flow_url=flow_url,
+            legend=legend,
+            overlay=overlay,
             direction=direction,
             title=title,
             show_docs=show_docs,
             link=link,
-            overlay=overlay,
         )
     if format == "dot":
-        return render_dot(graph, direction=direction, show_docs=show_docs, overlay=overlay)
+        if legend:
+            overlay = with_legend(graph, overlay, stubs=has_stubs(graph, found))
+        text = render_dot(graph, direction=direction, show_docs=show_docs, overlay=overlay)
+        extra = "".join(f"{line}\n" for line in dot_stubs(graph, found, flow_url))
+        return text[: -len("}\n")] + extra + "}\n"
     if format == "json":
-        return json.dumps(graph.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        data = graph.as_dict()
+        if links:
+            data["links"] = [link.as_dict() for link in found]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from penstock._graph.model import FlowGraph
+from penstock._render.branches import branching
 from penstock._render.mermaid import normalize_direction
 from penstock._render.overlay import STYLES, Overlay, edge_width
 
@@ -81,10 +82,15 @@ def render_dot(
             attrs.append(f"tooltip={quote(node.doc)}")
         lines.append(f"    {ids[node.name]} [{', '.join(attrs)}];")
     transports = {n.name: n.transport for n in graph.steps if n.transport}
+    # Alternatives (edges with when=) leave from a small empty diamond after their source.
+    decisions = branching(graph).decisions
+    for name, k in decisions.items():
+        lines.append(f'    d{k} [shape=diamond, label="", width=0.3, height=0.3, fixedsize=true];')
+        lines.append(f"    {ids[name]} -> d{k} [arrowhead=none];")
     for edge in graph.edges:
         emark = edge_marks.get((edge.source, edge.target))
         via = transports.get(edge.target)
-        text = [t for t in (via, emark and emark.label) if t]
+        text = [t for t in (edge.when, via, emark and emark.label) if t]
         attrs = []
         dashed = bool(via)
         if emark is not None and emark.style:
@@ -99,7 +105,8 @@ def render_dot(
         if text:
             attrs.append(f"label={quote(' · '.join(text))}")
         suffix = f" [{', '.join(attrs)}]" if attrs else ""
-        lines.append(f"    {ids[edge.source]} -> {ids[edge.target]}{suffix};")
+        source = f"d{decisions[edge.source]}" if edge.when is not None else ids[edge.source]
+        lines.append(f"    {source} -> {ids[edge.target]}{suffix};")
     if overlay is not None:
         lines += _legend(overlay, len(graph.steps))
     lines.append("}")
@@ -117,11 +124,26 @@ def _node_style(name: str, attrs: list[str]) -> list[str]:
     return ["filled", *(["dashed"] if style.dashed else [])]
 
 
+#: DOT attributes of each legend key shape, as steps of that kind are drawn.
+_KEY_SHAPES = {
+    "box": "shape=box",
+    "stadium": 'style="rounded,bold"',
+    "subroutine": "peripheries=2",
+    "diamond": "shape=diamond",
+    "flag": "shape=cds, style=dashed",
+}
+
+
 def _legend(overlay: Overlay, first_free: int) -> list[str]:
     legend = overlay.legend_lines()
-    if not legend:
+    keys = overlay.legend_keys()
+    if not legend and not keys:
         return []
     lines = ["    subgraph cluster_legend {", '        label="Legend";']
+    for k, key in enumerate(keys):
+        lines.append(f"        k{k} [label={quote(key.text)}, {_KEY_SHAPES[key.shape]}];")
+    # Invisible links stack the keys in a column instead of one wide row.
+    lines += [f"        k{k} -> k{k + 1} [style=invis];" for k in range(len(keys) - 1)]
     for offset, (style, text) in enumerate(legend):
         attrs = [f"label={quote(text)}"]
         styles = _node_style(style, attrs) if style is not None else []

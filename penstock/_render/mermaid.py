@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from penstock._errors import RenderError
 from penstock._graph.model import FlowGraph, StepNode
+from penstock._render.branches import branching
 from penstock._render.overlay import STYLES, Overlay, edge_width
 
 __all__ = ["DIRECTIONS", "MAX_EDGES", "MAX_TEXT_SIZE", "label_text", "render_mermaid"]
@@ -39,6 +40,8 @@ _KEYWORDS = frozenset(
     }
 )  # fmt: skip
 _SAFE_LABEL_CHARS = frozenset(" _-.,:/'+=@~!?*")
+#: The text of a decision diamond: one coded space, so it draws small and empty.
+DECISION_TEXT = "#32;"
 _TITLE_LOOKALIKES = str.maketrans({"&": "\uff06", "<": "\uff1c", ">": "\uff1e"})
 
 
@@ -141,14 +144,26 @@ def render_mermaid(
         else:
             lines.append(f'    {nid}["{label}"]')
     transports = {n.name: n.transport for n in graph.steps if n.transport}
+    # Generated ids (n0, n1...) are never plain ids: decision points continue the series.
+    decisions = {name: f"n{len(graph.steps) + k}" for name, k in branching(graph).decisions.items()}
     link_styles: list[tuple[int, str]] = []
-    for index, edge in enumerate(graph.edges):
+    joined: set[str] = set()
+    index = 0  # Mermaid numbers links in the order they are written (for linkStyle)
+    for edge in graph.edges:
         emark = edge_marks.get((edge.source, edge.target))
-        text = [t for t in (transports.get(edge.target), emark and emark.label) if t]
+        text = [t for t in (edge.when, transports.get(edge.target), emark and emark.label) if t]
         style = STYLES[emark.style] if emark is not None and emark.style else None
         # A dotted edge marks the process boundary (message or RPC), or a dashed style.
         dotted = edge.target in transports or (style is not None and style.dashed)
         src, dst = ids[edge.source], ids[edge.target]
+        if edge.when is not None:
+            point = decisions[edge.source]
+            if f"    {src} --- {point}" not in joined:
+                # A small empty diamond: one of the labelled edges leaving it is taken.
+                joined.add(f"    {src} --- {point}")
+                lines.append(f'    {src} --- {point}{{"{DECISION_TEXT}"}}')
+                index += 1
+            src = point
         if text and dotted:
             lines.append(f'    {src} -. "{label_text(" · ".join(text))}" .-> {dst}')
         elif text:
@@ -157,6 +172,7 @@ def render_mermaid(
             lines.append(f"    {src} {'-.->' if dotted else '-->'} {dst}")
         if emark is not None and (style is not None or emark.weight is not None):
             link_styles.append((index, _link_style(emark.style, edge_width(emark))))
+        index += 1
     if link is not None:
         for node in graph.steps:
             url = link(node)
@@ -165,7 +181,8 @@ def render_mermaid(
                 tip = label_text(f"{node.module}.{node.qualname}")
                 lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
     if overlay is not None:
-        lines += _overlay_lines(overlay, ids, link_styles, first_free=len(graph.steps))
+        first_free = len(graph.steps) + len(decisions)
+        lines += _overlay_lines(overlay, ids, link_styles, first_free=first_free)
     return "\n".join(lines) + "\n"
 
 
@@ -196,6 +213,24 @@ def _link_style(style: str | None, width: float | None) -> str:
     return f"stroke-width:{width}px"
 
 
+#: How each legend key shape opens and closes a node, as steps of that kind are drawn.
+_KEY_SHAPES = {
+    "box": ("[", "]"),
+    "stadium": ("([", "])"),
+    "subroutine": ("[[", "]]"),
+    "diamond": ("{", "}"),
+    "flag": (">", "]"),
+}
+
+
+def legend_size(overlay: Overlay | None) -> int:
+    """How many generated ids the legend of ``overlay`` takes (its box and its lines)."""
+    if overlay is None:
+        return 0
+    count = len(overlay.legend_keys()) + len(overlay.legend_lines())
+    return count + 1 if count else 0
+
+
 def _overlay_lines(
     overlay: Overlay, ids: dict[str, str], link_styles: list[tuple[int, str]], first_free: int
 ) -> list[str]:
@@ -209,10 +244,15 @@ def _overlay_lines(
     # never look like a generated id, so none can collide.
     next_id = first_free
     legend_lines: list[str] = []
-    if legend:
+    keys = overlay.legend_keys()
+    if legend or keys:
         box = f"n{next_id}"
         next_id += 1
         legend_lines.append(f'    subgraph {box}["Legend"]')
+        for key in keys:
+            opening, closing = _KEY_SHAPES[key.shape]
+            legend_lines.append(f'        n{next_id}{opening}"{label_text(key.text)}"{closing}')
+            next_id += 1
         for style, text in legend:
             nid = f"n{next_id}"
             next_id += 1

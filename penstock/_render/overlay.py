@@ -21,7 +21,7 @@ from types import MappingProxyType
 from penstock._errors import RenderError
 from penstock._suggest import did_you_mean
 
-__all__ = ["STYLES", "EdgeMark", "NodeMark", "Overlay", "Style"]
+__all__ = ["SHAPES", "STYLES", "EdgeMark", "LegendKey", "NodeMark", "Overlay", "Style"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,25 @@ STYLES: Mapping[str, Style] = MappingProxyType(
         "highlight": Style("highlighted", stroke="#8250df", fill="#fbefff", text="#3e1f79"),
     }
 )
+
+
+#: Shapes a legend key can show, as the renderers draw steps: ``stadium`` (an entrypoint),
+#: ``subroutine`` (a step in another process), ``diamond`` (a decision point), ``flag`` (a
+#: stub of another flow), ``box`` (a plain step; also for keys about edges, said in words).
+SHAPES = ("box", "stadium", "subroutine", "diamond", "flag")
+
+
+@dataclass(frozen=True, slots=True)
+class LegendKey:
+    """A legend line explaining a shape the diagram uses (not a style of the palette).
+
+    Attributes:
+        shape: one of `SHAPES`.
+        text: what that shape means.
+    """
+
+    shape: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +114,8 @@ class Overlay:
         descriptions: what a style means in this overlay, when it is not the palette's
             default (``{"removed": "removed since v1.2"}``).
         notes: extra legend lines (``"edge labels: times observed"``).
-        legend: draw a legend of the styles used (and the notes).
+        keys: legend lines that show a shape and what it means (drawn before the styles).
+        legend: draw a legend of the styles used (and the notes and keys).
     """
 
     nodes: Mapping[str, NodeMark] = field(default_factory=dict)
@@ -103,8 +123,15 @@ class Overlay:
     descriptions: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     legend: bool = True
+    keys: tuple[LegendKey, ...] = ()
 
     def __post_init__(self) -> None:
+        for key in self.keys:
+            if key.shape not in SHAPES:
+                raise RenderError(
+                    f"unknown legend shape {key.shape!r}{did_you_mean(key.shape, list(SHAPES))}"
+                    f" Shapes: {', '.join(SHAPES)}."
+                )
         for where, name in self._style_uses():
             if name not in STYLES:
                 raise RenderError(
@@ -140,6 +167,10 @@ class Overlay:
         """The styles drawn, in palette order (the legend's order)."""
         used = {m.style for m in self.nodes.values()} | {m.style for m in self.edges.values()}
         return [name for name in STYLES if name in used]
+
+    def legend_keys(self) -> tuple[LegendKey, ...]:
+        """The shape keys of the legend; empty without a legend."""
+        return self.keys if self.legend else ()
 
     def legend_lines(self) -> list[tuple[str | None, str]]:
         """``(style, text)`` per legend line; notes have no style. Empty without a legend."""

@@ -38,9 +38,9 @@ import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
-from penstock import DefinitionError, declare_step
+from penstock import DefinitionError, declare_channels, declare_step
 from penstock.contrib._semconv import messaging
 from penstock.propagation import RemoteContext, extract, inject, kafka_getter, kafka_setter
 
@@ -51,6 +51,7 @@ __all__ = [
     "message_entrypoint",
     "message_headers",
     "message_step",
+    "produces",
 ]
 
 _log = logging.getLogger("penstock.contrib.kafka")
@@ -140,6 +141,7 @@ def message_entrypoint(
     description: str | None = None,
     link: bool = False,
     message: str | None = None,
+    topic: str | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -152,6 +154,7 @@ def message_entrypoint(
     description: str | None = None,
     link: bool = False,
     message: str | None = None,
+    topic: str | None = None,
 ) -> Any:
     """Declare a Kafka message handler as an entrypoint that continues the producer's run.
 
@@ -165,9 +168,11 @@ def message_entrypoint(
         link: start a run linked to the producer's instead of continuing it.
         message: the name of the parameter holding the message; default: the first argument
             with a ``headers`` attribute.
+        topic: the topic consumed; a step marked `produces` with the same topic in another
+            flow links the two flows in diagrams and in ``penstock map``.
     """
     return _consumer(
-        "entrypoint", "@message_entrypoint", func, after, name, description, link, message
+        "entrypoint", "@message_entrypoint", func, after, name, description, link, message, topic
     )
 
 
@@ -183,6 +188,7 @@ def message_step(
     description: str | None = None,
     link: bool = False,
     message: str | None = None,
+    topic: str | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -195,13 +201,14 @@ def message_step(
     description: str | None = None,
     link: bool = False,
     message: str | None = None,
+    topic: str | None = None,
 ) -> Any:
     """Declare a Kafka message handler as a step after its producer, in the producer's run.
 
     Same options as `message_entrypoint`; ``after=`` names the producing step, and the
     diagram draws the edge as a ``kafka`` process boundary.
     """
-    return _consumer("step", "@message_step", func, after, name, description, link, message)
+    return _consumer("step", "@message_step", func, after, name, description, link, message, topic)
 
 
 def _consumer(
@@ -213,7 +220,11 @@ def _consumer(
     description: str | None,
     link: bool,
     message: str | None,
+    topic: str | None = None,
 ) -> Any:
+    if topic is not None and (not isinstance(topic, str) or not topic.strip()):
+        raise DefinitionError(f"{label}(topic=...) must be a non-empty string, got {topic!r}")
+
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
             raise DefinitionError.at(
@@ -229,6 +240,7 @@ def _consumer(
             name=name,
             description=description,
             transport="kafka",
+            receives=(("kafka", topic),) if topic else (),
         )
         pick = _picker(fn, message, label)
         if inspect.iscoroutinefunction(fn):
@@ -250,6 +262,28 @@ def _consumer(
 
     if func is not None:
         return decorate(func)
+    return decorate
+
+
+def produces(topic: str) -> Callable[[F], F]:
+    """Mark a step as producing messages to ``topic`` (stack it with ``@step``).
+
+    Nothing changes at run time (send with `headers` as usual); diagrams link the step to the
+    flow whose `message_entrypoint` (or `message_step`) consumes ``topic``. Write it between
+    ``@flow`` and ``@step``: ``@produces("bom-changes")``.
+
+    Args:
+        topic: the topic the step sends to.
+
+    Raises:
+        DefinitionError: the topic is empty or not a string.
+    """
+    if not isinstance(topic, str) or not topic.strip():
+        raise DefinitionError(f"@produces needs a non-empty topic name, got {topic!r}")
+
+    def decorate(fn: F) -> F:
+        return cast("F", declare_channels(fn, decorator="@produces", sends=[("kafka", topic)]))
+
     return decorate
 
 

@@ -128,6 +128,8 @@ plugins:
   - penstock:
       modules: [sizeflows]
       paths: [{path}]
+      # Step labels are counted one by one; the legend is checked in test_links_site.py.
+      legend: false
 """
 THEMES = {
     "material": "  name: material\n  font: false",
@@ -176,6 +178,7 @@ def sphinx_site(
             extensions = ["penstock_sphinx"]
             penstock_modules = ["sizeflows"]
             penstock_paths = [{str(root)!r}]
+            penstock_legend = False
             html_theme = {request.param!r}
             """
         )

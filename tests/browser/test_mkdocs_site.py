@@ -40,6 +40,8 @@ plugins:
       modules: [bom_sync.consumer, bom_sync.sync, hostile_flows]
       paths: [{paths}]
       source_url: "https://git.example/app/blob/main/{{path}}#L{{line}}"
+      # These pages check step labels one by one; the legend is checked in test_links_site.py.
+      legend: false
 """
 
 _INDEX = """\

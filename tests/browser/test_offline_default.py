@@ -42,6 +42,8 @@ plugins:
   - penstock:
       modules: [bom_sync.consumer, bom_sync.sync]
       paths: [{examples}]
+      # Step labels are counted one by one; the legend is checked in test_links_site.py.
+      legend: false
 """
 
 THEMES = {
@@ -84,6 +86,7 @@ project = "offline"
 extensions = ["penstock_sphinx"]
 penstock_modules = ["bom_sync.consumer", "bom_sync.sync"]
 penstock_paths = [{examples!r}]
+penstock_legend = False
 html_theme = {theme!r}
 """
 

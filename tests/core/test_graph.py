@@ -88,14 +88,14 @@ def test_as_dict_round_trips_and_is_json() -> None:
     g = penstock.get_flow("bom_sync")
     data = json.loads(json.dumps(g.as_dict()))
     assert data["schema"] == "penstock.flow"
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert FlowGraph.from_dict(data) == g
 
 
 def test_from_dict_rejects_other_documents() -> None:
     """A document of another schema or version is refused with both named."""
-    with pytest.raises(GraphError, match="version=2"):
-        FlowGraph.from_dict({"schema": "penstock.flow", "version": 2})
+    with pytest.raises(GraphError, match="version=3"):
+        FlowGraph.from_dict({"schema": "penstock.flow", "version": 3})
 
 
 def test_to_networkx_carries_attributes() -> None:

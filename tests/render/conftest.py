@@ -6,7 +6,7 @@ import importlib
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,6 +35,8 @@ class FlowShape:
     entrypoints: frozenset[int]
     transports: dict[int, str]
     docs: dict[int, str]
+    #: step index -> the condition (``when=``) on the edges into it (only steps with after).
+    conditions: dict[int, str] = field(default_factory=dict)
 
 
 def _function(index: int, doc: str | None) -> Callable[..., Any]:
@@ -54,15 +56,22 @@ def declare_flow(shape: FlowShape) -> None:
     for j, name in enumerate(shape.names):
         after = [shape.names[i] for i, k in shape.edges if k == j] or None
         fn = _function(j, shape.docs.get(j))
+        when = shape.conditions.get(j) if after else None
         if j in shape.transports:
             kind = "entrypoint" if j in shape.entrypoints else "step"
             made = declare(
-                fn, "@flow_task", kind=kind, after=after, name=name, transport=shape.transports[j]
+                fn,
+                "@flow_task",
+                kind=kind,
+                after=after,
+                name=name,
+                transport=shape.transports[j],
+                when=when,
             )
         elif j in shape.entrypoints:
-            made = entrypoint(after=after, name=name)(fn)
+            made = entrypoint(after=after, name=name, when=when)(fn)
         else:
-            made = step(after=after, name=name)(fn)
+            made = step(after=after, name=name, when=when)(fn)
         flow(shape.flow)(made)
 
 

@@ -55,6 +55,8 @@ def flow_shapes(draw: st.DrawFn, max_steps: int = 7) -> FlowShape:
     entry = draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=2))
     transport = draw(st.dictionaries(st.integers(0, n - 1), transports, max_size=2))
     doc = draw(st.dictionaries(st.integers(0, n - 1), docs, max_size=3))
+    # Conditions are user text like names: the same hostile alphabet.
+    condition = draw(st.dictionaries(st.integers(0, n - 1), names, max_size=3))
     return FlowShape(
         flow=draw(names),
         names=tuple(step_names),
@@ -62,4 +64,5 @@ def flow_shapes(draw: st.DrawFn, max_steps: int = 7) -> FlowShape:
         entrypoints=frozenset(entry),
         transports=transport,
         docs=doc,
+        conditions=condition,
     )

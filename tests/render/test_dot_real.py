@@ -18,12 +18,21 @@ SETTINGS = settings(
 
 
 def check_drawn(graphviz: Graphviz, graph: FlowGraph, text: str, *, show_docs: bool) -> None:
-    """``dot`` draws one node per step with its exact name (and summary), and every edge."""
+    """``dot`` draws one node per step with its exact name (and summary), and every edge.
+
+    Conditional edges (``when=``) leave from one empty diamond per source step, joined to it.
+    """
     drawn = graphviz.draw(text)
     where = f"dot on:\n{text}"
-    assert len(drawn.nodes) == len(graph.steps), where
+    decisions = [n for n, lines in drawn.nodes.items() if n.startswith("d")]
+    deciding = list(dict.fromkeys(e.source for e in graph.edges if e.when is not None))
+    assert len(decisions) == len(deciding), where
+    assert all(drawn.nodes[d] == [] for d in decisions), where
+    assert len(drawn.nodes) == len(graph.steps) + len(decisions), where
     by_name = {}
     for node_id, lines in drawn.nodes.items():
+        if node_id in decisions:
+            continue
         by_name[lines[0]] = node_id
         node = next(n for n in graph.steps if spaces(n.name) == lines[0])
         want = [spaces(node.name)]
@@ -31,12 +40,20 @@ def check_drawn(graphviz: Graphviz, graph: FlowGraph, text: str, *, show_docs: b
             want.append(spaces(node.doc))
         assert lines == want, where
     assert sorted(by_name) == sorted(spaces(n.name) for n in graph.steps), where
-    want_edges = {
-        (by_name[spaces(e.source)], by_name[spaces(e.target)]): (
-            [spaces(graph.step(e.target).transport or "")] if graph.step(e.target).transport else []
-        )
-        for e in graph.edges
-    }
+    point = {}
+    for (a, b), label in drawn.edges.items():
+        if b in decisions:
+            assert label == [], where
+            point[a] = b
+    assert sorted(point) == sorted(by_name[spaces(s)] for s in deciding), where
+    want_edges: dict[tuple[str, str], list[str]] = {(a, d): [] for a, d in point.items()}
+    for e in graph.edges:
+        source = by_name[spaces(e.source)]
+        if e.when is not None:
+            source = point[source]
+        via = graph.step(e.target).transport
+        text = " · ".join(t for t in (e.when, via) if t)
+        want_edges[(source, by_name[spaces(e.target)])] = [spaces(text)] if text else []
     assert drawn.edges == want_edges, where
 
 
@@ -83,3 +100,21 @@ def test_control_characters_cannot_break_the_graph(graphviz: Graphviz) -> None:
     assert len(drawn.edges) == 2
     assert drawn.nodes["n2"] == ["c &lt;"]
     assert drawn.nodes["n0"] == ['a"', "}", "digraph x {"]
+
+
+def test_control_characters_in_conditions_stay_labels(graphviz: Graphviz) -> None:
+    """Conditions read from a JSON file may hold line breaks and quotes: still one label each."""
+    steps = tuple(
+        StepNode(name=n, kind="step", module="m", qualname=n, file="m.py", line=i)
+        for i, n in enumerate(["a", "b", "c"])
+    )
+    graph = FlowGraph(
+        name="f",
+        steps=steps,
+        edges=(Edge("a", "b", 'x"];\n}\ndigraph y {'), Edge("a", "c", "&amp; \\N")),
+        entrypoints=(),
+    )
+    drawn = graphviz.draw(generate_dag(graph, format="dot"))
+    assert len(drawn.nodes) == 4
+    assert drawn.edges[("d0", "n1")] == ['x"];', "}", "digraph y {"]
+    assert drawn.edges[("d0", "n2")] == ["&amp; \\N"]

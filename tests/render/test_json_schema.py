@@ -1,4 +1,4 @@
-"""The JSON format follows its shipped schema (``penstock/schema/flow-v1.schema.json``)."""
+"""The JSON format follows its shipped schema (``penstock/schema/flow-v2.schema.json``)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,55 @@ from tests.render.conftest import FlowShape, declare_flow
 from tests.render.strategies import flow_shapes
 
 
+def _schema(version: int) -> Any:
+    path = files("penstock").joinpath(f"schema/flow-v{version}.schema.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def validator() -> Draft202012Validator:
-    schema = json.loads(
-        files("penstock").joinpath("schema/flow-v1.schema.json").read_text(encoding="utf-8")
-    )
+    schema = _schema(2)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
-def test_schema_is_shipped_in_the_package() -> None:
-    """The schema file sits inside the penstock package and names layout version 1."""
-    schema = json.loads(files("penstock").joinpath("schema/flow-v1.schema.json").read_text())
+@pytest.mark.parametrize("version", [1, 2])
+def test_schema_is_shipped_in_the_package(version: int) -> None:
+    """Both layouts' schema files sit inside the penstock package and name their version."""
+    schema = _schema(version)
     assert schema["properties"]["schema"]["const"] == "penstock.flow"
-    assert schema["properties"]["version"]["const"] == 1
+    assert schema["properties"]["version"]["const"] == version
+
+
+def test_version_1_documents_still_read() -> None:
+    """A version 1 document (edges without when) validates against v1 and reads back."""
+    v1 = Draft202012Validator(_schema(1))
+    data = json.loads(generate_dag("bom_sync", format="json"))
+    data["version"] = 1
+    for edge in data["edges"]:
+        del edge["when"]
+    v1.validate(data)
+    assert FlowGraph.from_dict(data) == get_flow("bom_sync")
+
+
+def test_conditions_round_trip(validator: Draft202012Validator) -> None:
+    """Edge conditions are written as "when" and read back; null for plain edges."""
+    from penstock import Edge, StepNode
+
+    steps = tuple(
+        StepNode(name=n, kind="step", module="m", qualname=n, file="m.py", line=i)
+        for i, n in enumerate(["pay", "ok", "no"])
+    )
+    graph = FlowGraph(
+        name="f",
+        steps=steps,
+        edges=(Edge("pay", "ok", 'paid "in full"'), Edge("pay", "no")),
+        entrypoints=(),
+    )
+    data = json.loads(generate_dag(graph, format="json"))
+    validator.validate(data)
+    assert [e["when"] for e in data["edges"]] == ['paid "in full"', None]
+    assert FlowGraph.from_dict(data) == graph
 
 
 def test_example_validates_and_round_trips(validator: Draft202012Validator) -> None:
@@ -62,7 +97,8 @@ def test_generated_flows_validate_and_round_trip(
 @pytest.mark.parametrize(
     ("change", "path"),
     [
-        ({"version": 2}, "version"),
+        ({"version": 1}, "version"),
+        ({"edges": [{"source": "a", "target": "b", "when": ""}]}, "edges"),
         ({"schema": "other"}, "schema"),
         ({"steps": [{"name": "a", "kind": "task"}]}, "steps"),
         ({"edges": [{"source": "a"}]}, "edges"),
@@ -80,7 +116,7 @@ def test_schema_rejects_other_documents(
 
 
 def test_reader_refuses_another_version() -> None:
-    """FlowGraph.from_dict names the version it got when it is not 1."""
-    data = {**json.loads(generate_dag("bom_sync", format="json")), "version": 2}
-    with pytest.raises(GraphError, match="version=2"):
+    """FlowGraph.from_dict names the version it got when it is neither 1 nor 2."""
+    data = {**json.loads(generate_dag("bom_sync", format="json")), "version": 3}
+    with pytest.raises(GraphError, match="version=3"):
         FlowGraph.from_dict(data)

@@ -53,28 +53,56 @@ def shown(node: StepNode, show_docs: bool) -> str:
     return node.name + (node.doc or "") if show_docs else node.name
 
 
+def expected_edges(graph: FlowGraph) -> list[tuple[str, str, str, str, str]]:
+    """(start, end, type, stroke, text) per drawn edge; a decision point is ``"?" + source``.
+
+    Conditional edges leave from one decision diamond per source, joined to the source by an
+    open link drawn just before the first of them; the text is the condition, the transport,
+    or ``"condition · transport"``.
+    """
+    out = []
+    joined: set[str] = set()
+    for e in graph.edges:
+        start = e.source
+        if e.when is not None:
+            if e.source not in joined:
+                joined.add(e.source)
+                out.append((e.source, "?" + e.source, "arrow_open", "normal", ""))
+            start = "?" + e.source
+        via = graph.step(e.target).transport
+        text = " · ".join(t for t in (e.when, via) if t is not None and t != "")
+        out.append((start, e.target, "arrow_point", "dotted" if via else "normal", text))
+    return out
+
+
 def check_against_mermaid(
     oracle: MermaidOracle, graph: FlowGraph, text: str, *, show_docs: bool, linked: bool
 ) -> None:
     """Mermaid 11 and 12 parse ``text`` into exactly ``graph``'s nodes, labels and edges."""
+    deciding = {e.source for e in graph.edges if e.when is not None}
     for parsed in oracle.parse_one(text):
         where = f"Mermaid {parsed.version} on:\n{text}"
         assert parsed.ok, f"{where}\n{parsed.error}"
-        by_text = {v["text"]: node_id for node_id, v in parsed.vertices.items()}
+        diamonds = {i for i, v in parsed.vertices.items() if v["shape"] == "diamond"}
+        assert all(parsed.vertices[i]["text"] == " " for i in diamonds), where
+        steps = {i: v for i, v in parsed.vertices.items() if i not in diamonds}
+        by_text = {v["text"]: node_id for node_id, v in steps.items()}
         expected = {shown(n, show_docs): n for n in graph.steps}
         # No name adds, merges or loses a node: the labels are exactly the names.
         assert sorted(by_text) == sorted(expected), where
-        assert len(parsed.vertices) == len(graph.steps), where
+        assert len(steps) == len(graph.steps), where
+        assert len(diamonds) == len(deciding), where
         name_of = {node_id: expected[t].name for t, node_id in by_text.items()}
-        got_edges = [(name_of[e["start"]], name_of[e["end"]]) for e in parsed.edges]
-        assert got_edges == [(e.source, e.target) for e in graph.edges], where
+        # Each diamond is reached from exactly one step: name it after that step.
         for e in parsed.edges:
-            target = graph.step(name_of[e["end"]])
-            if target.transport:
-                assert (e["stroke"], e["text"]) == ("dotted", target.transport), where
-            else:
-                assert (e["stroke"], e["text"]) == ("normal", ""), where
-        for node_id, v in parsed.vertices.items():
+            if e["end"] in diamonds:
+                name_of[e["end"]] = "?" + name_of[e["start"]]
+        got_edges = [
+            (name_of[e["start"]], name_of[e["end"]], e["type"], e["stroke"], e["text"])
+            for e in parsed.edges
+        ]
+        assert got_edges == expected_edges(graph), where
+        for node_id, v in steps.items():
             node = graph.step(name_of[node_id])
             if node.kind == "entrypoint":
                 assert v["shape"] == "stadium", where
@@ -83,7 +111,7 @@ def check_against_mermaid(
         if linked:
             tips = {name_of[i]: t for i, t in parsed.tooltips.items()}
             assert tips == {n.name: f"{n.module}.{n.qualname}" for n in graph.steps}, where
-            assert all(v["link"] for v in parsed.vertices.values()), where
+            assert all(v["link"] for v in steps.values()), where
         else:
             assert parsed.tooltips == {}, where
             assert all(v["link"] is None for v in parsed.vertices.values()), where
@@ -261,3 +289,26 @@ def test_click_lines_survive_the_colour_fix_up(mermaid_oracle: MermaidOracle) ->
         # Written with %73 and %63 for the fix-up's sake; Mermaid reads the same URL.
         assert vertex["link"] == "https://example.com/style:x/#classDef"
     assert "%73tyle" in text
+
+
+@pytest.mark.parametrize("condition", INJECTIONS)
+def test_no_condition_injects_statements(mermaid_oracle: MermaidOracle, condition: str) -> None:
+    """A condition made of Mermaid statements or markup stays one edge label, shown verbatim."""
+    base = _graph(["start", "yes", "no"])
+    graph = FlowGraph(
+        name="f",
+        steps=base.steps,
+        edges=(Edge("start", "yes", condition), Edge("start", "no", "other")),
+        entrypoints=("start",),
+    )
+    text = generate_dag(graph)
+    for parsed in mermaid_oracle.parse_one(text):
+        assert parsed.ok, parsed.error
+        assert len(parsed.vertices) == 4  # three steps and the decision point
+        assert parsed.tooltips == {}
+        assert all(v["link"] is None for v in parsed.vertices.values())
+        labels = [e["text"] for e in parsed.edges]
+        assert labels == ["", re.sub(r"[\r\n]", " ", condition), "other"]
+    assert not any(
+        line.lstrip().startswith(("%%", "style", "classDef", "click")) for line in text.splitlines()
+    )

@@ -56,7 +56,8 @@ def overlays(draw: st.DrawFn, graph: FlowGraph) -> Overlay:
 def shown_edge_text(graph: FlowGraph, overlay: Overlay, source: str, target: str) -> str:
     via = graph.step(target).transport
     mark = overlay.edges.get((source, target))
-    return " · ".join(t for t in (via, mark.label if mark else None) if t)
+    when = graph.condition(source, target)
+    return " · ".join(t for t in (when, via, mark.label if mark else None) if t)
 
 
 def shown_node_text(graph: FlowGraph, overlay: Overlay, name: str) -> str:
@@ -78,7 +79,9 @@ def test_overlay_parses_in_mermaid_with_text_verbatim(
     for parsed in mermaid_oracle.parse_one(text):
         where = f"Mermaid {parsed.version} on:\n{text}"
         assert parsed.ok, f"{where}\n{parsed.error}"
-        texts = sorted(v["text"] for v in parsed.vertices.values())
+        # Decision points of conditional edges (when=) are empty diamonds.
+        diamonds = {i for i, v in parsed.vertices.items() if v["shape"] == "diamond"}
+        texts = sorted(v["text"] for i, v in parsed.vertices.items() if i not in diamonds)
         want = sorted(
             [shown_node_text(graph, overlay, n.name) for n in graph.steps]
             + [line for _, line in legend]
@@ -86,7 +89,14 @@ def test_overlay_parses_in_mermaid_with_text_verbatim(
         assert texts == want, where
         id_of = {v["text"]: node_id for node_id, v in parsed.vertices.items()}
         name_of = {id_of[shown_node_text(graph, overlay, n.name)]: n.name for n in graph.steps}
-        got = [(name_of[e["start"]], name_of[e["end"]], e["text"]) for e in parsed.edges]
+        for e in parsed.edges:
+            if e["end"] in diamonds:
+                name_of[e["end"]] = name_of[e["start"]]
+        got = [
+            (name_of[e["start"]], name_of[e["end"]], e["text"])
+            for e in parsed.edges
+            if e["end"] not in diamonds
+        ]
         assert got == [
             (e.source, e.target, shown_edge_text(graph, overlay, e.source, e.target))
             for e in graph.edges

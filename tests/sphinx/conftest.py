@@ -8,10 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Sphinx's fixtures, imported rather than loaded with `pytest_plugins`: pytest refuses that in a
-# conftest below the top level when the whole suite runs, and the top-level conftest should not
-# load Sphinx for every other test. The `sphinx` marker is registered in pyproject.toml.
 from sphinx.testing.fixtures import (  # noqa: F401 (fixtures are found by name)
     _shared_result_cache,
     app,
@@ -23,6 +19,11 @@ from sphinx.testing.fixtures import (  # noqa: F401 (fixtures are found by name)
     test_params,
     warning,
 )
+
+# Sphinx's fixtures, imported rather than loaded with `pytest_plugins`: pytest refuses that in a
+# conftest below the top level when the whole suite runs, and the top-level conftest should not
+# load Sphinx for every other test. The `sphinx` marker is registered in pyproject.toml.
+from tests.support.mermaid import mermaid_oracle  # noqa: F401 (a fixture)
 
 ROOTS = Path(__file__).parent / "roots"
 #: The packages the test roots declare their flows in.

@@ -281,11 +281,17 @@ class Browser:
         self._manager.__exit__(None, None, None)
 
     def check_page(
-        self, url: str, *, timeout_s: float = 20.0, extra: str | None = None
+        self,
+        url: str,
+        *,
+        timeout_s: float = 20.0,
+        extra: str | None = None,
+        screenshot: Path | None = None,
     ) -> PageReport:
         """Load ``url``, wait until every diagram is drawn or an error is shown, and report.
 
         ``extra`` is a JavaScript function run last; its result lands in ``report.extra``.
+        With ``screenshot``, a full-page PNG is saved there for a reviewer to look at.
         """
         report = PageReport(url=url)
         context = self._browser.new_context()
@@ -310,6 +316,9 @@ class Browser:
             data = page.evaluate(_READ)
             if extra is not None:
                 report.extra = page.evaluate(extra)
+            if screenshot is not None:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=True)
         finally:
             context.close()
         report.errors = list(data["errors"])
@@ -328,6 +337,31 @@ class Browser:
             for d in data["diagrams"]
         ]
         return report
+
+    def interact(
+        self,
+        url: str,
+        script: str,
+        *,
+        timeout_s: float = 20.0,
+        screenshot: Path | None = None,
+    ) -> Any:
+        """Load ``url``, wait for the diagrams, run ``script`` (a JS function body taking no
+        argument, may be async) and return its result; then save a screenshot if asked."""
+        context = self._browser.new_context()
+        try:
+            context.add_init_script(_OPEN_SHADOW_ROOTS)
+            page = context.new_page()
+            page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+            page.wait_for_function(_ALL_SETTLED, timeout=timeout_s * 1000, polling=100)
+            result = page.evaluate(f"async () => {{ {script} }}")
+            page.wait_for_timeout(100)
+            if screenshot is not None:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=True)
+            return result
+        finally:
+            context.close()
 
 
 def _only_local(report: PageReport, route: Any) -> None:

@@ -55,3 +55,23 @@ counts: dict[tuple[str, str], int] = {(e.source, e.target): e.count for e in obs
 one_run: penstock.RunReplay = penstock.replay_run("typed", ["runs/app.jsonl"], "4bf92f35")
 failed: penstock.ReplayStep | None = one_run.failed_at
 drawn: str = penstock.generate_dag("typed", observed=observed)
+
+# Branch conditions, hand-overs between flows, the legend and collapsed drawings.
+
+
+@flow("typed")
+@step(after=receive, when="declined")
+def notify(x: int) -> None: ...
+
+
+@flow("audit", after=penstock.FlowStep("typed", "notify"))
+@entrypoint
+def record() -> None: ...
+
+
+links: tuple[penstock.FlowLink, ...] = penstock.flow_links()
+with_extras: str = penstock.generate_dag(
+    "typed", links=True, flow_url=lambda f: f"#{f}", legend=True, collapse=False
+)
+key: penstock.LegendKey = penstock.LegendKey("diamond", "one of the labelled arrows is taken")
+condition: str | None = graph.edges[0].when

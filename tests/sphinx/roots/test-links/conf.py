@@ -1,0 +1,4 @@
+project = "linked"
+extensions = ["penstock_sphinx"]
+penstock_modules = ["linked.flows"]
+penstock_paths = ["."]
