@@ -14,12 +14,14 @@ from penstock._decorators import declare_step, entrypoint, flow, step
 from penstock._errors import (
     BackendError,
     DefinitionError,
+    DiffError,
     DocsError,
     FlowNotFoundError,
     GraphError,
     PenstockError,
     ProjectConfigError,
     RenderError,
+    RevisionError,
 )
 from penstock._runtime.lifecycle import current_correlation_id
 from penstock._version import __version__
@@ -46,6 +48,7 @@ __all__ = [
     "ContextThreadPoolExecutor",
     "CorrelationIdFilter",
     "DefinitionError",
+    "DiffError",
     "DocsError",
     "Edge",
     "EdgeMark",
@@ -63,6 +66,7 @@ __all__ = [
     "ProjectConfigError",
     "RenderError",
     "ReplayStep",
+    "RevisionError",
     "RunReplay",
     "StepNode",
     "__version__",

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from penstock._cli_diff import add_commands, run_diff, run_dump
 from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
 from penstock._graph.checks import Problem, check
 from penstock._graph.model import flows, get_flow
@@ -100,6 +101,7 @@ def _build_parser() -> argparse.ArgumentParser:
     from penstock._cli_observe import add_parser as add_observe
 
     add_observe(sub, common)
+    add_commands(sub, common)
     return parser
 
 
@@ -259,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 problems found, 2 usage or import error)."""
     args = _build_parser().parse_args(argv)
     args.module = list(dict.fromkeys(args.module))
+    if args.command == "diff":
+        # Each side is loaded in its own process, with its own configuration.
+        return run_diff(args)
     try:
         sources = _load(args)
     except SystemExit as exc:
@@ -277,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from penstock._cli_observe import run as observe
 
             return observe(args)
+        if args.command == "dump":
+            return run_dump(args)
         return _cmd_paths(args, sources)
     except FlowNotFoundError as exc:
         print(f"penstock: {exc}", file=sys.stderr)

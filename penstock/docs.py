@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from penstock._errors import DocsError, FlowNotFoundError
+from penstock._errors import DiffError, DocsError, FlowNotFoundError
 from penstock._graph.checks import Problem, check
 from penstock._graph.model import FlowGraph, StepNode, get_flow
 from penstock._project.config import ModuleSources, ProjectConfig, find_project, module_sources
@@ -38,6 +38,7 @@ from penstock._project.site_assets import (
     STATIC_DIR,
 )
 from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE, render_mermaid
+from penstock._render.overlay import Overlay
 from penstock._suggest import close_matches, did_you_mean
 
 __all__ = [
@@ -124,6 +125,13 @@ class DiagramOptions:
             OTLP JSON (see `penstock.observe`), relative to ``observed_base``.
         run: with ``observed``, draw only this run's path (a correlation ID or a prefix).
         observed_base: the folder ``observed`` is relative to (the site's config folder).
+        since: a git revision (or a ``penstock dump`` file): mark what changed in the flow
+            since then (added steps and edges, removed ones kept and dashed, changed ones).
+        since_modules: the modules to load at that revision (set by the docs extensions from
+            their own configuration).
+        since_paths: their folders (absolute, or relative to ``since_root``).
+        since_root: the folder in the git checkout the revision is read from (default: the
+            current directory).
     """
 
     direction: str = "TD"
@@ -137,8 +145,21 @@ class DiagramOptions:
     run: str | None = None
     observed_base: str | None = None
 
+    since: str | None = None
+    since_modules: tuple[str, ...] = ()
+    since_paths: tuple[str, ...] = ()
+    since_root: str | None = None
+
     #: Options a page author may set on one directive.
-    PER_DIAGRAM = ("direction", "title", "show_docs", "link_source", "observed", "run")
+    PER_DIAGRAM = (
+        "direction",
+        "title",
+        "show_docs",
+        "link_source",
+        "observed",
+        "run",
+        "since",
+    )
 
     def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
         """A copy with per-directive ``values`` applied, validated.
@@ -181,6 +202,15 @@ class DiagramOptions:
                 "'https://github.com/ORG/REPO/blob/main/{path}#L{line}'"
             )
         title = None if self.title is None else str(self.title)
+        if self.since is not None and (not isinstance(self.since, str) or not self.since.strip()):
+            raise OptionError(
+                f"{prefix}option 'since' must be a git revision written as text (quote "
+                f'numbers, e.g. since: "v1.10"), got {self.since!r}'
+            )
+        if self.since is not None and self.observed:
+            raise OptionError(
+                f"{prefix}options 'since' and 'observed' draw different marks; use one per diagram"
+            )
         observed, run = _observed_options(self.observed, self.run, prefix)
         return replace(self, direction=direction, title=title, observed=observed, run=run)
 
@@ -209,7 +239,8 @@ class Diagram:
     source_files: tuple[str, ...]
     #: Recorded-run files read for the ``observed`` option: dependencies too.
     data_files: tuple[str, ...] = ()
-    #: Warnings to report at the directive (undeclared transitions seen in recorded runs).
+    #: Warnings to report at the directive: undeclared transitions seen in recorded runs, or
+    #: a ``since`` revision that could not be read (the flow is then drawn without highlights).
     warnings: tuple[str, ...] = ()
 
 
@@ -250,6 +281,8 @@ def flow_diagram(name: str, options: DiagramOptions | None = None) -> Diagram:
             )
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
+    elif opts.since is not None:
+        drawn, overlay, warnings = _since(graph, opts)
     text = render_mermaid(
         drawn,
         direction=opts.direction,
@@ -305,6 +338,26 @@ def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def _since(
+    graph: FlowGraph, opts: DiagramOptions
+) -> tuple[FlowGraph, Overlay | None, tuple[str, ...]]:
+    if opts.since is None:
+        return graph, None, ()
+    from penstock._versions.since import since_overlay
+
+    try:
+        drawn, overlay = since_overlay(
+            graph,
+            opts.since,
+            modules=opts.since_modules,
+            paths=opts.since_paths,
+            root=opts.since_root,
+        )
+    except DiffError as exc:
+        return graph, None, (f"since {opts.since!r}: drawn without highlights: {exc}",)
+    return drawn, overlay, ()
 
 
 def load_modules(

@@ -117,6 +117,10 @@ def load_flows(app: Sphinx) -> None:
             allow_problems=config.penstock_allow_problems,
             observed=config.penstock_observed,
             observed_base=str(confdir),
+            # For `:since: REV`: the revision is loaded with the same modules and paths.
+            since_modules=tuple(modules),
+            since_paths=tuple(str(p) for p in paths),
+            since_root=str(confdir),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None

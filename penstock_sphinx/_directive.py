@@ -133,6 +133,7 @@ class PenstockFlow(SphinxDirective):
             "title": directives.unchanged,
             "show-docs": _flag,
             "link-source": _flag,
+            "since": directives.unchanged_required,
             "caption": directives.unchanged_required,
             "name": directives.unchanged_required,
             "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
@@ -156,7 +157,15 @@ class PenstockFlow(SphinxDirective):
             return self._failed(flow, problem, options=None)
         per_diagram = {
             key.replace("-", "_"): self.options[key]
-            for key in ("direction", "title", "show-docs", "link-source", "observed", "run")
+            for key in (
+                "direction",
+                "title",
+                "show-docs",
+                "link-source",
+                "observed",
+                "run",
+                "since",
+            )
             if key in self.options
         }
         defaults: DiagramOptions = getattr(self.env, "penstock_defaults", DiagramOptions())
@@ -181,7 +190,8 @@ class PenstockFlow(SphinxDirective):
                 warning,
                 location=self.get_location(),
                 type="penstock",
-                subtype="drift",
+                # Undeclared transitions in recorded runs, or a `since` that could not be read.
+                subtype="since" if options.since is not None else "drift",
             )
         node = mermaid()
         node["code"] = self._with_mermaid_config(diagram.mermaid)
