@@ -117,9 +117,10 @@ def load_flows(app: Sphinx) -> None:
             allow_problems=config.penstock_allow_problems,
             observed=config.penstock_observed,
             observed_base=str(confdir),
-            # For `:since: REV`: the revision is loaded with the same modules and paths.
-            since_modules=tuple(modules),
-            since_paths=tuple(str(p) for p in paths),
+            # For `:since: REV`: the revision is loaded with conf.py's modules and paths, else
+            # with its own [tool.penstock].
+            since_modules=tuple(config.penstock_modules),
+            since_paths=tuple(str(confdir / p) for p in config.penstock_paths),
             since_root=str(confdir),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ __all__ = [
     "LoadedVersion",
     "load_version",
     "load_versions",
-    "project_config",
     "resolve_commit",
     "worker_dump",
 ]
@@ -169,50 +167,6 @@ def resolve_commit(revision: str, cwd: str | os.PathLike[str]) -> str:
     return _resolve(_toplevel(here, revision), revision)
 
 
-def project_config(folder: Path, stop: Path | None = None) -> tuple[list[str], list[str]]:
-    """``modules`` and ``paths`` of the nearest ``[tool.penstock]`` at or above ``folder``.
-
-    Paths are resolved from the folder of that ``pyproject.toml``. Looks no higher than
-    ``stop`` (a checkout's root). Returns empty lists when there is none.
-
-    Raises:
-        DiffError: the file is not valid TOML, or the values are not lists of strings.
-    """
-    for candidate in [folder, *folder.parents]:
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            table = _tool_table(pyproject)
-            if table is not None:
-                modules = _strings(table, "modules", pyproject)
-                paths = [str(candidate / p) for p in _strings(table, "paths", pyproject)]
-                return modules, paths
-        if stop is not None and candidate == stop:
-            break
-    return [], []
-
-
-def _tool_table(pyproject: Path) -> dict[str, Any] | None:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DiffError(f"{pyproject}: cannot read [tool.penstock]: {exc}") from None
-    table = data.get("tool", {}).get("penstock")
-    return table if isinstance(table, dict) else None
-
-
-def _strings(table: dict[str, Any], key: str, where: Path) -> list[str]:
-    value = table.get(key, [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DiffError(f"{where}: [tool.penstock] {key} must be a list of strings, got {value!r}")
-    return list(value)
-
-
 # --- git ---------------------------------------------------------------------------------
 
 
@@ -322,8 +276,6 @@ class _Job:
             "modules": self.modules,
             "paths": self.paths,
             "root": str(self.tree_root or self.folder),
-            # A revision's configuration is looked for no higher than its checkout.
-            "stop": str(self.tree_root) if self.tree_root is not None else None,
         }
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         # Output goes to files, not pipes: two children never wait on each other's pipe.
@@ -381,10 +333,9 @@ def _worker(argv: Sequence[str]) -> int:
     request = json.loads(argv[0])
     result = Path(request["result"])
     root = Path(request["root"])
-    stop = Path(request["stop"]) if request.get("stop") else None
     here = Path.cwd()
     try:
-        answer = worker_dump(request["modules"], request["paths"], here, root, stop)
+        answer = worker_dump(request["modules"], request["paths"], here, root)
     except DiffError as exc:
         answer = {"ok": False, "error": str(exc)}
     result.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
@@ -396,43 +347,66 @@ def worker_dump(
     paths: Sequence[str],
     here: Path,
     root: Path,
-    stop: Path | None = None,
 ) -> dict[str, Any]:
-    """Import the modules (default: the ``[tool.penstock]`` ones) and dump every flow.
+    """Import the modules as the ``penstock`` command does, and dump every flow.
+
+    The modules and folders come from ``modules``/``paths``, else from the ``[tool.penstock]``
+    found from ``here`` (the same rules as every other command).
 
     Returns ``{"ok": True, "dump": DOCUMENT}``, or ``{"ok": False, "error": ..., "module":
     ..., "location": "file:line" (relative to ``root``), "traceback": ...}`` when a module
     fails to import or none is configured. Step files are written relative to ``here``.
     """
-    import importlib
-
+    from penstock._errors import PenstockError
     from penstock._graph.dump import dump_document
     from penstock._graph.model import flows
+    from penstock._project.config import module_sources
+    from penstock._project.modules import ModuleImportError, import_modules
 
-    if not modules:
-        modules, config_paths = project_config(here, stop=stop)
-        paths = paths or config_paths
-        if not modules and not flows():
-            return {
-                "ok": False,
-                "error": "no modules to import: pass -m MODULE, or list them as "
-                "`modules` under [tool.penstock] in pyproject.toml",
-            }
-    for folder in reversed(paths or [str(here)]):
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:
-            return {
-                "ok": False,
-                "module": name,
-                "location": _culprit(exc, root),
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": _short_traceback(exc, root),
-            }
+    try:
+        sources = module_sources(
+            modules,
+            paths,
+            start=here,
+            settings=("-m MODULE", "--path DIR"),
+            fallback_folders=[here],
+        )
+    except PenstockError as exc:  # an invalid [tool.penstock]
+        return {"ok": False, "error": _relative_text(str(exc), root)}
+    if not sources.modules and not flows():
+        return {
+            "ok": False,
+            "error": "no modules to import: pass -m MODULE, or list them as "
+            "`modules` under [tool.penstock] in pyproject.toml",
+        }
+    failures: list[ModuleImportError] = []
+    import_modules(
+        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+    )
+    if failures:
+        first = failures[0]
+        details = _relative_text(first.details, root)
+        lines = [line for line in details.splitlines() if line.strip()]
+        return {
+            "ok": False,
+            "module": first.module,
+            "location": _relative_location(first.location, root),
+            "error": lines[-1].strip() if lines else "import failed",
+            "traceback": details,
+        }
     return {"ok": True, "dump": dump_document(flows().values(), root=here)}
+
+
+def _relative_text(text: str, root: Path) -> str:
+    # Paths inside a temporary checkout mean nothing once it is gone: show them from its root.
+    return text.replace(str(root) + os.sep, "")
+
+
+def _relative_location(location: str | None, root: Path) -> str | None:
+    if location is None:
+        return None
+    file, _, line = location.rpartition(":")
+    return f"{_relative(file, root)}:{line}" if file else location
 
 
 def _relative(file: str, root: Path) -> str:
@@ -440,28 +414,3 @@ def _relative(file: str, root: Path) -> str:
         return Path(file).resolve().relative_to(root).as_posix()
     except (ValueError, OSError):
         return file
-
-
-def _culprit(exc: BaseException, root: Path) -> str | None:
-    """``file:line`` of the failure: the syntax error, else the deepest frame in ``root``."""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return f"{_relative(exc.filename, root)}:{exc.lineno or 0}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    inside = [f for f in frames if _relative(f.filename, root) != f.filename]
-    pick = inside or [f for f in frames if not f.filename.startswith("<frozen")]
-    if not pick:
-        return None
-    return f"{_relative(pick[-1].filename, root)}:{pick[-1].lineno}"
-
-
-def _short_traceback(exc: BaseException, root: Path) -> str:
-    """The traceback's frames under ``root`` (paths relative to it), then the error."""
-    lines = []
-    for f in traceback.extract_tb(exc.__traceback__):
-        rel = _relative(f.filename, root)
-        if rel != f.filename:
-            lines.append(f"  {rel}:{f.lineno} in {f.name}")
-            if f.line:
-                lines.append(f"    {f.line}")
-    lines.extend(traceback.format_exception_only(type(exc), exc))
-    return "\n".join(line.rstrip("\n") for line in lines)

@@ -66,7 +66,7 @@ def test_dump_with_nothing_to_import_says_what_to_do(
 ) -> None:
     """No -m, no [tool.penstock] and nothing registered: an error naming both ways out."""
     monkeypatch.setattr("penstock._graph.model.flows", dict)
-    answer = worker_dump([], [], tmp_path, tmp_path, tmp_path)
+    answer = worker_dump([], [], tmp_path, tmp_path)
     assert answer["ok"] is False
     assert "-m MODULE" in answer["error"]
     assert "[tool.penstock]" in answer["error"]
