@@ -15,12 +15,14 @@ from penstock._decorators import declare_channels, declare_step, entrypoint, flo
 from penstock._errors import (
     BackendError,
     DefinitionError,
+    DiffError,
     DocsError,
     FlowNotFoundError,
     GraphError,
     PenstockError,
     ProjectConfigError,
     RenderError,
+    RevisionError,
 )
 from penstock._runtime.lifecycle import current_correlation_id
 from penstock._version import __version__
@@ -48,6 +50,7 @@ __all__ = [
     "ContextThreadPoolExecutor",
     "CorrelationIdFilter",
     "DefinitionError",
+    "DiffError",
     "DocsError",
     "Edge",
     "EdgeMark",
@@ -68,6 +71,7 @@ __all__ = [
     "ProjectConfigError",
     "RenderError",
     "ReplayStep",
+    "RevisionError",
     "RunReplay",
     "StepNode",
     "__version__",

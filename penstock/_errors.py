@@ -13,12 +13,14 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendError",
     "DefinitionError",
+    "DiffError",
     "DocsError",
     "FlowNotFoundError",
     "GraphError",
     "PenstockError",
     "ProjectConfigError",
     "RenderError",
+    "RevisionError",
 ]
 
 
@@ -100,3 +102,33 @@ class ObservedError(PenstockError):
 
 class ProjectConfigError(PenstockError):
     """The ``[tool.penstock]`` table of ``pyproject.toml`` is invalid (named in the message)."""
+
+
+class DiffError(PenstockError):
+    """Two versions of the flows cannot be compared.
+
+    A dump file cannot be read, or a git revision cannot be checked out or loaded.
+    """
+
+
+class RevisionError(DiffError):
+    """A git revision cannot be loaded: it does not exist, or its modules fail to import.
+
+    Attributes:
+        revision: the revision as the user wrote it.
+        module: the module that failed to import, when that is the reason.
+        location: ``file:line`` (relative to the repository) of the failing line, when known.
+    """
+
+    def __init__(
+        self,
+        revision: str,
+        message: str,
+        *,
+        module: str | None = None,
+        location: str | None = None,
+    ) -> None:
+        self.revision = revision
+        self.module = module
+        self.location = location
+        super().__init__(message)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from penstock._cli_diff import add_commands, run_diff, run_dump
 from penstock._cli_map import add_map_parser, run_map
 from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
 from penstock._graph.checks import Problem, check
@@ -108,6 +109,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_observe(sub, common)
     add_map_parser(sub, common)
+    add_commands(sub, common)
     return parser
 
 
@@ -270,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 problems found, 2 usage or import error)."""
     args = _build_parser().parse_args(argv)
     args.module = list(dict.fromkeys(args.module))
+    if args.command == "diff":
+        # Each side is loaded in its own process, with its own configuration.
+        return run_diff(args)
     try:
         sources = _load(args)
     except SystemExit as exc:
@@ -290,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return observe(args)
         if args.command == "map":
             return run_map(args)
+        if args.command == "dump":
+            return run_dump(args)
         return _cmd_paths(args, sources)
     except FlowNotFoundError as exc:
         print(f"penstock: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from penstock._docs_map import flow_anchor, flow_outline, map_diagram, mermaid_url
-from penstock._errors import DocsError, FlowNotFoundError, RenderError
+from penstock._errors import DiffError, DocsError, FlowNotFoundError, RenderError
 from penstock._graph.checks import Problem, check
 from penstock._graph.collapse import collapse_by_module, collapse_links
 from penstock._graph.links import links_of
@@ -41,6 +41,7 @@ from penstock._project.site_assets import (
     STATIC_DIR,
 )
 from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE
+from penstock._render.overlay import Overlay
 from penstock._render.stubs import mermaid_with_stubs
 from penstock._suggest import close_matches, did_you_mean
 
@@ -146,6 +147,13 @@ class DiagramOptions:
         collapse: draw each module's steps as one box (for flows too big to read or to draw).
         link_api: make each node a link to the step's entry in the API reference (the host
             resolves it; steps not documented fall back to their source link).
+        since: a git revision (or a ``penstock dump`` file): mark what changed in the flow
+            since then (added steps and edges, removed ones kept and dashed, changed ones).
+        since_modules: the modules to load at that revision (set by the docs extensions from
+            their own configuration).
+        since_paths: their folders (absolute, or relative to ``since_root``).
+        since_root: the folder in the git checkout the revision is read from (default: the
+            current directory).
     """
 
     direction: str = "TD"
@@ -163,10 +171,15 @@ class DiagramOptions:
     collapse: bool = False
     link_api: bool = False
 
+    since: str | None = None
+    since_modules: tuple[str, ...] = ()
+    since_paths: tuple[str, ...] = ()
+    since_root: str | None = None
+
     #: Options a page author may set on one directive.
     PER_DIAGRAM = (
         "direction", "title", "show_docs", "link_source", "observed", "run", "links", "legend",
-        "collapse", "link_api",
+        "collapse", "link_api", "since",
     )  # fmt: skip
 
     def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
@@ -212,6 +225,15 @@ class DiagramOptions:
                 "'https://github.com/ORG/REPO/blob/main/{path}#L{line}'"
             )
         title = None if self.title is None else str(self.title)
+        if self.since is not None and (not isinstance(self.since, str) or not self.since.strip()):
+            raise OptionError(
+                f"{prefix}option 'since' must be a git revision written as text (quote "
+                f'numbers, e.g. since: "v1.10"), got {self.since!r}'
+            )
+        if self.since is not None and self.observed:
+            raise OptionError(
+                f"{prefix}options 'since' and 'observed' draw different marks; use one per diagram"
+            )
         observed, run = _observed_options(self.observed, self.run, prefix)
         return replace(self, direction=direction, title=title, observed=observed, run=run)
 
@@ -240,7 +262,8 @@ class Diagram:
     source_files: tuple[str, ...]
     #: Recorded-run files read for the ``observed`` option: dependencies too.
     data_files: tuple[str, ...] = ()
-    #: Warnings to report at the directive (undeclared transitions seen in recorded runs).
+    #: Warnings to report at the directive: undeclared transitions seen in recorded runs, or
+    #: a ``since`` revision that could not be read (the flow is then drawn without highlights).
     warnings: tuple[str, ...] = ()
 
 
@@ -300,6 +323,8 @@ def flow_diagram(
             )
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
+    elif opts.since is not None:
+        drawn, overlay, warnings = _since(graph, opts)
     text = mermaid_with_stubs(
         drawn,
         links=links,
@@ -411,6 +436,26 @@ def flow_svg(
         return svg_from_dot(dot)
     except RenderError as exc:
         raise GraphvizError(f"flow {name!r}: {exc}") from None
+
+
+def _since(
+    graph: FlowGraph, opts: DiagramOptions
+) -> tuple[FlowGraph, Overlay | None, tuple[str, ...]]:
+    if opts.since is None:
+        return graph, None, ()
+    from penstock._versions.since import since_overlay
+
+    try:
+        drawn, overlay = since_overlay(
+            graph,
+            opts.since,
+            modules=opts.since_modules,
+            paths=opts.since_paths,
+            root=opts.since_root,
+        )
+    except DiffError as exc:
+        return graph, None, (f"since {opts.since!r}: drawn without highlights: {exc}",)
+    return drawn, overlay, ()
 
 
 def load_modules(

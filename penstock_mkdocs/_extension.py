@@ -210,6 +210,14 @@ class PenstockExtension(Extension):
             raise OptionError(
                 f"{where}: '::: penstock-flow' needs a flow name, e.g. '::: penstock-flow orders'"
             )
+        if options.since is not None:
+            # The revision is loaded with this site's own modules and paths.
+            options = replace(
+                options,
+                since_modules=tuple(self._modules),
+                since_paths=tuple(self._paths),
+                since_root=self.base_dir or None,
+            )
         if options.observed and options.observed_base is None and self.base_dir:
             options = replace(options, observed_base=self.base_dir)
         if svg is True:

@@ -126,6 +126,11 @@ def load_flows(app: Sphinx) -> None:
             observed=config.penstock_observed,
             observed_base=str(confdir),
             legend=config.penstock_legend,
+            # For `:since: REV`: the revision is loaded with conf.py's modules and paths, else
+            # with its own [tool.penstock].
+            since_modules=tuple(config.penstock_modules),
+            since_paths=tuple(str(confdir / p) for p in config.penstock_paths),
+            since_root=str(confdir),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None

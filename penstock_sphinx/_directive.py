@@ -145,6 +145,7 @@ class PenstockFlow(SphinxDirective):
             "collapse": _flag,
             "link-api": _flag,
             "svg": _flag,
+            "since": directives.unchanged_required,
             "caption": directives.unchanged_required,
             "name": directives.unchanged_required,
             "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
@@ -179,6 +180,7 @@ class PenstockFlow(SphinxDirective):
                 "legend",
                 "collapse",
                 "link-api",
+                "since",
             )
             if key in self.options
         }
@@ -210,7 +212,8 @@ class PenstockFlow(SphinxDirective):
                 warning,
                 location=self.get_location(),
                 type="penstock",
-                subtype="drift",
+                # Undeclared transitions in recorded runs, or a `since` that could not be read.
+                subtype="since" if options.since is not None else "drift",
             )
         node = mermaid()
         node["code"] = self._with_mermaid_config(diagram.mermaid)

@@ -1,0 +1,329 @@
+"""Compare two versions of a project's flows: what a change does to each flow.
+
+Steps are matched by the function that defines them (module and qualname) first, so a step
+whose name changed but whose function stayed is *renamed*, not removed and added; the steps
+left over are matched by name. Source files and line numbers are not compared: a step that only
+moved within its file is not a change. A function that leaves one flow and joins another is a
+step *moved* between those flows (still listed as removed from the first and added to the
+second, so each flow's own picture is complete).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from penstock._graph.model import FlowGraph, StepNode
+
+__all__ = ["DIFF_SCHEMA", "DIFF_VERSION", "FlowDiff", "FlowsDiff", "StepChange", "compare"]
+
+#: The ``schema`` value of the JSON diff document.
+DIFF_SCHEMA = "penstock.diff"
+#: Version of the JSON diff layout.
+DIFF_VERSION = 1
+
+Status = Literal["added", "removed", "changed", "unchanged"]
+Pair = tuple[str, str]
+
+#: Step fields compared between versions, in report order ("function" is module.qualname).
+COMPARED_FIELDS = ("name", "kind", "doc", "transport", "function")
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """A step present in both versions of a flow whose declaration changed.
+
+    Attributes:
+        name: the step's name in the new version.
+        old_name: its name in the old version (differs when it was renamed in place).
+        fields: ``(field, old, new)`` for each changed field among ``name``, ``kind``, ``doc``
+            (the description), ``transport`` and ``function`` (``module.qualname``).
+    """
+
+    name: str
+    old_name: str
+    fields: tuple[tuple[str, str | None, str | None], ...]
+
+    def as_dict(self) -> dict[str, list[str | None]]:
+        return {f: [old, new] for f, old, new in self.fields}
+
+
+@dataclass(frozen=True)
+class FlowDiff:
+    """What changed in one flow. Every tuple is sorted by name.
+
+    Attributes:
+        flow: the flow's name.
+        status: ``added``, ``removed``, ``changed`` or ``unchanged``.
+        old: the flow in the old version (``None`` when added).
+        new: the flow in the new version (``None`` when removed).
+        steps_added: names (new version) of steps that were not in the flow, moved ones included.
+        steps_removed: names (old version) of steps no longer in the flow, moved ones included.
+        steps_changed: steps in both versions whose declaration changed (renamed ones included).
+        renamed: ``(old name, new name)`` of steps renamed in place.
+        moved_in: ``(step, flow it left)`` for steps that came from another flow.
+        moved_out: ``(step, flow it joined)`` for steps that went to another flow.
+        edges_added: ``(from, to)`` by new names.
+        edges_removed: ``(from, to)`` by old names.
+        conditions_changed: ``(from, to, old condition, new condition)`` of edges in both
+            versions whose ``when=`` changed (``None``: unconditional), by new names.
+        entrypoints_gained: entrypoints of the new version that were not entrypoints before.
+        entrypoints_lost: entrypoints of the old version that are no longer entrypoints.
+    """
+
+    flow: str
+    status: Status
+    old: FlowGraph | None = field(repr=False)
+    new: FlowGraph | None = field(repr=False)
+    steps_added: tuple[str, ...] = ()
+    steps_removed: tuple[str, ...] = ()
+    steps_changed: tuple[StepChange, ...] = ()
+    renamed: tuple[Pair, ...] = ()
+    moved_in: tuple[Pair, ...] = ()
+    moved_out: tuple[Pair, ...] = ()
+    edges_added: tuple[Pair, ...] = ()
+    edges_removed: tuple[Pair, ...] = ()
+    conditions_changed: tuple[tuple[str, str, str | None, str | None], ...] = ()
+    entrypoints_gained: tuple[str, ...] = ()
+    entrypoints_lost: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """True unless the flow is the same in both versions."""
+        return self.status != "unchanged"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON layout of one flow's entry (see `FlowsDiff.as_dict`)."""
+        return {
+            "status": self.status,
+            "steps": {
+                "added": list(self.steps_added),
+                "removed": list(self.steps_removed),
+                "changed": [c.name for c in self.steps_changed],
+                "renamed": [list(p) for p in self.renamed],
+                "moved_in": [list(p) for p in self.moved_in],
+                "moved_out": [list(p) for p in self.moved_out],
+            },
+            "edges": {
+                "added": [list(e) for e in self.edges_added],
+                "removed": [list(e) for e in self.edges_removed],
+                "conditions": [list(c) for c in self.conditions_changed],
+            },
+            "entrypoints": {
+                "gained": list(self.entrypoints_gained),
+                "lost": list(self.entrypoints_lost),
+            },
+            "changes": {c.name: c.as_dict() for c in self.steps_changed},
+        }
+
+
+@dataclass(frozen=True)
+class FlowsDiff:
+    """What changed between two versions of every flow, by flow name (sorted).
+
+    Attributes:
+        flows: one `FlowDiff` per flow present in either version.
+        old_label: what the old version is (a revision or a file), for reports.
+        new_label: what the new version is.
+    """
+
+    flows: dict[str, FlowDiff]
+    old_label: str = "old"
+    new_label: str = "new"
+
+    @property
+    def changed(self) -> bool:
+        """True when any flow differs."""
+        return any(d.changed for d in self.flows.values())
+
+    def changed_flows(self) -> list[FlowDiff]:
+        """The flows that differ, by name."""
+        return [d for d in self.flows.values() if d.changed]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON diff document.
+
+        ``{"schema": "penstock.diff", "version": 1, "old": ..., "new": ..., "changed": bool,
+        "flows": {NAME: {"status": ..., "steps": {"added": [...], "removed": [...],
+        "changed": [...], "renamed": [[OLD, NEW]], "moved_in": [[STEP, FROM_FLOW]],
+        "moved_out": [[STEP, TO_FLOW]]}, "edges": {"added": [[FROM, TO]], "removed": [...],
+        "conditions": [[FROM, TO, OLD_WHEN, NEW_WHEN]]},
+        "entrypoints": {"gained": [...], "lost": [...]}, "changes": {STEP: {FIELD: [OLD,
+        NEW]}}}}}``.
+        """
+        return {
+            "schema": DIFF_SCHEMA,
+            "version": DIFF_VERSION,
+            "old": self.old_label,
+            "new": self.new_label,
+            "changed": self.changed,
+            "flows": {name: d.as_dict() for name, d in self.flows.items()},
+        }
+
+
+def compare(
+    old: Mapping[str, FlowGraph],
+    new: Mapping[str, FlowGraph],
+    *,
+    old_label: str = "old",
+    new_label: str = "new",
+) -> FlowsDiff:
+    """Compare two versions of a set of flows (as read from dumps or `penstock.flows`).
+
+    Args:
+        old: the old version's flows by name.
+        new: the new version's flows by name.
+        old_label: how reports name the old version.
+        new_label: how reports name the new version.
+    """
+    left: dict[str, dict[tuple[str, str], str]] = {}  # flow -> function key -> step name
+    joined: dict[str, dict[tuple[str, str], str]] = {}
+    matches: dict[str, list[tuple[StepNode, StepNode]]] = {}
+    for name in sorted(set(old) | set(new)):
+        o, n = old.get(name), new.get(name)
+        pairs, gone, came = _match(o, n)
+        matches[name] = pairs
+        left[name] = {_key(s): s.name for s in gone}
+        joined[name] = {_key(s): s.name for s in came}
+
+    out: dict[str, FlowDiff] = {}
+    for name in sorted(set(old) | set(new)):
+        out[name] = _flow_diff(name, old.get(name), new.get(name), matches[name], left, joined)
+    return FlowsDiff(flows=out, old_label=old_label, new_label=new_label)
+
+
+def _key(step: StepNode) -> tuple[str, str]:
+    return (step.module, step.qualname)
+
+
+def _match(
+    old: FlowGraph | None, new: FlowGraph | None
+) -> tuple[list[tuple[StepNode, StepNode]], list[StepNode], list[StepNode]]:
+    """Pairs of the same step in both versions, then the old-only and new-only steps."""
+    olds = list(old.steps) if old else []
+    news = list(new.steps) if new else []
+    new_by_key = {_key(s): s for s in news}
+    pairs: list[tuple[StepNode, StepNode]] = []
+    used: set[str] = set()
+    rest: list[StepNode] = []
+    for s in olds:
+        twin = new_by_key.get(_key(s))
+        if twin is not None and twin.name not in used:
+            pairs.append((s, twin))
+            used.add(twin.name)
+        else:
+            rest.append(s)
+    new_by_name = {s.name: s for s in news if s.name not in used}
+    gone: list[StepNode] = []
+    for s in rest:
+        twin = new_by_name.pop(s.name, None)
+        if twin is not None:
+            pairs.append((s, twin))
+            used.add(twin.name)
+        else:
+            gone.append(s)
+    came = [s for s in news if s.name not in used]
+    return pairs, gone, came
+
+
+def _flow_diff(
+    name: str,
+    old: FlowGraph | None,
+    new: FlowGraph | None,
+    pairs: list[tuple[StepNode, StepNode]],
+    left: dict[str, dict[tuple[str, str], str]],
+    joined: dict[str, dict[tuple[str, str], str]],
+) -> FlowDiff:
+    changes = []
+    renames: dict[str, str] = {}
+    for o, n in pairs:
+        renames[o.name] = n.name
+        fields = _changed_fields(o, n)
+        if fields:
+            changes.append(StepChange(name=n.name, old_name=o.name, fields=fields))
+    changes.sort(key=lambda c: c.name)
+
+    moved_in = sorted(
+        (step, other)
+        for key, step in joined[name].items()
+        for other in left
+        if other != name and key in left[other]
+    )
+    moved_out = sorted(
+        (step, other)
+        for key, step in left[name].items()
+        for other in joined
+        if other != name and key in joined[other]
+    )
+
+    # Old edges under the new names of their steps: a rename alone changes no edge.
+    old_edge_names = {
+        (renames.get(e.source, e.source), renames.get(e.target, e.target)): (e.source, e.target)
+        for e in (old.edges if old else ())
+    }
+    old_edges = set(old_edge_names)
+    new_edges = {(e.source, e.target) for e in new.edges} if new else set()
+    old_when = {
+        (renames.get(e.source, e.source), renames.get(e.target, e.target)): e.when
+        for e in (old.edges if old else ())
+    }
+    conditions = sorted(
+        (e.source, e.target, old_when[(e.source, e.target)], e.when)
+        for e in (new.edges if new else ())
+        if (e.source, e.target) in old_when and old_when[(e.source, e.target)] != e.when
+    )
+    old_entries = {renames.get(e, e): e for e in (old.entrypoints if old else ())}
+    new_entries = set(new.entrypoints) if new else set()
+
+    diff = FlowDiff(
+        flow=name,
+        status="unchanged",
+        old=old,
+        new=new,
+        steps_added=tuple(sorted(joined[name].values())),
+        steps_removed=tuple(sorted(left[name].values())),
+        steps_changed=tuple(changes),
+        renamed=tuple(sorted((c.old_name, c.name) for c in changes if c.old_name != c.name)),
+        moved_in=tuple(moved_in),
+        moved_out=tuple(moved_out),
+        edges_added=tuple(sorted(new_edges - old_edges)),
+        edges_removed=tuple(sorted(old_edge_names[e] for e in old_edges - new_edges)),
+        conditions_changed=tuple(conditions),
+        entrypoints_gained=tuple(sorted(new_entries - set(old_entries))),
+        entrypoints_lost=tuple(sorted(old_entries[e] for e in set(old_entries) - new_entries)),
+    )
+    status: Status
+    if old is None:
+        status = "added"
+    elif new is None:
+        status = "removed"
+    elif any(
+        (
+            diff.steps_added,
+            diff.steps_removed,
+            diff.steps_changed,
+            diff.edges_added,
+            diff.edges_removed,
+            diff.conditions_changed,
+            diff.entrypoints_gained,
+            diff.entrypoints_lost,
+        )
+    ):
+        status = "changed"
+    else:
+        status = "unchanged"
+    return replace(diff, status=status)
+
+
+def _changed_fields(old: StepNode, new: StepNode) -> tuple[tuple[str, str | None, str | None], ...]:
+    out: list[tuple[str, str | None, str | None]] = []
+    for f in COMPARED_FIELDS:
+        if f == "function":
+            a: str | None = f"{old.module}.{old.qualname}"
+            b: str | None = f"{new.module}.{new.qualname}"
+        else:
+            a, b = getattr(old, f), getattr(new, f)
+        if a != b:
+            out.append((f, a, b))
+    return tuple(out)

@@ -1,0 +1,416 @@
+"""Load the flows of one version of a project: a git revision, the working tree, or a dump file.
+
+A revision is checked out in a temporary ``git worktree add --detach`` (the user's working tree,
+index and HEAD are never touched, and the checkout is always removed) and dumped by a separate
+Python process: its modules share names with the current ones, so they cannot be imported into
+this process. That process reads the revision's own configuration (``[tool.penstock]`` in its
+``pyproject.toml``) unless modules were given on the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from penstock._errors import DiffError, RevisionError
+from penstock._graph.dump import read_dump
+from penstock._graph.model import FlowGraph
+from penstock._suggest import did_you_mean
+
+__all__ = [
+    "WORKING_TREE",
+    "LoadedVersion",
+    "load_version",
+    "load_versions",
+    "resolve_commit",
+    "worker_dump",
+]
+
+#: How reports name the working tree (the default ``NEW``).
+WORKING_TREE = "working tree"
+
+# The child process must import the installed penstock, not a folder of the checkout that
+# happens to be called `penstock`: drop the current directory `-c` puts first on sys.path.
+_WORKER = (
+    "import os, sys; "
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.', os.getcwd())]; "
+    "from penstock._versions.revisions import _worker; "
+    "sys.exit(_worker(sys.argv[1:]))"
+)
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """One side of a comparison.
+
+    Attributes:
+        label: how reports name it: the revision as written (with its short commit id), the
+            file name, or ``working tree``.
+        flows: its flows by name, sorted.
+        commit: the full commit id for a revision, else ``None``.
+    """
+
+    label: str
+    flows: dict[str, FlowGraph]
+    commit: str | None = None
+
+
+def load_version(
+    spec: str | None,
+    *,
+    modules: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    cwd: str | os.PathLike[str] | None = None,
+) -> LoadedVersion:
+    """Load the flows ``spec`` names.
+
+    Args:
+        spec: a file written by ``penstock dump`` (or ``penstock dag FLOW -f json``), a git
+            revision of the repository around ``cwd``, or ``None`` for the working tree.
+        modules: modules to import (default: ``[tool.penstock] modules`` of that version).
+        paths: folders to import from, relative to ``cwd`` (default: that version's
+            ``[tool.penstock] paths``, else ``cwd``).
+        cwd: the folder the command runs in (default: the current directory).
+
+    Raises:
+        DiffError: not a readable dump, not in a git repository.
+        RevisionError: unknown revision, or its modules fail to import (with the module and
+            ``file:line``).
+    """
+    return load_versions([spec], modules=modules, paths=paths, cwd=cwd)[0]
+
+
+def load_versions(
+    specs: Sequence[str | None],
+    *,
+    modules: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    cwd: str | os.PathLike[str] | None = None,
+) -> list[LoadedVersion]:
+    """Load several versions (see `load_version`).
+
+    Their modules are imported at the same time, by one process each; errors are raised in
+    the order of ``specs``.
+    """
+    here = Path(cwd if cwd is not None else os.getcwd()).resolve()
+    with ExitStack() as stack:
+        jobs = [_prepare(spec, here, modules, paths, stack) for spec in specs]
+        for job in jobs:
+            if isinstance(job, _Job):
+                job.start(stack)
+        outcomes: list[LoadedVersion | DiffError] = []
+        for job in jobs:
+            if isinstance(job, LoadedVersion):
+                outcomes.append(job)
+                continue
+            try:
+                outcomes.append(job.finish())
+            except DiffError as exc:
+                outcomes.append(exc)
+    loaded = []
+    for outcome in outcomes:
+        if isinstance(outcome, DiffError):
+            raise outcome
+        loaded.append(outcome)
+    return loaded
+
+
+def _prepare(
+    spec: str | None,
+    here: Path,
+    modules: Sequence[str],
+    paths: Sequence[str],
+    stack: ExitStack,
+) -> LoadedVersion | _Job:
+    """A dump file read, or a process to start in the working tree or a revision's checkout.
+
+    The checkout is made now, and removed when ``stack`` closes.
+    """
+    if spec is None:
+        return _Job(WORKING_TREE, here, modules, paths, tree_root=None)
+    as_file = here / spec
+    if as_file.is_file():
+        try:
+            text = as_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DiffError(f"cannot read dump file {spec}: {exc}") from None
+        return LoadedVersion(spec, read_dump(text, spec))
+    top = _toplevel(here, spec)
+    commit = _resolve(top, spec)
+    label = spec if commit.startswith(spec) else f"{spec} ({commit[:12]})"
+    tree = stack.enter_context(_checkout(top, commit, spec))
+    sub = tree / here.relative_to(top)
+    if not sub.is_dir():
+        rel = here.relative_to(top).as_posix()
+        raise RevisionError(spec, f"revision {spec!r} has no folder {rel!r} to run in")
+    moved = [_into_tree(p, here, top, tree) for p in paths]
+    return _Job(label, sub, modules, moved, tree_root=tree, revision=spec, commit=commit)
+
+
+def resolve_commit(revision: str, cwd: str | os.PathLike[str]) -> str:
+    """The full commit id ``revision`` names in the git repository around ``cwd``.
+
+    Raises:
+        DiffError: not inside a git repository.
+        RevisionError: no such revision (with a did-you-mean among branches and tags).
+    """
+    here = Path(cwd).resolve()
+    return _resolve(_toplevel(here, revision), revision)
+
+
+# --- git ---------------------------------------------------------------------------------
+
+
+def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+        )
+    except FileNotFoundError:
+        raise DiffError(
+            "git is needed to compare revisions and was not found on PATH; "
+            "compare dump files written by `penstock dump -o FILE` instead"
+        ) from None
+
+
+def _toplevel(here: Path, spec: str) -> Path:
+    out = _git(["rev-parse", "--show-toplevel"], here)
+    if out.returncode != 0:
+        raise DiffError(
+            f"{spec!r} is not a file, and {here} is not inside a git repository to read it "
+            "as a revision from"
+        )
+    return Path(out.stdout.strip()).resolve()
+
+
+def _resolve(top: Path, spec: str) -> str:
+    if spec.startswith("-"):
+        raise RevisionError(spec, f"{spec!r} is not a file or a git revision")
+    out = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{spec}^{{commit}}"], top)
+    if out.returncode == 0:
+        return out.stdout.strip()
+    refs = _git(["for-each-ref", "--format=%(refname:short)"], top).stdout.split()
+    hint = did_you_mean(spec, refs)
+    if _git(["rev-parse", "--is-shallow-repository"], top).stdout.strip() == "true":
+        hint += (
+            " (this is a shallow clone: fetch the revision first, e.g. `git fetch --unshallow`, "
+            "or `fetch-depth: 0` with actions/checkout)"
+        )
+    raise RevisionError(
+        spec, f"{spec!r} is neither a file nor a revision of the git repository at {top}{hint}"
+    )
+
+
+@contextmanager
+def _checkout(top: Path, commit: str, spec: str) -> Iterator[Path]:
+    """A detached worktree of ``commit`` in a temporary folder, removed afterwards."""
+    holder = Path(tempfile.mkdtemp(prefix="penstock-diff-"))
+    tree = holder / "tree"
+    try:
+        # Hooks off: a post-checkout hook is the user's, meant for their own checkouts.
+        hooks_off = ["-c", f"core.hooksPath={os.devnull}"]
+        out = _git([*hooks_off, "worktree", "add", "--detach", "--quiet", str(tree), commit], top)
+        if out.returncode != 0:
+            raise RevisionError(
+                spec, f"cannot check out revision {spec!r}: {out.stderr.strip() or out.stdout}"
+            )
+        yield tree
+    finally:
+        if tree.exists():
+            _git(["worktree", "remove", "--force", str(tree)], top)
+        shutil.rmtree(holder, ignore_errors=True)
+        _git(["worktree", "prune"], top)
+
+
+def _into_tree(path: str, here: Path, top: Path, tree: Path) -> str:
+    """A ``--path`` folder of the user's checkout, as the same folder of the revision's."""
+    absolute = (here / path).resolve()
+    try:
+        return str(tree / absolute.relative_to(top))
+    except ValueError:
+        return str(absolute)  # outside the repository: the same folder for every revision
+
+
+# --- the child process ---------------------------------------------------------------------
+
+
+class _Job:
+    """One child process dumping the flows of a folder (``_worker``)."""
+
+    def __init__(
+        self,
+        label: str,
+        folder: Path,
+        modules: Sequence[str],
+        paths: Sequence[str],
+        *,
+        tree_root: Path | None,
+        revision: str | None = None,
+        commit: str | None = None,
+    ) -> None:
+        self.label = label
+        self.folder = folder
+        self.modules = list(modules)
+        self.paths = [str((folder / p).resolve()) for p in paths]
+        self.tree_root = tree_root
+        self.revision = revision
+        self.commit = commit
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.tmp = Path()
+
+    def start(self, stack: ExitStack) -> None:
+        """Start the process; its files live in a temporary folder closed with ``stack``."""
+        self.tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="penstock-dump-")))
+        request = {
+            "result": str(self.tmp / "result.json"),
+            "modules": self.modules,
+            "paths": self.paths,
+            "root": str(self.tree_root or self.folder),
+        }
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        # Output goes to files, not pipes: two children never wait on each other's pipe.
+        with (self.tmp / "out.txt").open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, json.dumps(request)],
+                cwd=self.folder,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        stack.callback(self._stop)
+
+    def _stop(self) -> None:
+        # Runs before the checkout is removed: never leave a child importing from it.
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def finish(self) -> LoadedVersion:
+        """Wait for the process; its flows, or the error naming the module and line."""
+        assert self.proc is not None
+        status = self.proc.wait()
+        try:
+            answer = json.loads((self.tmp / "result.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            output = (self.tmp / "out.txt").read_text(encoding="utf-8", errors="replace")
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            raise DiffError(
+                f"could not load the flows of {self.label} (exit status {status}):\n{tail}"
+            ) from None
+        if answer.get("ok"):
+            flows = read_dump(json.dumps(answer["dump"]), self.label)
+            return LoadedVersion(self.label, flows, self.commit)
+        module, location = answer.get("module"), answer.get("location")
+        where = f" ({location})" if location else ""
+        what = f"could not import module {module!r}{where}" if module else "could not load flows"
+        revision = self.revision
+        name = (
+            self.label
+            if revision is None
+            else f"revision {revision!r}{self.label[len(revision) :]}"
+        )
+        message = f"{name}: {what}: {answer.get('error')}"
+        if answer.get("traceback"):
+            message += "\n" + str(answer["traceback"]).rstrip()
+        if revision is not None:
+            raise RevisionError(revision, message, module=module, location=location)
+        raise DiffError(message)
+
+
+def _worker(argv: Sequence[str]) -> int:
+    """The child process: import the modules, write the dump (or the failure) as JSON."""
+    request = json.loads(argv[0])
+    result = Path(request["result"])
+    root = Path(request["root"])
+    here = Path.cwd()
+    try:
+        answer = worker_dump(request["modules"], request["paths"], here, root)
+    except DiffError as exc:
+        answer = {"ok": False, "error": str(exc)}
+    result.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+    return 0 if answer.get("ok") else 1
+
+
+def worker_dump(
+    modules: Sequence[str],
+    paths: Sequence[str],
+    here: Path,
+    root: Path,
+) -> dict[str, Any]:
+    """Import the modules as the ``penstock`` command does, and dump every flow.
+
+    The modules and folders come from ``modules``/``paths``, else from the ``[tool.penstock]``
+    found from ``here`` (the same rules as every other command).
+
+    Returns ``{"ok": True, "dump": DOCUMENT}``, or ``{"ok": False, "error": ..., "module":
+    ..., "location": "file:line" (relative to ``root``), "traceback": ...}`` when a module
+    fails to import or none is configured. Step files are written relative to ``here``.
+    """
+    from penstock._errors import PenstockError
+    from penstock._graph.dump import dump_document
+    from penstock._graph.model import flows
+    from penstock._project.config import module_sources
+    from penstock._project.modules import ModuleImportError, import_modules
+
+    try:
+        sources = module_sources(
+            modules,
+            paths,
+            start=here,
+            settings=("-m MODULE", "--path DIR"),
+            fallback_folders=[here],
+        )
+    except PenstockError as exc:  # an invalid [tool.penstock]
+        return {"ok": False, "error": _relative_text(str(exc), root)}
+    if not sources.modules and not flows():
+        return {
+            "ok": False,
+            "error": "no modules to import: pass -m MODULE, or list them as "
+            "`modules` under [tool.penstock] in pyproject.toml",
+        }
+    failures: list[ModuleImportError] = []
+    import_modules(
+        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+    )
+    if failures:
+        first = failures[0]
+        details = _relative_text(first.details, root)
+        lines = [line for line in details.splitlines() if line.strip()]
+        return {
+            "ok": False,
+            "module": first.module,
+            "location": _relative_location(first.location, root),
+            "error": lines[-1].strip() if lines else "import failed",
+            "traceback": details,
+        }
+    return {"ok": True, "dump": dump_document(flows().values(), root=here)}
+
+
+def _relative_text(text: str, root: Path) -> str:
+    # Paths inside a temporary checkout mean nothing once it is gone: show them from its root.
+    return text.replace(str(root) + os.sep, "")
+
+
+def _relative_location(location: str | None, root: Path) -> str | None:
+    if location is None:
+        return None
+    file, _, line = location.rpartition(":")
+    return f"{_relative(file, root)}:{line}" if file else location
+
+
+def _relative(file: str, root: Path) -> str:
+    try:
+        return Path(file).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return file

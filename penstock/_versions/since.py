@@ -1,0 +1,74 @@
+"""What changed in a flow since a revision, as an overlay for a docs diagram (``since: REV``).
+
+The revision (or a dump file) is loaded once per process and configuration: a docs build
+draws many diagrams against the same release.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from penstock._graph.compare import compare
+from penstock._graph.model import FlowGraph
+from penstock._render.diff import diff_diagram
+from penstock._render.overlay import Overlay
+from penstock._versions.revisions import load_version, resolve_commit
+
+__all__ = ["clear_cache", "since_overlay"]
+
+_Key = tuple[str, tuple[str, ...], tuple[str, ...], str]
+_CACHE: dict[_Key, dict[str, FlowGraph]] = {}
+_LOCK = threading.Lock()
+
+
+def since_overlay(
+    graph: FlowGraph,
+    revision: str,
+    *,
+    modules: Sequence[str],
+    paths: Sequence[str],
+    root: str | None,
+) -> tuple[FlowGraph, Overlay]:
+    """``graph`` with what was removed since ``revision`` added back, and the marks to draw.
+
+    Args:
+        graph: the flow as it is now.
+        revision: a git revision of the repository around ``root``, or a dump file.
+        modules: the modules to import at that revision (the docs configuration's).
+        paths: their folders (absolute, or relative to ``root``).
+        root: the folder the docs build runs from (default: the current directory).
+
+    Raises:
+        DiffError: not a git checkout, unknown revision, or the revision's modules fail to
+            import (a `RevisionError` then, naming the module and line).
+    """
+    old = _flows_at(revision, tuple(modules), tuple(paths), root or str(Path.cwd()))
+    diff = compare({graph.name: old[graph.name]} if graph.name in old else {}, {graph.name: graph})
+    drawn, overlay = diff_diagram(diff.flows[graph.name], since=revision)
+    return drawn, overlay
+
+
+def _flows_at(
+    revision: str, modules: tuple[str, ...], paths: tuple[str, ...], root: str
+) -> dict[str, FlowGraph]:
+    if Path(root, revision).is_file():
+        # A dump file is cheap to read and may be rewritten between builds: never cached.
+        return load_version(revision, modules=modules, paths=paths, cwd=root).flows
+    # Keyed by commit, not by name: HEAD~1 is another commit once a new one is made.
+    key = (resolve_commit(revision, root), modules, paths, root)
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    flows = load_version(revision, modules=modules, paths=paths, cwd=root).flows
+    with _LOCK:
+        _CACHE[key] = flows
+    return flows
+
+
+def clear_cache() -> None:
+    """Forget every loaded revision (tests; a docs server may call it on demand)."""
+    with _LOCK:
+        _CACHE.clear()

@@ -1,0 +1,178 @@
+"""``since: REV`` in real MkDocs and Sphinx builds inside a real git repository, and outside one."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.diff.conftest import _GIT_ENV
+from tests.mkdocs.conftest import Build, run, write_site
+from tests.sphinx.html import mermaid_blocks
+from tests.support.mermaid import MermaidOracle
+from tests.support.system import require_executable
+
+V1 = """
+from penstock import entrypoint, flow, step
+
+
+@flow("orders")
+@entrypoint
+def receive():
+    pass
+
+
+@flow("orders")
+@step(after="receive")
+def fax():
+    pass
+"""
+
+V2 = """
+from penstock import entrypoint, flow, step
+
+
+@flow("orders")
+@entrypoint
+def receive():
+    pass
+
+
+@flow("orders")
+@step(after="receive")
+def email():
+    pass
+"""
+
+PAGE = """
+# Orders
+
+::: penstock-flow orders
+    since: v1
+"""
+
+RST = """Orders
+======
+
+.. penstock-flow:: orders
+   :since: v1
+"""
+
+SPHINX_CONF = 'extensions = ["penstock_sphinx"]\npenstock_modules = ["shop.orders"]\n'
+SPHINX_CONF += 'penstock_paths = ["src"]\n'
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", *args], cwd=root, env={**os.environ, **_GIT_ENV}, check=True, capture_output=True
+    )
+
+
+def in_git(root: Path) -> None:
+    """Commit ``src/shop/orders.py`` as V1 (tag v1), then leave V2 in the working tree."""
+    require_executable("git", "install git, e.g. apt-get install git")
+    module = root / "src" / "shop" / "orders.py"
+    module.write_text(textwrap.dedent(V1))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "v1")
+    git(root, "tag", "v1")
+    module.write_text(textwrap.dedent(V2))
+
+
+def check_highlighted(diagram: str, oracle: MermaidOracle) -> None:
+    # The step and its legend box (whose generated id follows the steps' and the legend's).
+    assert re.search(r"^    class email,n\d+ ps_added$", diagram, re.M), diagram
+    assert re.search(r"^    class fax,n\d+ ps_removed$", diagram, re.M), diagram
+    assert "fax" in diagram
+    assert "ps_removed" in diagram
+    assert '"added since v1"' in diagram
+    for parsed in oracle.parse_one(diagram):
+        assert parsed.ok, parsed.error
+        texts = sorted(v["text"] for v in parsed.vertices.values())
+        shown = ["receive", "email", "fax", "added since v1", "removed since v1"]
+        legend = ["entrypoint: a run of the flow starts here"]
+        assert texts == sorted(shown + legend)
+
+
+def test_mkdocs_since_highlights_changes(tmp_path: Path, mermaid_oracle: MermaidOracle) -> None:
+    """mkdocs build --strict: the flow drawn with what changed since v1 marked."""
+    root = write_site(tmp_path / "site", {"index.md": PAGE})
+    in_git(root)
+    build = run("mkdocs", root, "--strict")
+    assert build.returncode == 0, build.output
+    (diagram,) = build.diagrams()
+    check_highlighted(diagram, mermaid_oracle)
+
+
+def test_mkdocs_since_outside_git_warns_at_the_line(tmp_path: Path) -> None:
+    """Outside a git checkout: a warning at page:line, and the plain diagram."""
+    root = write_site(tmp_path / "site", {"index.md": PAGE})
+    (root / "src" / "shop" / "orders.py").write_text(textwrap.dedent(V2))
+    build: Build = run("mkdocs", root)
+    assert build.returncode == 0, build.output
+    assert "index.md:3: penstock-flow 'orders': since 'v1': drawn without highlights" in (
+        build.output
+    )
+    assert "not inside a git repository" in build.output
+    (diagram,) = build.diagrams()
+    assert "ps_" not in diagram
+    assert "receive --> email" in diagram
+    assert run("mkdocs", root, "--strict").returncode != 0
+
+
+def sphinx_build(srcdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(srcdir), str(srcdir / "_build")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+def sphinx_site(root: Path) -> Path:
+    (root / "src" / "shop").mkdir(parents=True)
+    (root / "src" / "shop" / "__init__.py").write_text("")
+    (root / "conf.py").write_text(SPHINX_CONF)
+    (root / "index.rst").write_text(RST)
+    return root
+
+
+@pytest.mark.parametrize("in_repository", [True, False], ids=["git", "no-git"])
+def test_sphinx_since(tmp_path: Path, mermaid_oracle: MermaidOracle, in_repository: bool) -> None:
+    """sphinx-build: highlighted in a git checkout; outside one a located, typed warning and
+    the plain diagram."""
+    root = sphinx_site(tmp_path / "docs")
+    if in_repository:
+        in_git(root)
+    else:
+        (root / "src" / "shop" / "orders.py").write_text(textwrap.dedent(V2))
+    result = sphinx_build(root)
+    assert result.returncode == 0, result.stderr
+    (diagram,) = mermaid_blocks(root / "_build" / "index.html")
+    if in_repository:
+        assert "WARNING" not in result.stderr, result.stderr
+        check_highlighted(diagram, mermaid_oracle)
+    else:
+        assert "index.rst:4: WARNING: penstock-flow orders: since 'v1': drawn without" in (
+            result.stderr
+        )
+        assert "[penstock.since]" in result.stderr
+        assert "ps_" not in diagram
+
+
+def test_since_and_observed_do_not_mix() -> None:
+    """One diagram draws either what changed or what ran: asking for both is an option error."""
+    from penstock.docs import DiagramOptions, OptionError
+
+    with pytest.raises(OptionError, match="'since' and 'observed'"):
+        DiagramOptions().merged({"since": "v1", "observed": "runs.jsonl"}, where="index.md:3")
+    with pytest.raises(OptionError, match="'since' must be a git revision written as text"):
+        DiagramOptions().merged({"since": 1.1})
