@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from penstock._graph.model import FlowGraph
+from penstock._graph.model import Edge, FlowGraph, StepNode
 from penstock._render.branches import branching
 from penstock._render.mermaid import normalize_direction
-from penstock._render.overlay import STYLES, Overlay, edge_width
+from penstock._render.overlay import STYLES, EdgeMark, NodeMark, Overlay, edge_width
 
 __all__ = ["render_dot"]
 
@@ -52,58 +52,24 @@ def render_dot(
     ids = {node.name: f"n{i}" for i, node in enumerate(graph.steps)}
     if overlay is not None:
         overlay.check(set(ids), {(e.source, e.target) for e in graph.edges})
-        node_marks = overlay.nodes
-        edge_marks = overlay.edges
-    else:
-        node_marks, edge_marks = {}, {}
     lines = [
         f"digraph {quote(graph.name)} {{",
         f"    rankdir={rankdir};",
         '    node [shape=box, fontname="Helvetica"];',
     ]
-    for node in graph.steps:
-        label = node.name
-        if show_docs and node.doc:
-            label += "\n" + node.doc
-        mark = node_marks.get(node.name)
-        if mark is not None and mark.note:
-            label += "\n" + mark.note
-        attrs = [f"label={quote(label)}"]
-        styles = []
-        if node.kind == "entrypoint":
-            styles += ["rounded", "bold"]
-        elif node.transport:
-            attrs.append("peripheries=2")
-        if mark is not None and mark.style:
-            styles += _node_style(mark.style, attrs)
-        if styles:
-            attrs.append(f'style="{",".join(styles)}"')
-        if node.doc:
-            attrs.append(f"tooltip={quote(node.doc)}")
-        lines.append(f"    {ids[node.name]} [{', '.join(attrs)}];")
-    transports = {n.name: n.transport for n in graph.steps if n.transport}
+    node_marks = overlay.nodes if overlay is not None else {}
+    lines += [_node_line(node, ids, show_docs, node_marks.get(node.name)) for node in graph.steps]
     # Alternatives (edges with when=) leave from a small empty diamond after their source.
     decisions = branching(graph).decisions
     for name, k in decisions.items():
         lines.append(f'    d{k} [shape=diamond, label="", width=0.3, height=0.3, fixedsize=true];')
         lines.append(f"    {ids[name]} -> d{k} [arrowhead=none];")
+    transports = {n.name: n.transport for n in graph.steps if n.transport}
+    edge_marks = overlay.edges if overlay is not None else {}
     for edge in graph.edges:
-        emark = edge_marks.get((edge.source, edge.target))
-        via = transports.get(edge.target)
-        text = [t for t in (edge.when, via, emark and emark.label) if t]
-        attrs = []
-        dashed = bool(via)
-        if emark is not None and emark.style:
-            style = STYLES[emark.style]
-            dashed = dashed or style.dashed
-            attrs += [f'color="{style.stroke}"', f'fontcolor="{style.stroke}"']
-        width = edge_width(emark)
-        if width is not None:
-            attrs.append(f"penwidth={width}")
-        if dashed:
-            attrs.insert(0, "style=dashed")
-        if text:
-            attrs.append(f"label={quote(' · '.join(text))}")
+        attrs = _edge_attrs(
+            edge, transports.get(edge.target), edge_marks.get((edge.source, edge.target))
+        )
         suffix = f" [{', '.join(attrs)}]" if attrs else ""
         source = f"d{decisions[edge.source]}" if edge.when is not None else ids[edge.source]
         lines.append(f"    {source} -> {ids[edge.target]}{suffix};")
@@ -111,6 +77,45 @@ def render_dot(
         lines += _legend(overlay, len(graph.steps))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _node_line(node: StepNode, ids: dict[str, str], show_docs: bool, mark: NodeMark | None) -> str:
+    label = node.name
+    if show_docs and node.doc:
+        label += "\n" + node.doc
+    if mark is not None and mark.note:
+        label += "\n" + mark.note
+    attrs = [f"label={quote(label)}"]
+    styles = []
+    if node.kind == "entrypoint":
+        styles += ["rounded", "bold"]
+    elif node.transport:
+        attrs.append("peripheries=2")
+    if mark is not None and mark.style:
+        styles += _node_style(mark.style, attrs)
+    if styles:
+        attrs.append(f'style="{",".join(styles)}"')
+    if node.doc:
+        attrs.append(f"tooltip={quote(node.doc)}")
+    return f"    {ids[node.name]} [{', '.join(attrs)}];"
+
+
+def _edge_attrs(edge: Edge, via: str | None, emark: EdgeMark | None) -> list[str]:
+    text = [t for t in (edge.when, via, emark and emark.label) if t]
+    attrs = []
+    dashed = bool(via)
+    if emark is not None and emark.style:
+        style = STYLES[emark.style]
+        dashed = dashed or style.dashed
+        attrs += [f'color="{style.stroke}"', f'fontcolor="{style.stroke}"']
+    width = edge_width(emark)
+    if width is not None:
+        attrs.append(f"penwidth={width}")
+    if dashed:
+        attrs.insert(0, "style=dashed")
+    if text:
+        attrs.append(f"label={quote(' · '.join(text))}")
+    return attrs
 
 
 def _node_style(name: str, attrs: list[str]) -> list[str]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from penstock._errors import RenderError
 from penstock._graph.model import FlowGraph, StepNode
 from penstock._render.branches import branching
-from penstock._render.overlay import STYLES, Overlay, edge_width
+from penstock._render.overlay import STYLES, EdgeMark, NodeMark, Overlay, edge_width
 
 __all__ = ["DIRECTIONS", "MAX_EDGES", "MAX_TEXT_SIZE", "label_text", "render_mermaid"]
 
@@ -112,26 +112,46 @@ def render_mermaid(
         ids[node.name] = node.name if is_plain_id(node.name) else f"n{i}"
     if overlay is not None:
         overlay.check(set(ids), {(e.source, e.target) for e in graph.edges})
-        node_marks = overlay.nodes
-        edge_marks = overlay.edges
-    else:
-        node_marks, edge_marks = {}, {}
-
-    connected = {e.source for e in graph.edges} | {e.target for e in graph.edges}
     lines: list[str] = []
     if title is not None:
         # JSON strings are valid YAML scalars; this keeps quotes and colons harmless.
         shown = title.translate(_TITLE_LOOKALIKES)
         lines += ["---", f"title: {json.dumps(shown)}", "---"]
     lines.append(f"graph {direction}")
+    lines += _node_lines(graph, ids, show_docs, overlay.nodes if overlay is not None else {})
+    # Generated ids (n0, n1...) are never plain ids: decision points continue the series.
+    decisions = {name: f"n{len(graph.steps) + k}" for name, k in branching(graph).decisions.items()}
+    edge_lines, link_styles = _edge_lines(
+        graph, ids, decisions, overlay.edges if overlay is not None else {}
+    )
+    lines += edge_lines
+    if link is not None:
+        for node in graph.steps:
+            url = link(node)
+            if url and _safe_url(url):
+                # module.qualname, not the file path: a built site must not show build paths.
+                tip = label_text(f"{node.module}.{node.qualname}")
+                lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
+    if overlay is not None:
+        first_free = len(graph.steps) + len(decisions)
+        lines += _overlay_lines(overlay, ids, link_styles, first_free=first_free)
+    return "\n".join(lines) + "\n"
+
+
+def _node_lines(
+    graph: FlowGraph, ids: dict[str, str], show_docs: bool, marks: Mapping[str, NodeMark]
+) -> list[str]:
+    """The node declarations: shapes, labels (with summaries and notes) as escaped text."""
+    connected = {e.source for e in graph.edges} | {e.target for e in graph.edges}
+    lines = []
     for node in graph.steps:
         nid = ids[node.name]
         doc = node.doc if show_docs else None
-        mark = node_marks.get(node.name)
+        mark = marks.get(node.name)
         note = mark.note if mark is not None else None
         plain = nid == node.name and node.name in connected
         if plain and node.kind != "entrypoint" and not doc and not node.transport and not note:
-            continue
+            continue  # a plain step is declared by its edges
         label = label_text(node.name)
         for extra in (doc, note):
             if extra:
@@ -143,14 +163,23 @@ def render_mermaid(
             lines.append(f'    {nid}[["{label}"]]')
         else:
             lines.append(f'    {nid}["{label}"]')
+    return lines
+
+
+def _edge_lines(
+    graph: FlowGraph,
+    ids: dict[str, str],
+    decisions: dict[str, str],
+    marks: Mapping[tuple[str, str], EdgeMark],
+) -> tuple[list[str], list[tuple[int, str]]]:
+    """The edge lines, and the ``linkStyle`` of each marked edge by its Mermaid link number."""
     transports = {n.name: n.transport for n in graph.steps if n.transport}
-    # Generated ids (n0, n1...) are never plain ids: decision points continue the series.
-    decisions = {name: f"n{len(graph.steps) + k}" for name, k in branching(graph).decisions.items()}
+    lines: list[str] = []
     link_styles: list[tuple[int, str]] = []
     joined: set[str] = set()
     index = 0  # Mermaid numbers links in the order they are written (for linkStyle)
     for edge in graph.edges:
-        emark = edge_marks.get((edge.source, edge.target))
+        emark = marks.get((edge.source, edge.target))
         text = [t for t in (edge.when, transports.get(edge.target), emark and emark.label) if t]
         style = STYLES[emark.style] if emark is not None and emark.style else None
         # A dotted edge marks the process boundary (message or RPC), or a dashed style.
@@ -173,17 +202,7 @@ def render_mermaid(
         if emark is not None and (style is not None or emark.weight is not None):
             link_styles.append((index, _link_style(emark.style, edge_width(emark))))
         index += 1
-    if link is not None:
-        for node in graph.steps:
-            url = link(node)
-            if url and _safe_url(url):
-                # module.qualname, not the file path: a built site must not show build paths.
-                tip = label_text(f"{node.module}.{node.qualname}")
-                lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
-    if overlay is not None:
-        first_free = len(graph.steps) + len(decisions)
-        lines += _overlay_lines(overlay, ids, link_styles, first_free=first_free)
-    return "\n".join(lines) + "\n"
+    return lines, link_styles
 
 
 # Class names of overlay styles: `ps_` keeps them apart from anything a user could define, and
