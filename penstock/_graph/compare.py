@@ -244,6 +244,36 @@ def _flow_diff(
             changes.append(StepChange(name=n.name, old_name=o.name, fields=fields))
     changes.sort(key=lambda c: c.name)
 
+    moved_in, moved_out = _moves(name, left, joined)
+    edges_added, edges_removed, conditions = _edge_changes(old, new, renames)
+    old_entries = {renames.get(e, e): e for e in (old.entrypoints if old else ())}
+    new_entries = set(new.entrypoints) if new else set()
+    diff = FlowDiff(
+        flow=name,
+        status="unchanged",
+        old=old,
+        new=new,
+        steps_added=tuple(sorted(joined[name].values())),
+        steps_removed=tuple(sorted(left[name].values())),
+        steps_changed=tuple(changes),
+        renamed=tuple(sorted((c.old_name, c.name) for c in changes if c.old_name != c.name)),
+        moved_in=moved_in,
+        moved_out=moved_out,
+        edges_added=edges_added,
+        edges_removed=edges_removed,
+        conditions_changed=conditions,
+        entrypoints_gained=tuple(sorted(new_entries - set(old_entries))),
+        entrypoints_lost=tuple(sorted(old_entries[e] for e in set(old_entries) - new_entries)),
+    )
+    return replace(diff, status=_status(diff))
+
+
+def _moves(
+    name: str,
+    left: dict[str, dict[tuple[str, str], str]],
+    joined: dict[str, dict[tuple[str, str], str]],
+) -> tuple[tuple[Pair, ...], tuple[Pair, ...]]:
+    """``(step, flow it left)`` that came into ``name``, and ``(step, flow it joined)`` out."""
     moved_in = sorted(
         (step, other)
         for key, step in joined[name].items()
@@ -256,64 +286,52 @@ def _flow_diff(
         for other in joined
         if other != name and key in joined[other]
     )
+    return tuple(moved_in), tuple(moved_out)
 
+
+def _edge_changes(
+    old: FlowGraph | None, new: FlowGraph | None, renames: dict[str, str]
+) -> tuple[tuple[Pair, ...], tuple[Pair, ...], tuple[tuple[str, str, str | None, str | None], ...]]:
+    """Edges added (new names), removed (old names), and kept edges whose condition changed."""
     # Old edges under the new names of their steps: a rename alone changes no edge.
     old_edge_names = {
         (renames.get(e.source, e.source), renames.get(e.target, e.target)): (e.source, e.target)
         for e in (old.edges if old else ())
     }
-    old_edges = set(old_edge_names)
-    new_edges = {(e.source, e.target) for e in new.edges} if new else set()
     old_when = {
         (renames.get(e.source, e.source), renames.get(e.target, e.target)): e.when
         for e in (old.edges if old else ())
     }
+    new_edges = {(e.source, e.target) for e in new.edges} if new else set()
     conditions = sorted(
         (e.source, e.target, old_when[(e.source, e.target)], e.when)
         for e in (new.edges if new else ())
         if (e.source, e.target) in old_when and old_when[(e.source, e.target)] != e.when
     )
-    old_entries = {renames.get(e, e): e for e in (old.entrypoints if old else ())}
-    new_entries = set(new.entrypoints) if new else set()
-
-    diff = FlowDiff(
-        flow=name,
-        status="unchanged",
-        old=old,
-        new=new,
-        steps_added=tuple(sorted(joined[name].values())),
-        steps_removed=tuple(sorted(left[name].values())),
-        steps_changed=tuple(changes),
-        renamed=tuple(sorted((c.old_name, c.name) for c in changes if c.old_name != c.name)),
-        moved_in=tuple(moved_in),
-        moved_out=tuple(moved_out),
-        edges_added=tuple(sorted(new_edges - old_edges)),
-        edges_removed=tuple(sorted(old_edge_names[e] for e in old_edges - new_edges)),
-        conditions_changed=tuple(conditions),
-        entrypoints_gained=tuple(sorted(new_entries - set(old_entries))),
-        entrypoints_lost=tuple(sorted(old_entries[e] for e in set(old_entries) - new_entries)),
+    old_edges = set(old_edge_names)
+    return (
+        tuple(sorted(new_edges - old_edges)),
+        tuple(sorted(old_edge_names[e] for e in old_edges - new_edges)),
+        tuple(conditions),
     )
-    status: Status
-    if old is None:
-        status = "added"
-    elif new is None:
-        status = "removed"
-    elif any(
-        (
-            diff.steps_added,
-            diff.steps_removed,
-            diff.steps_changed,
-            diff.edges_added,
-            diff.edges_removed,
-            diff.conditions_changed,
-            diff.entrypoints_gained,
-            diff.entrypoints_lost,
-        )
-    ):
-        status = "changed"
-    else:
-        status = "unchanged"
-    return replace(diff, status=status)
+
+
+def _status(diff: FlowDiff) -> Status:
+    if diff.old is None:
+        return "added"
+    if diff.new is None:
+        return "removed"
+    changed = (
+        diff.steps_added,
+        diff.steps_removed,
+        diff.steps_changed,
+        diff.edges_added,
+        diff.edges_removed,
+        diff.conditions_changed,
+        diff.entrypoints_gained,
+        diff.entrypoints_lost,
+    )
+    return "changed" if any(changed) else "unchanged"
 
 
 def _changed_fields(old: StepNode, new: StepNode) -> tuple[tuple[str, str | None, str | None], ...]:

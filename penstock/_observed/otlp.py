@@ -83,7 +83,9 @@ def _resource_spans(data: Any) -> Any:
 def _record(
     span: Any, file: str, number: int, skipped: Skipped, held: set[str] | None = None
 ) -> RawRecord | None:
-    # Runs once per span: attribute values are looked up in one dict built in one go.
+    # Runs once per span: attribute values are looked up in one dict built in one go. Kept in
+    # one function over 60 lines: it is the OTLP reader's hot path (the observe OTLP row of
+    # make bench), and each call saved is paid per span.
     try:
         values = {attr["key"]: attr["value"] for attr in span.get("attributes") or ()}
     except (KeyError, TypeError):
