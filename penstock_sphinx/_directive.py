@@ -22,6 +22,7 @@ from sphinxcontrib.mermaid import figure_wrapper, mermaid  # type: ignore[import
 
 from penstock import DocsError, PenstockError
 from penstock.docs import (
+    Diagram,
     DiagramLimitError,
     DiagramOptions,
     FlowProblemsError,
@@ -201,6 +202,18 @@ class PenstockFlow(SphinxDirective):
             return self._failed(flow, exc, options=options)
 
         self._remember(Drawn(flow, options, diagram.mermaid))
+        self._note(flow, diagram, options)
+        node = self._node(flow, diagram, options, svg)
+        result: nodes.Element = node
+        self.set_source_info(node)
+        if "caption" in self.options:
+            result = figure_wrapper(self, node, self.options["caption"])
+        self.add_name(result)
+        target = target_node(self.env, flow, result)
+        return [result] if target is None else [target, result]
+
+    def _note(self, flow: str, diagram: Diagram, options: DiagramOptions) -> None:
+        """Record the files the page depends on, and warn what the drawing found."""
         for path in (*diagram.source_files, *diagram.data_files):
             # An edit to any file the flow's steps live in (or its recorded runs) re-reads
             # this page.
@@ -215,6 +228,11 @@ class PenstockFlow(SphinxDirective):
                 # Undeclared transitions in recorded runs, or a `since` that could not be read.
                 subtype="since" if options.since is not None else "drift",
             )
+
+    def _node(
+        self, flow: str, diagram: Diagram, options: DiagramOptions, svg: str | None
+    ) -> mermaid:
+        """The sphinxcontrib-mermaid node, with what penstock's own transforms need."""
         node = mermaid()
         node["code"] = self._with_mermaid_config(diagram.mermaid)
         node["options"] = {}
@@ -237,13 +255,7 @@ class PenstockFlow(SphinxDirective):
                 f"{s.module}.{s.qualname}": (source(s) if source else "") or ""
                 for s in diagram.graph.steps
             }
-        result: nodes.Element = node
-        self.set_source_info(node)
-        if "caption" in self.options:
-            result = figure_wrapper(self, node, self.options["caption"])
-        self.add_name(result)
-        target = target_node(self.env, flow, result)
-        return [result] if target is None else [target, result]
+        return node
 
     def _with_mermaid_config(self, text: str) -> str:
         # sphinxcontrib-mermaid's own directive puts `mermaid_config` into each diagram's front
