@@ -308,23 +308,7 @@ def flow_diagram(
     link = _source_linker(opts) if opts.link_source else None
     if opts.link_api and api_url is not None:
         link = api_url
-    drawn, overlay = graph, None
-    data_files: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    if opts.observed:
-        from penstock._errors import ObservedError
-        from penstock._render.observed import observed_drawing
-
-        if opts.collapse:
-            raise OptionError("options 'observed' and 'collapse' cannot be used together")
-        try:
-            drawn, overlay, data_files, warnings = observed_drawing(
-                graph, opts.observed, opts.observed_base, opts.run
-            )
-        except ObservedError as exc:
-            raise ObservedDataError(f"observed: {exc}") from None
-    elif opts.since is not None:
-        drawn, overlay, warnings = _since(graph, opts)
+    drawn, overlay, data_files, warnings = _marked(graph, opts)
     text = mermaid_with_stubs(
         drawn,
         links=links,
@@ -436,6 +420,29 @@ def flow_svg(
         return svg_from_dot(dot)
     except RenderError as exc:
         raise GraphvizError(f"flow {name!r}: {exc}") from None
+
+
+def _marked(
+    graph: FlowGraph, opts: DiagramOptions
+) -> tuple[FlowGraph, Overlay | None, tuple[str, ...], tuple[str, ...]]:
+    """What is drawn over the flow: recorded runs (``observed``) or changes (``since``).
+
+    Returns the graph to draw, its overlay, the data files read and warnings for the page.
+    """
+    if opts.observed:
+        from penstock._errors import ObservedError
+        from penstock._render.observed import observed_drawing
+
+        if opts.collapse:
+            raise OptionError("options 'observed' and 'collapse' cannot be used together")
+        try:
+            return observed_drawing(graph, opts.observed, opts.observed_base, opts.run)
+        except ObservedError as exc:
+            raise ObservedDataError(f"observed: {exc}") from None
+    if opts.since is not None:
+        drawn, overlay, warnings = _since(graph, opts)
+        return drawn, overlay, (), warnings
+    return graph, None, (), ()
 
 
 def _since(
