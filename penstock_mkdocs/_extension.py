@@ -119,11 +119,11 @@ class PenstockExtension(Extension):
         #: Default of the per-diagram ``zoom`` option.
         self.zoom = bool(cfg["zoom"])
         base_dir = str(cfg["base_dir"] or "")
-        #: Folder relative ``paths`` are resolved from; "" until known (see `loader`).
+        #: Folder relative ``paths`` are resolved from; "" until known (see `_loader`).
         self.base_dir = base_dir
         self._modules = _strings(cfg["modules"], "modules")
         self._paths = _strings(cfg["paths"], "paths")
-        self._loader: ModuleLoader | None = None
+        self._cached_loader: ModuleLoader | None = None
         #: How the modules and paths settings are named in messages (a host names its own).
         self.settings = SETTINGS
         self.defaults = DiagramOptions(
@@ -152,7 +152,7 @@ class PenstockExtension(Extension):
             ) from None
 
     @property
-    def loader(self) -> ModuleLoader:
+    def _loader(self) -> ModuleLoader:
         """The shared loader of this configuration's modules (paths resolved on first use).
 
         Without ``modules`` (or ``paths``), those of ``[tool.penstock]`` in the nearest
@@ -161,10 +161,10 @@ class PenstockExtension(Extension):
         Raises:
             penstock.ProjectConfigError: that ``pyproject.toml`` is invalid.
         """
-        if self._loader is None:
+        if self._cached_loader is None:
             sources = sources_for(self._modules, self._paths, self.base_dir, self.settings)
-            self._loader = loader_for(sources)
-        return self._loader
+            self._cached_loader = loader_for(sources)
+        return self._cached_loader
 
     def extendMarkdown(self, md: Markdown) -> None:
         """Register the preprocessor on ``md``."""
@@ -173,13 +173,13 @@ class PenstockExtension(Extension):
         md.preprocessors.register(recorder, "penstock_lines", RECORD_PRIORITY)
         md.preprocessors.register(FlowPreprocessor(md, self, recorder), "penstock_flow", PRIORITY)
 
-    def draw(self, directive: Directive, where: str) -> str:
+    def _draw(self, directive: Directive, where: str) -> str:
         """The HTML for one directive.
 
         Raises:
             DocsError: the flow cannot be drawn (unknown, problems, import failure, options).
         """
-        self.loader.ensure()
+        self._loader.ensure()
         self.report_import_failures()
         page_url = self.page.url if self.page is not None else ""
         flow_url = linker(self.flow_pages, page_url)
@@ -267,7 +267,7 @@ class PenstockExtension(Extension):
         Raises:
             ModuleImportError: in strict mode, the first failure (after logging them all).
         """
-        loader = self.loader
+        loader = self._loader
         if loader.reported or not loader.errors:
             return
         loader.reported = True
@@ -276,7 +276,7 @@ class PenstockExtension(Extension):
         if self.strict:
             raise loader.errors[0]
 
-    def fail(self, exc: DocsError, directive: Directive, page: str, line: int) -> str:
+    def _fail(self, exc: DocsError, directive: Directive, page: str, line: int) -> str:
         """Report ``exc`` (a located warning) and return the admonition shown instead.
 
         Raises:
@@ -286,7 +286,7 @@ class PenstockExtension(Extension):
         text = str(exc)
         if not text.startswith(where):
             text = f"{where}: penstock-flow {directive.flow!r}: {text}"
-        broken = [e.module for e in self.loader.errors]
+        broken = [e.module for e in self._loader.errors]
         if is_unavailable(exc, broken):
             flow = directive.flow
             text = f"{where}: penstock-flow {flow!r}: " + unavailable_flow(
@@ -294,7 +294,7 @@ class PenstockExtension(Extension):
             )
             self.logger.info(text)
             return self._admonition(directive, text, "")
-        hints = problem_hints(exc, self.loader.sources)
+        hints = problem_hints(exc, self._loader.sources)
         if hints:
             text += "".join(f"\n  {h}" for h in hints)
         failure = DiagramFailure(text, page=page, line=line, flow=directive.flow)
@@ -366,9 +366,9 @@ class FlowPreprocessor(Preprocessor):
             out.extend(lines[done : directive.start])
             line = original.get(directive.start, directive.start) + 1 + page.offset
             try:
-                html_text = ext.draw(directive, f"{page.name}:{line}")
+                html_text = ext._draw(directive, f"{page.name}:{line}")
             except DocsError as exc:
-                html_text = ext.fail(exc, directive, page.name, line)
+                html_text = ext._fail(exc, directive, page.name, line)
             placeholder = self.md.htmlStash.store(html_text)
             # Blank lines around it: the placeholder must be a paragraph of its own to be
             # swapped back as a block.

@@ -91,7 +91,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                 "modules of the penstock plugin in mkdocs.yml",
                 "paths of the penstock plugin in mkdocs.yml",
             )
-            self.extension.loader  # noqa: B018 - reads [tool.penstock] now, to fail early
+            self.extension._loader  # noqa: B018 - reads [tool.penstock] now, to fail early
         except PenstockError as exc:
             raise PluginError(f"penstock plugin: {exc}") from exc
         self.extension.logger = log
@@ -138,7 +138,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Import the flow modules afresh, so a rebuild under ``serve`` sees edited code."""
         ext = self._ext()
-        ext.loader.load(fresh=True)
+        ext._loader.load(fresh=True)
         try:
             ext.report_import_failures()
         except DocsError as exc:
@@ -230,7 +230,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         if self._server is None:
             return
         ext = self._ext()
-        for file in [*ext.loader.files, *sorted(ext.data_files)]:
+        for file in [*ext._loader.files, *sorted(ext.data_files)]:
             if file not in self._watched:
                 self._watched.add(file)
                 self._server.watch(file)
