@@ -67,7 +67,19 @@ def _build_us(src: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "sphinx", "-E", "-q", "-W", "-b", "html", str(src), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-E",
+            "-q",
+            "-W",
+            "-b",
+            "html",
+            str(src),
+            str(out),
+        ],
         check=True,
         capture_output=True,
         timeout=600,

@@ -128,7 +128,17 @@ def test_mkdocs_since_outside_git_warns_at_the_line(tmp_path: Path) -> None:
 
 def sphinx_build(srcdir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(srcdir), str(srcdir / "_build")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            str(srcdir),
+            str(srcdir / "_build"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -141,7 +141,18 @@ def test_sphinx_without_penstock_modules_uses_the_table(tmp_path: Path) -> None:
     )
     (project / "pyproject.toml").write_text(PYPROJECT)
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(docs), str(docs / "_b")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            "-W",
+            str(docs),
+            str(docs / "_b"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -206,7 +217,17 @@ def test_sphinx_names_the_module_left_out(tmp_path: Path) -> None:
     )
     (docs / "index.rst").write_text("Flows\n=====\n\n.. penstock-flow:: checkout\n")
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(docs), str(docs / "_b")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            str(docs),
+            str(docs / "_b"),
+        ],
         cwd=project,
         capture_output=True,
         text=True,

@@ -76,7 +76,7 @@ def test_sphinx_draws_observed_and_notes_the_files(json_log: Path, tmp_path: Pat
     src = sphinx_project(tmp_path / "sphinx", json_log)
     out = src / "_build" / "html"
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src), str(out)],
+        [sys.executable, "-m", "sphinx", "--no-color", "-b", "html", "-q", str(src), str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -97,7 +97,7 @@ def test_sphinx_draws_observed_and_notes_the_files(json_log: Path, tmp_path: Pat
     log = src / "runs" / "app.log"
     log.write_text(log.read_text() + "\n")
     again = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", str(src), str(out)],
+        [sys.executable, "-m", "sphinx", "--no-color", "-b", "html", str(src), str(out)],
         capture_output=True,
         text=True,
         timeout=120,

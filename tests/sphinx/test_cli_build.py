@@ -18,7 +18,18 @@ ROOTS = Path(__file__).parent / "roots"
 def sphinx_build(srcdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     outdir = srcdir / "_build" / "html"
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", *args, str(srcdir), str(outdir)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            *args,
+            str(srcdir),
+            str(outdir),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

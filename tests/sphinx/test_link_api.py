@@ -45,7 +45,18 @@ def _site(tmp_path: Path, *, document_all: bool) -> Path:
 def _build(srcdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     out = srcdir / "_build" / "html"
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", *args, str(srcdir), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            *args,
+            str(srcdir),
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=180,

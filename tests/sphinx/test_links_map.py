@@ -22,7 +22,19 @@ def _build(tmp_path: Path, *args: str) -> Path:
     copytree(ROOT, srcdir)
     out = srcdir / "_build" / "html"
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", *args, str(srcdir), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            "-W",
+            *args,
+            str(srcdir),
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -83,7 +95,18 @@ def test_svg_option_draws_inline_svg_with_resolved_links(tmp_path: Path) -> None
     page.write_text(page.read_text() + "   :svg:\n")
     out = srcdir / "_build" / "html"
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(srcdir), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            "html",
+            "-q",
+            "-W",
+            str(srcdir),
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -107,7 +130,17 @@ def test_incremental_build_keeps_the_links(tmp_path: Path) -> None:
 
     def build() -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "html", "-W", str(srcdir), str(out)],
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "--no-color",
+                "-b",
+                "html",
+                "-W",
+                str(srcdir),
+                str(out),
+            ],
             capture_output=True,
             text=True,
             timeout=180,
@@ -136,7 +169,18 @@ def test_incremental_build_follows_a_flow_to_its_new_page(tmp_path: Path) -> Non
 
     def build() -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(srcdir), str(out)],
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "--no-color",
+                "-b",
+                "html",
+                "-q",
+                "-W",
+                str(srcdir),
+                str(out),
+            ],
             capture_output=True,
             text=True,
             timeout=180,
@@ -161,7 +205,18 @@ def test_incremental_build_redraws_the_map_when_flows_change(tmp_path: Path) -> 
 
     def build() -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(srcdir), str(out)],
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "--no-color",
+                "-b",
+                "html",
+                "-q",
+                "-W",
+                str(srcdir),
+                str(out),
+            ],
             capture_output=True,
             text=True,
             timeout=180,

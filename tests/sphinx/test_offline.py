@@ -22,7 +22,17 @@ def _build(tmp_path: Path, builder: str, *, strict: bool = True, outside: bool =
     # An EPUB packs every file of its output folder: keep the build's own files elsewhere.
     out = tmp_path / "out" / builder if outside else srcdir / "_build" / builder
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-d", str(tmp_path / "doctrees")]
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "--no-color",
+            "-b",
+            builder,
+            "-q",
+            "-d",
+            str(tmp_path / "doctrees"),
+        ]
         + (["-W"] if strict else [])
         + [str(srcdir), str(out)],
         capture_output=True,
