@@ -268,6 +268,10 @@ def _overlay_lines(
         box = f"n{next_id}"
         next_id += 1
         legend_lines.append(f'    subgraph {box}["Legend"]')
+        # Mermaid lays a subgraph out on its own: with its own "direction LR" the boxes, which
+        # have no edges, stack in one column beside the flow. Without it they form one wide
+        # row, and the flow's first rank is stretched to that row's width.
+        legend_lines.append("        direction LR")
         for key in keys:
             opening, closing = _KEY_SHAPES[key.shape]
             legend_lines.append(f'        n{next_id}{opening}"{label_text(key.text)}"{closing}')

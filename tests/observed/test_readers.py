@@ -162,8 +162,9 @@ def test_percentiles_are_within_one_percent(json_log: Path) -> None:
     assert observed is not None
     exact_p50 = durations[4]  # nearest rank: ceil(0.5 * 9) = 5th
     exact_p95 = durations[8]
-    assert observed.p50_ms == pytest.approx(exact_p50, rel=0.011, abs=0.001)
-    assert observed.p95_ms == pytest.approx(exact_p95, rel=0.011, abs=0.001)
+    # The sketch is within 1 % of the value, and reports it rounded to the microsecond.
+    assert observed.p50_ms == pytest.approx(exact_p50, abs=0.01 * exact_p50 + 0.0005)
+    assert observed.p95_ms == pytest.approx(exact_p95, abs=0.01 * exact_p95 + 0.0005)
 
 
 def test_traces_as_trace_stores_return_them_are_read(otlp_file: Path, tmp_path: Path) -> None:
