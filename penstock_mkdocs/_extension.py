@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from markdown.preprocessors import Preprocessor
 
 from penstock import DocsError, get_flow
 from penstock.docs import (
+    Diagram,
     DiagramOptions,
     ModuleImportError,
     OptionError,
@@ -110,6 +112,9 @@ class PenstockExtension(Extension):
         self.failures: list[DiagramFailure] = []
         #: Recorded-run files read by ``observed`` diagrams (a host watches them).
         self.data_files: set[str] = set()
+        #: Diagrams drawn in this build that do not depend on the page (no stubs linking to
+        #: other pages): a flow drawn on many pages is drawn once. Emptied when modules reload.
+        self.drawn: dict[tuple[str, DiagramOptions], Diagram] = {}
         #: flow -> URL of the page drawing it, set by the plugin (stubs link there).
         self.flow_pages: dict[str, str] = {}
         #: ``module.qualname`` -> (source URL, page:line) of steps drawn with ``link: api``.
@@ -199,8 +204,7 @@ class PenstockExtension(Extension):
         known = (*DiagramOptions.PER_DIAGRAM, *_HOST_OPTIONS)
         for key in values:
             if str(key).replace("-", "_") not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(str(key), known)
                 raise OptionError(
                     f"{where}: unknown penstock-flow option {key!r}{hint} "
                     f"(options: {', '.join(known)})"
@@ -229,7 +233,7 @@ class PenstockExtension(Extension):
             )
         if svg is not False:
             raise OptionError(f"{where}: option 'svg' must be true or false, got {svg!r}")
-        diagram = flow_diagram(directive.flow, options, flow_url=flow_url, api_url=api_placeholder)
+        diagram = self._diagram(directive.flow, options, flow_url)
         self.data_files.update(diagram.data_files)
         for warning in diagram.warnings:
             self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
@@ -241,6 +245,25 @@ class PenstockExtension(Extension):
             # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
             pre = f'<div class="penstock-zoom">{pre}</div>'
         return anchor + pre
+
+    def _diagram(
+        self, flow: str, options: DiagramOptions, flow_url: Callable[[str], str | None]
+    ) -> Diagram:
+        """`flow_diagram`, reused across pages when the drawing did not ask for a page's URL."""
+        key = (flow, options)
+        found = self.drawn.get(key)
+        if found is not None:
+            return found
+        asked: list[str] = []
+
+        def page_url_of(name: str) -> str | None:
+            asked.append(name)
+            return flow_url(name)
+
+        diagram = flow_diagram(flow, options, flow_url=page_url_of, api_url=api_placeholder)
+        if not asked:
+            self.drawn[key] = diagram
+        return diagram
 
     def _anchor(self, flow: str, page_url: str) -> str:
         # The target of links from other flows' stubs and from the map.

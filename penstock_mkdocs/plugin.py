@@ -139,6 +139,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         """Import the flow modules afresh, so a rebuild under ``serve`` sees edited code."""
         ext = self._ext()
         ext._loader.load(fresh=True)
+        ext.drawn.clear()
         try:
             ext.report_import_failures()
         except DocsError as exc:
