@@ -12,6 +12,7 @@ import markdown
 
 from penstock_mkdocs import PenstockExtension
 from tests.mkdocs.conftest import ORDERS, expected, run, write_modules, write_site
+from tests.support.sphinx import run_sphinx
 
 PYPROJECT = '[project]\nname = "shop"\n\n[tool.penstock]\nmodules = ["shop"]\n'
 
@@ -140,24 +141,7 @@ def test_sphinx_without_penstock_modules_uses_the_table(tmp_path: Path) -> None:
         )
     )
     (project / "pyproject.toml").write_text(PYPROJECT)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "--no-color",
-            "-b",
-            "html",
-            "-q",
-            "-W",
-            str(docs),
-            str(docs / "_b"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_sphinx(docs, docs / "_b", "-W", timeout=120)
     assert result.returncode == 0, result.stderr
     assert 'class="mermaid"' in (docs / "_b" / "orders.html").read_text()
 

@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import pickle
 import subprocess
-import sys
 from pathlib import Path
 from shutil import copytree
 
 import pytest
 
 from tests.sphinx.html import mermaid_blocks
+from tests.support.sphinx import run_sphinx
 
 ROOTS = Path(__file__).parent / "roots"
 
 
 def sphinx_build(srcdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    outdir = srcdir / "_build" / "html"
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "--no-color",
-            "-b",
-            "html",
-            "-q",
-            *args,
-            str(srcdir),
-            str(outdir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_sphinx(srcdir, None, *args, timeout=120)
 
 
 def add_pages(srcdir: Path, count: int) -> list[str]:

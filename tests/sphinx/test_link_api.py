@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from penstock.docs import flow_anchor
 from tests.sphinx.html import mermaid_blocks
+from tests.support.sphinx import run_sphinx
 
 ROOT = Path(__file__).parent / "roots" / "test-links"
 
@@ -43,25 +43,7 @@ def _site(tmp_path: Path, *, document_all: bool) -> Path:
 
 
 def _build(srcdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    out = srcdir / "_build" / "html"
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "--no-color",
-            "-b",
-            "html",
-            "-q",
-            *args,
-            str(srcdir),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_sphinx(srcdir, None, *args)
 
 
 def test_nodes_link_to_the_api_entries(tmp_path: Path) -> None:

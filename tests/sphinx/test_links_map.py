@@ -13,6 +13,7 @@ import pytest
 from penstock.docs import flow_anchor
 from tests.sphinx.html import mermaid_blocks
 from tests.support.mermaid import MermaidOracle
+from tests.support.sphinx import run_sphinx
 
 ROOT = Path(__file__).parent / "roots" / "test-links"
 
@@ -21,25 +22,7 @@ def _build(tmp_path: Path, *args: str) -> Path:
     srcdir = tmp_path / "src"
     copytree(ROOT, srcdir)
     out = srcdir / "_build" / "html"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "--no-color",
-            "-b",
-            "html",
-            "-q",
-            "-W",
-            *args,
-            str(srcdir),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = run_sphinx(srcdir, out, "-W", *args)
     assert result.returncode == 0, result.stderr
     return out
 
