@@ -252,7 +252,7 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
 def _parse(carrier: Any, getter: Getter[Any]) -> _w3c.Parsed | None:
     """What the default propagators' headers in ``carrier`` say (penstock's own reading)."""
     if getter is grpc_getter:
-        return _w3c.parse_metadata(carrier)  # penstock's three headers found in one pass
+        return _w3c.parse_metadata(carrier)
     safe = SafeGetter(getter)
     traceparent = safe.raw(carrier, "traceparent")
     if not traceparent:
@@ -284,33 +284,78 @@ def extract_entry(
     Returns:
         The entry, or ``None`` when the carrier carries no valid context.
     """
+    # One frame, kept flat (a documented hot path): every call a gRPC server receives comes
+    # here, and on a live server each frame and look-up costs several times what it costs
+    # in a loop.
     hop: tuple[str, Mapping[str, Any]] | None
     if kind is None:
         hop = None
-    elif kind in _KINDS:  # hop_of(), inline: this runs for every call a server receives
+    elif kind in _KINDS:  # hop_of(), inline
         hop = (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
     else:
         hop = hop_of(kind, attributes)  # raises, naming the kinds
     try:
-        if _checked[0] is _propagators._global_textmap() and _checked[1]:
-            if getter is grpc_getter:  # a server's hot path: one frame less
-                parsed = _w3c.parse_metadata(carrier)
-            else:
-                parsed = _parse(carrier, getter) if carrier is not None else None
-            if parsed is None:
+        if _checked[0] is not _propagators._global_textmap() or not _checked[1]:
+            remote = extract(carrier, getter)  # checks the propagators first
+            if remote is None:
                 return None
-            # The entry, made here rather than by remote_entry(): this runs for every call
-            # a server receives.
-            trace_id, span_id, flags, state, flow, step = parsed
-            if step is None:
-                return (trace_id, span_id, _UNNAMED, link, bool(flags & 1), state, hop)
-            info = _infos.get((flow, step)) or remote_info(flow, step)
-            return (trace_id, span_id, info, link, bool(flags & 1), state, hop)
-        remote = extract(carrier, getter)
-        return None if remote is None else remote.entry(link=link, kind=kind, attributes=attributes)
+            return remote.entry(link=link, kind=kind, attributes=attributes)
+        if getter is not grpc_getter:
+            parsed = _parse(carrier, getter) if carrier is not None else None
+        else:
+            # Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys
+            # to bytes): penstock's own headers are picked up in one pass. Anything else
+            # (``tracestate``, a repeated header, a key in another case, bytes, items that
+            # are not pairs, another traceparent form) is read by _w3c.parse_metadata.
+            traceparent = baggage = None
+            try:
+                for key, value in carrier:
+                    if key == "traceparent" and traceparent is None:
+                        traceparent = value
+                    elif key == "baggage" and baggage is None:
+                        baggage = value
+                    elif key in _HEADERS or (not key.islower() and key.lower() in _HEADERS):
+                        traceparent = _OTHER
+                        break
+            except (TypeError, ValueError, AttributeError):
+                traceparent = _OTHER
+            if traceparent is None:
+                return None
+            if (
+                type(traceparent) is str
+                and (baggage is None or type(baggage) is str)
+                and _OWN_TRACEPARENT(traceparent) is not None
+            ):
+                # Valid by the pattern: the ids stay hex until something needs them as
+                # numbers (enter_remote keeps them so; the correlation ID is the hex).
+                trace_hex, span_hex = traceparent[3:35], traceparent[36:52]
+                if trace_hex == _ZERO_TRACE or span_hex == _ZERO_SPAN:
+                    return None
+                info = _UNNAMED
+                if baggage is not None:
+                    names = _w3c.parse_names(baggage, trace_hex)
+                    if names is not None:
+                        info = _infos.get(names) or remote_info(*names)
+                sampled = traceparent[54] in _ODD_HEX  # trace-flags bit 0
+                return (trace_hex, span_hex, info, link, sampled, None, hop)
+            parsed = _w3c.parse_metadata(carrier)
+        if parsed is None:
+            return None
+        trace_id, span_id, flags, state, flow, step = parsed
+        info = _UNNAMED if step is None else (_infos.get((flow, step)) or remote_info(flow, step))
+        return (trace_id, span_id, info, link, bool(flags & 1), state, hop)
     except Exception as exc:
         _log.debug("penstock ignored an unreadable trace context: %r", exc, exc_info=True)
         return None
+
+
+_HEADERS = _w3c.HEADERS
+_OWN_TRACEPARENT = _w3c.OWN_TRACEPARENT
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+_ODD_HEX = frozenset("13579bdf")
+#: Metadata to read the general way.
+_OTHER = object()
 
 
 @contextmanager

@@ -8,7 +8,7 @@
   harness runs in the tests) and, wherever OpenTelemetry's propagator is conformant, exactly
   as it does (tests compare both): `parse_traceparent`, `check_tracestate` and `parse_names`
   are the one reader of each header; `parse_headers` reads a carrier's values, and
-  `parse_metadata` gRPC metadata in one pass.
+  `parse_metadata` gRPC metadata.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _MAX_BAGGAGE_MEMBERS = 180
 MAX_BAGGAGE_PAIR = 4096
 
 #: The header names penstock reads, as gRPC metadata keys (always lower-case on the wire).
-_HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
+HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
 
 
 # --- untrusted values ----------------------------------------------------------------------
@@ -209,7 +209,7 @@ Parsed = tuple[int, int, int, "str | None", "str | None", "str | None"]
 #: The exact shapes penstock itself writes, tried first (one match, no decoding): a version-00
 #: traceparent, and baggage naming the step with characters that need no decoding. Anything
 #: else takes the general reading, which reaches the same result for these.
-_OWN_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})").fullmatch
+OWN_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})").fullmatch
 _OWN_PLAIN_BAGGAGE = re.compile(
     r"penstock\.trace=([0-9a-f]{32}),penstock\.step=([A-Za-z0-9_.~-]{1,256})"
     r"(?:,penstock\.flow=([A-Za-z0-9_.~-]{1,256}))?"
@@ -228,7 +228,7 @@ def parse_traceparent(text: str) -> tuple[int, int, int, str] | None:
     version ``ff``, a version-00 value with more after it, all-zero ids, and values that are
     not printable ASCII of at most 512 characters are not (``None``).
     """
-    match = _OWN_TRACEPARENT(text)
+    match = OWN_TRACEPARENT(text)
     if match is not None:
         trace_hex, span_hex, flags_hex = match.groups()
     else:
@@ -344,70 +344,18 @@ def _penstock_items(header: str) -> dict[str, str]:
 
 
 def parse_metadata(metadata: Iterable[Any]) -> Parsed | None:
-    """`parse_headers` of gRPC metadata (``(key, str | bytes)`` items), in one pass.
+    """`parse_headers` of gRPC metadata (``(key, str | bytes)`` items), gathered by name.
 
-    The hot path of every call a server receives, kept flat: servers get lower-case keys and
-    ``str`` values (gRPC decodes only ``-bin`` keys to bytes), so penstock's own two headers
-    are picked up as they come; anything else (``tracestate``, a repeated header, a key in
-    another case, bytes, items that are not pairs) is gathered by name and read the general
-    way.
-    """
-    traceparent = baggage = None
-    try:
-        for key, value in metadata:
-            if key == "traceparent" and traceparent is None:
-                traceparent = value
-            elif key == "baggage" and baggage is None:
-                baggage = value
-            elif key in _HEADERS or key.lower() in _HEADERS:
-                return _parse_gathered(metadata)
-        if traceparent is None:
-            return None
-        if type(traceparent) is not str or (baggage is not None and type(baggage) is not str):
-            return _parse_gathered(metadata)
-    except (TypeError, ValueError, AttributeError):  # items that are not (str, str) pairs
-        return _parse_gathered(metadata)
-    global _last_read
-    last = _last_read
-    if traceparent == last[0] and baggage == last[1]:
-        return last[2]  # the same headers as the call before (a client calling from one step)
-    match = _OWN_TRACEPARENT(traceparent)
-    if match is not None:  # parse_traceparent()'s first branch, inline (every call's path)
-        trace_hex, span_hex, flags_hex = match.groups()
-        trace_id, span_id = int(trace_hex, 16), int(span_hex, 16)
-        if not (trace_id and span_id):
-            return None
-        flags = int(flags_hex, 16)
-    else:
-        ids = parse_traceparent(traceparent)
-        if ids is None:
-            return None
-        trace_id, span_id, flags, trace_hex = ids
-    names = None if baggage is None else parse_names(baggage, trace_hex)
-    if names is None:
-        parsed: Parsed = (trace_id, span_id, flags, None, None, None)
-    else:
-        parsed = (trace_id, span_id, flags, None, names[0], names[1])
-    _last_read = (traceparent, baggage, parsed)
-    return parsed
-
-
-#: (traceparent, baggage, what they read) of the last metadata `parse_metadata` read itself:
-#: the result depends on those two strings alone, and is immutable.
-_last_read: tuple[Any, Any, Parsed | None] = (None, None, None)
-
-
-def _parse_gathered(metadata: Iterable[Any]) -> Parsed | None:
-    """`parse_headers` of the metadata's values gathered by name.
-
-    Keys are compared case-blind, as the getter does.
+    Keys are compared case-blind, as the getter does. A server's hot path reads penstock's
+    own headers in one pass first (`penstock.propagation.extract_entry`) and comes here for
+    anything else.
     """
     by_name: dict[str, list[Any]] = {}
     for item in metadata:
         if not isinstance(item, tuple) or len(item) != 2 or not isinstance(item[0], str):
             continue
         name = item[0].lower()
-        if name in _HEADERS:
+        if name in HEADERS:
             by_name.setdefault(name, []).append(item[1])
     if not by_name:
         return None

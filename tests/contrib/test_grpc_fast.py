@@ -25,12 +25,17 @@ from penstock.contrib.grpc import (
     wrap_server,
 )
 from penstock.propagation import (
+    RemoteEntry,
     continue_remote,
+    current_ids,
+    enter_remote,
+    exit_remote,
     extract,
     extract_entry,
     grpc_getter,
     grpc_setter,
     inject,
+    trace_headers,
 )
 from penstock.testing import RecordingBackend, recording
 from tests.conformance import oracle
@@ -391,6 +396,29 @@ def test_metadata_under_the_otel_backend_names_the_current_span(otel_spans: Any)
     )
 
 
+def numeric(entry: RemoteEntry | None) -> RemoteEntry | None:
+    """``entry`` with its ids as numbers (read from gRPC metadata, they may stay hex)."""
+    if entry is None:
+        return None
+    ids = tuple(int(i, 16) if isinstance(i, str) else i for i in entry[:2])
+    return (*ids, *entry[2:])
+
+
+def test_an_entry_read_from_metadata_enters_with_its_ids() -> None:
+    """Ids kept hex from the wire give the same run as numbers would."""
+    trace_hex, span_hex = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    carrier = (("traceparent", f"00-{trace_hex}-{span_hex}-01"),)
+    entry = extract_entry(carrier, grpc_getter)
+    assert entry is not None
+    entered = enter_remote(entry)
+    try:
+        assert current_ids() == (int(trace_hex, 16), int(span_hex, 16))
+        assert trace_headers(names=False) == (("traceparent", f"00-{trace_hex}-{span_hex}-01"),)
+    finally:
+        exit_remote(entered)
+    assert current_ids() is None
+
+
 values = st.one_of(
     st.text(max_size=60),
     st.binary(max_size=60),
@@ -423,7 +451,8 @@ def test_one_pass_reading_equals_opentelemetry(
     fast = extract(carrier, grpc_getter)
     assert extract(list(carrier), grpc_getter) == fast
     if all(key == key.lower() for key, _ in items):  # gRPC hands servers lower-case keys
-        assert extract_entry(carrier, grpc_getter) == (None if fast is None else fast.entry())
+        entry = numeric(extract_entry(carrier, grpc_getter))
+        assert entry == (None if fast is None else fast.entry())
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
@@ -464,4 +493,4 @@ def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
         assert fast == slow
     assert fast is not None
     assert fast.trace_id == trace_id
-    assert extract_entry(carrier, grpc_getter) == fast.entry()
+    assert numeric(extract_entry(carrier, grpc_getter)) == fast.entry()

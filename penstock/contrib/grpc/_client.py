@@ -146,7 +146,13 @@ class _Carrying:
         wait_for_ready: Any = None,
         compression: Any = None,
     ) -> Any:
-        sent = _outgoing(metadata, self._names)
+        if metadata:
+            sent = _outgoing(metadata, self._names)
+        else:  # _outgoing()'s first case, inline: a frame costs about a microsecond here
+            try:
+                sent = trace_headers(names=self._names) or metadata
+            except Exception:  # never fail the call over its trace context
+                sent = metadata
         return self._inner(request, timeout, sent, credentials, wait_for_ready, compression)
 
     def with_call(

@@ -59,7 +59,8 @@ def continuing(
 ) -> Callable[..., Any]:
     """``behavior`` (sync or async, unary or streaming) run inside its call's remote run.
 
-    ``streaming``: whether it returns a response iterator (``None``: look at what it returns).
+    ``streaming``: whether it returns a response iterator (``None``: look at what it returns;
+    ``False``: a method handler's behavior, which gRPC calls with ``(request, context)``).
     ``method``: the gRPC method path (``/package.Service/Method``), when known, for the
     ``rpc.service`` and ``rpc.method`` attributes of the call's first step.
     """
@@ -70,21 +71,24 @@ def continuing(
         serve = _serving_async_gen(behavior, link, hop)
     elif _is_coroutine_function(behavior):
         serve = _serving_coroutine(behavior, link, hop)
+    elif streaming is False:
+        serve = _serving_unary(behavior, link, hop)
     else:
-        serve = _serving_sync(behavior, link, streaming, hop)
+        serve = _serving_sync(behavior, link, hop)
     functools.update_wrapper(serve, behavior)
     setattr(serve, _MARK, True)
     return serve
 
 
-def _serving_sync(
-    behavior: Callable[..., Any], link: bool, streaming: bool | None, hop: dict[str, Any]
+def _serving_unary(
+    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
 ) -> Callable[..., Any]:
-    def serve_sync(*args: Any) -> Any:
-        # The hot path of a sync server, kept flat: every frame costs here.
+    # A method handler's behavior that returns one response: gRPC calls it with exactly
+    # these two arguments, so no tuple is packed per call and the result is not inspected.
+    def serve_unary(request: Any, context: Any) -> Any:
         try:
             entry = extract_entry(
-                args[-1].invocation_metadata(),
+                context.invocation_metadata(),
                 grpc_getter,
                 link=link,
                 kind="server",
@@ -94,13 +98,30 @@ def _serving_sync(
             _log.debug("penstock could not read trace metadata: %r", exc)
             entry = None
         if entry is None:
+            return behavior(request, context)
+        entered = enter_remote(entry)
+        try:
+            return behavior(request, context)
+        finally:
+            exit_remote(entered)
+
+    return serve_unary
+
+
+def _serving_sync(
+    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+) -> Callable[..., Any]:
+    # A decorated servicer method ((self, request, context)) or a streaming behavior.
+    def serve_sync(*args: Any) -> Any:
+        entry = _remote(args[-1], link, hop)
+        if entry is None:
             return behavior(*args)
         entered = enter_remote(entry)
         try:
             result = behavior(*args)
         finally:
             exit_remote(entered)
-        if streaming is not False and isinstance(result, Iterator):
+        if isinstance(result, Iterator):
             # Streamed responses: gRPC drives the iterator after this returns.
             return _iterate_in(result, entry)
         return result
@@ -185,9 +206,9 @@ def continue_call(*, link: bool = ...) -> Callable[[_F], _F]: ...
 def continue_call(behavior: Any = None, *, link: bool = False) -> Any:
     """Decorate a gRPC method so that it runs inside the run its call's metadata carries.
 
-    The fastest server path: the wrapper is made once, when the method is defined, and per
-    call it only reads the call's metadata (``context.invocation_metadata()``, the servicer
-    context being the method's last argument). It fits servicer methods of generated code
+    The wrapper is made once, when the method is defined, and per call it only reads the
+    call's metadata (``context.invocation_metadata()``, the servicer context being the
+    method's last argument). It fits servicer methods of generated code
     (``def GetOrder(self, request, context)``) and plain behaviors (``(request, context)``),
     sync or ``grpc.aio``, unary or streaming (each step of a response iterator runs inside
     the run). A call without trace metadata runs as a fresh run; bad metadata is ignored.
