@@ -392,14 +392,12 @@ def grpc_unary(rounds: int) -> list[Row]:
             rows["fresh"].append(
                 _interleave(
                     [_from_new_step(_ping(plain)), _from_new_step(_ping(wrapped, metadata))],
-                    part // 2,
+                    part,
                 )
             )
             rows["slow"].append(_interleave([_ping(plain), _ping(carried)], part))
             rows["slow_fresh"].append(
-                _interleave(
-                    [_from_new_step(_ping(plain)), _from_new_step(_ping(carried))], part // 2
-                )
+                _interleave([_from_new_step(_ping(plain)), _from_new_step(_ping(carried))], part)
             )
             rows["share"].append(_interleave([_ping(null), _ping(chained)], part))
     fast, fresh, slow, slow_fresh, share = (pooled(rows[name]) for name in rows)

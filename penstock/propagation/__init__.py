@@ -67,7 +67,7 @@ from penstock._runtime.remote import (
     remote_info,
 )
 from penstock._runtime.remote import remote_infos as _infos
-from penstock.propagation import _propagators, _w3c
+from penstock.propagation import _w3c
 from penstock.propagation._carriers import (
     MAX_VALUE_BYTES as MAX_VALUE_BYTES,
 )
@@ -138,9 +138,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger("penstock.propagation")
-
-#: The hop kinds an integration may name.
-_KINDS = frozenset({"consumer", "server"})
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -290,12 +287,14 @@ def extract_entry(
     hop: tuple[str, Mapping[str, Any]] | None
     if kind is None:
         hop = None
-    elif kind in _KINDS:  # hop_of(), inline
+    elif kind == "server" or kind == "consumer":  # hop_of(), inline
         hop = (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
     else:
         hop = hop_of(kind, attributes)  # raises, naming the kinds
     try:
-        if _checked[0] is not _propagators._global_textmap() or not _checked[1]:
+        # (Constants rather than module names where they can be: on a live server each
+        # object looked up costs, not only each frame.)
+        if _checked[0] is not _checked[2]["_HTTP_TEXT_FORMAT"] or not _checked[1]:
             remote = extract(carrier, getter)  # checks the propagators first
             if remote is None:
                 return None
@@ -326,17 +325,16 @@ def extract_entry(
                 and (baggage is None or type(baggage) is str)
                 and _OWN_TRACEPARENT(traceparent) is not None
             ):
-                # Valid by the pattern: the ids stay hex until something needs them as
-                # numbers (enter_remote keeps them so; the correlation ID is the hex).
+                # Valid by the pattern (non-zero ids too): the ids stay hex until something
+                # needs them as numbers (enter_remote keeps them so; the correlation ID is
+                # the hex).
                 trace_hex, span_hex = traceparent[3:35], traceparent[36:52]
-                if trace_hex == _ZERO_TRACE or span_hex == _ZERO_SPAN:
-                    return None
                 info = _UNNAMED
                 if baggage is not None:
                     names = _w3c.parse_names(baggage, trace_hex)
                     if names is not None:
                         info = _infos.get(names) or remote_info(*names)
-                sampled = traceparent[54] in _ODD_HEX  # trace-flags bit 0
+                sampled = traceparent[54] in "13579bdf"  # trace-flags bit 0
                 return (trace_hex, span_hex, info, link, sampled, None, hop)
             parsed = _w3c.parse_metadata(carrier)
         if parsed is None:
@@ -351,9 +349,6 @@ def extract_entry(
 
 _HEADERS = _w3c.HEADERS
 _OWN_TRACEPARENT = _w3c.OWN_TRACEPARENT
-_ZERO_TRACE = "0" * 32
-_ZERO_SPAN = "0" * 16
-_ODD_HEX = frozenset("13579bdf")
 #: Metadata to read the general way.
 _OTHER = object()
 

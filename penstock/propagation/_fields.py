@@ -14,8 +14,7 @@ from urllib.parse import quote_plus
 from opentelemetry import context as _otel_context
 
 from penstock._runtime.steprun import StepRun
-from penstock.propagation import _propagators
-from penstock.propagation._propagators import default_propagators, textmap_checked
+from penstock.propagation._propagators import TEXTMAP_KEY, default_propagators, textmap_checked
 from penstock.propagation._w3c import (
     BAGGAGE_FLOW,
     BAGGAGE_STEP,
@@ -61,7 +60,8 @@ def cached_fields(run: StepRun, names: bool = True) -> tuple[tuple[str, str], ..
     """
     global _last_fields
     ctx = _otel_current()
-    textmap = _propagators._global_textmap()  # rebound after its first call: look it up
+    # The global propagator (a placeholder until the first check, which that mismatch runs).
+    textmap = textmap_checked[2][TEXTMAP_KEY]
     last_run, last_ctx, last_textmap, last_names, fields = _last_fields
     if last_run is run and last_ctx is ctx and last_textmap is textmap and last_names is names:
         return fields

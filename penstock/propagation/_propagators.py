@@ -11,8 +11,13 @@ from functools import partial
 from operator import getitem
 from typing import Any
 
-#: [the global propagator last checked, whether it is the default pair]
-textmap_checked: list[Any] = [None, False]
+#: The key under which ``opentelemetry.propagate`` keeps the global propagator.
+TEXTMAP_KEY = "_HTTP_TEXT_FORMAT"
+#: [the global propagator last checked, whether it is the default pair, a mapping whose
+#: `TEXTMAP_KEY` is the global propagator now]. The mapping is the module's namespace once
+#: checked (a subscript is the cheapest reading for a server's hot path); until then, and if
+#: the API ever keeps the propagator elsewhere, one whose propagator never matches.
+textmap_checked: list[Any] = [None, False, {TEXTMAP_KEY: object()}]
 #: Bound on the first check: OpenTelemetry's own traceparent pattern and baggage validator,
 #: so that penstock's reading accepts what OpenTelemetry's propagators accept (where those
 #: are conformant).
@@ -42,8 +47,8 @@ def textmap_reader(propagate: Any) -> Any:
     API ever keeps it elsewhere, the function itself is used.
     """
     namespace = vars(propagate)
-    if namespace.get("_HTTP_TEXT_FORMAT", namespace) is propagate.get_global_textmap():
-        return partial(getitem, namespace, "_HTTP_TEXT_FORMAT")
+    if namespace.get(TEXTMAP_KEY, namespace) is propagate.get_global_textmap():
+        return partial(getitem, namespace, TEXTMAP_KEY)
     return propagate.get_global_textmap
 
 
@@ -73,5 +78,10 @@ def default_propagators() -> bool:
         and [type(p) for p in inner] == [TraceContextTextMapPropagator, W3CBaggagePropagator]
     )
     traceparent_re, valid_pair = pattern, validator
-    textmap_checked[:] = [textmap, ok]
+    from opentelemetry import propagate
+
+    namespace = vars(propagate)
+    if namespace.get(TEXTMAP_KEY, namespace) is not textmap:
+        namespace = {TEXTMAP_KEY: object()}
+    textmap_checked[:] = [textmap, ok, namespace]
     return ok
