@@ -84,7 +84,7 @@ def _diagram(root: Path) -> str:
 
 def run(quick: bool = False) -> list[dict[str, object]]:
     """Build both sites alternately; one row comparing the medians."""
-    rounds = 2 if quick else 5
+    rounds = 2 if quick else 9
     with tempfile.TemporaryDirectory() as tmp:
         drawn = _write(Path(tmp, "penstock"), by_hand=None)
         manual = _write(Path(tmp, "by_hand"), by_hand=_mermaid())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import html
 import logging
 from collections.abc import Callable
@@ -407,8 +406,10 @@ def _line_map(before: list[str], after: list[str]) -> dict[int, int]:
     Each fenced block became one placeholder line between the two; aligning the unchanged
     lines recovers where each directive really is in the page.
     """
-    if not before:
-        return {}
+    if not before or before == after:
+        return {}  # nothing to align: callers read a missing index as itself
+    import difflib  # only for pages whose fenced blocks other extensions replaced
+
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     mapping: dict[int, int] = {}
     for a, b, size in matcher.get_matching_blocks():

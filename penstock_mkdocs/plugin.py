@@ -15,7 +15,6 @@ from typing import Any, Literal
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
@@ -23,9 +22,16 @@ from mkdocs.structure.pages import Page
 from penstock import DocsError, PenstockError
 from penstock.docs import DIAGRAM_CSS, LICENSES, MERMAID_INIT, MERMAID_JS, STATIC_DIR
 from penstock_mkdocs._apilinks import PREFIX, resolve
+from penstock_mkdocs._directive import MARKER
 from penstock_mkdocs._extension import PageContext, PenstockExtension, front_matter_offset
 from penstock_mkdocs._options import plugin_option
 from penstock_mkdocs._xref import flow_pages
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # For ``on_serve``'s signature only: importing it loads the live-reload server (watchdog,
+    # wsgiref) into every build.
+    from mkdocs.livereload import LiveReloadServer
 
 __all__ = ["PenstockPlugin", "PenstockPluginConfig"]
 
@@ -64,6 +70,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         self._assets: list[tuple[Path, str]] = []
         self._server: LiveReloadServer | None = None
         self._watched: set[str] = set()
+        #: The source of each page that names a directive, read once per build (by on_files).
+        self._sources: dict[str, str] = {}
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         """Defined so that ``mkdocs serve`` keeps this plugin object across rebuilds."""
@@ -148,12 +156,16 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Find which page draws each flow, for links from other diagrams and the map."""
-        pages = [
-            (f.url, f.content_string)
-            for f in files.documentation_pages()
-            if f.abs_src_path and "penstock-" in f.content_string
-        ]
-        self._ext().flow_pages = flow_pages(pages)
+        sources = {}
+        urls = {}
+        for file in files.documentation_pages():
+            if file.abs_src_path:
+                source = file.content_string
+                if MARKER in source:
+                    sources[file.src_uri] = source
+                    urls[file.src_uri] = file.url
+        self._sources = sources
+        self._ext().flow_pages = flow_pages((urls[uri], text) for uri, text in sources.items())
         return files
 
     def on_page_markdown(
@@ -161,7 +173,9 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
     ) -> str:
         """Tell the extension which page comes next, and where its Markdown starts."""
         ext = self._ext()
-        source = page.file.content_string if page.file.abs_src_path else markdown
+        # Line numbers in messages count from the file: front matter included. A page with
+        # no directive in its file (most pages; or one another plugin added) needs none.
+        source = self._sources.get(page.file.src_uri, markdown)
         ext.page = PageContext(
             page.file.src_uri, front_matter_offset(source, markdown), url=page.url
         )
