@@ -286,14 +286,7 @@ def flow_diagram(
         DiagramLimitError: over Mermaid's 500 edges or 50,000 characters.
     """
     opts = (options or DiagramOptions()).validated()
-    try:
-        graph = get_flow(name)
-    except FlowNotFoundError as exc:
-        raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
-    if not opts.allow_problems:
-        problems = check(name)
-        if problems:
-            raise FlowProblemsError(name, problems)
+    graph = _drawable_flow(name, opts)
     links = links_of(name) if opts.links else ()
     if opts.collapse:
         links = collapse_links(graph, links)
@@ -339,6 +332,19 @@ def flow_diagram(
 SIZE_CONFIG: Mapping[str, Any] = {"flowchart": {"useMaxWidth": False}}
 
 _CONFIG_LINE = "---\nconfig: "
+
+
+def _drawable_flow(name: str, opts: DiagramOptions) -> FlowGraph:
+    """The flow ``name``, checked unless ``opts`` allows problems (errors as documented)."""
+    try:
+        graph = get_flow(name)
+    except FlowNotFoundError as exc:
+        raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
+    if not opts.allow_problems:
+        problems = check(name)
+        if problems:
+            raise FlowProblemsError(name, problems)
+    return graph
 
 
 def with_mermaid_config(text: str, config: Mapping[str, Any]) -> str:
@@ -392,14 +398,7 @@ def flow_svg(
     from penstock._render.svg import svg_from_dot, with_node_urls
 
     opts = (options or DiagramOptions()).validated()
-    try:
-        graph = get_flow(name)
-    except FlowNotFoundError as exc:
-        raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
-    if not opts.allow_problems:
-        problems = check(name)
-        if problems:
-            raise FlowProblemsError(name, problems)
+    graph = _drawable_flow(name, opts)
     dot = generate_dag(
         graph,
         format="dot",

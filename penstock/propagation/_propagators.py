@@ -31,25 +31,30 @@ def _global_textmap() -> Any:
     The module is imported on first use, then this name is rebound to `textmap_reader`'s
     reader.
     """
-    global _global_textmap
+    global _global_textmap, _namespace
     from opentelemetry import propagate
 
-    _global_textmap = textmap_reader(propagate)
+    _global_textmap, _namespace = textmap_reader(propagate)
     return _global_textmap()
 
 
-def textmap_reader(propagate: Any) -> Any:
-    """A reader of the global propagator that runs no Python frame.
+#: Where the global propagator is kept (see `textmap_checked`); set with the reader.
+_namespace: Any = textmap_checked[2]
+
+
+def textmap_reader(propagate: Any) -> tuple[Any, Any]:
+    """A reader of the global propagator that runs no Python frame, and where it reads.
 
     ``get_global_textmap()`` returns the module's ``_HTTP_TEXT_FORMAT``, which
     ``set_global_textmap`` replaces; reading it through C (``partial`` of ``getitem``) saves
     a frame on every propagated call, where each costs a microsecond on a live server. If the
-    API ever keeps it elsewhere, the function itself is used.
+    API ever keeps it elsewhere, the function itself is used, with a mapping whose
+    propagator never matches.
     """
     namespace = vars(propagate)
     if namespace.get(TEXTMAP_KEY, namespace) is propagate.get_global_textmap():
-        return partial(getitem, namespace, TEXTMAP_KEY)
-    return propagate.get_global_textmap
+        return partial(getitem, namespace, TEXTMAP_KEY), namespace
+    return propagate.get_global_textmap, {TEXTMAP_KEY: object()}
 
 
 def default_propagators() -> bool:
@@ -78,10 +83,5 @@ def default_propagators() -> bool:
         and [type(p) for p in inner] == [TraceContextTextMapPropagator, W3CBaggagePropagator]
     )
     traceparent_re, valid_pair = pattern, validator
-    from opentelemetry import propagate
-
-    namespace = vars(propagate)
-    if namespace.get(TEXTMAP_KEY, namespace) is not textmap:
-        namespace = {TEXTMAP_KEY: object()}
-    textmap_checked[:] = [textmap, ok, namespace]
+    textmap_checked[:] = [textmap, ok, _namespace]
     return ok
