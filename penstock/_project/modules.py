@@ -9,11 +9,14 @@ more; an error raised by the user's own code keeps its traceback, starting at th
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import os
 import pkgutil
+import site
 import sys
+import sysconfig
 import traceback
 from collections.abc import Iterable
 from types import ModuleType, TracebackType
@@ -179,9 +182,16 @@ def _drop_user_modules(names: list[str], folders: list[str]) -> None:
             doomed.add(mod_name)
             continue
         file = getattr(loaded, "__file__", None)
-        if file and folders and any(_is_under(file, f) for f in folders):
+        if (
+            file
+            and folders
+            and any(_is_under(file, f) for f in folders)
+            and not any(_is_under(file, d) for d in installed_dirs())
+        ):
             doomed.add(mod_name)
-    doomed = {d for d in doomed if d != "penstock" and not d.startswith("penstock.")}
+    doomed = {
+        d for d in doomed if d != "__main__" and d != "penstock" and not d.startswith("penstock.")
+    }
     for mod_name in doomed:
         mod = sys.modules.pop(mod_name) if mod_name in sys.modules else None
         REGISTRY.forget_module(mod_name)
@@ -192,6 +202,24 @@ def _drop_user_modules(names: list[str], folders: list[str]) -> None:
             with contextlib.suppress(OSError, ValueError, NotImplementedError):
                 os.unlink(importlib.util.cache_from_source(file))
     importlib.invalidate_caches()
+
+
+@functools.cache
+def installed_dirs() -> tuple[str, ...]:
+    """Where the interpreter keeps the standard library and installed packages.
+
+    Never dropped by a fresh import, even under a project folder: a virtualenv kept in the
+    project (``.venv/``) holds MkDocs and Markdown themselves, and importing those twice makes
+    their classes differ from the ones already in use.
+    """
+    found = {
+        path
+        for key, path in sysconfig.get_paths().items()
+        if key in ("stdlib", "platstdlib", "purelib", "platlib")
+    }
+    found.update(getattr(site, "getsitepackages", list)())
+    found.add(site.getusersitepackages())
+    return tuple(sorted(os.path.abspath(d) for d in found if d))
 
 
 def _is_under(file: str, folder: str) -> bool:

@@ -135,3 +135,45 @@ def test_fresh_load_sees_edits_without_growing(tmp_path: Path) -> None:
     finally:
         sys.modules.pop("servedmod", None)
         sys.path.remove(str(tmp_path))
+
+
+def test_fresh_load_keeps_installed_packages_under_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virtualenv inside a project folder is not re-imported: only the project's code is.
+
+    Re-importing Markdown under a running MkDocs made its extension classes differ from the
+    ones MkDocs checks against ("must be of type markdown.extensions.Extension").
+    """
+    from penstock._project import modules
+
+    packages = tmp_path / ".venv" / "lib" / "site-packages"
+    packages.mkdir(parents=True)
+    (packages / "installedmod.py").write_text("VALUE = 1\n")
+    (tmp_path / "projectmod.py").write_text(SOURCE.format(name="first"))
+    monkeypatch.setattr(modules, "installed_dirs", lambda: (str(packages),))
+    monkeypatch.syspath_prepend(str(packages))
+    try:
+        import installedmod  # type: ignore[import-not-found]
+
+        main = sys.modules["__main__"]
+        docs.load_modules(["projectmod"], [tmp_path], fresh=True)
+        first = sys.modules["projectmod"]
+        docs.load_modules(["projectmod"], [tmp_path], fresh=True)
+        assert sys.modules["projectmod"] is not first
+        assert sys.modules["installedmod"] is installedmod
+        assert sys.modules["__main__"] is main
+    finally:
+        for name in ("projectmod", "installedmod"):
+            sys.modules.pop(name, None)
+        sys.path.remove(str(tmp_path))
+
+
+def test_installed_dirs_hold_this_interpreters_packages() -> None:
+    """The real list covers where MkDocs' own dependencies are installed."""
+    import markdown
+
+    from penstock._project.modules import installed_dirs
+
+    assert any(os.path.abspath(markdown.__file__).startswith(d + os.sep) for d in installed_dirs())
+    assert any(os.path.abspath(os.__file__).startswith(d + os.sep) for d in installed_dirs())
