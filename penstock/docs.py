@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,9 +41,10 @@ from penstock._project.site_assets import (
     MERMAID_VERSION,
     STATIC_DIR,
 )
+from penstock._render.legend import legend_html, with_legend
 from penstock._render.mermaid import DIRECTIONS, MAX_EDGES, MAX_TEXT_SIZE
 from penstock._render.overlay import Overlay
-from penstock._render.stubs import mermaid_with_stubs
+from penstock._render.stubs import has_stubs, mermaid_with_stubs
 from penstock._suggest import close_matches, did_you_mean
 
 __all__ = [
@@ -265,6 +267,21 @@ class Diagram:
     #: Warnings to report at the directive: undeclared transitions seen in recorded runs, or
     #: a ``since`` revision that could not be read (the flow is then drawn without highlights).
     warnings: tuple[str, ...] = ()
+    #: The legend as HTML, shown below the diagram ("" without one); see `legend_html`.
+    legend: str = ""
+
+    @property
+    def top_down(self) -> str | None:
+        """The same diagram drawn top-down, for a left-right one too wide for its page.
+
+        ``None`` when the diagram is top-down already. The page's script draws it instead
+        when the left-right drawing cannot fit the text column with legible labels.
+        """
+        flipped, count = _LR_LINE.subn("graph TD", self.mermaid, count=1)
+        return flipped if count else None
+
+
+_LR_LINE = re.compile(r"^graph (?:LR|RL)$", re.MULTILINE)
 
 
 def flow_diagram(
@@ -302,16 +319,21 @@ def flow_diagram(
     if opts.link_api and api_url is not None:
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
+    # The legend goes below the drawing as HTML, and `legend: false` turns off every legend,
+    # an overlay's included.
+    if opts.legend:
+        overlay = with_legend(drawn, overlay, stubs=has_stubs(drawn, links))
+    legend = legend_html(overlay) if opts.legend else ""
     text = mermaid_with_stubs(
         drawn,
         links=links,
         flow_url=flow_url,
-        legend=opts.legend,
         direction=opts.direction,
         title=opts.title,
         show_docs=opts.show_docs,
         link=link,
-        overlay=overlay,
+        overlay=replace(overlay, legend=False) if overlay is not None else None,
+        colors="css",
     )
     text = with_mermaid_config(text, SIZE_CONFIG)
     if len(text) > MAX_TEXT_SIZE:
@@ -323,7 +345,7 @@ def flow_diagram(
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
-    return Diagram(name, text, graph, files, data_files, warnings)
+    return Diagram(name, text, graph, files, data_files, warnings, legend)
 
 
 #: Mermaid configuration of every docs diagram: drawn at its natural size, not shrunk to the
