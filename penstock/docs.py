@@ -13,6 +13,7 @@ subclass whose message names the culprit, so each extension only has to decide h
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from penstock._project.site_assets import (
     D3_JS,
     D3_VERSION,
     DIAGRAM_CSS,
+    DIAGRAMS_JS,
     LICENSES,
     MERMAID_ESM,
     MERMAID_INIT,
@@ -50,6 +52,7 @@ from penstock._suggest import close_matches, did_you_mean
 __all__ = [
     "D3_JS",
     "D3_VERSION",
+    "DIAGRAMS_JS",
     "DIAGRAM_CSS",
     "LICENSES",
     "MERMAID_ESM",
@@ -279,6 +282,20 @@ class Diagram:
         """
         flipped, count = _LR_LINE.subn("graph TD", self.mermaid, count=1)
         return flipped if count else None
+
+    @property
+    def box_classes(self) -> tuple[str, ...]:
+        """The classes of the box a host draws the diagram in (penstock-diagrams.js reads it)."""
+        small = ("penstock-small",) if "<small>" in self.mermaid else ()
+        return ("penstock-diagram", *small)
+
+    def top_down_html(self) -> str:
+        """`top_down` in an inert ``<template>`` for the page's script ("" when top-down)."""
+        flipped = self.top_down
+        if flipped is None:
+            return ""
+        text = html.escape(flipped, quote=False)
+        return f'<template class="penstock-top-down">{text}</template>'
 
 
 _LR_LINE = re.compile(r"^graph (?:LR|RL)$", re.MULTILINE)

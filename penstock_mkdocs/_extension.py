@@ -243,7 +243,11 @@ class PenstockExtension(Extension):
         if zoom:
             # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
             pre = f'<div class="penstock-zoom">{pre}</div>'
-        return anchor + pre
+        # penstock-diagrams.js fits the box to the column; the legend goes below the drawing.
+        classes = " ".join(diagram.box_classes)
+        return (
+            f'{anchor}<div class="{classes}">{diagram.top_down_html()}{pre}{diagram.legend}</div>'
+        )
 
     def _diagram(
         self, flow: str, options: DiagramOptions, flow_url: Callable[[str], str | None]

@@ -45,7 +45,7 @@ from penstock_sphinx._xref import api_placeholder, attach_links, placeholder, ta
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
-__all__ = ["Drawn", "PenstockFlow", "drawn_on", "outcome"]
+__all__ = ["Drawn", "PenstockFlow", "diagram_box", "drawn_on", "outcome"]
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +209,9 @@ class PenstockFlow(SphinxDirective):
         if "caption" in self.options:
             result = figure_wrapper(self, node, self.options["caption"])
         self.add_name(result)
+        box = diagram_box(diagram.box_classes, result, diagram.top_down_html(), diagram.legend)
         target = target_node(self.env, flow, result)
-        return [result] if target is None else [target, result]
+        return [box] if target is None else [target, box]
 
     def _note(self, flow: str, diagram: Diagram, options: DiagramOptions) -> None:
         """Record the files the page depends on, and warn what the drawing found."""
@@ -321,3 +322,20 @@ def drawn_on(env: BuildEnvironment) -> dict[str, list[Drawn]]:
         store = {}
         env.penstock_drawn = store  # type: ignore[attr-defined]
     return store
+
+
+def diagram_box(
+    classes: tuple[str, ...], drawing: nodes.Element, top_down: str = "", legend: str = ""
+) -> nodes.container:
+    """The box a diagram is drawn in: penstock-diagrams.js fits it to the column.
+
+    ``top_down`` (an inert ``<template>`` with the top-down drawing of a left-right flow) and
+    the ``legend`` are HTML, so other builders leave them out.
+    """
+    box = nodes.container(classes=list(classes))
+    if top_down:
+        box += nodes.raw("", top_down, format="html")
+    box += drawing
+    if legend:
+        box += nodes.raw("", legend, format="html")
+    return box
