@@ -5,7 +5,8 @@
 in ``d3.LICENSE.txt``), an ES module wrapper for hosts that import Mermaid as a module, and a
 small script that draws ``pre.mermaid`` blocks on themes that do not, a script that fits each
 diagram to its text column, and a stylesheet with the diagrams' light and dark colours.
-``make vendor-js`` refreshes them from the npm packages under ``tools/`` (a development-time step only).
+``make vendor-js`` refreshes them from the npm packages under ``tools/`` (a development-time
+step only).
 """
 
 from __future__ import annotations
