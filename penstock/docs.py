@@ -54,6 +54,7 @@ __all__ = [
     "D3_VERSION",
     "DIAGRAMS_JS",
     "DIAGRAM_CSS",
+    "DRIFT_CHOICES",
     "LICENSES",
     "MERMAID_ESM",
     "MERMAID_INIT",
@@ -159,6 +160,9 @@ class DiagramOptions:
         since_paths: their folders (absolute, or relative to ``since_root``).
         since_root: the folder in the git checkout the revision is read from (default: the
             current directory).
+        drift: with ``observed``, what an undeclared transition in the recorded runs does:
+            ``warn`` (a build warning; fails a strict build) or ``ignore`` (drawn and marked
+            on the diagram only), for a known transition a team accepts.
     """
 
     direction: str = "TD"
@@ -175,6 +179,7 @@ class DiagramOptions:
     legend: bool = True
     collapse: bool = False
     link_api: bool = False
+    drift: str = "warn"
 
     since: str | None = None
     since_modules: tuple[str, ...] = ()
@@ -184,7 +189,7 @@ class DiagramOptions:
     #: Options a page author may set on one directive.
     PER_DIAGRAM = (
         "direction", "title", "show_docs", "link_source", "observed", "run", "links", "legend",
-        "collapse", "link_api", "since",
+        "collapse", "link_api", "since", "drift",
     )  # fmt: skip
 
     def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
@@ -240,7 +245,20 @@ class DiagramOptions:
                 f"{prefix}options 'since' and 'observed' draw different marks; use one per diagram"
             )
         observed, run = _observed_options(self.observed, self.run, prefix)
-        return replace(self, direction=direction, title=title, observed=observed, run=run)
+        drift = str(self.drift).strip().lower()
+        if drift not in DRIFT_CHOICES:
+            hint = did_you_mean(drift, DRIFT_CHOICES)
+            raise OptionError(
+                f"{prefix}option 'drift' is one of {', '.join(DRIFT_CHOICES)}, "
+                f"got {self.drift!r}{hint}"
+            )
+        return replace(
+            self, direction=direction, title=title, observed=observed, run=run, drift=drift
+        )
+
+
+#: Values of the ``drift`` option.
+DRIFT_CHOICES = ("warn", "ignore")
 
 
 def _observed_options(observed: Any, run: Any, prefix: str) -> tuple[str | None, str | None]:
@@ -336,6 +354,8 @@ def flow_diagram(
     if opts.link_api and api_url is not None:
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
+    if opts.observed and opts.drift == "ignore":
+        warnings = ()  # still marked on the drawing, as "not declared"
     # The legend goes below the drawing as HTML, and `legend: false` turns off every legend,
     # an overlay's included.
     if opts.legend:

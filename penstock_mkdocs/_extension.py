@@ -139,6 +139,7 @@ class PenstockExtension(Extension):
             source_root=str(cfg["source_root"] or base_dir) or None,
             observed=str(cfg["observed"]) or None,
             legend=bool(cfg["legend"]),
+            drift=str(cfg["drift"] or "warn"),
         ).validated("penstock_mkdocs configuration")
 
     def setConfig(self, key: str, value: Any) -> None:

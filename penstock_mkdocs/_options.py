@@ -123,6 +123,14 @@ OPTIONS: dict[str, Option] = {
             "on a directive turns it off there.",
         ),
         Option(
+            "drift",
+            str,
+            "warn",
+            "What a transition seen in recorded runs but not declared does: 'warn' (a build "
+            "warning; fails --strict) or 'ignore' (only marked on the diagram); drift: on a "
+            "directive overrides it.",
+        ),
+        Option(
             "zoom",
             bool,
             False,

@@ -64,6 +64,7 @@ class PenstockPluginConfig(Config):  # type: ignore[no-untyped-call]
     strict = plugin_option("strict")
     observed = plugin_option("observed")
     legend = plugin_option("legend")
+    drift = plugin_option("drift")
     zoom = plugin_option("zoom")
     mermaid_js = plugin_option("mermaid_js")
 
@@ -100,6 +101,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                 source_root=str(root),
                 observed=self.config.observed or "",
                 legend=self.config.legend,
+                drift=self.config.drift,
                 zoom=self.config.zoom,
             )
             self.extension.settings = (

@@ -128,6 +128,7 @@ def load_flows(app: Sphinx) -> None:
             observed=config.penstock_observed,
             observed_base=str(confdir),
             legend=config.penstock_legend,
+            drift=config.penstock_drift,
             # For `:since: REV`: the revision is loaded with conf.py's modules and paths, else
             # with its own [tool.penstock].
             since_modules=tuple(config.penstock_modules),
@@ -257,6 +258,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # "cdn" (sphinxcontrib-mermaid's own settings).
     app.add_config_value("penstock_mermaid_js", "bundled", "html", types=(str,))
     app.add_config_value("penstock_legend", True, "env", types=(bool,))
+    # "ignore": drift in recorded runs is only marked on the diagram (no warning).
+    app.add_config_value("penstock_drift", "warn", "env", types=(str,))
 
     app.add_directive("penstock-flow", PenstockFlow)
     app.add_directive("penstock-map", PenstockMap)

@@ -22,6 +22,7 @@ from sphinxcontrib.mermaid import figure_wrapper, mermaid  # type: ignore[import
 
 from penstock import DocsError, PenstockError
 from penstock.docs import (
+    DRIFT_CHOICES,
     Diagram,
     DiagramLimitError,
     DiagramOptions,
@@ -143,6 +144,7 @@ class PenstockFlow(SphinxDirective):
             "link-source": _flag,
             "links": _flag,
             "legend": _flag,
+            "drift": lambda arg: directives.choice(arg, DRIFT_CHOICES),
             "collapse": _flag,
             "link-api": _flag,
             "svg": _flag,
@@ -182,6 +184,7 @@ class PenstockFlow(SphinxDirective):
                 "collapse",
                 "link-api",
                 "since",
+                "drift",
             )
             if key in self.options
         }

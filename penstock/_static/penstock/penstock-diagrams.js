@@ -132,6 +132,15 @@
     return box.classList.contains("penstock-small") ? size * 0.83 : size;
   }
 
+  // The horizontal padding and border around the drawing in its host (a <pre> has some).
+  function chrome(host) {
+    var style = getComputedStyle(host);
+    var sides = ["paddingLeft", "paddingRight", "borderLeftWidth", "borderRightWidth"];
+    var sum = 0;
+    for (var i = 0; i < sides.length; i++) sum += parseFloat(style[sides[i]]) || 0;
+    return sum;
+  }
+
   function setScale(box, el, scale) {
     el.style.zoom = scale === 1 ? "" : String(scale);
     box.setAttribute("data-penstock-scale", scale.toFixed(3));
@@ -158,7 +167,7 @@
     var d = drawing(box);
     if (!d) return false;
     reset(box);
-    var column = box.clientWidth;
+    var column = box.clientWidth - chrome(d.host);
     var width = naturalWidth(d);
     var px = labelPx(box, d);
     if (!(column > 0) || width <= column + 0.5) {
@@ -244,7 +253,7 @@
       });
       bar.appendChild(b);
     });
-    box.insertBefore(bar, area);
+    area.parentNode.insertBefore(bar, area);
     var drag = null;
     area.addEventListener("pointerdown", function (e) {
       drag = { x: e.clientX, y: e.clientY, left: area.scrollLeft, top: area.scrollTop };
