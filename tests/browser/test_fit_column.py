@@ -32,9 +32,10 @@ from tests.support.browser import _ALL_SETTLED, _OPEN_SHADOW_ROOTS, Browser, Sta
 
 MIN_LABEL_PX = 12.0
 MIN_CONTRAST = 4.5
-SHOTS = Path(__file__).resolve().parents[2] / ".test-screenshots" / "fit"
-#: Full-page screenshots of every host, viewport and palette, for a reviewer to look at.
+#: Full-page screenshots of every host, viewport and palette for a reviewer, in
+#: ``build/screenshots/`` when ``PENSTOCK_SCREENSHOTS`` is set (they cost a few seconds each).
 SCREENSHOTS = bool(os.environ.get("PENSTOCK_SCREENSHOTS"))
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 ORDERS = """
 from penstock import entrypoint, flow, step
@@ -388,7 +389,7 @@ def _measure_host(browser: Browser, host: str, url: str) -> dict[tuple[str, str]
                 if SCREENSHOTS:
                     SHOTS.mkdir(parents=True, exist_ok=True)
                     page.screenshot(
-                        path=str(SHOTS / f"{host}-{view}-{palette}.png"), full_page=True
+                        path=str(SHOTS / f"fit-{host}-{view}-{palette}.png"), full_page=True
                     )
         return found
     finally:
