@@ -194,7 +194,14 @@ def _mkdocs(root: Path, log: Path, theme: str) -> Path:
     _write_app(root, log)
     (root / "docs").mkdir()
     (root / "docs" / "index.md").write_text(_md_page())
-    theme_line = "  name: material\n  font: false\n" if theme == "material" else "  name: mkdocs\n"
+    # Material's palettes (and its slate scheme's colours) come with a palette setting.
+    theme_line = (
+        "  name: material\n  font: false\n  palette:\n"
+        "    - scheme: default\n      toggle: {icon: material/brightness-4, name: dark}\n"
+        "    - scheme: slate\n      toggle: {icon: material/brightness-7, name: light}\n"
+        if theme == "material"
+        else "  name: mkdocs\n"
+    )
     (root / "mkdocs.yml").write_text(
         "site_name: fit\n"
         f"theme:\n{theme_line}"
