@@ -63,6 +63,9 @@ def test_parallel_build_with_W_passes_and_merges_what_pages_drew(tmp_path: Path)
     assert [len(mermaid_blocks(outdir / f"{page}.html")) for page in pages] == [1] * len(pages)
     with (outdir / ".doctrees" / "environment.pickle").open("rb") as f:
         env = pickle.load(f)
-    drawn = {doc: [d.flow for d in items] for doc, items in env.penstock_drawn.items()}
+    drawn = {
+        doc: [d.flow for d in items]
+        for doc, items in env.get_domain("penstock").data["drawn"].items()
+    }
     expected = {page: [("orders", "billing")[i % 2]] for i, page in enumerate(pages)}
     assert drawn == {**expected, "orders": ["orders"], "billing": ["billing"]}

@@ -1,0 +1,23 @@
+"""Where a command's output goes: standard output, or a file named with ``-o``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["error", "write"]
+
+
+def write(text: str, output: str | None = None) -> None:
+    """Write ``text`` to standard output, or to the file ``output`` (its folders created)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+
+
+def error(message: str) -> None:
+    """One line (or paragraph) of diagnostics on standard error."""
+    sys.stderr.write(f"{message}\n")
