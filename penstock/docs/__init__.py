@@ -29,7 +29,7 @@ from penstock._graph.checks import check
 from penstock._graph.collapse import collapse_by_module, collapse_links
 from penstock._graph.links import links_of
 from penstock._graph.model import FlowGraph, StepNode, get_flow
-from penstock._project.config import ModuleSources, module_sources
+from penstock._project.config import ModuleSources, ProjectConfig, module_sources
 from penstock._project.modules import ModuleImportError, import_modules
 from penstock._project.site_assets import (
     D3_JS,
@@ -74,6 +74,7 @@ __all__ = [
     "ModuleSources",
     "ObservedDataError",
     "OptionError",
+    "ProjectConfig",
     "UnknownFlowError",
     "failure_report",
     "flow_anchor",
