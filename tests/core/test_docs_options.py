@@ -21,7 +21,8 @@ def test_options_are_listed_with_types_defaults_and_meaning() -> None:
         assert option.kind is (bool if isinstance(option.default, bool) else str)
         assert option.doc.endswith(".")
     assert options["show_docs"].rst_name == "show-docs"
-    assert options["since"].required and not options["title"].required
+    assert options["since"].required
+    assert not options["title"].required
     # Host settings are fields, not per-diagram options.
     assert not {"source_url", "allow_problems", "since_modules"} & set(options)
 
@@ -70,4 +71,5 @@ def test_failure_report_keeps_build_paths_off_the_page(tmp_path: Path) -> None:
     assert str(where) in report.message
     assert report.page_message == "bad option in src/shop.py:3\nsecond line src/shop.py"
     assert report.details == "second line src/shop.py"
-    assert report.kind == "bad-option" and not report.reported
+    assert report.kind == "bad-option"
+    assert not report.reported
