@@ -19,7 +19,6 @@ from penstock._project.modules import ModuleImportError, import_modules
 from penstock.cli._status import ExitCode
 
 __all__ = [
-    "Subparsers",
     "allow_problems_option",
     "command_options",
     "load",
@@ -32,10 +31,9 @@ __all__ = [
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    #: What `add_parser` of each command module receives (argparse names no public type).
+    #: What `add_parser` of each command module receives. argparse names no public type for
+    #: it, so the name exists for type checkers only.
     Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-else:
-    Subparsers = argparse._SubParsersAction
 
 
 def source_options(default: Any) -> argparse.ArgumentParser:

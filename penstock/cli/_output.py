@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["error", "write"]
+__all__ = ["write"]
 
 
 def write(text: str, output: str | None = None) -> None:
@@ -16,8 +16,3 @@ def write(text: str, output: str | None = None) -> None:
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-
-
-def error(message: str) -> None:
-    """One line (or paragraph) of diagnostics on standard error."""
-    sys.stderr.write(f"{message}\n")

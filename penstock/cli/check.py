@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from penstock._graph.checks import check
 from penstock._graph.model import flows
-from penstock.cli._common import Subparsers, command_options, print_problems
+from penstock.cli._common import command_options, print_problems
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 

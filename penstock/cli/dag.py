@@ -6,13 +6,16 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from penstock._render.dag import FORMATS, generate_dag
 from penstock._render.mermaid import DIRECTIONS
-from penstock.cli._common import Subparsers, allow_problems_option, command_options, refuse, rerun
+from penstock.cli._common import allow_problems_option, command_options, refuse, rerun
 from penstock.cli._output import write
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from penstock._errors import DiffError
 from penstock._graph.compare import FlowsDiff, compare
@@ -11,9 +12,12 @@ from penstock._render.diff_report import format_json, format_markdown, format_me
 from penstock._render.mermaid import DIRECTIONS
 from penstock._suggest import did_you_mean
 from penstock._versions.revisions import load_versions
-from penstock.cli._common import Subparsers, command_options
+from penstock.cli._common import command_options
 from penstock.cli._output import write
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from penstock._graph.dump import dump_text
 from penstock._versions.revisions import worker_dump
-from penstock.cli._common import Subparsers, command_options
+from penstock.cli._common import command_options
 from penstock.cli._output import write
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 

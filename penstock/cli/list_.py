@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from penstock._graph.model import flows
-from penstock.cli._common import Subparsers, command_options
+from penstock.cli._common import command_options
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 

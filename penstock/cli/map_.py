@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from penstock._render.map import flow_map, render_map
 from penstock._render.mermaid import DIRECTIONS
-from penstock.cli._common import Subparsers, command_options
+from penstock.cli._common import command_options
 from penstock.cli._output import write
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 

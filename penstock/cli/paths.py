@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from penstock._graph.model import get_flow
 from penstock._render.branches import describe_path
-from penstock.cli._common import Subparsers, allow_problems_option, command_options, refuse
+from penstock.cli._common import allow_problems_option, command_options, refuse
 from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 
