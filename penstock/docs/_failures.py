@@ -66,7 +66,8 @@ class DiagramLimitError(DocsError):
 class GraphvizError(DocsError):
     """Drawing a diagram as SVG at build time needs Graphviz's ``dot``: missing or failed."""
 
-    kind = "graphviz"
+    # The same warning type as the offline forms' Graphviz failures (penstock_sphinx._offline).
+    kind = "diagram"
 
 
 class OptionError(DocsError):
