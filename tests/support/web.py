@@ -23,7 +23,12 @@ def serve_asgi(app: Any) -> Iterator[str]:
     uvicorn = pytest.importorskip("uvicorn", reason="uvicorn (pip install -e '.[dev]')")
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="auto",
+        ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
