@@ -1,6 +1,6 @@
 """HTTP requests continue the caller's run: penstock's ASGI and WSGI middlewares on real servers.
 
-FastAPI, Starlette and Django's ASGI handler under uvicorn; Django's WSGI handler and Flask
+FastAPI, Starlette, Quart and Django's ASGI handler under uvicorn; Django's WSGI handler and Flask
 under waitress; requests with httpx over loopback sockets. The caller is a penstock step that
 writes its context into the request's headers with `penstock.propagation.inject`, so each test
 compares the server's records with the caller's.
@@ -25,10 +25,11 @@ httpx = pytest.importorskip("httpx", reason="httpx (pip install -e '.[dev]')")
 pytest.importorskip("fastapi", reason="fastapi (pip install -e '.[dev]')")
 pytest.importorskip("django", reason="django (pip install -e '.[dev]')")
 pytest.importorskip("flask", reason="flask (pip install -e '.[dev]')")
+pytest.importorskip("quart", reason="quart (pip install -e '.[dev]')")
 
 from tests.contrib import web_apps  # noqa: E402 (needs the frameworks checked above)
 
-SERVERS = ("fastapi", "starlette", "django-asgi", "django-wsgi", "flask")
+SERVERS = ("fastapi", "starlette", "quart", "django-asgi", "django-wsgi", "flask")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""One small shop, served by FastAPI, Starlette, Django (ASGI and WSGI) and Flask.
+"""One small shop, served by FastAPI, Starlette, Quart, Django (ASGI and WSGI) and Flask.
 
 Every app answers the same routes, each wrapped in penstock's ASGI or WSGI middleware:
 
@@ -61,6 +61,7 @@ def build(**middleware: Any) -> Shop:
             "fastapi": _fastapi(place_order, stream, middleware),
             "starlette": _starlette(place_order, stream, middleware),
             "django-asgi": PenstockMiddleware(_django("asgi", place_order, stream), **middleware),
+            "quart": _quart(place_order, stream, middleware),
         },
         wsgi={
             "django-wsgi": PenstockWSGIMiddleware(
@@ -221,6 +222,32 @@ def __getattr__(name: str) -> Any:
             path("own-header", _django_own_header),
         ]
     raise AttributeError(name)
+
+
+def _quart(place_order: Any, stream: Any, middleware: dict[str, Any]) -> Any:
+    from quart import Quart, Response
+
+    app = Quart("web_shop")
+
+    @app.get("/order")
+    async def order() -> dict[str, str]:
+        return {"correlation_id": place_order("quart")}
+
+    @app.get("/stream")
+    async def streamed() -> Response:
+        async def chunks() -> AsyncIterator[bytes]:
+            for chunk in stream():
+                yield chunk
+
+        return Response(chunks(), mimetype="text/plain")
+
+    @app.get("/own-header")
+    async def own_header() -> Response:
+        body = json.dumps({"correlation_id": place_order("own")})
+        return Response(body, headers={"X-Correlation-ID": "mine"}, mimetype="application/json")
+
+    app.asgi_app = PenstockMiddleware(app.asgi_app, **middleware)  # type: ignore[method-assign]
+    return app
 
 
 def _flask(place_order: Any, stream: Any, middleware: dict[str, Any]) -> Any:
