@@ -12,7 +12,8 @@ from sphinxcontrib.mermaid import mermaid  # type: ignore[import-untyped]
 
 from penstock import PenstockError, flows
 from penstock.docs import SIZE_CONFIG, DiagramOptions, map_diagram, with_mermaid_config
-from penstock_sphinx._directive import Drawn, diagram_box, drawn_on
+from penstock_sphinx._directive import diagram_box
+from penstock_sphinx._domain import Drawn, domain_of
 from penstock_sphinx._offline import keep_offline_map
 from penstock_sphinx._xref import attach_links, placeholder
 
@@ -66,8 +67,9 @@ class PenstockMap(SphinxDirective):
                     self.env.note_dependency(step.file)
         # Remembered so that a build re-reads this page when flows or links change, and
         # writes it again when a flow it links to moves (see stale_pages).
-        drawn_on(self.env).setdefault(self.env.docname, []).append(
-            Drawn("", DiagramOptions(direction=direction), code, " ".join(prefixes or []))
+        domain_of(self.env).note_drawn(
+            self.env.docname,
+            Drawn("", DiagramOptions(direction=direction), code, " ".join(prefixes or [])),
         )
         node = mermaid()
         # Drawn at its natural size and fitted to the column, as flows are (not stretched
