@@ -44,6 +44,7 @@ from penstock.docs import (
     DiagramOptions,
     ModuleImportError,
     OptionError,
+    import_summary,
     load_modules,
     module_sources,
 )
@@ -126,6 +127,8 @@ def load_flows(app: Sphinx) -> None:
             since_modules=tuple(config.penstock_modules),
             since_paths=tuple(str(confdir / p) for p in config.penstock_paths),
             since_root=str(confdir),
+            # A flow whose module failed part-way is shown as an error, never half-drawn.
+            failed_imports=tuple((f.module, import_summary(f)) for f in failures),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None

@@ -54,8 +54,10 @@ from penstock.docs._failures import (
     GraphvizError,
     ObservedDataError,
     OptionError,
+    PartialFlowError,
     UnknownFlowError,
     failure_report,
+    import_summary,
 )
 from penstock.docs._options import DiagramOption, DiagramOptions
 
@@ -79,6 +81,7 @@ __all__ = [
     "ModuleSources",
     "ObservedDataError",
     "OptionError",
+    "PartialFlowError",
     "ProjectConfig",
     "UnknownFlowError",
     "failure_report",
@@ -86,6 +89,7 @@ __all__ = [
     "flow_diagram",
     "flow_outline",
     "flow_svg",
+    "import_summary",
     "load_modules",
     "map_diagram",
     "mermaid_url",
@@ -219,6 +223,10 @@ def _drawable_flow(name: str, opts: DiagramOptions) -> FlowGraph:
         graph = get_flow(name)
     except FlowNotFoundError as exc:
         raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
+    modules = {step.module for step in graph.steps}
+    for module, summary in opts.failed_imports:
+        if module in modules:
+            raise PartialFlowError(name, module, summary)
     if not opts.allow_problems:
         problems = check(name)
         if problems:

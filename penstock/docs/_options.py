@@ -148,6 +148,9 @@ class DiagramOptions:
     since_modules: tuple[str, ...] = ()
     since_paths: tuple[str, ...] = ()
     since_root: str | None = None
+    #: ``(module, summary)`` of each module that failed to import at the last load (set by the
+    #: host): a flow with steps in one of them is incomplete and is not drawn.
+    failed_imports: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def options(cls) -> tuple[DiagramOption, ...]:
