@@ -16,11 +16,12 @@ from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
 from penstock._graph.checks import Problem, check
 from penstock._graph.model import flows, get_flow
 from penstock._project.config import ModuleSources, module_sources
-from penstock._project.hints import missing_module_hints
+from penstock._project.hints import missing_module_hints, shown_path
 from penstock._project.modules import ModuleImportError, import_modules
 from penstock._render.branches import describe_path
 from penstock._render.dag import FORMATS, generate_dag
 from penstock._render.mermaid import DIRECTIONS
+from penstock._version import __version__
 
 __all__ = ["main"]
 
@@ -48,6 +49,14 @@ def _common_options(default: object) -> argparse.ArgumentParser:
         help="add DIR to sys.path before importing (repeatable); default: paths in "
         "[tool.penstock], else pyproject.toml's folder (and src/), and the current directory",
     )
+    common.add_argument(
+        "--exclude",
+        action="append",
+        default=default,
+        metavar="GLOB",
+        help="do not import the submodules of a package whose dotted name matches GLOB "
+        "(repeatable, e.g. 'shop.scripts.*'); default: exclude in [tool.penstock]",
+    )
     return common
 
 
@@ -59,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Draw, check and list the business flows declared with penstock.",
         parents=[_common_options([])],
     )
+    parser.add_argument("--version", action="version", version=f"penstock {__version__}")
     common = _common_options(argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -123,10 +133,15 @@ def _load(args: argparse.Namespace) -> ModuleSources:
         settings=("-m MODULE", "--path DIR"),
         # Like `python -m`: the current directory is importable unless --path says otherwise.
         fallback_folders=[cwd],
+        exclude=args.exclude,
     )
     failures: list[ModuleImportError] = []
     import_modules(
-        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+        sources.modules,
+        sources.folders,
+        failures=failures,
+        paths_setting=sources.paths_setting,
+        exclude=sources.exclude,
     )
     if failures:
         for error in failures:
@@ -142,12 +157,15 @@ def _rerun(args: argparse.Namespace, *words: str) -> str:
         parts += ["--path", p]
     for m in args.module:
         parts += ["-m", m]
+    for glob in args.exclude:
+        parts += ["--exclude", glob]
     return shlex.join([*parts, *words])
 
 
 def _print_problems(problems: Sequence[Problem], sources: ModuleSources) -> None:
     for p in problems:
-        print(p)
+        # The file relative to the current folder, as the hints under it and compilers show it.
+        print(f"{shown_path(Path(p.file))}:{p.line}: [{p.kind}] {p.message}")
         for hint in missing_module_hints(p, sources):
             print(f"  {hint}")
 

@@ -381,7 +381,11 @@ def worker_dump(
         }
     failures: list[ModuleImportError] = []
     import_modules(
-        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+        sources.modules,
+        sources.folders,
+        failures=failures,
+        paths_setting=sources.paths_setting,
+        exclude=sources.exclude,
     )
     if failures:
         first = failures[0]
