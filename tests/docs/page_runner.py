@@ -86,6 +86,9 @@ def main(steps_file: str, results_file: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(spec["sys_path"])}
     env["PYTHONUNBUFFERED"] = "1"  # interleaved as on a terminal
     env.pop("PENSTOCK_OUTPUT", None)
+    # Material's notice about its own end of life, printed by every build: not penstock's
+    # output, and it would change with Material's releases.
+    env["NO_MKDOCS_2_WARNING"] = "1"
     results: list[dict[str, Any]] = []
     namespace: dict[str, Any] = {}
     for k, step in enumerate(spec["steps"]):

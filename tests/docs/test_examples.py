@@ -18,9 +18,10 @@ Markers, HTML comments the site does not show, on the line right before a fence:
   and flows of earlier blocks forgotten.
 
 A block that defines ``test_*`` functions has them called (``penstock_recorder`` is passed a
-recording backend). Console blocks run each ``$ penstock ...``, ``$ python -m ...`` or
-``$ python FILE`` command in the folder and compare what it prints (both streams, as a terminal
-shows them) with the lines under it. Everywhere, a line ``...`` matches any lines, and
+recording backend). Console blocks run each ``$ penstock ...``, ``$ python -m ...``,
+``$ python FILE``, ``$ mkdocs build`` or ``$ sphinx-build`` command in the folder and compare
+what it prints (both streams, as a terminal shows them) with the lines under it; a docs build
+must also exit 0. Everywhere, a line ``...`` matches any lines, and
 timestamps, IDs and durations match any value. A block that only includes a file
 (``--8<-- "docs/examples/x.py:part"``) is left to the test of that file.
 """
@@ -47,7 +48,9 @@ FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)(?P<attrs>[^\n]*)$")
 TITLE = re.compile(r'\btitle="(?P<title>[^"]+)"')
 MARKER = re.compile(r"^\s*<!-- test: (?P<what>skip|output|continues)\b(?P<why>.*?)-->\s*$")
 #: Console commands the test runs; any other needs a skip marker that says why.
-RUNNABLE = re.compile(r"^(penstock|python -m \w+|python [\w/.-]+\.py)( |$)")
+RUNNABLE = re.compile(
+    r"^(penstock|python -m \w+|python [\w/.-]+\.py|mkdocs build|sphinx-build)( |$)"
+)
 RUNNER = Path(__file__).with_name("page_runner.py")
 
 #: The project a page starts from when it writes no pyproject.toml of its own.
@@ -146,6 +149,8 @@ class Check:
 
     where: str
     shown: list[str] | None
+    #: A docs build: whatever it prints, it must exit 0.
+    must_succeed: bool = False
 
 
 def plan(page: Path) -> tuple[list[dict[str, Any]], list[Check], dict[str, str]]:
@@ -185,7 +190,13 @@ def plan(page: Path) -> tuple[list[dict[str, Any]], list[Check], dict[str, str]]
             commands = _commands(block)
             for command, shown in commands:
                 steps.append({"kind": "console", "where": block.where, "command": command})
-                checks.append(Check(f"{block.where} `{command}`", normalise("\n".join(shown))))
+                checks.append(
+                    Check(
+                        f"{block.where} `{command}`",
+                        normalise("\n".join(shown)),
+                        must_succeed=command.startswith(("mkdocs", "sphinx-build")),
+                    )
+                )
     return steps, checks, files
 
 
@@ -254,6 +265,9 @@ def test_page_runs_as_written(page: Path, tmp_path: Path) -> None:
             failures.append(f"{check.where} raised:\n{result['error']}")
             continue
         actual = normalise(result["output"])
+        if check.must_succeed and result.get("exit"):
+            failures.append(f"{check.where} failed (exit {result['exit']}):\n{result['output']}")
+            continue
         if check.shown is not None and not matches(check.shown, actual):
             failures.append(
                 f"{check.where} printed (exit {result.get('exit', 0)}):\n  "
