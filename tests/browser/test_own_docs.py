@@ -62,13 +62,16 @@ def steps(labels: tuple[str, ...]) -> list[str]:
 
 
 def test_home_and_getting_started_draw_the_example_live(pages: dict[str, PageReport]) -> None:
-    """The home page and getting started both carry the example flow drawn from its code."""
-    assert {"index.html", "getting-started/index.html"} <= set(pages)
+    """The home page draws the code beside it; getting started the example service."""
+    assert {"index.html", "getting-started/index.html", "gallery/index.html"} <= set(pages)
     home = pages["index.html"].diagrams
     assert len(home) == 1
-    assert sorted(steps(home[0].labels)) == sorted(BOM_SYNC)
-    assert home[0].title == "bom_sync, as declared in the code"
-    assert home[0].edge_labels == ("celery",)
+    assert {"place_order", "charge_card", "ship", "email_declined"} <= set(home[0].labels)
+    assert set(home[0].edge_labels) == {"paid", "declined"}
+    gallery = pages["gallery/index.html"].diagrams[0]
+    assert sorted(label.split("\n")[0] for label in steps(gallery.labels)) == sorted(BOM_SYNC)
+    assert gallery.title == "bom_sync, as declared in the code"
+    assert gallery.edge_labels == ("celery",)
     started = pages["getting-started/index.html"].diagrams
     assert len(started) == 1
     # show_docs: each label is the step name, then its docstring summary.
@@ -85,8 +88,8 @@ def test_every_diagram_on_every_page_renders_offline(pages: dict[str, PageReport
 
 
 def test_home_diagram_links_each_step_to_its_source(pages: dict[str, PageReport]) -> None:
-    """With link_source, every node of the home diagram links to its function on GitHub."""
-    (diagram,) = pages["index.html"].diagrams
+    """With link_source, every node of the gallery's first diagram links to its source."""
+    diagram = pages["gallery/index.html"].diagrams[0]
     assert len(diagram.hrefs) == len(BOM_SYNC)
     assert all(SOURCE_LINK.match(href) for href in diagram.hrefs), diagram.hrefs
 

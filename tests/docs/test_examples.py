@@ -43,7 +43,7 @@ import pytest
 
 from tests.support.system import ROOT
 
-PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md"])
+PAGES = sorted([*ROOT.glob("docs/**/*.md"), ROOT / "README.md"])
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)(?P<attrs>[^\n]*)$")
 TITLE = re.compile(r'\btitle="(?P<title>[^"]+)"')
 MARKER = re.compile(r"^\s*<!-- test: (?P<what>skip|output|continues)\b(?P<why>.*?)-->\s*$")
@@ -139,6 +139,26 @@ def _included(block: Block) -> bool:
     return bool(lines) and all(line.startswith("--8<--") for line in lines)
 
 
+def _resolved(block: Block) -> str:
+    """The text a reader sees: a block that includes a file (``--8<-- "path"``) shows it."""
+    if not _included(block):
+        return block.text
+    parts = []
+    for line in block.text.split():
+        if line == "--8<--":
+            continue
+        target, _, section = line.strip('"').partition(":")
+        text = (ROOT / target).read_text(encoding="utf-8")
+        if section:
+            found = re.search(
+                rf"# --8<-- \[start:{section}\]\n(.*?)# --8<-- \[end:{section}\]", text, re.S
+            )
+            assert found, f"{block.where}: no section {section!r} in {target}"
+            text = found[1]
+        parts.append(text)
+    return "".join(parts)
+
+
 def _is_python(block: Block) -> bool:
     return block.lang in ("python", "py")
 
@@ -161,7 +181,7 @@ def plan(page: Path) -> tuple[list[dict[str, Any]], list[Check], dict[str, str]]
     checks: list[Check] = []
     for k, block in enumerate(page_blocks):
         if block.title is not None:
-            files[block.title] = block.text
+            files[block.title] = _resolved(block)
             if _is_python(block):
                 compile(block.text, block.where, "exec")
             continue
