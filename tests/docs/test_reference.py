@@ -9,7 +9,8 @@ import re
 from tests.support.system import ROOT
 
 #: Public modules that are configured by name, not imported: documented on their own pages
-#: (the CLI, the MkDocs plugin and extension, the Sphinx extension, the contrib package).
+#: (the CLI and its commands, the MkDocs plugin and extension, the Sphinx extension, the
+#: contrib package).
 NOT_API = {
     "penstock.cli",
     "penstock.contrib",
@@ -36,7 +37,8 @@ def test_every_public_module_has_a_reference_page() -> None:
     """`::: MODULE` appears on a reference page for each public module meant to be imported."""
     pages = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "docs/reference").glob("*.md")}
     rendered = {m for text in pages.values() for m in re.findall(r"^::: ([\w.]+)$", text, re.M)}
-    missing = sorted(set(_public_modules()) - NOT_API - rendered)
+    api = {m for m in _public_modules() if m not in NOT_API and not m.startswith("penstock.cli.")}
+    missing = sorted(api - rendered)
     assert not missing, f"no reference page renders {missing}"
     index = pages["index.md"]
     for name, text in pages.items():
