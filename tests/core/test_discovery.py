@@ -138,3 +138,20 @@ def test_docs_hosts_read_the_tables_exclude(project: Path) -> None:
     sources = module_sources([], [], start=project)
     assert sources.exclude == ("orders.tools", "*.legacy")
     assert module_sources([], [], start=project, exclude=["x.*"]).exclude == ("x.*",)
+
+
+def test_dump_imports_what_the_other_commands_import(project: Path) -> None:
+    """`penstock dump` (the process `diff` runs per revision) honours exclude and --exclude."""
+    import json
+
+    out = penstock("dump", "-o", "all.json", cwd=project)
+    assert out.returncode == 0, out.stderr
+    steps = json.loads((project / "all.json").read_text())["flows"][0]["steps"]
+    assert len(steps) == 3
+    out = penstock(
+        "--exclude", "orders.shipping", "--exclude", "orders.t*", "--exclude", "*y",
+        "dump", "-o", "fewer.json", cwd=project,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads((project / "fewer.json").read_text())["flows"][0]["steps"]) == 2
+    assert not (project / "driver-ran").exists()
