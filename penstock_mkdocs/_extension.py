@@ -12,11 +12,12 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from penstock import DocsError, get_flow
+from penstock import DocsError, FlowGraph
 from penstock.docs import (
     Diagram,
     DiagramOptions,
     OptionError,
+    drawable_flow,
     failure_report,
     flow_anchor,
     flow_diagram,
@@ -254,18 +255,20 @@ class PenstockExtension(Extension):
             )
         if options.observed and options.observed_base is None and self.base_dir:
             options = replace(options, observed_base=self.base_dir)
+        # The one look-up of the flow's name: what draws it gets the graph.
+        graph = drawable_flow(directive.flow, options)
         if options.svg:
             # Drawn now by Graphviz: no JavaScript needed to show it.
-            drawn = flow_svg(directive.flow, options, flow_url=flow_url, api_url=api_placeholder)
-            self._note_api_links(options, directive.flow, where)
+            drawn = flow_svg(graph, options, flow_url=flow_url, api_url=api_placeholder)
+            self._note_api_links(options, graph, where)
             return self._anchor(directive.flow, page_url) + (
                 f'<div class="penstock-diagram">{drawn}</div>'
             )
-        diagram = self._diagram(directive.flow, options, flow_url)
+        diagram = self._diagram(graph, options, flow_url)
         self.state.data_files.update(diagram.data_files)
         for warning in diagram.warnings:
             self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
-        self._note_api_links(options, directive.flow, where)
+        self._note_api_links(options, graph, where)
         anchor = self._anchor(directive.flow, page_url)
         # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
         pre = f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
@@ -275,10 +278,10 @@ class PenstockExtension(Extension):
         return anchor + pre
 
     def _diagram(
-        self, flow: str, options: DiagramOptions, flow_url: Callable[[str], str | None]
+        self, graph: FlowGraph, options: DiagramOptions, flow_url: Callable[[str], str | None]
     ) -> Diagram:
         """`flow_diagram`, reused across pages when the drawing did not ask for a page's URL."""
-        key = (flow, options)
+        key = (graph.name, options)
         found = self.state.drawn.get(key)
         if found is not None:
             return found
@@ -288,7 +291,7 @@ class PenstockExtension(Extension):
             asked.append(name)
             return flow_url(name)
 
-        diagram = flow_diagram(flow, options, flow_url=page_url_of, api_url=api_placeholder)
+        diagram = flow_diagram(graph, options, flow_url=page_url_of, api_url=api_placeholder)
         if not asked:
             self.state.drawn[key] = diagram
         return diagram
@@ -299,13 +302,13 @@ class PenstockExtension(Extension):
             return f'<a id="{flow_anchor(flow)}"></a>'
         return ""
 
-    def _note_api_links(self, options: DiagramOptions, flow: str, where: str) -> None:
+    def _note_api_links(self, options: DiagramOptions, graph: FlowGraph, where: str) -> None:
         # link: api URLs are resolved once every page is rendered (the plugin's on_env);
         # a step without an API entry gets its source link.
         if not options.link_api:
             return
         source = options.source_linker()
-        for step in get_flow(flow):
+        for step in graph:
             key = f"{step.module}.{step.qualname}"
             self.state.api_fallbacks[key] = (source(step) if source else None, where)
 
