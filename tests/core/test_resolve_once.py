@@ -118,14 +118,21 @@ def test_an_svg_diagram_resolves_its_flow_once(lookups: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "options", ["link: api", "svg: true\n    link: api"], ids=["mermaid", "svg"]
+    ("options", "directives"),
+    [("link: api", 3), ("svg: true\n    link: api", 1)],
+    ids=["mermaid", "svg"],
 )
-def test_a_mkdocs_directive_resolves_its_flow_once(options: str, lookups: list[str]) -> None:
-    """The MkDocs directive: one look-up for the drawing and the API links' fallbacks."""
+def test_a_mkdocs_directive_resolves_its_flow_once(
+    options: str, directives: int, lookups: list[str]
+) -> None:
+    """The MkDocs directive: one look-up for the drawing and the API links' fallbacks.
+
+    The same Mermaid diagram again (on this page or another) is neither drawn nor looked up.
+    """
     if "svg" in options:
         require_executable("dot", "install Graphviz, e.g. apt-get install graphviz")
     page = markdown.markdown(
-        f"::: penstock-flow bom_sync\n    {options}\n",
+        f"::: penstock-flow bom_sync\n    {options}\n\n" * directives,
         extensions=["penstock_mkdocs"],
         extension_configs={"penstock_mkdocs": MKDOCS},
     )
