@@ -328,10 +328,12 @@ def load_modules(
     fresh: bool = False,
     failures: list[ModuleImportError] | None = None,
     paths_setting: str = "paths",
+    exclude: Iterable[str] = (),
 ) -> list[str]:
     """Import the modules that declare flows; return the source files of every step module.
 
-    A package imports its submodules too (``__main__`` excepted).
+    A package imports its submodules too, except ``__main__``, programs (a first line
+    ``#!``) and the names matching ``exclude``.
 
     Args:
         modules: dotted names to import.
@@ -343,6 +345,7 @@ def load_modules(
             are still imported, so one broken module does not take every diagram down with it.
         paths_setting: how the caller's users add folders (e.g. ``"penstock_paths in
             conf.py"``), named when a module is not found.
+        exclude: globs of dotted names a package's import skips (``ModuleSources.exclude``).
 
     Raises:
         ModuleImportError: a module raised (only when ``failures`` is not given); carries its
@@ -350,5 +353,10 @@ def load_modules(
             the module is not on ``sys.path``, the folders searched and the setting to change.
     """
     return import_modules(
-        modules, paths, fresh=fresh, failures=failures, paths_setting=paths_setting
+        modules,
+        paths,
+        fresh=fresh,
+        failures=failures,
+        paths_setting=paths_setting,
+        exclude=exclude,
     )
