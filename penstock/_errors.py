@@ -76,7 +76,8 @@ class FlowNotFoundError(GraphError, LookupError):
         self.flow = flow
         self.known = known
         self.suggestions = suggestions
-        msg = f"unknown flow {flow!r}{suggestion(suggestions)}"
+        # One sentence, ended by the did-you-mean's "?" or by a full stop, then what is known.
+        msg = f"unknown flow {flow!r}{suggestion(suggestions) or '.'}"
         if known:
             msg += f" Known flows: {', '.join(known)}."
         else:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from penstock._declared.registry import REGISTRY
 from penstock._declared.spec import StepSpec
 from penstock._graph.links import unknown_hand_overs
-from penstock._graph.model import Resolution, resolve
+from penstock._graph.model import Resolution, resolve, resolve_flow
 from penstock._suggest import close_matches, suggestion
 
-__all__ = ["Problem", "ProblemKind", "check"]
+__all__ = ["Problem", "ProblemKind", "check", "check_resolution"]
 
 
 class ProblemKind(str, enum.Enum):
@@ -72,13 +72,10 @@ def check(flow: str | None = None) -> list[Problem]:
         FlowNotFoundError: ``flow`` is given and unknown.
     """
     if flow is not None:
-        from penstock._graph.model import get_flow
-
-        get_flow(flow)  # raises FlowNotFoundError with suggestions
-        return _check_flow(resolve(flow))
+        return check_resolution(resolve_flow(flow))
     problems: list[Problem] = []
     for name in REGISTRY.flow_names():
-        problems.extend(_check_flow(resolve(name)))
+        problems.extend(check_resolution(resolve(name)))
     orphans = [s for s in REGISTRY.all() if not s.flows and s.kind is not None]
     for spec in sorted(orphans, key=lambda s: (s.file, s.line, s.qualname)):
         problems.append(
@@ -97,8 +94,11 @@ def _at(kind: ProblemKind, flow: str | None, spec: StepSpec, message: str) -> Pr
     return Problem(kind, flow, spec.name, spec.file, spec.line, message)
 
 
-def _check_flow(res: Resolution) -> list[Problem]:
-    """Every problem of one flow: one check per kind, root causes before their effects."""
+def check_resolution(res: Resolution) -> list[Problem]:
+    """Every problem of one resolved flow: one check per kind, root causes before effects.
+
+    A boundary that resolved its flow (`resolve_flow`) checks it here, without a look-up.
+    """
     first = {n: specs[0] for n, specs in res.specs.items()}
     cut_off = _cut_off(res)
     problems = _duplicates(res)
@@ -150,11 +150,32 @@ def _unknown_afters(res: Resolution, cut_off: dict[str, list[str]]) -> list[Prob
         if behind is not None:
             cut = _cuts_off(u.spec.name, behind)
             msg += f" {cut[0].upper()}{cut[1:]}" if msg.endswith("?") else f"; {cut}"
-        problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
+        problem = _at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg)
+        line = _line_naming(u.spec, u.label)
+        problems.append(problem if line is None else replace(problem, line=line))
     # An after=FlowStep(...) naming a step no flow has (hand-overs between flows).
     for hand_over in unknown_hand_overs(name):
         problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, hand_over.spec, hand_over.message))
     return problems
+
+
+def _line_naming(spec: StepSpec, label: str) -> int | None:
+    """The line of the decorators above ``spec``'s function that names ``label``.
+
+    The spec's own line is the first decorator's (often ``@flow``), while the typo sits in
+    ``@step(after=...)``, maybe a few lines down: point there. ``None`` when the source cannot
+    be read or does not name it (an ``after=`` built at run time).
+    """
+    import linecache
+
+    for number in range(spec.line, spec.line + 50):
+        text = linecache.getline(spec.file, number)
+        stripped = text.lstrip()
+        if not text or stripped.startswith(("def ", "async def ", "class ")):
+            return None
+        if label in text:
+            return number
+    return None
 
 
 def _elsewhere_hint(flow: str, label: str) -> str:

@@ -70,6 +70,7 @@ def load_version(
     modules: Sequence[str] = (),
     paths: Sequence[str] = (),
     cwd: str | os.PathLike[str] | None = None,
+    exclude: Sequence[str] = (),
 ) -> LoadedVersion:
     """Load the flows ``spec`` names.
 
@@ -80,13 +81,15 @@ def load_version(
         paths: folders to import from, relative to ``cwd`` (default: that version's
             ``[tool.penstock] paths``, else ``cwd``).
         cwd: the folder the command runs in (default: the current directory).
+        exclude: globs of submodules a package's import skips (default: that version's
+            ``[tool.penstock] exclude``).
 
     Raises:
         DiffError: not a readable dump, not in a git repository.
         RevisionError: unknown revision, or its modules fail to import (with the module and
             ``file:line``).
     """
-    return load_versions([spec], modules=modules, paths=paths, cwd=cwd)[0]
+    return load_versions([spec], modules=modules, paths=paths, cwd=cwd, exclude=exclude)[0]
 
 
 def load_versions(
@@ -95,6 +98,7 @@ def load_versions(
     modules: Sequence[str] = (),
     paths: Sequence[str] = (),
     cwd: str | os.PathLike[str] | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[LoadedVersion]:
     """Load several versions (see `load_version`).
 
@@ -103,7 +107,7 @@ def load_versions(
     """
     here = Path(cwd if cwd is not None else os.getcwd()).resolve()
     with ExitStack() as stack:
-        jobs = [_prepare(spec, here, modules, paths, stack) for spec in specs]
+        jobs = [_prepare(spec, here, modules, paths, exclude, stack) for spec in specs]
         for job in jobs:
             if isinstance(job, _Job):
                 job.start(stack)
@@ -129,6 +133,7 @@ def _prepare(
     here: Path,
     modules: Sequence[str],
     paths: Sequence[str],
+    exclude: Sequence[str],
     stack: ExitStack,
 ) -> LoadedVersion | _Job:
     """A dump file read, or a process to start in the working tree or a revision's checkout.
@@ -136,7 +141,7 @@ def _prepare(
     The checkout is made now, and removed when ``stack`` closes.
     """
     if spec is None:
-        return _Job(WORKING_TREE, here, modules, paths, tree_root=None)
+        return _Job(WORKING_TREE, here, modules, paths, exclude, tree_root=None)
     as_file = here / spec
     if as_file.is_file():
         try:
@@ -153,7 +158,7 @@ def _prepare(
         rel = here.relative_to(top).as_posix()
         raise RevisionError(spec, f"revision {spec!r} has no folder {rel!r} to run in")
     moved = [_into_tree(p, here, top, tree) for p in paths]
-    return _Job(label, sub, modules, moved, tree_root=tree, revision=spec, commit=commit)
+    return _Job(label, sub, modules, moved, exclude, tree_root=tree, revision=spec, commit=commit)
 
 
 def resolve_commit(revision: str, cwd: str | os.PathLike[str]) -> str:
@@ -253,6 +258,7 @@ class _Job:
         folder: Path,
         modules: Sequence[str],
         paths: Sequence[str],
+        exclude: Sequence[str],
         *,
         tree_root: Path | None,
         revision: str | None = None,
@@ -262,6 +268,7 @@ class _Job:
         self.folder = folder
         self.modules = list(modules)
         self.paths = [str((folder / p).resolve()) for p in paths]
+        self.exclude = list(exclude)
         self.tree_root = tree_root
         self.revision = revision
         self.commit = commit
@@ -275,6 +282,7 @@ class _Job:
             "result": str(self.tmp / "result.json"),
             "modules": self.modules,
             "paths": self.paths,
+            "exclude": self.exclude,
             "root": str(self.tree_root or self.folder),
         }
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -335,7 +343,9 @@ def _worker(argv: Sequence[str]) -> int:
     root = Path(request["root"])
     here = Path.cwd()
     try:
-        answer = worker_dump(request["modules"], request["paths"], here, root)
+        answer = worker_dump(
+            request["modules"], request["paths"], here, root, exclude=request["exclude"]
+        )
     except DiffError as exc:
         answer = {"ok": False, "error": str(exc)}
     result.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
@@ -347,11 +357,13 @@ def worker_dump(
     paths: Sequence[str],
     here: Path,
     root: Path,
+    exclude: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Import the modules as the ``penstock`` command does, and dump every flow.
 
-    The modules and folders come from ``modules``/``paths``, else from the ``[tool.penstock]``
-    found from ``here`` (the same rules as every other command).
+    The modules, folders and excluded submodules come from ``modules``/``paths``/``exclude``,
+    else from the ``[tool.penstock]`` found from ``here`` (the same rules as every other
+    command).
 
     Returns ``{"ok": True, "dump": DOCUMENT}``, or ``{"ok": False, "error": ..., "module":
     ..., "location": "file:line" (relative to ``root``), "traceback": ...}`` when a module
@@ -370,6 +382,7 @@ def worker_dump(
             start=here,
             settings=("-m MODULE", "--path DIR"),
             fallback_folders=[here],
+            exclude=exclude,
         )
     except PenstockError as exc:  # an invalid [tool.penstock]
         return {"ok": False, "error": _relative_text(str(exc), root)}
@@ -381,7 +394,11 @@ def worker_dump(
         }
     failures: list[ModuleImportError] = []
     import_modules(
-        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+        sources.modules,
+        sources.folders,
+        failures=failures,
+        paths_setting=sources.paths_setting,
+        exclude=sources.exclude,
     )
     if failures:
         first = failures[0]

@@ -1,4 +1,4 @@
-"""What the commands share: the ``-m``/``--path`` options, loading the modules, and more.
+"""What the commands share: the ``-m``/``--path``/``--exclude`` options, loading the modules.
 
 Also refusing a broken flow, and the command line that reruns penstock with the same modules.
 """
@@ -10,20 +10,22 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from penstock._graph.checks import Problem, check
+from penstock._graph.checks import Problem, check_resolution
+from penstock._graph.model import FlowGraph, resolve_flow
 from penstock._project.config import ModuleSources, module_sources
-from penstock._project.hints import missing_module_hints
+from penstock._project.hints import missing_module_hints, shown_path
 from penstock._project.modules import ModuleImportError, import_modules
 from penstock.cli._status import ExitCode
 
 __all__ = [
     "allow_problems_option",
+    "checked_flow",
     "command_options",
     "load",
     "print_problems",
-    "refuse",
     "rerun",
     "source_options",
 ]
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 
 def source_options(default: Any) -> argparse.ArgumentParser:
-    """A parent parser with ``-m MODULE`` and ``--path DIR``, defaulting to ``default``."""
+    """A parent parser with ``-m MODULE``, ``--path DIR`` and ``--exclude GLOB``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-m",
@@ -55,6 +57,14 @@ def source_options(default: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="add DIR to sys.path before importing (repeatable); default: paths in "
         "[tool.penstock], else pyproject.toml's folder (and src/), and the current directory",
+    )
+    common.add_argument(
+        "--exclude",
+        action="append",
+        default=default,
+        metavar="GLOB",
+        help="do not import the submodules of a package whose dotted name matches GLOB "
+        "(repeatable, e.g. 'shop.scripts.*'); default: exclude in [tool.penstock]",
     )
     return common
 
@@ -89,10 +99,15 @@ def load(args: argparse.Namespace) -> ModuleSources:
         settings=("-m MODULE", "--path DIR"),
         # Like `python -m`: the current directory is importable unless --path says otherwise.
         fallback_folders=[cwd],
+        exclude=args.exclude,
     )
     failures: list[ModuleImportError] = []
     import_modules(
-        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+        sources.modules,
+        sources.folders,
+        failures=failures,
+        paths_setting=sources.paths_setting,
+        exclude=sources.exclude,
     )
     if failures:
         for error in failures:
@@ -108,24 +123,34 @@ def rerun(args: argparse.Namespace, *words: str) -> str:
         parts += ["--path", p]
     for m in args.module:
         parts += ["-m", m]
+    for glob in args.exclude:
+        parts += ["--exclude", glob]
     return shlex.join([*parts, *words])
 
 
 def print_problems(problems: Sequence[Problem], sources: ModuleSources) -> None:
     """Each problem on standard output, with hints about modules left out."""
     for p in problems:
-        print(p)
+        # The file relative to the current folder, as the hints under it and compilers show it.
+        print(f"{shown_path(Path(p.file))}:{p.line}: [{p.kind}] {p.message}")
         for hint in missing_module_hints(p, sources):
             print(f"  {hint}")
 
 
-def refuse(args: argparse.Namespace) -> bool:
-    """Report the flow's problems on stderr and return True, unless --allow-problems."""
+def checked_flow(args: argparse.Namespace) -> FlowGraph | None:
+    """The graph of ``args.flow``, the command's one look-up of it by name.
+
+    ``None`` when it has problems (reported on stderr), unless --allow-problems.
+
+    Raises:
+        FlowNotFoundError: no such flow.
+    """
+    res = resolve_flow(args.flow)
     if args.allow_problems:
-        return False
-    problems = check(args.flow)
+        return res.graph
+    problems = check_resolution(res)
     if not problems:
-        return False
+        return res.graph
     print(
         f"penstock {args.command}: flow {args.flow!r} has {len(problems)} problem(s):",
         file=sys.stderr,
@@ -140,4 +165,4 @@ def refuse(args: argparse.Namespace) -> bool:
         f"{verb} the flow anyway.",
         file=sys.stderr,
     )
-    return True
+    return None

@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     """Compare, print in the chosen format, pick the exit status."""
     try:
         # Both sides are imported at the same time, each in its own process.
-        old, new = load_versions([args.old, args.new], modules=args.module, paths=args.path)
+        old, new = load_versions(
+            [args.old, args.new], modules=args.module, paths=args.path, exclude=args.exclude
+        )
         diff = compare(old.flows, new.flows, old_label=old.label, new_label=new.label)
         if args.flow:
             diff = _only(diff, args.flow)
