@@ -239,7 +239,7 @@ def drawable_flow(name: str, options: DiagramOptions | None = None) -> FlowGraph
         res = resolve_flow(name)
     except FlowNotFoundError as exc:
         raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
-    modules = {step.module for step in graph.steps}
+    modules = {step.module for step in res.graph.steps}
     for module, summary in opts.failed_imports:
         if module in modules:
             raise PartialFlowError(name, module, summary)

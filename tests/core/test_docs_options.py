@@ -85,4 +85,5 @@ def test_drift_option_is_warn_or_ignore_with_a_suggestion() -> None:
     with pytest.raises(OptionError, match="option 'drift' is one of warn, ignore, got 'ignor'"):
         DiagramOptions().merged({"drift": "ignor"})
     (drift,) = [o for o in DiagramOptions.options() if o.name == "drift"]
-    assert drift.site and drift.default == "warn"
+    assert drift.site
+    assert drift.default == "warn"
