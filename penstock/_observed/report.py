@@ -76,7 +76,7 @@ def replay_text(run: RunReplay) -> str:
     for s in run.steps:
         notes = []
         if s.via:
-            notes.append(f"via {s.via} from {s.edge[0] if s.edge else '?'}")
+            notes.append(f"via {s.via} from {s.caller or (s.edge[0] if s.edge else '?')}")
         if s.edge is not None and not s.declared:
             notes.append(f"undeclared {s.edge[0]} -> {s.edge[1]}")
         if s.failed_here:

@@ -30,16 +30,31 @@ def test_json_output_has_the_documented_shape(
     """--format json: flow, runs, skipped, steps and edges, every declared edge included."""
     assert main(["observe", shop.FLOW, str(json_log), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["flow", "runs", "skipped", "steps", "edges"]
+    assert list(data) == [
+        "flow",
+        "runs",
+        "skipped",
+        "steps",
+        "edges",
+        "other_flows",
+        "foreign_spans",
+    ]
     assert data["flow"] == "shop"
     assert data["runs"] == 9
     assert data["skipped"] == {"not JSON": 1, "not a step record": 10}
     charge = next(s for s in data["steps"] if s["name"] == "charge")
-    assert list(charge) == ["name", "calls", "errors", "p50_ms", "p95_ms"]
+    assert list(charge) == ["name", "calls", "errors", "p50_ms", "p95_ms", "declared"]
     assert (charge["calls"], charge["errors"]) == (8, 2)
     assert charge["p50_ms"] <= charge["p95_ms"]
     refund = next(s for s in data["steps"] if s["name"] == "refund")
-    assert refund == {"name": "refund", "calls": 0, "errors": 0, "p50_ms": None, "p95_ms": None}
+    assert refund == {
+        "name": "refund",
+        "calls": 0,
+        "errors": 0,
+        "p50_ms": None,
+        "p95_ms": None,
+        "declared": True,
+    }
     edges = {(e["from"], e["to"]): (e["declared"], e["count"]) for e in data["edges"]}
     assert edges == {(s, t): (d, n) for (s, t, d), n in shop.EXPECTED_EDGES.items()}
     assert all(list(e) == ["from", "to", "declared", "count"] for e in data["edges"])
