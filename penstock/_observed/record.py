@@ -10,6 +10,7 @@ from penstock._runtime.rule import EDGE_FROM_SINCE, SCHEMA_VERSION
 __all__ = [
     "DUPLICATE",
     "EDGE_FROM_SINCE",
+    "NOT_RECORDS",
     "SCHEMAS",
     "SCHEMA_VERSION",
     "STATUSES",
@@ -78,6 +79,13 @@ RawRecord = tuple[
     int,
     bool,
 ]
+
+
+#: Skip reasons for input that is no step record at all (the application's own lines):
+#: expected in any log file, not lost data.
+NOT_RECORDS = frozenset(
+    {"not JSON", "not a step record", "not a JSON object", "empty container log line"}
+)
 
 
 class Skipped(Counter[str]):

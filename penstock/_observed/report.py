@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from math import floor, log10
 
+from penstock._observed.record import NOT_RECORDS
 from penstock._observed.replay import RunReplay
 from penstock._observed.tally import NOT_DECLARED_NOTE, ObservedFlow
 from penstock._text import shown
@@ -54,9 +55,12 @@ def nothing_text(observed: ObservedFlow) -> str:
         found.append(f"{observed.other_flows['']:,} records of no flow")
     if observed.foreign_spans:
         found.append(f"{observed.foreign_spans:,} foreign spans")
-    skipped = sum(observed.skipped.values())
-    if skipped:
-        found.append(skipped_text(observed.skipped))
+    other = sum(n for r, n in observed.skipped.items() if r in NOT_RECORDS)
+    if other:
+        found.append(f"{other:,} other lines")
+    damaged = {r: n for r, n in observed.skipped.items() if r not in NOT_RECORDS}
+    if damaged:
+        found.append(skipped_text(damaged))
     detail = f" ({'; '.join(found)})" if found else ""
     return (
         f"no records of flow {shown(observed.flow)!r} in {files:,} file"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from penstock._graph.model import Edge, FlowGraph, StepNode
 from penstock._observed.files import expand
+from penstock._observed.record import DUPLICATE, NOT_RECORDS
 from penstock._observed.replay import RunReplay, replay_run
 from penstock._observed.report import nothing_text
 from penstock._observed.tally import ObservedFlow, ObservedStep, observe
@@ -97,7 +98,8 @@ def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGrap
             edges[(e.source, e.target)] = EdgeMark("observed", _times(e.count), e.count / top)
         else:  # drawn at the warning style's width, however rare
             edges[(e.source, e.target)] = EdgeMark("drift", _times(e.count))
-    skipped = sum(observed.skipped.values())
+    # Lines that are no step record (the application's own) are not lost data: not noted.
+    skipped = sum(n for r, n in observed.skipped.items() if r not in NOT_RECORDS and r != DUPLICATE)
     if observed.runs:
         notes = [f"{observed.runs:,} runs; edge labels: times taken, width grows with the count"]
     else:
