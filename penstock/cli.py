@@ -184,12 +184,10 @@ def _cmd_list() -> int:
             'pyproject.toml:\n\n[tool.penstock]\nmodules = ["your_package"]'
         )
         return EXIT_OK
-    from penstock._text import shown
-
-    width = max(len(shown(n)) for n in all_flows)
+    width = max(len(n) for n in all_flows)
     for name, g in all_flows.items():
-        entries = ", ".join(shown(e) for e in g.entrypoints) or "(no entrypoint)"
-        print(f"{shown(name):<{width}}  {len(g.steps):>4} steps  entrypoints: {entries}")
+        entries = ", ".join(g.entrypoints) or "(no entrypoint)"
+        print(f"{name:<{width}}  {len(g.steps):>4} steps  entrypoints: {entries}")
     return EXIT_OK
 
 
@@ -263,10 +261,8 @@ def _cmd_paths(args: argparse.Namespace, sources: ModuleSources) -> int:
     if _refuse(args, sources):
         return EXIT_PROBLEMS
     found = graph.paths(limit=args.limit)
-    from penstock._text import shown
-
     for path in found:
-        print(shown(describe_path(graph, path)))
+        print(describe_path(graph, path))
     if len(found) >= args.limit:
         print(f"(stopped after {args.limit} paths; raise --limit)", file=sys.stderr)
     return EXIT_OK

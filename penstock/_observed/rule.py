@@ -15,6 +15,7 @@ were written) is kept as it is, never replaced by another step.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from penstock._graph.model import FlowGraph
@@ -80,6 +81,35 @@ class EdgeRule:
         return source
 
 
+class _Siblings:
+    """The calls under one parent span, indexed to answer "which completed before t" fast.
+
+    For each step name, the end times of its calls (sorted): the latest call of each name
+    that ended by a given time is one bisection away, so a parent with thousands of children
+    costs n log n, not n squared.
+    """
+
+    def __init__(self, calls: list[Record]) -> None:
+        by_name: dict[str, list[float]] = {}
+        for call in calls:
+            if call.start is None:
+                continue
+            by_name.setdefault(call.step, []).append(call.start + call.duration_ms / 1000)
+        for ends in by_name.values():
+            ends.sort()
+        self.by_name = by_name
+
+    def completed(self, before: float) -> list[str]:
+        """Names of the calls that ended by ``before``, most recent first (one per name)."""
+        latest = []
+        for name, ends in self.by_name.items():
+            index = bisect_right(ends, before + 1e-9)
+            if index:
+                latest.append((ends[index - 1], name))
+        latest.sort(reverse=True)
+        return [name for _, name in latest]
+
+
 def rebuild_edges(
     rule: EdgeRule, records: list[Record], wanted: set[tuple[str, str | None, str, int]]
 ) -> Iterable[tuple[Record, tuple[str, str] | None]]:
@@ -94,26 +124,23 @@ def rebuild_edges(
     for r in records:
         if r.parent_span_id:
             children.setdefault(r.parent_span_id, []).append(r)
+    indexed: dict[str, _Siblings] = {}
     for r in records:
         if (r.correlation_id, r.span_id, r.file, r.line) not in wanted:
             continue
         if r.parent_step is None:
             yield r, None
             continue
-        start = r.start if r.start is not None else 0.0
         completed: list[str] = []
         enclosing: list[str] = []
-        siblings = children.get(r.parent_span_id or "", []) if r.span_id else []
-        if siblings:
-            earlier = [
-                s
-                for s in siblings
-                if s is not r
-                and s.start is not None
-                and s.start + s.duration_ms / 1000 <= start + 1e-9
-            ]
-            earlier.sort(key=lambda s: (s.start or 0.0) + s.duration_ms / 1000, reverse=True)
-            completed = [s.step for s in earlier]
+        group = r.parent_span_id if r.span_id and r.start is not None else None
+        if group is not None and group in children:
+            siblings = indexed.get(group)
+            if siblings is None:
+                siblings = indexed[group] = _Siblings(children[group])
+            # The call itself ends after it starts, so it is never among them (zero-length
+            # calls aside: a step is no transition from itself anyway).
+            completed = siblings.completed(r.start or 0.0)
         elif r.predecessor is not None and r.predecessor != r.parent_step:
             completed = [r.predecessor]
         up = by_span.get(r.parent_span_id) if r.parent_span_id else None
