@@ -2,12 +2,15 @@
 
 One ``ExportTraceServiceRequest`` per line (``resourceSpans`` -> ``scopeSpans`` -> ``spans``; a
 trace as Tempo returns it, ``{"batches": [...]}``, is read the same way),
-in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids, integer enums, 64-bit
-integers as strings, typed attribute values. A span is penstock's when it carries the
-``penstock.step`` attribute; every other span is foreign: counted, never read.
+in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids (base64 too, padded,
+unpadded or URL-safe, as protobuf's generic JSON mapping and trace stores write them),
+integer enums, 64-bit integers as strings, typed attribute values. A span is penstock's when
+it carries the ``penstock.step`` attribute; every other span is foreign: counted, never read.
+Ids and times are checked: an invalid one skips the span, counted by reason.
 
-penstock's otel backend puts the run structure on each span (``penstock.parent_step`` and
-``penstock.predecessor``, the same fields the logging backend writes), so a span keeps its
+penstock's otel backend puts the run structure on each span (``penstock.parent_step``,
+``penstock.predecessor`` and ``penstock.edge_from``, the same fields the logging backend
+writes), so a span keeps its
 place in the run even when its parent in the trace is a foreign span (an HTTP client's, a
 Celery instrumentation's). Spans written before those attributes existed are held back and
 placed from the span tree by `penstock._observed.tree`.
