@@ -259,6 +259,7 @@ def _duckdb(path: Path) -> tuple[float, list[tuple[object, ...]]]:
     start = time.perf_counter()
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         found = con.execute(DUCKDB_SQL, [str(path), FLOW]).fetchall()
     finally:
         con.close()
@@ -310,6 +311,7 @@ def _duckdb_row(runs: int) -> dict[str, object]:
                 theirs.append(took)
                 took, observed = _penstock(path)
                 ours.append(took)
+                print(f"round: duckdb {theirs[-1]:.2f} s, penstock {took:.2f} s", file=sys.stderr)
             root = str(Path(__file__).resolve().parents[1])
             penstock_mb = _peak_rss_mb(path)
             duckdb_mb = float(
@@ -319,9 +321,7 @@ def _duckdb_row(runs: int) -> dict[str, object]:
                     text=True,
                     check=True,
                     timeout=600,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
+                ).stdout.split()[-1]
             )
     finally:
         REGISTRY.restore(saved)
