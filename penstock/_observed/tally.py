@@ -32,6 +32,7 @@ class ObservedStep:
         p95_ms: the 95th percentile duration in milliseconds (within 1 %), or ``None``.
         declared: whether the flow declares this step (a record may name one the code no
             longer has).
+        last_seen: when the latest call started (seconds since the epoch), or ``None``.
     """
 
     name: str
@@ -40,6 +41,7 @@ class ObservedStep:
     p50_ms: float | None
     p95_ms: float | None
     declared: bool = True
+    last_seen: float | None = None
 
     @property
     def error_rate(self) -> float:
@@ -67,6 +69,7 @@ class ObservedEdge:
         declared: whether the flow declares the edge.
         count: how many calls observed it (0 for a declared edge no run took).
         seen_at: for an undeclared transition, ``file:line`` of the first record showing it.
+        last_seen: when the latest call that took it started (seconds since the epoch).
     """
 
     source: str
@@ -74,6 +77,7 @@ class ObservedEdge:
     declared: bool
     count: int
     seen_at: str | None = None
+    last_seen: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The edge as in ``penstock observe --format json``."""
@@ -128,11 +132,12 @@ class ObservedFlow:
 
 
 class _Stats:
-    __slots__ = ("calls", "errors", "sketch")
+    __slots__ = ("calls", "errors", "last", "sketch")
 
     def __init__(self) -> None:
         self.calls = 0
         self.errors = 0
+        self.last: float | None = None
         self.sketch = Sketch()
 
 
@@ -191,6 +196,7 @@ def observe(
     stats: dict[str, _Stats] = {}
     edges: dict[tuple[str, str], int] = {}
     first_seen: dict[tuple[str, str], str] = {}
+    last_seen: dict[tuple[str, str], float] = {}
     runs: set[str] = set()
     windowed = low is not None or high is not None
     inv_log_gamma, tiny, tiny_bucket = INV_LOG_GAMMA, TINY, TINY_BUCKET
@@ -213,6 +219,8 @@ def observe(
         st.calls += 1
         if status == "error":
             st.errors += 1
+        if start is not None and (st.last is None or start > st.last):
+            st.last = start
         # Sketch.add, inlined: this loop runs once per record.
         sketch = st.sketch
         bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
@@ -222,9 +230,11 @@ def observe(
         edge = edge_of(step, parent, pred)
         if edge is not None:
             edges[edge] = edges.get(edge, 0) + 1
+            if start is not None and start > last_seen.get(edge, -1e300):
+                last_seen[edge] = start
             if edge not in declared and edge not in first_seen:
                 first_seen[edge] = f"{file}:{line}"
-    return _result(graph, stats, edges, first_seen, runs, skipped, paths)
+    return _result(graph, stats, edges, first_seen, runs, skipped, paths, last_seen)
 
 
 def _result(
@@ -235,6 +245,7 @@ def _result(
     runs: set[str],
     skipped: Skipped,
     paths: list[Path],
+    last_seen: dict[tuple[str, str], float],
 ) -> ObservedFlow:
     steps: list[ObservedStep] = []
     names = [s.name for s in graph.steps]
@@ -253,14 +264,21 @@ def _result(
                 None if p50 is None else round(p50, 3),
                 None if p95 is None else round(p95, 3),
                 declared=n in graph,
+                last_seen=st.last,
             )
         )
     out = [
-        ObservedEdge(e.source, e.target, True, edges.get((e.source, e.target), 0))
+        ObservedEdge(
+            e.source,
+            e.target,
+            True,
+            edges.get((e.source, e.target), 0),
+            last_seen=last_seen.get((e.source, e.target)),
+        )
         for e in graph.edges
     ]
     out.extend(
-        ObservedEdge(src, dst, False, count, first_seen.get((src, dst)))
+        ObservedEdge(src, dst, False, count, first_seen.get((src, dst)), last_seen.get((src, dst)))
         for (src, dst), count in sorted(edges.items())
         if (src, dst) in first_seen
     )

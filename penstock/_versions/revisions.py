@@ -17,12 +17,12 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from penstock._errors import DiffError, RevisionError
-from penstock._graph.dump import read_dump
+from penstock._graph.dump import read_dump_document
 from penstock._graph.model import FlowGraph
 from penstock._suggest import did_you_mean
 
@@ -57,11 +57,14 @@ class LoadedVersion:
             file name, or ``working tree``.
         flows: its flows by name, sorted.
         commit: the full commit id for a revision, else ``None``.
+        bodies: fingerprints of its step functions by ``module.qualname`` (empty for a dump
+            written without them).
     """
 
     label: str
     flows: dict[str, FlowGraph]
     commit: str | None = None
+    bodies: dict[str, str] = field(default_factory=dict)
 
 
 def load_version(
@@ -143,7 +146,8 @@ def _prepare(
             text = as_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise DiffError(f"cannot read dump file {spec}: {exc}") from None
-        return LoadedVersion(spec, read_dump(text, spec))
+        dump = read_dump_document(text, spec)
+        return LoadedVersion(spec, dump.flows, bodies=dump.bodies)
     top = _toplevel(here, spec)
     commit = _resolve(top, spec)
     label = spec if commit.startswith(spec) else f"{spec} ({commit[:12]})"
@@ -196,9 +200,14 @@ def _toplevel(here: Path, spec: str) -> Path:
 def _resolve(top: Path, spec: str) -> str:
     if spec.startswith("-"):
         raise RevisionError(spec, f"{spec!r} is not a file or a git revision")
-    out = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{spec}^{{commit}}"], top)
+    # Resolved first, peeled to its commit second: `^{commit}` appended to `:/fix the bug`
+    # would become part of the message searched for.
+    out = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", spec], top)
     if out.returncode == 0:
-        return out.stdout.strip()
+        peeled = _git(["rev-parse", "--verify", "--quiet", f"{out.stdout.strip()}^{{commit}}"], top)
+        if peeled.returncode == 0:
+            return peeled.stdout.strip()
+        raise RevisionError(spec, f"{spec!r} names a git object that is not a commit")
     refs = _git(["for-each-ref", "--format=%(refname:short)"], top).stdout.split()
     hint = did_you_mean(spec, refs)
     if _git(["rev-parse", "--is-shallow-repository"], top).stdout.strip() == "true":
@@ -309,8 +318,8 @@ class _Job:
                 f"could not load the flows of {self.label} (exit status {status}):\n{tail}"
             ) from None
         if answer.get("ok"):
-            flows = read_dump(json.dumps(answer["dump"]), self.label)
-            return LoadedVersion(self.label, flows, self.commit)
+            dump = read_dump_document(json.dumps(answer["dump"]), self.label)
+            return LoadedVersion(self.label, dump.flows, self.commit, dump.bodies)
         module, location = answer.get("module"), answer.get("location")
         where = f" ({location})" if location else ""
         what = f"could not import module {module!r}{where}" if module else "could not load flows"
@@ -358,6 +367,7 @@ def worker_dump(
     fails to import or none is configured. Step files are written relative to ``here``.
     """
     from penstock._errors import PenstockError
+    from penstock._graph.bodies import step_bodies
     from penstock._graph.dump import dump_document
     from penstock._graph.model import flows
     from penstock._project.config import module_sources
@@ -394,7 +404,8 @@ def worker_dump(
             "error": lines[-1].strip() if lines else "import failed",
             "traceback": details,
         }
-    return {"ok": True, "dump": dump_document(flows().values(), root=here)}
+    graphs = flows().values()
+    return {"ok": True, "dump": dump_document(graphs, root=here, bodies=step_bodies())}
 
 
 def _relative_text(text: str, root: Path) -> str:

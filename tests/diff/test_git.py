@@ -31,6 +31,7 @@ def test_rename_remove_add_and_line_moves(repo: Repo) -> None:
         "removed": ["legacy_fax"],
         "changed": ["check"],
         "renamed": [["validate", "check"]],
+        "probable_renames": [],
         "moved_in": [],
         "moved_out": [],
     }
@@ -102,6 +103,7 @@ def test_working_tree_is_the_default_new_and_nothing_is_touched(repo: Repo, tmp_
                 "removed": [],
                 "changed": [],
                 "renamed": [],
+                "probable_renames": [],
                 "moved_in": [],
                 "moved_out": [],
             },
