@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,9 @@ from penstock._graph.model import FlowGraph
 from penstock._suggest import did_you_mean
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "WORKING_TREE",
+    "Interrupted",
     "LoadedVersion",
     "load_version",
     "load_versions",
@@ -37,6 +42,58 @@ __all__ = [
 
 #: How reports name the working tree (the default ``NEW``).
 WORKING_TREE = "working tree"
+#: Seconds a version may take to load (check out, import, dump) before it is given up.
+DEFAULT_TIMEOUT = 300.0
+#: Signals that end a comparison cleanly: CI cancelling a job sends SIGTERM, a closed
+#: terminal SIGHUP, Ctrl-C SIGINT.
+_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Interrupted(BaseException):
+    """A signal stopped the comparison (raised after the checkout and children are cleaned up).
+
+    A `BaseException`, like `KeyboardInterrupt`, so no ``except Exception`` on the way up
+    swallows it.
+
+    Attributes:
+        signum: the signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@contextmanager
+def _signals_end_cleanly() -> Iterator[None]:
+    """Turn SIGTERM, SIGINT and SIGHUP into `Interrupted` while a comparison runs.
+
+    The exception unwinds the stack, so every child is killed and every checkout and temporary
+    folder removed on the way out. Further signals are ignored while that cleanup runs. Only
+    the main thread can set handlers; elsewhere (a docs server's worker thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+
+    def stop(signum: int, frame: object) -> None:
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    for sig, handler in previous.items():
+        # A signal the caller chose to ignore (nohup) stays ignored.
+        if handler is not signal.SIG_IGN:
+            signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
 
 # The child process must import the installed penstock, not a folder of the checkout that
 # happens to be called `penstock`: drop the current directory `-c` puts first on sys.path.
@@ -73,6 +130,7 @@ def load_version(
     modules: Sequence[str] = (),
     paths: Sequence[str] = (),
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> LoadedVersion:
     """Load the flows ``spec`` names.
 
@@ -83,13 +141,15 @@ def load_version(
         paths: folders to import from, relative to ``cwd`` (default: that version's
             ``[tool.penstock] paths``, else ``cwd``).
         cwd: the folder the command runs in (default: the current directory).
+        timeout: seconds the loading may take (``None``: no limit); then the loader is killed.
 
     Raises:
-        DiffError: not a readable dump, not in a git repository.
+        DiffError: not a readable dump, not in a git repository, or over the timeout.
         RevisionError: unknown revision, or its modules fail to import (with the module and
             ``file:line``).
+        Interrupted: SIGTERM, SIGINT or SIGHUP arrived (everything is cleaned up first).
     """
-    return load_versions([spec], modules=modules, paths=paths, cwd=cwd)[0]
+    return load_versions([spec], modules=modules, paths=paths, cwd=cwd, timeout=timeout)[0]
 
 
 def load_versions(
@@ -98,14 +158,16 @@ def load_versions(
     modules: Sequence[str] = (),
     paths: Sequence[str] = (),
     cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> list[LoadedVersion]:
     """Load several versions (see `load_version`).
 
     Their modules are imported at the same time, by one process each; errors are raised in
-    the order of ``specs``.
+    the order of ``specs``. ``timeout`` bounds the whole, from checkout to the last dump.
     """
     here = Path(cwd if cwd is not None else os.getcwd()).resolve()
-    with ExitStack() as stack:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with _signals_end_cleanly(), ExitStack() as stack:
         jobs = [_prepare(spec, here, modules, paths, stack) for spec in specs]
         for job in jobs:
             if isinstance(job, _Job):
@@ -116,7 +178,7 @@ def load_versions(
                 outcomes.append(job)
                 continue
             try:
-                outcomes.append(job.finish())
+                outcomes.append(job.finish(deadline, timeout))
             except DiffError as exc:
                 outcomes.append(exc)
     loaded = []
@@ -288,6 +350,8 @@ class _Job:
         }
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         # Output goes to files, not pipes: two children never wait on each other's pipe.
+        # Its own session: a module that starts processes of its own is stopped with it, and
+        # a Ctrl-C in the terminal reaches only this process, which then cleans up.
         with (self.tmp / "out.txt").open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", _WORKER, json.dumps(request)],
@@ -296,19 +360,39 @@ class _Job:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
+                start_new_session=hasattr(os, "killpg"),
             )
         stack.callback(self._stop)
 
     def _stop(self) -> None:
         # Runs before the checkout is removed: never leave a child importing from it.
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        proc = self.proc
+        if proc is None:
+            return
+        if hasattr(os, "killpg"):
+            with suppress(ProcessLookupError, PermissionError):  # already gone
+                os.killpg(proc.pid, signal.SIGKILL)  # the child and whatever it started
+        elif proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
-    def finish(self) -> LoadedVersion:
-        """Wait for the process; its flows, or the error naming the module and line."""
+    def finish(self, deadline: float | None = None, timeout: float | None = None) -> LoadedVersion:
+        """Wait for the process; its flows, or the error naming the module and line.
+
+        Raises:
+            DiffError: the process did not finish by ``deadline`` (``time.monotonic()``).
+        """
         assert self.proc is not None
-        status = self.proc.wait()
+        try:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            status = self.proc.wait(left)
+        except subprocess.TimeoutExpired:
+            name = self.label if self.revision is None else f"revision {self.label}"
+            raise DiffError(
+                f"{name}: loading its flows took longer than {timeout:g} s (--timeout), and "
+                "was stopped: does a module loop, or wait for a network or a lock, when "
+                "imported?"
+            ) from None
         try:
             answer = json.loads((self.tmp / "result.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
