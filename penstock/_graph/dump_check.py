@@ -25,7 +25,8 @@ __all__ = ["MAX_DEPTH", "check_document", "check_nesting"]
 #: Deepest nesting of arrays and objects a dump may have (a real one has 4).
 MAX_DEPTH = 32
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+# A JSON string, as an "unrolled loop" (no alternation per character: several times faster).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
 _TYPES = {
@@ -94,7 +95,8 @@ def _check_flow(item: Any, source: str, prefix: str) -> None:
             f"{source}: {prefix}version: expected 1 or 2 (a penstock.flow layout this penstock "
             f"reads), got {version!r}"
         )
-    _validate(f"flow-v{version}", item, source, prefix)
+    if not _written_by_penstock(item, version):
+        _validate(f"flow-v{version}", item, source, prefix)
     flow = item["flow"]
     names: dict[str, int] = {}
     for i, step in enumerate(item["steps"]):
@@ -117,6 +119,69 @@ def _check_flow(item: Any, source: str, prefix: str) -> None:
                 f"{source}: {prefix}entrypoints[{i}]: {entry!r} is not a step of flow "
                 f"{flow!r}{_suggest(entry, names)}"
             )
+
+
+_FLOW_KEYS = frozenset({"schema", "version", "flow", "entrypoints", "steps", "edges"})
+_STEP_KEYS = frozenset({"name", "kind", "module", "qualname", "file", "line", "doc", "transport"})
+_EDGE_KEYS = {1: frozenset({"source", "target"}), 2: frozenset({"source", "target", "when"})}
+_KINDS = frozenset({"entrypoint", "step"})
+
+
+def _written_by_penstock(item: dict[str, Any], version: int) -> bool:
+    """True when ``item`` has exactly the shape penstock writes (then it satisfies the schema).
+
+    Checking 10,000 flows against the schema costs seconds; this strict look at the layout
+    penstock itself writes costs a tenth of that. It only ever says "valid" for documents the
+    schema accepts; anything else (even a valid document written differently) goes to the
+    schema validator, which also names the place of the error.
+    """
+    str_ = str
+    if item.keys() != _FLOW_KEYS or item["schema"] != "penstock.flow":
+        return False
+    name, entrypoints, steps, edges = (
+        item["flow"],
+        item["entrypoints"],
+        item["steps"],
+        item["edges"],
+    )
+    if type(name) is not str_ or not name or type(entrypoints) is not list:
+        return False
+    if type(steps) is not list or type(edges) is not list:
+        return False
+    if not all(type(e) is str_ and e for e in entrypoints) or len(set(entrypoints)) != len(
+        entrypoints
+    ):
+        return False
+    for step in steps:
+        if type(step) is not dict or step.keys() != _STEP_KEYS:
+            return False
+        line, doc, transport = step["line"], step["doc"], step["transport"]
+        if not (
+            type(step["name"]) is str_
+            and step["name"]
+            and step["kind"] in _KINDS
+            and type(step["kind"]) is str_
+            and type(step["module"]) is str_
+            and type(step["qualname"]) is str_
+            and type(step["file"]) is str_
+            and type(line) is int
+            and line >= 0
+            and (doc is None or type(doc) is str_)
+            and (transport is None or type(transport) is str_)
+        ):
+            return False
+    edge_keys = _EDGE_KEYS[version]
+    seen = set()
+    for edge in edges:
+        if type(edge) is not dict or edge.keys() != edge_keys:
+            return False
+        source, target, when = edge["source"], edge["target"], edge.get("when")
+        if type(source) is not str_ or type(target) is not str_ or not source or not target:
+            return False
+        if when is not None and (type(when) is not str_ or not when):
+            return False
+        seen.add((source, target, when))
+    return len(seen) == len(edges)
 
 
 def _validate(schema: str, data: Any, source: str, prefix: str) -> None:
