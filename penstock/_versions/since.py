@@ -12,6 +12,8 @@ from pathlib import Path
 
 from penstock._graph.compare import compare
 from penstock._graph.model import FlowGraph
+from penstock._observed.files import expand
+from penstock._observed.traffic import diff_traffic, file_tally
 from penstock._render.diff import diff_diagram
 from penstock._render.overlay import Overlay
 from penstock._versions.revisions import load_version, resolve_commit
@@ -30,7 +32,9 @@ def since_overlay(
     modules: Sequence[str],
     paths: Sequence[str],
     root: str | None,
-) -> tuple[FlowGraph, Overlay]:
+    observed: str | None = None,
+    observed_base: str | None = None,
+) -> tuple[FlowGraph, Overlay, tuple[str, ...]]:
     """``graph`` with what was removed since ``revision`` added back, and the marks to draw.
 
     Args:
@@ -39,15 +43,29 @@ def since_overlay(
         modules: the modules to import at that revision (the docs configuration's).
         paths: their folders (absolute, or relative to ``root``).
         root: the folder the docs build runs from (default: the current directory).
+        observed: recorded runs (a file or glob): removed steps and edges then show the calls
+            the old flow had on them, as ``penstock diff --observed`` does.
+        observed_base: the folder ``observed`` is relative to.
+
+    Returns:
+        The graph to draw, its marks, and the recorded-run files read (build dependencies).
 
     Raises:
-        DiffError: not a git checkout, unknown revision, or the revision's modules fail to
-            import (a `RevisionError` then, naming the module and line).
+        DiffError: not a git checkout, unknown revision, an invalid dump, or the revision's
+            modules fail to import (a `RevisionError` then, naming the module and line).
+        ObservedError: the recorded runs cannot be read.
     """
     old = _flows_at(revision, tuple(modules), tuple(paths), root or str(Path.cwd()))
     diff = compare({graph.name: old[graph.name]} if graph.name in old else {}, {graph.name: graph})
-    drawn, overlay = diff_diagram(diff.flows[graph.name], since=revision)
-    return drawn, overlay
+    traffic = None
+    read: tuple[str, ...] = ()
+    if observed:
+        files = expand([observed], observed_base)
+        read = tuple(str(f.resolve()) for f in files)
+        tally = diff_traffic(diff, file_tally(read))
+        traffic = tally.flow(graph.name)
+    drawn, overlay = diff_diagram(diff.flows[graph.name], since=revision, traffic=traffic)
+    return drawn, overlay, read
 
 
 def _flows_at(
