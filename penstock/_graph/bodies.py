@@ -7,11 +7,14 @@ one, or a removal that still carries traffic would hide behind it.
 
 The fingerprint hashes the bytecode, constants and names the body uses (never the function's
 own name, file or line), with the interpreter's cache tag: dumps made by another Python version
-never match, which only means no probable renames are suggested between them.
+never match, which only means no probable renames are suggested between them. A body of a few
+instructions (``pass``, ``return order``) gets none: a stub replaced by another stub at the same
+place says nothing about a rename.
 """
 
 from __future__ import annotations
 
+import dis
 import hashlib
 import inspect
 import sys
@@ -21,13 +24,18 @@ from typing import Any
 
 from penstock._declared.registry import REGISTRY
 
-__all__ = ["body_fingerprint", "step_bodies"]
+__all__ = ["MIN_INSTRUCTIONS", "body_fingerprint", "step_bodies"]
+
+#: Fewer instructions than this and a body is too small to recognise (``pass`` has 3).
+MIN_INSTRUCTIONS = 6
 
 
 def body_fingerprint(func: Callable[..., Any]) -> str | None:
     """A 16-hex-digit fingerprint of ``func``'s body, or ``None`` when it has no Python code."""
     code = getattr(inspect.unwrap(func), "__code__", None)
     if not isinstance(code, CodeType):
+        return None
+    if sum(1 for _ in dis.get_instructions(code)) < MIN_INSTRUCTIONS:
         return None
     digest = hashlib.sha256(str(sys.implementation.cache_tag).encode())
     _feed(digest, code)

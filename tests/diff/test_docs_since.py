@@ -178,11 +178,86 @@ def test_sphinx_since(tmp_path: Path, mermaid_oracle: MermaidOracle, in_reposito
         assert "ps_" not in diagram
 
 
-def test_since_and_observed_do_not_mix() -> None:
-    """One diagram draws either what changed or what ran: asking for both is an option error."""
+def test_since_takes_observed_but_not_run() -> None:
+    """`since` with `observed` puts traffic on the changes; a single `run` does not mix in."""
     from penstock.docs import DiagramOptions, OptionError
 
-    with pytest.raises(OptionError, match="'since' and 'observed'"):
-        DiagramOptions().merged({"since": "v1", "observed": "runs.jsonl"}, where="index.md:3")
+    both = DiagramOptions().merged({"since": "v1", "observed": "runs.jsonl"}, where="index.md:3")
+    assert (both.since, both.observed) == ("v1", "runs.jsonl")
+    with pytest.raises(OptionError, match="option 'run' draws one recorded run"):
+        DiagramOptions().merged(
+            {"since": "v1", "observed": "runs.jsonl", "run": "abc"}, where="index.md:3"
+        )
     with pytest.raises(OptionError, match="'since' must be a git revision written as text"):
         DiagramOptions().merged({"since": 1.1})
+
+
+# V1 whose entrypoint calls the step, so the recorded runs take the edge receive -> fax.
+V1_CALLING = V1.replace("def receive():\n    pass", "def receive():\n    fax()")
+
+RUN_V1 = """
+import sys
+
+import penstock
+sys.path.insert(0, "src")
+from shop.orders import receive
+
+with open("runs.jsonl", "w", encoding="utf-8") as stream:
+    penstock.configure(backend="logging", format="json", stream=stream)
+    for _ in range(4):
+        receive()
+    penstock.reset()
+"""
+
+
+def test_mkdocs_since_with_observed_counts_the_removed_edge(tmp_path: Path) -> None:
+    """since + observed in a real build: the removed step and edge carry the old flow's calls."""
+    page = PAGE + '    observed: "runs.jsonl"\n'
+    root = write_site(tmp_path / "site", {"index.md": page})
+    module = root / "src" / "shop" / "orders.py"
+    module.write_text(textwrap.dedent(V1_CALLING))
+    require_executable("git", "install git, e.g. apt-get install git")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "v1")
+    git(root, "tag", "v1")
+    (root / "record.py").write_text(RUN_V1)
+    subprocess.run(
+        [sys.executable, "record.py"], cwd=root, check=True, capture_output=True, timeout=60
+    )
+    (root / "src" / "shop" / "orders.py").write_text(textwrap.dedent(V2))
+    build = run("mkdocs", root, "--strict")
+    assert build.returncode == 0, build.output
+    (diagram,) = build.diagrams()
+    assert re.search(r'receive -\. "4 calls" \.-> fax', diagram), diagram
+    assert "4 calls, last seen" in diagram
+    assert "removed: calls in the recorded runs" in diagram
+
+
+@pytest.mark.parametrize(
+    ("dump", "where"),
+    [
+        ("[" * 50_000 + "]" * 50_000, "arrays and objects nested 50000 deep"),
+        (
+            '{"schema": "penstock.flows", "version": 1, "flows": [{"schema": "penstock.flow",'
+            ' "version": 2, "flow": 7, "entrypoints": [], "steps": [], "edges": []}]}',
+            "flows[0].flow: expected a string, got the integer 7",
+        ),
+    ],
+    ids=["deep", "integer-flow"],
+)
+def test_mkdocs_since_a_bad_dump_is_a_located_warning(
+    tmp_path: Path, dump: str, where: str
+) -> None:
+    """An invalid dump given to since: warns at page:line, naming the place; the build goes on."""
+    page = PAGE.replace("since: v1", "since: old.json")
+    root = write_site(tmp_path / "site", {"index.md": page})
+    (root / "src" / "shop" / "orders.py").write_text(textwrap.dedent(V2))
+    (root / "old.json").write_text(dump)
+    build = run("mkdocs", root)
+    assert build.returncode == 0, build.output
+    assert "index.md:3: penstock-flow 'orders': since 'old.json': drawn without highlights" in (
+        build.output
+    )
+    assert f"old.json: {where}" in build.output
+    assert "Traceback" not in build.output
