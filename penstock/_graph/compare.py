@@ -196,6 +196,14 @@ def compare(
     """
     bodies = (old_bodies or {}, new_bodies or {})
     names = sorted(set(old) | set(new))
+    out: dict[str, FlowDiff] = {}
+    # Most flows of a big project are untouched by a change: one comparison of what matters
+    # settles them, and only the rest are matched step by step.
+    for name in names:
+        o, n = old.get(name), new.get(name)
+        if o is not None and n is not None and _same(o, n):
+            out[name] = FlowDiff(flow=name, status="unchanged", old=o, new=n)
+    names = [name for name in names if name not in out]
     matched = {name: _match(old.get(name), new.get(name)) for name in names}
     # Which flows each function left and joined, in one pass: a move is a function in both.
     left_by_key: dict[tuple[str, str], list[str]] = {}
@@ -207,7 +215,6 @@ def compare(
         for s in came:
             joined_by_key.setdefault(_key(s), []).append(name)
 
-    out: dict[str, FlowDiff] = {}
     for name in names:
         pairs, gone, came = matched[name]
         moved_in = sorted(
@@ -238,11 +245,28 @@ def compare(
             came,
             (tuple(moved_in), tuple(moved_out)),
         )
-    return FlowsDiff(flows=out, old_label=old_label, new_label=new_label)
+    return FlowsDiff(flows=dict(sorted(out.items())), old_label=old_label, new_label=new_label)
 
 
 def _key(step: StepNode) -> tuple[str, str]:
     return (step.module, step.qualname)
+
+
+def _same(old: FlowGraph, new: FlowGraph) -> bool:
+    """True when nothing compared differs (file and line may: they are not compared)."""
+    if old.edges != new.edges or old.entrypoints != new.entrypoints:
+        return False
+    if len(old.steps) != len(new.steps):
+        return False
+    return all(
+        a.name == b.name
+        and a.qualname == b.qualname
+        and a.module == b.module
+        and a.kind == b.kind
+        and a.doc == b.doc
+        and a.transport == b.transport
+        for a, b in zip(old.steps, new.steps, strict=True)
+    )
 
 
 def _match(
