@@ -6,6 +6,7 @@ draws many diagrams against the same release.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from penstock._observed.files import expand
 from penstock._observed.traffic import diff_traffic, file_tally
 from penstock._render.diff import diff_diagram
 from penstock._render.overlay import Overlay
-from penstock._versions.revisions import load_version, resolve_commit
+from penstock._versions.revisions import Interrupted, LoadedVersion, load_version, resolve_commit
 
 __all__ = ["clear_cache", "since_overlay"]
 
@@ -73,17 +74,29 @@ def _flows_at(
 ) -> dict[str, FlowGraph]:
     if Path(root, revision).is_file():
         # A dump file is cheap to read and may be rewritten between builds: never cached.
-        return load_version(revision, modules=modules, paths=paths, cwd=root).flows
+        return _load(revision, modules, paths, root).flows
     # Keyed by commit, not by name: HEAD~1 is another commit once a new one is made.
     key = (resolve_commit(revision, root), modules, paths, root)
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    flows = load_version(revision, modules=modules, paths=paths, cwd=root).flows
+    flows = _load(revision, modules, paths, root).flows
     with _LOCK:
         _CACHE[key] = flows
     return flows
+
+
+def _load(
+    revision: str, modules: tuple[str, ...], paths: tuple[str, ...], root: str
+) -> LoadedVersion:
+    try:
+        return load_version(revision, modules=modules, paths=paths, cwd=root)
+    except Interrupted as exc:
+        # The checkout and the loader are gone; the docs tool (mkdocs, sphinx-build) gets the
+        # signal it would have had, and stops as it always does.
+        signal.raise_signal(exc.signum)
+        raise
 
 
 def clear_cache() -> None:
