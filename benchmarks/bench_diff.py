@@ -4,7 +4,7 @@ Target: the work of ``penstock diff OLD.json NEW.json`` — reading both dumps, 
 (nesting, schema, what the schema cannot say), comparing, writing the text report — takes
 under 5 s for two dumps of 10,000 flows of 6 steps, where 1 flow in 10 changed (a step added,
 one removed, one moved to another flow, a condition changed). And it grows linearly: 4 times
-the flows costs at most 5 times the time (the old move search was quadratic: 31 s for 4,000
+the flows costs at most 6 times the time (the old move search was quadratic: 31 s for 4,000
 flows). The JSON report's extra cost is given in the note.
 
 Times are CPU time of this process (``time.process_time``): on a machine shared with other
@@ -23,7 +23,7 @@ from penstock._graph.dump import dump_text, read_dump_document
 from penstock._render.diff_report import format_json, format_text
 
 BUDGET_S = 5.0
-GROWTH_LIMIT = 5.0
+GROWTH_LIMIT = 6.0
 
 
 def _step(flow: int, name: str, module: int | None = None) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
             "ratio": growth,
             "limit": GROWTH_LIMIT,
             "ok": growth <= GROWTH_LIMIT,
-            "note": f"CPU time, median of {repeats}, interleaved; linear would be 4",
+            "note": f"CPU time, median of {repeats}, interleaved; linear: 4, quadratic: 16",
         },
     ]
 
