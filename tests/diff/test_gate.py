@@ -273,7 +273,7 @@ def test_a_crash_exits_2_not_1(
         raise RuntimeError("a bug")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("penstock._cli_diff.compare", broken)
+    monkeypatch.setattr("penstock.cli.diff.compare", broken)
     assert main(["diff", "a.json", "a.json", "--exit-code"]) == 2
     assert "internal error (RuntimeError)" in capsys.readouterr().err
     del dump_module
