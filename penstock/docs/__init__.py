@@ -303,6 +303,7 @@ def _since(
             root=opts.since_root,
             observed=opts.observed,
             observed_base=opts.observed_base,
+            timeout=opts.since_seconds,
         )
     except DiffError as exc:
         return graph, None, (), (f"since {opts.since!r}: drawn without highlights: {exc}",)

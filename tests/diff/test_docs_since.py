@@ -261,3 +261,46 @@ def test_mkdocs_since_a_bad_dump_is_a_located_warning(
     )
     assert f"old.json: {where}" in build.output
     assert "Traceback" not in build.output
+
+
+LOOPING = "from penstock import flow\n\nwhile True:\n    pass\n"
+
+
+def test_mkdocs_since_a_revision_that_never_loads_times_out_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """since_timeout: the loader is stopped, the page warns at its line, nothing is left."""
+    page = PAGE.replace("since: v1", "since: loops") + "    since_timeout: 2\n"
+    root = write_site(tmp_path / "site", {"index.md": page})
+    in_git(root)
+    module = root / "src" / "shop" / "orders.py"
+    current = module.read_text()
+    module.write_text(LOOPING)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "loops")
+    git(root, "tag", "loops")
+    module.write_text(current)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    build = run("mkdocs", root)
+    assert build.returncode == 0, build.output
+    assert "index.md:3: penstock-flow 'orders': since 'loops': drawn without highlights" in (
+        build.output
+    )
+    assert "took longer than 2 s" in build.output
+    assert list(tmp.iterdir()) == []
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert len(worktrees.splitlines()) == 1
+
+
+def test_since_timeout_must_be_seconds() -> None:
+    from penstock.docs import DiagramOptions, OptionError
+
+    assert DiagramOptions().merged({"since": "v1", "since_timeout": 30}).since_seconds == 30
+    assert DiagramOptions().merged({"since": "v1", "since_timeout": "0"}).since_seconds is None
+    assert DiagramOptions().since_seconds == 300
+    with pytest.raises(OptionError, match="'since_timeout' must be a number of seconds"):
+        DiagramOptions().merged({"since": "v1", "since_timeout": "soon"}, where="index.md:3")
