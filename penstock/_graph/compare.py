@@ -373,25 +373,40 @@ def _probable_renames(
     by_target_old = _edges_by_step(old)
     by_target_new = _edges_by_step(new)
 
+    kept_new = set(renames.values())
+
     def signature(
         step: StepNode, edges: dict[str, list[Edge]], names: dict[str, str], side: int
     ) -> Any:
+        """What recognises a step: its body and declaration, and the steps around it.
+
+        A neighbour found in both versions is named (as in the new version); one that is
+        itself removed or added (a neighbour replaced in the same change) counts only by
+        direction and condition.
+        """
         body = bodies[side].get(f"{step.module}.{step.qualname}")
-        around = frozenset(
-            (
-                names.get(e.source, e.source) if e.target == step.name else None,
-                names.get(e.target, e.target) if e.source == step.name else None,
-                e.when,
-            )
-            for e in edges.get(step.name, ())
+        around: list[tuple[str | None, str | None, str | None]] = []
+        for e in edges.get(step.name, ()):
+            before = e.target == step.name
+            other = e.source if before else e.target
+            named = names.get(other) if side == 0 else (other if other in kept_new else None)
+            shown = named if named is not None else "?"
+            around.append((shown if before else None, None if before else shown, e.when))
+        return (
+            body,
+            step.module,
+            step.kind,
+            step.doc,
+            step.transport,
+            tuple(sorted(around, key=str)),
         )
-        return (body, step.module, step.kind, step.doc, step.transport, around)
 
     added: dict[Any, list[StepNode]] = {}
     for s in news:
         sig = signature(s, by_target_new, {}, 1)
-        # A step with no edges, or no fingerprint, has nothing to be recognised by.
-        if sig[0] is not None and sig[-1]:
+        # A step with no fingerprint, or no edge to a step found in both versions, has
+        # nothing to be recognised by.
+        if sig[0] is not None and any("?" not in (a, b) for a, b, _ in sig[-1]):
             added.setdefault(sig, []).append(s)
     removed: dict[Any, list[StepNode]] = {}
     for s in olds:

@@ -263,3 +263,24 @@ def test_moves_are_found_in_work_linear_in_flows(monkeypatch: pytest.MonkeyPatch
         assert sum(len(d.moved_in) for d in diff.flows.values()) == n
         counts.append(calls)
     assert counts[1] <= 4.5 * counts[0], counts
+
+
+def test_a_probable_rename_survives_a_neighbour_replaced_in_the_same_change() -> None:
+    """approve -> check renamed while the fax step after it became email: still paired."""
+    old = graph(
+        "f",
+        [node("receive", "m.receive"), node("approve", "m.approve"), node("fax", "m.fax")],
+        [("receive", "approve"), ("approve", "fax")],
+    )
+    new = graph(
+        "f",
+        [node("receive", "m.receive"), node("check", "m.check"), node("email", "m.email")],
+        [("receive", "check"), ("check", "email")],
+    )
+    bodies = {"m.approve": "ab" * 8, "m.check": "ab" * 8, "m.fax": "01" * 8, "m.email": "02" * 8}
+    d = compare({"f": old}, {"f": new}, old_bodies=bodies, new_bodies=bodies).flows["f"]
+    assert d.probable_renames == (("approve", "check"),)
+    assert d.steps_removed == ("fax",)
+    assert d.steps_added == ("email",)
+    assert d.edges_removed == (("approve", "fax"),)
+    assert d.edges_added == (("check", "email"),)
