@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.diff.conftest import _GIT_ENV
+from tests.support.mermaid import MermaidOracle
 from tests.support.system import require_executable
 
 ORDERS_V1 = '''\
@@ -212,14 +213,21 @@ def test_text_says_every_change_with_its_traffic(shop: Shop) -> None:
     assert "conditions ~1 (v1 (" in text
 
 
-def test_markdown_lists_what_still_carries_traffic_first(shop: Shop) -> None:
+def test_markdown_lists_what_still_carries_traffic_first(
+    shop: Shop, mermaid_oracle: MermaidOracle
+) -> None:
     out = shop.penstock("diff", "v1", "v2", "-f", "markdown", "--observed", "runs.log")
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert text.index("#### Still carrying traffic") < text.index("```mermaid")
     assert "| orders | step legacy\\_fax | 3 | `" in text
-    # The removed edge carries its count in the diagram.
+    # The removed edge carries its count in the diagram, which Mermaid reads.
     assert 'receive -. "3 calls" .-> legacy_fax' in text
+    diagram = text.split("```mermaid\n")[1].split("```")[0]
+    for parsed in mermaid_oracle.parse_one(diagram):
+        assert parsed.ok, f"{parsed.error}\n{diagram}"
+        labels = {e.get("text") for e in parsed.edges}
+        assert "3 calls" in labels
 
 
 def test_fail_on_live_removal_names_them_and_a_window_without_them_passes(shop: Shop) -> None:
