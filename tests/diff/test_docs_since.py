@@ -304,3 +304,29 @@ def test_since_timeout_must_be_seconds() -> None:
     assert DiagramOptions().since_seconds == 300
     with pytest.raises(OptionError, match="'since_timeout' must be a number of seconds"):
         DiagramOptions().merged({"since": "v1", "since_timeout": "soon"}, where="index.md:3")
+
+
+def test_sphinx_since_timeout_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """:since-timeout: in a real sphinx-build: a typed warning at the line, nothing left."""
+    root = sphinx_site(tmp_path / "docs")
+    (root / "index.rst").write_text(
+        RST.replace(":since: v1", ":since: loops") + "   :since-timeout: 2\n"
+    )
+    in_git(root)
+    module = root / "src" / "shop" / "orders.py"
+    current = module.read_text()
+    module.write_text(LOOPING)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "loops")
+    git(root, "tag", "loops")
+    module.write_text(current)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    result = sphinx_build(root)
+    assert result.returncode == 0, result.stderr
+    assert "index.rst:4: WARNING: penstock-flow orders: since 'loops': drawn without" in (
+        result.stderr
+    )
+    assert "took longer than 2 s" in result.stderr
+    assert list(tmp.iterdir()) == []
