@@ -41,7 +41,8 @@ class ObservedStep:
     p50_ms: float | None
     p95_ms: float | None
     declared: bool = True
-    last_seen: float | None = None
+    # Not compared: two tallies of the same calls are equal whenever they were read.
+    last_seen: float | None = field(default=None, compare=False)
 
     @property
     def error_rate(self) -> float:
@@ -77,7 +78,7 @@ class ObservedEdge:
     declared: bool
     count: int
     seen_at: str | None = None
-    last_seen: float | None = None
+    last_seen: float | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The edge as in ``penstock observe --format json``."""
