@@ -88,7 +88,7 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     diff.add_argument(
         "--max-chars",
-        type=int,
+        type=_count,
         default=None,
         metavar="N",
         help=f"markdown: keep the comment under N characters (default: {DEFAULT_MAX_CHARS:,}, "
@@ -119,6 +119,16 @@ def add_parser(subparsers: Subparsers) -> None:
     # Each side is loaded in its own process, with its own configuration: nothing to import
     # in this one.
     diff.set_defaults(func=run, loads_modules=False)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of characters, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more characters, got {text!r}")
+    return value
 
 
 def _seconds(text: str) -> float | None:

@@ -258,8 +258,20 @@ def test_fail_on_live_removal_names_them_and_a_window_without_them_passes(shop: 
         ["v1", "v2", "--fail-on-live-removal"],
         ["v1", "v2", "--timeout", "soon"],
         ["v1", "v2", "-f", "nope"],
+        ["v1", "v2", "--max-chars", "-5"],
+        ["--observed", "runs.log", "--", "v1", "v2", "extra"],
     ],
-    ids=["revision", "flow", "observed", "since", "needs-observed", "timeout-arg", "format"],
+    ids=[
+        "revision",
+        "flow",
+        "observed",
+        "since",
+        "needs-observed",
+        "timeout-arg",
+        "format",
+        "max-chars",
+        "extra-argument",
+    ],
 )
 def test_every_error_exits_2_with_one_message(shop: Shop, args: list[str]) -> None:
     out = shop.penstock("diff", *args, "--exit-code")
