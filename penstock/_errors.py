@@ -15,6 +15,7 @@ __all__ = [
     "DefinitionError",
     "DiffError",
     "DocsError",
+    "DumpError",
     "FlowNotFoundError",
     "GraphError",
     "PenstockError",
@@ -110,6 +111,10 @@ class DiffError(PenstockError):
 
     A dump file cannot be read, or a git revision cannot be checked out or loaded.
     """
+
+
+class DumpError(DiffError):
+    """A dump file is not a valid penstock dump; the message names the place in the document."""
 
 
 class RevisionError(DiffError):

@@ -184,7 +184,9 @@ def flow_diagram(
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
     if opts.observed and opts.drift == "ignore":
-        warnings = ()  # still marked on the drawing, as "not declared"
+        # Drift is still marked on the drawing ("not declared"); a `since` revision that
+        # could not be read is still said.
+        warnings = tuple(w for w in warnings if w.startswith("since "))
     # The legend goes below the drawing as HTML, and `legend: false` turns off every legend,
     # an overlay's included.
     if opts.legend:
@@ -334,6 +336,8 @@ def _marked(
 
     Returns the graph to draw, its overlay, the data files read and warnings for the page.
     """
+    if opts.since is not None:
+        return _since(graph, opts)
     if opts.observed:
         from penstock._errors import ObservedError
         from penstock._render.observed import observed_drawing
@@ -344,30 +348,38 @@ def _marked(
             return observed_drawing(graph, opts.observed, opts.observed_base, opts.run)
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
-    if opts.since is not None:
-        drawn, overlay, warnings = _since(graph, opts)
-        return drawn, overlay, (), warnings
     return graph, None, (), ()
 
 
 def _since(
     graph: FlowGraph, opts: DiagramOptions
-) -> tuple[FlowGraph, Overlay | None, tuple[str, ...]]:
+) -> tuple[FlowGraph, Overlay | None, tuple[str, ...], tuple[str, ...]]:
+    """The changes since a revision, with the recorded traffic on them when ``observed`` is set.
+
+    A revision or dump that cannot be read (an invalid dump included) is a warning at the
+    directive, never an aborted build; so are recorded runs that cannot be read.
+    """
     if opts.since is None:
-        return graph, None, ()
+        return graph, None, (), ()
+    from penstock._errors import ObservedError
     from penstock._versions.since import since_overlay
 
     try:
-        drawn, overlay = since_overlay(
+        drawn, overlay, read = since_overlay(
             graph,
             opts.since,
             modules=opts.since_modules,
             paths=opts.since_paths,
             root=opts.since_root,
+            observed=opts.observed,
+            observed_base=opts.observed_base,
+            timeout=opts.since_seconds,
         )
     except DiffError as exc:
-        return graph, None, (f"since {opts.since!r}: drawn without highlights: {exc}",)
-    return drawn, overlay, ()
+        return graph, None, (), (f"since {opts.since!r}: drawn without highlights: {exc}",)
+    except ObservedError as exc:
+        return graph, None, (), (f"since {opts.since!r}: observed: {exc}",)
+    return drawn, overlay, read, ()
 
 
 def load_modules(
