@@ -230,7 +230,9 @@ def test_mkdocs_since_with_observed_counts_the_removed_edge(tmp_path: Path) -> N
     (diagram,) = build.diagrams()
     assert re.search(r'receive -\. "4 calls" \.-> fax', diagram), diagram
     assert "4 calls, last seen" in diagram
-    assert "removed: calls in the recorded runs" in diagram
+    # The legend is below the drawing (HTML).
+    assert "removed: calls in the recorded runs" in build.page("index")
+    assert "removed: calls in the recorded runs" not in diagram
 
 
 @pytest.mark.parametrize(
