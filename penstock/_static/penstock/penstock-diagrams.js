@@ -157,7 +157,10 @@
       pan.remove();
     }
     var d = drawing(box);
-    if (d) d.host.style.zoom = "";
+    if (d) {
+      d.host.style.zoom = "";
+      if (d.svg) d.svg.style.zoom = "";
+    }
     box.removeAttribute("data-penstock-fit");
     box.removeAttribute("data-penstock-scale");
   }
@@ -168,16 +171,19 @@
     if (!d) return false;
     reset(box);
     var column = box.clientWidth - chrome(d.host);
+    // The element scaled: the SVG itself when it can be seen, else its (shadow) host.
+    d.scaled = d.svg || d.host;
+    box.__penstockSvg = d.svg;
     var width = naturalWidth(d);
     var px = labelPx(box, d);
     if (!(column > 0) || width <= column + 0.5) {
       box.setAttribute("data-penstock-fit", "natural");
-      setScale(box, d.host, 1);
+      setScale(box, d.scaled, 1);
       return true;
     }
     var scale = column / width;
     if (px * scale >= MIN_LABEL_PX) {
-      setScale(box, d.host, scale);
+      setScale(box, d.scaled, scale);
       box.setAttribute("data-penstock-fit", "scaled");
       return true;
     }
@@ -225,8 +231,10 @@
     area.className = "penstock-pan";
     area.setAttribute("tabindex", "0");
     area.setAttribute("aria-label", "Diagram wider than the page: scroll or drag to see all of it");
-    d.host.parentNode.insertBefore(area, d.host);
-    area.appendChild(d.host);
+    var outer = d.host;
+    while (outer.parentNode && outer.parentNode !== box) outer = outer.parentNode;
+    box.insertBefore(area, outer);
+    area.appendChild(outer);
     var bar = document.createElement("div");
     bar.className = "penstock-wide-bar";
     var cue = document.createElement("span");
@@ -234,7 +242,7 @@
     cue.textContent = "\u2194 Wider than the page: drag or scroll sideways to see all of it";
     bar.appendChild(cue);
     function apply() {
-      setScale(box, d.host, state.scale);
+      setScale(box, d.scaled, state.scale);
     }
     [
       ["\u2212", "Zoom out", function () { state.scale = Math.max(0.2, state.scale / 1.25); }],
@@ -253,7 +261,7 @@
       });
       bar.appendChild(b);
     });
-    area.parentNode.insertBefore(bar, area);
+    box.insertBefore(bar, area);
     var drag = null;
     area.addEventListener("pointerdown", function (e) {
       drag = { x: e.clientX, y: e.clientY, left: area.scrollLeft, top: area.scrollTop };
@@ -284,6 +292,22 @@
       if (waiting.length && ++tries < 300) setTimeout(step, 100);
     }
     step();
+  }
+
+  // A host that draws a diagram again (sphinxcontrib-mermaid does on a theme change) replaces
+  // the SVG that was fitted: fit the new one.
+  if (typeof MutationObserver !== "undefined") {
+    var redraw = null;
+    new MutationObserver(function () {
+      clearTimeout(redraw);
+      redraw = setTimeout(function () {
+        var boxes = document.querySelectorAll(".penstock-diagram[data-penstock-fit]");
+        for (var i = 0; i < boxes.length; i++) {
+          var d = drawing(boxes[i]);
+          if (d && d.svg && d.svg !== boxes[i].__penstockSvg) fit(boxes[i]);
+        }
+      }, 100);
+    }).observe(document.documentElement, { childList: true, subtree: true });
   }
 
   var timer = null;
