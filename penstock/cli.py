@@ -108,6 +108,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from penstock._cli_observe import add_parser as add_observe
 
     add_observe(sub, common)
+    from penstock._cli_coverage import add_parser as add_coverage
+
+    add_coverage(sub, common)
     add_map_parser(sub, common)
     add_commands(sub, common)
     return parser
@@ -293,6 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from penstock._cli_observe import run as observe
 
             return observe(args)
+        if args.command == "coverage":
+            from penstock._cli_coverage import run as coverage
+
+            return coverage(args)
         if args.command == "map":
             return run_map(args)
         if args.command == "dump":
@@ -302,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"penstock: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ObservedError as exc:
-        print(f"penstock observe: {exc}", file=sys.stderr)
+        print(f"penstock {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except PenstockError as exc:
         print(f"penstock: {exc}", file=sys.stderr)

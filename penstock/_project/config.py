@@ -6,6 +6,7 @@ plugin and Markdown extension, the Sphinx extension)::
     [tool.penstock]
     modules = ["shop"]     # a package imports its submodules too
     paths = ["src"]        # put on sys.path, relative to this file
+    coverage = true        # pytest measures flow coverage without --penstock-cov
 
 The search starts at a folder the tool knows (the current folder, ``mkdocs.yml``'s or
 ``conf.py``'s) and walks up to the first ``pyproject.toml``. Settings given to a tool itself
@@ -29,7 +30,7 @@ __all__ = ["KEYS", "PYPROJECT", "ModuleSources", "ProjectConfig", "find_project"
 
 PYPROJECT = "pyproject.toml"
 #: The keys ``[tool.penstock]`` accepts.
-KEYS = ("modules", "paths")
+KEYS = ("modules", "paths", "coverage")
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,15 @@ class ProjectConfig:
         paths: the folders to put on ``sys.path``, absolute: those of ``paths``, else the
             file's folder and its ``src/`` folder when the project uses the src layout.
         has_table: whether the file has a ``[tool.penstock]`` table at all.
+        coverage: ``coverage = true``: the pytest plugin measures flow coverage without
+            ``--penstock-cov``.
     """
 
     file: Path
     modules: tuple[str, ...] = ()
     paths: tuple[Path, ...] = ()
     has_table: bool = False
+    coverage: bool = False
 
     @property
     def root(self) -> Path:
@@ -99,7 +103,10 @@ def _read(file: Path) -> ProjectConfig:
     modules = _strings(table.get("modules", []), "modules", where)
     paths = _strings(table.get("paths", []), "paths", where)
     folders = tuple((root / p).resolve() for p in paths) if paths else default_paths
-    return ProjectConfig(file, tuple(modules), folders, has_table=True)
+    coverage = table.get("coverage", False)
+    if not isinstance(coverage, bool):
+        raise ProjectConfigError(f"{where}: coverage must be true or false, got {coverage!r}")
+    return ProjectConfig(file, tuple(modules), folders, has_table=True, coverage=coverage)
 
 
 def _strings(value: Any, key: str, where: str) -> list[str]:

@@ -1,0 +1,126 @@
+"""Watch every step call of this process (a test session) and keep what each run did.
+
+Installed as a runtime tap (`penstock._runtime.taps`): it runs beside whatever backend the
+tests configure, records nothing anywhere else and logs nothing. Per call it looks up which
+declared edge the call took (the rule of recorded runs, `penstock._observed.rule.EdgeRule`,
+memoized per (step, predecessor, caller)) and adds it to its run's set; when the run's first
+call ends, the set joins the distinct runs of `Hits`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from threading import Lock
+from typing import Any
+
+from penstock._coverage.hits import Hits
+from penstock._errors import FlowNotFoundError
+from penstock._graph.model import get_flow
+from penstock._observed.rule import EdgeRule
+from penstock._runtime.taps import add_tap, remove_tap
+
+__all__ = ["CoverageTap"]
+
+_NOTHING: tuple[Any, ...] = ()
+
+
+class CoverageTap:
+    """Collects the shape of every run while installed (`start` ... `stop`)."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        #: (StepInfo, predecessor StepInfo, caller StepInfo) -> the items the call adds.
+        self._items: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}
+        self._rules: dict[str, EdgeRule | None] = {}
+        #: Distinct sets of items (StepInfo objects and (flow, source, target) edges) -> runs.
+        self._runs: Counter[frozenset[Any]] = Counter()
+
+    def start(self) -> None:
+        """Watch every step call from now on."""
+        add_tap(self)
+
+    def stop(self) -> None:
+        """Stop watching."""
+        remove_tap(self)
+
+    # --- the hooks: on every step call -------------------------------------------------------
+
+    def on_start(self, *, step: Any) -> None:
+        """Add the call's step and edge to its run's items."""
+        info = step._info
+        parent = step.parent
+        if parent is None:
+            step._observed = {info} if info.flow is not None else set()
+            return
+        items = parent._observed
+        if items is None:
+            # The caller started before the tap, or runs in another process: this call's
+            # subtree is a run of its own here.
+            items = set()
+        step._observed = items
+        key = (info, step._pred, parent._info)
+        found = self._items.get(key)
+        if found is None:
+            found = self._explain(info, step._pred, parent._info)
+            self._items[key] = found
+        items.update(found)
+
+    def on_end(self, *, step: Any) -> None:
+        """When a run's first call here ends, keep the run's items."""
+        items = step._observed
+        if items is None:
+            return
+        parent = step.parent
+        if parent is not None and parent._observed is items:
+            return
+        if items:
+            shape = frozenset(items)
+            with self._lock:
+                self._runs[shape] += 1
+
+    # --- slow path: once per (step, predecessor, caller) ---------------------------------------
+
+    def _explain(self, info: Any, pred: Any, caller: Any) -> tuple[Any, ...]:
+        flow = info.flow
+        if flow is None:
+            return _NOTHING
+        rule = self._rule(flow)
+        if rule is None:
+            return (info,)
+        edge = rule.edge(info.name, caller.name, pred.name if pred is not None else None)
+        if edge is None or edge not in rule.declared:
+            return (info,)
+        return (info, (flow, *edge))
+
+    def _rule(self, flow: str) -> EdgeRule | None:
+        if flow not in self._rules:
+            try:
+                self._rules[flow] = EdgeRule(get_flow(flow))
+            except FlowNotFoundError:  # pragma: no cover - a step's own flow is registered
+                self._rules[flow] = None
+        return self._rules[flow]
+
+    # --- the result -----------------------------------------------------------------------------
+
+    def hits(self) -> Hits:
+        """What the runs so far did, per flow."""
+        with self._lock:
+            runs = list(self._runs.items())
+        hits = Hits()
+        for items, count in runs:
+            steps: dict[str, set[str]] = {}
+            edges: dict[str, set[tuple[str, str]]] = {}
+            for item in items:
+                if isinstance(item, tuple):
+                    flow, src, dst = item
+                    edges.setdefault(flow, set()).add((src, dst))
+                else:
+                    steps.setdefault(item.flow, set()).add(item.name)
+            for flow in steps.keys() | edges.keys():
+                hits.add(flow, steps.get(flow, ()), edges.get(flow, ()), count)
+        return hits
+
+    def clear(self) -> None:
+        """Forget the runs seen so far."""
+        with self._lock:
+            self._runs.clear()
