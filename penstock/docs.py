@@ -154,6 +154,9 @@ class DiagramOptions:
         since_paths: their folders (absolute, or relative to ``since_root``).
         since_root: the folder in the git checkout the revision is read from (default: the
             current directory).
+        coverage: a flow coverage report (JSON, from ``--penstock-cov-report=json:PATH`` or
+            ``penstock coverage -f json``), relative to ``observed_base``: uncovered steps and
+            edges are highlighted, and the percentages go in the caption and the legend.
     """
 
     direction: str = "TD"
@@ -175,11 +178,12 @@ class DiagramOptions:
     since_modules: tuple[str, ...] = ()
     since_paths: tuple[str, ...] = ()
     since_root: str | None = None
+    coverage: str | None = None
 
     #: Options a page author may set on one directive.
     PER_DIAGRAM = (
         "direction", "title", "show_docs", "link_source", "observed", "run", "links", "legend",
-        "collapse", "link_api", "since",
+        "collapse", "link_api", "since", "coverage",
     )  # fmt: skip
 
     def merged(self, values: Mapping[str, Any], *, where: str = "") -> DiagramOptions:
@@ -235,7 +239,21 @@ class DiagramOptions:
                 f"{prefix}options 'since' and 'observed' draw different marks; use one per diagram"
             )
         observed, run = _observed_options(self.observed, self.run, prefix)
-        return replace(self, direction=direction, title=title, observed=observed, run=run)
+        coverage = None if self.coverage in (None, False, "") else self.coverage
+        if coverage is not None and not isinstance(coverage, str):
+            raise OptionError(
+                f"{prefix}option 'coverage' must be the path of a coverage report (JSON), "
+                f"got {coverage!r}"
+            )
+        if coverage is not None and (observed or self.since is not None):
+            other = "observed" if observed else "since"
+            raise OptionError(
+                f"{prefix}options 'coverage' and {other!r} draw different marks; "
+                "use one per diagram"
+            )
+        return replace(
+            self, direction=direction, title=title, observed=observed, run=run, coverage=coverage
+        )
 
 
 def _observed_options(observed: Any, run: Any, prefix: str) -> tuple[str | None, str | None]:
@@ -265,6 +283,8 @@ class Diagram:
     #: Warnings to report at the directive: undeclared transitions seen in recorded runs, or
     #: a ``since`` revision that could not be read (the flow is then drawn without highlights).
     warnings: tuple[str, ...] = ()
+    #: A line for under the diagram (the ``coverage`` option's percentages), or ``None``.
+    caption: str | None = None
 
 
 def flow_diagram(
@@ -302,6 +322,11 @@ def flow_diagram(
     if opts.link_api and api_url is not None:
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
+    caption = None
+    if opts.coverage:
+        from penstock._coverage.drawing import caption_text
+
+        caption = caption_text(_flow_coverage(graph, opts)[0])
     text = mermaid_with_stubs(
         drawn,
         links=links,
@@ -323,7 +348,7 @@ def flow_diagram(
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
-    return Diagram(name, text, graph, files, data_files, warnings)
+    return Diagram(name, text, graph, files, data_files, warnings, caption)
 
 
 #: Mermaid configuration of every docs diagram: drawn at its natural size, not shrunk to the
@@ -441,7 +466,37 @@ def _marked(
     if opts.since is not None:
         drawn, overlay, warnings = _since(graph, opts)
         return drawn, overlay, (), warnings
+    if opts.coverage:
+        from penstock._coverage.drawing import coverage_overlay
+
+        if opts.collapse:
+            raise OptionError("options 'coverage' and 'collapse' cannot be used together")
+        fc, path = _flow_coverage(graph, opts)
+        overlay, warnings = coverage_overlay(graph, fc)
+        return graph, overlay, (path,), warnings
     return graph, None, (), ()
+
+
+def _flow_coverage(graph: FlowGraph, opts: DiagramOptions) -> tuple[Any, str]:
+    """The flow's part of the ``coverage`` report, and the report's absolute path."""
+    from penstock._coverage.model import read_report
+    from penstock._errors import CoverageError
+
+    assert opts.coverage is not None
+    path = Path(opts.observed_base or os.getcwd(), opts.coverage).resolve()
+    try:
+        report = read_report(str(path))
+    except CoverageError as exc:
+        raise ObservedDataError(f"coverage: {exc}") from None
+    fc = report.flows.get(graph.name)
+    if fc is None:
+        known = sorted(report.flows)
+        raise ObservedDataError(
+            f"coverage: {opts.coverage} has no flow {graph.name!r}"
+            f"{did_you_mean(graph.name, known)} (flows in it: {', '.join(known) or 'none'}); "
+            "was it measured with --penstock-cov=FLOW for other flows?"
+        )
+    return fc, str(path)
 
 
 def _since(

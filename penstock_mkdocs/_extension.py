@@ -221,7 +221,11 @@ class PenstockExtension(Extension):
                 since_paths=tuple(self._paths),
                 since_root=self.base_dir or None,
             )
-        if options.observed and options.observed_base is None and self.base_dir:
+        if (
+            (options.observed or options.coverage)
+            and options.observed_base is None
+            and self.base_dir
+        ):
             options = replace(options, observed_base=self.base_dir)
         if svg is True:
             # Drawn now by Graphviz: no JavaScript needed to show it.
@@ -243,6 +247,13 @@ class PenstockExtension(Extension):
         if zoom:
             # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
             pre = f'<div class="penstock-zoom">{pre}</div>'
+        if diagram.caption:
+            # The coverage option's percentages, under the diagram as a caption.
+            caption = html.escape(diagram.caption, quote=False)
+            pre = (
+                f'<figure class="penstock-coverage">{pre}'
+                f"<figcaption>{caption}</figcaption></figure>"
+            )
         return anchor + pre
 
     def _diagram(

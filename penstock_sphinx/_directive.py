@@ -153,6 +153,7 @@ class PenstockFlow(SphinxDirective):
             "zoom": directives.flag,
             "observed": directives.unchanged,
             "run": directives.unchanged_required,
+            "coverage": directives.unchanged_required,
         }
     )
 
@@ -182,6 +183,7 @@ class PenstockFlow(SphinxDirective):
                 "collapse",
                 "link-api",
                 "since",
+                "coverage",
             )
             if key in self.options
         }
@@ -206,8 +208,12 @@ class PenstockFlow(SphinxDirective):
         node = self._node(flow, diagram, options, svg)
         result: nodes.Element = node
         self.set_source_info(node)
-        if "caption" in self.options:
-            result = figure_wrapper(self, node, self.options["caption"])
+        caption = self.options.get("caption")
+        if diagram.caption:
+            # The coverage option's percentages, after the author's own caption if any.
+            caption = f"{caption} ({diagram.caption})" if caption else diagram.caption
+        if caption:
+            result = figure_wrapper(self, node, caption)
         self.add_name(result)
         target = target_node(self.env, flow, result)
         return [result] if target is None else [target, result]
@@ -226,7 +232,9 @@ class PenstockFlow(SphinxDirective):
                 location=self.get_location(),
                 type="penstock",
                 # Undeclared transitions in recorded runs, or a `since` that could not be read.
-                subtype="since" if options.since is not None else "drift",
+                subtype="since"
+                if options.since is not None
+                else ("coverage" if options.coverage else "drift"),
             )
 
     def _node(

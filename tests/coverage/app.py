@@ -10,7 +10,7 @@ from __future__ import annotations
 
 SHOP_INIT = ""
 
-CHECKOUT = '''
+CHECKOUT = """
 from penstock import entrypoint, flow, step
 
 
@@ -61,9 +61,9 @@ def archive(amount):
 @step(after="receipt")
 def refund(amount):
     return amount
-'''
+"""
 
-NEWSLETTER = '''
+NEWSLETTER = """
 from penstock import entrypoint, flow, step
 
 
@@ -77,9 +77,9 @@ def subscribe(email):
 @step(after="subscribe")
 def confirm(email):
     return email
-'''
+"""
 
-TESTS_ACCEPTED = '''
+TESTS_ACCEPTED = """
 import logging
 
 from shop.checkout import place_order
@@ -100,9 +100,9 @@ def test_accepted_again_with_the_default_backend(caplog):
     # Whatever penstock logs is the backend's step records: coverage adds no line.
     assert all(r.name == "penstock" and getattr(r, "step", None) for r in caplog.records)
     assert len(caplog.records) == 15  # 3 runs of 5 steps, recorded by the logging backend
-'''
+"""
 
-TESTS_DECLINED = '''
+TESTS_DECLINED = """
 import penstock
 
 from shop.checkout import place_order
@@ -119,15 +119,15 @@ def test_declined_with_noop_backend():
         assert place_order(-1) == "declined"
     finally:
         penstock.reset()
-'''
+"""
 
-PYPROJECT = '''
+PYPROJECT = """
 [tool.penstock]
 modules = ["shop"]
 
 [tool.pytest.ini_options]
 asyncio_default_fixture_loop_scope = "function"
-'''
+"""
 
 
 def write_app(pytester) -> None:  # type: ignore[no-untyped-def]

@@ -249,4 +249,6 @@ def test_unknown_report_type_is_a_usage_error(app: pytest.Pytester) -> None:
     """A misspelled report type names the close one."""
     result = _run(app, "--penstock-cov", "--penstock-cov-report=term-mising")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown report type 'term-mising'; did you mean 'term-missing'?*"])
+    result.stderr.fnmatch_lines(
+        ["*unknown report type 'term-mising'; did you mean 'term-missing'?*"]
+    )
