@@ -58,10 +58,14 @@ class CoverageTap:
             # subtree is a run of its own here.
             items = set()
         step._observed = items
-        key = (info, step._pred, parent._info)
+        pred = step._pred
+        key = (info, pred, parent._info)
         found = self._items.get(key)
         if found is None:
-            found = self._explain(info, step._pred, parent._info)
+            try:
+                found = self._explain(info, pred, parent._info)
+            except Exception:  # never break a step; the call just counts as its step alone
+                found = (info,) if info.flow is not None else _NOTHING
             self._items[key] = found
         items.update(found)
 

@@ -102,19 +102,13 @@ def _idle(backend: Any) -> Active:
 def _tapped(hook: Callable[..., Any] | None, name: str) -> Callable[..., Any]:
     """``hook`` (a backend's ``on_start`` or ``on_end``, or None) preceded by the taps' own.
 
-    A failing tap is logged once and never keeps the backend's hook from running.
+    A failing tap is logged once and never keeps the backend's hook from running. A lone tap
+    with no backend hook is called directly (a frame less per call): the lifecycle then logs
+    its failure, and a tap's hooks are written not to fail.
     """
     taps = tuple(getattr(tap, name) for tap in TAPS)
     if hook is None and len(taps) == 1:
-        only = taps[0]
-
-        def tap_only(*, step: Any) -> None:
-            try:
-                only(step=step)
-            except Exception as exc:
-                hook_failed(only, name, exc)
-
-        return tap_only
+        return taps[0]
 
     def tapped(*, step: Any) -> None:
         for tap in taps:

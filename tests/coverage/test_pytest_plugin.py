@@ -147,7 +147,7 @@ def test_term_missing_table(app: pytest.Pytester) -> None:
         ]
     )
     out = result.stdout.str()
-    assert f"step    refund  " in out or "step    refund" in out
+    assert "step    refund  " in out or "step    refund" in out
     result.stdout.re_match_lines(
         [
             r"checkout: missing",
@@ -225,7 +225,8 @@ def test_markdown_and_mermaid_reports(app: pytest.Pytester) -> None:
     assert "not covered" in diagram
     assert "not taken" in diagram
     assert "not exercised by the tests" in diagram
-    assert "Flow coverage (6 runs): steps 6/7 (86%)" in diagram
+    assert "Flow coverage" in diagram
+    assert "steps 6/7" in diagram
     assert (app.path / "out/diagrams/newsletter.mmd").is_file()
 
 
