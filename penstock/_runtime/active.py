@@ -106,7 +106,7 @@ def _tapped(hook: Callable[..., Any] | None, name: str) -> Callable[..., Any]:
     with no backend hook is called directly (a frame less per call): the lifecycle then logs
     its failure, and a tap's hooks are written not to fail.
     """
-    taps = tuple(getattr(tap, name) for tap in TAPS)
+    taps: tuple[Callable[..., Any], ...] = tuple(getattr(tap, name) for tap in TAPS)
     if hook is None and len(taps) == 1:
         return taps[0]
 
