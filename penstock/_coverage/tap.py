@@ -21,8 +21,6 @@ from penstock._runtime.taps import add_tap, remove_tap
 
 __all__ = ["CoverageTap"]
 
-_NOTHING: tuple[Any, ...] = ()
-
 
 class CoverageTap:
     """Collects the shape of every run while installed (`start` ... `stop`)."""
@@ -65,9 +63,10 @@ class CoverageTap:
             try:
                 found = self._explain(info, pred, parent._info)
             except Exception:  # never break a step; the call just counts as its step alone
-                found = (info,) if info.flow is not None else _NOTHING
+                found = info
             self._items[key] = found
-        items.update(found)
+        # One item per call: the edge taken (its target is the step), else the step alone.
+        items.add(found)
 
     def on_end(self, *, step: Any) -> None:
         """When a run's first call here ends, keep the run's items."""
@@ -84,17 +83,19 @@ class CoverageTap:
 
     # --- slow path: once per (step, predecessor, caller) ---------------------------------------
 
-    def _explain(self, info: Any, pred: Any, caller: Any) -> tuple[Any, ...]:
+    def _explain(self, info: Any, pred: Any, caller: Any) -> Any:
+        """The item a call adds: ``(flow, source, target)`` for a declared edge, else its step.
+
+        The step is its `StepInfo` (one in no flow is dropped in `hits`).
+        """
         flow = info.flow
-        if flow is None:
-            return _NOTHING
-        rule = self._rule(flow)
+        rule = self._rule(flow) if flow is not None else None
         if rule is None:
-            return (info,)
+            return info
         edge = rule.edge(info.name, caller.name, pred.name if pred is not None else None)
         if edge is None or edge not in rule.declared:
-            return (info,)
-        return (info, (flow, *edge))
+            return info
+        return (flow, edge[0], edge[1])
 
     def _rule(self, flow: str) -> EdgeRule | None:
         if flow not in self._rules:
@@ -118,7 +119,8 @@ class CoverageTap:
                 if isinstance(item, tuple):
                     flow, src, dst = item
                     edges.setdefault(flow, set()).add((src, dst))
-                else:
+                    steps.setdefault(flow, set()).add(dst)
+                elif item.flow is not None:
                     steps.setdefault(item.flow, set()).add(item.name)
             for flow in steps.keys() | edges.keys():
                 hits.add(flow, steps.get(flow, ()), edges.get(flow, ()), count)
