@@ -126,3 +126,19 @@ def test_markdown_leaves_diagrams_out_to_fit_a_comment() -> None:
     assert "```mermaid" not in text.split("### `flow29`")[1]
     assert "left out to keep the comment under 60,000 characters" in text
     assert "### `flow29`" in text
+
+
+def test_paths_are_those_of_penstock_paths() -> None:
+    """The paths counted are `FlowGraph.paths`' (networkx), in the same order, cycles too."""
+    from penstock._coverage.compute import simple_paths
+
+    cases = [
+        [("a", "b", None), ("b", "c", "x"), ("b", "d", "y"), ("c", "e", None), ("d", "e", None)],
+        [("a", "b", None), ("b", "c", None), ("c", "b", None), ("c", "d", None)],
+        [("a", "b", None), ("a", "c", None), ("b", "c", None), ("c", "d", None)],
+        [],
+    ]
+    for edges in cases:
+        g = _graph("f", edges)
+        assert simple_paths(g, 10_001) == g.paths(limit=10_001)
+    assert simple_paths(_graph("f", cases[0]), 1) == [("a", "b", "c", "e")]
