@@ -472,7 +472,7 @@ def _marked(
         if opts.collapse:
             raise OptionError("options 'coverage' and 'collapse' cannot be used together")
         fc, path = _flow_coverage(graph, opts)
-        overlay, warnings = coverage_overlay(graph, fc)
+        overlay, warnings = coverage_overlay(graph, fc, percentages=False)
         return graph, overlay, (path,), warnings
     return graph, None, (), ()
 

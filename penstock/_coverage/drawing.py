@@ -34,11 +34,12 @@ def caption_text(fc: FlowCoverage) -> str:
 
 
 def coverage_overlay(
-    graph: FlowGraph, fc: FlowCoverage, *, what: str = "the tests"
+    graph: FlowGraph, fc: FlowCoverage, *, what: str = "the tests", percentages: bool = True
 ) -> tuple[Overlay, tuple[str, ...]]:
     """The marks of ``fc`` over ``graph``, and warnings for items the graph no longer has.
 
-    ``what`` names where the runs came from in the legend (``"the tests"``, ``"production"``).
+    ``what`` names where the runs came from in the legend (``"the tests"``, ``"production"``);
+    ``percentages`` adds `caption_text` to the legend (docs put it in the caption instead).
     """
     warnings: list[str] = []
     nodes: dict[str, NodeMark] = {}
@@ -65,7 +66,7 @@ def coverage_overlay(
         nodes=nodes,
         edges=edges,
         descriptions={UNCOVERED: f"not exercised by {what}"},
-        notes=("plain: covered", caption_text(fc)),
+        notes=("plain: covered", caption_text(fc)) if percentages else ("plain: covered",),
     )
     return overlay, tuple(warnings)
 

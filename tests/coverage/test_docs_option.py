@@ -48,6 +48,7 @@ def test_mkdocs_draws_the_report_with_a_caption(tmp_path: Path) -> None:
     assert "not taken" in drawn
     assert "not exercised by the tests" in drawn
     assert "plain: covered" in drawn
+    assert "Flow coverage" not in drawn  # the percentages are the caption, not a legend line
     page = build.page("index")
     assert f"<figcaption>{CAPTION}</figcaption>" in html.unescape(page)
     assert "bad.md:3: penstock-flow 'orders': coverage: cannot read coverage report" in (
