@@ -37,6 +37,7 @@ def place(n):
         pay(n)
     else:
         hold(n)
+    audit(n)
     return n
 
 

@@ -3,8 +3,9 @@
 Installed as a runtime tap (`penstock._runtime.taps`): it runs beside whatever backend the
 tests configure, records nothing anywhere else and logs nothing. Per call it looks up which
 declared edge the call took (the rule of recorded runs, `penstock._observed.rule.EdgeRule`,
-memoized per (step, predecessor, caller)) and adds it to its run's set; when the run's first
-call ends, the set joins the distinct runs of `Hits`.
+memoized per (step, predecessor, caller)) and adds it to its run's set. Runs are put away in
+batches: every `BATCH` runs, the sets of the runs that have finished join the distinct runs of
+`Hits` (so the tap needs no hook at the end of each call: half the calls into it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from penstock._graph.model import get_flow
 from penstock._observed.rule import EdgeRule
 from penstock._runtime.taps import add_tap, remove_tap
 
-__all__ = ["CoverageTap"]
+__all__ = ["BATCH", "CoverageTap"]
+
+#: How many runs are kept open before the finished ones are put away.
+BATCH = 512
 
 
 class CoverageTap:
@@ -32,6 +36,8 @@ class CoverageTap:
         self._rules: dict[str, EdgeRule | None] = {}
         #: Distinct sets of items (StepInfo objects and (flow, source, target) edges) -> runs.
         self._runs: Counter[frozenset[Any]] = Counter()
+        #: (first call, its run's items) of the runs not put away yet.
+        self._open: list[tuple[Any, set[Any]]] = []
 
     def start(self) -> None:
         """Watch every step call from now on."""
@@ -48,13 +54,15 @@ class CoverageTap:
         info = step._info
         parent = step.parent
         if parent is None:
-            step._observed = {info} if info.flow is not None else set()
+            items = step._observed = {info}
+            self._opened(step, items)
             return
         items = parent._observed
         if items is None:
             # The caller started before the tap, or runs in another process: this call's
             # subtree is a run of its own here.
             items = set()
+            self._opened(step, items)
         step._observed = items
         pred = step._pred
         key = (info, pred, parent._info)
@@ -68,18 +76,24 @@ class CoverageTap:
         # One item per call: the edge taken (its target is the step), else the step alone.
         items.add(found)
 
-    def on_end(self, *, step: Any) -> None:
-        """When a run's first call here ends, keep the run's items."""
-        items = step._observed
-        if items is None:
-            return
-        parent = step.parent
-        if parent is not None and parent._observed is items:
-            return
-        if items:
-            shape = frozenset(items)
-            with self._lock:
-                self._runs[shape] += 1
+    def _opened(self, first: Any, items: set[Any]) -> None:
+        opened = self._open
+        opened.append((first, items))
+        if len(opened) >= BATCH:
+            self._put_away(finished_only=True)
+
+    def _put_away(self, *, finished_only: bool) -> None:
+        """Count the runs whose first call has finished (all of them: at the end)."""
+        with self._lock:
+            keep: list[tuple[Any, set[Any]]] = []
+            runs = self._runs
+            # Swapped first: a run opened by another thread meanwhile lands in the new list.
+            opened, self._open = self._open, keep
+            for first, items in opened:
+                if finished_only and first.status == "running":
+                    keep.append((first, items))
+                else:
+                    runs[frozenset(items)] += 1
 
     # --- slow path: once per (step, predecessor, caller) ---------------------------------------
 
@@ -108,7 +122,8 @@ class CoverageTap:
     # --- the result -----------------------------------------------------------------------------
 
     def hits(self) -> Hits:
-        """What the runs so far did, per flow."""
+        """What the runs so far did, per flow (a run still going counts as it is now)."""
+        self._put_away(finished_only=False)
         with self._lock:
             runs = list(self._runs.items())
         hits = Hits()
@@ -130,3 +145,4 @@ class CoverageTap:
         """Forget the runs seen so far."""
         with self._lock:
             self._runs.clear()
+            self._open.clear()

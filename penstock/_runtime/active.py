@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 __all__ = ["IDLE", "TAPS", "Active", "hook_failed", "reset_failures"]
 
 #: Observers of every step call beside the backend (the flow-coverage plugin), as installed by
-#: `penstock._runtime.taps`. Each has ``on_start(*, step)`` and ``on_end(*, step)``. Empty in an
-#: application: then no `Active` carries any, and a step call pays nothing for them.
+#: `penstock._runtime.taps`. Each has ``on_start(*, step)`` and may have ``on_end(*, step)``.
+#: Empty in an application: then no `Active` carries any, and a step call pays nothing for them.
 TAPS: tuple[Any, ...] = ()
 
 
@@ -95,18 +95,23 @@ def _idle(backend: Any) -> Active:
         # A call the backend does not record (a disabled logger) is still seen by the taps.
         idle.on_start = _tapped(None, "on_start")
         idle.on_end = _tapped(None, "on_end")
-        idle.bare = False
+        idle.bare = not (idle.on_start or idle.on_end)
     return idle
 
 
-def _tapped(hook: Callable[..., Any] | None, name: str) -> Callable[..., Any]:
+def _tapped(hook: Callable[..., Any] | None, name: str) -> Callable[..., Any] | None:
     """``hook`` (a backend's ``on_start`` or ``on_end``, or None) preceded by the taps' own.
+
+    Taps without that hook are left out (``hook`` itself when none has it).
 
     A failing tap is logged once and never keeps the backend's hook from running. A lone tap
     with no backend hook is called directly (a frame less per call): the lifecycle then logs
     its failure, and a tap's hooks are written not to fail.
     """
-    taps: tuple[Callable[..., Any], ...] = tuple(getattr(tap, name) for tap in TAPS)
+    found = (getattr(tap, name, None) for tap in TAPS)
+    taps: tuple[Callable[..., Any], ...] = tuple(t for t in found if t is not None)
+    if not taps:
+        return hook
     if hook is None and len(taps) == 1:
         return taps[0]
 

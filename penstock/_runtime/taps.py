@@ -20,7 +20,7 @@ __all__ = ["add_tap", "remove_tap"]
 
 
 def add_tap(tap: Any) -> None:
-    """Call ``tap.on_start(step=run)`` and ``tap.on_end(step=run)`` for every step call.
+    """Call ``tap.on_start(step=run)`` (and ``tap.on_end(step=run)``, if any) for every call.
 
     Calls already running finish with the hooks they started with.
     """

@@ -107,3 +107,47 @@ def test_without_taps_the_noop_backend_keeps_its_bare_path() -> None:
         remove_tap(tap)
     assert lifecycle.ACTIVE.bare
     assert tap.started == ["start", "middle"]
+
+
+def test_coverage_tap_counts_runs_across_batches_and_open_runs() -> None:
+    """Runs are put away in batches; a run still going then keeps what it does afterwards."""
+    import threading
+
+    from penstock._coverage.tap import BATCH, CoverageTap
+
+    @flow("other")
+    @entrypoint
+    def ping() -> None:
+        pass
+
+    @flow("long")
+    @entrypoint
+    def outer() -> None:
+        first()
+        # Meanwhile, more than a batch of other runs start (and finish) in another thread.
+        worker = threading.Thread(target=lambda: [ping() for _ in range(BATCH + 5)])
+        worker.start()
+        worker.join()
+        second()
+
+    @flow("long")
+    @step(after="outer")
+    def first() -> None:
+        pass
+
+    @flow("long")
+    @step(after="first")
+    def second() -> None:
+        pass
+
+    tap = CoverageTap()
+    tap.start()
+    try:
+        outer()
+    finally:
+        tap.stop()
+    hits = tap.hits()
+    assert hits.runs("other") == BATCH + 5
+    assert hits.runs("long") == 1
+    assert hits.edges("long") == {("outer", "first"), ("first", "second")}
+    assert hits.steps("long") == {"outer", "first", "second"}
