@@ -1,22 +1,29 @@
-"""The ``penstock coverage`` subcommand: flow coverage of recorded runs, and combined reports."""
+"""``penstock coverage``: flow coverage of recorded runs, and combined coverage reports."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from penstock.cli._common import command_options
+from penstock.cli._output import write
+from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 
 FORMATS = ("text", "json", "markdown", "mermaid")
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Declare ``coverage`` on the CLI's subparsers."""
-    cmd = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    """Declare ``coverage`` on the command's subparsers."""
+    cmd = subparsers.add_parser(
         "coverage",
-        parents=[common],
+        parents=[command_options()],
         help="which declared steps, edges, branches and paths recorded runs exercised",
         description="Read recorded runs (JSON log lines or OTLP JSON, as penstock observe "
         "does) and report the flow coverage they show, as the pytest plugin does for tests; "
@@ -58,10 +65,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="PCT",
         help="exit 1 when less than PCT percent of the declared edges are covered",
     )
+    cmd.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``coverage``; penstock errors are the CLI's to report."""
+    """Measure (or combine) and report; penstock errors are the CLI's to report."""
+    # Only this command pays for the coverage computation and reading recorded runs.
     from penstock._coverage.combine import combine
     from penstock._coverage.compute import report
     from penstock._coverage.model import read_report
@@ -112,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
                 f"Total edge coverage: {percent:.2f}%",
                 file=sys.stderr,
             )
-            return 1
-    return 0
+            return ExitCode.PROBLEMS
+    return ExitCode.OK
 
 
 def _only(result: Any, wanted: list[str]) -> Any:
@@ -159,12 +168,7 @@ def _write(args: argparse.Namespace, result: Any, graphs: Any) -> None:
                 for kind, item in items:
                     singular = "branch" if kind == "branches" else kind[:-1]
                     text += f"  {singular:<6}  {item.label(kind)}\n"
-    if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write(text, args.output)
 
 
 def _file_name(flow: str) -> str:
