@@ -113,9 +113,8 @@ def _disabled_case() -> dict[str, float]:
 
     import pytest
 
-    from benchmarks.bench_runtime import compare
-
     import penstock
+    from benchmarks.bench_runtime import compare
 
     # The noop backend: the cheapest call, where anything added would show most.
     penstock.configure(backend="noop")
