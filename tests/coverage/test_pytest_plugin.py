@@ -253,3 +253,28 @@ def test_unknown_report_type_is_a_usage_error(app: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["*unknown report type 'term-mising'; did you mean 'term-missing'?*"]
     )
+
+
+def test_off_means_no_tap_on_the_step_calls(pytester: pytest.Pytester) -> None:
+    """Without --penstock-cov no tap is installed: step calls run exactly as without penstock's
+    plugin; with it, the session's calls go through one."""
+    pytester.makepyfile(
+        test_taps="""
+        import os
+
+        from penstock._runtime import active
+
+
+        def test_taps():
+            assert len(active.TAPS) == int(os.environ["EXPECTED_TAPS"])
+        """
+    )
+    pytester.makefile(
+        ".toml",
+        pyproject='[tool.pytest.ini_options]\nasyncio_default_fixture_loop_scope = "function"\n',
+    )
+    for args, expected in (((), "0"), (("--penstock-cov",), "1")):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("EXPECTED_TAPS", expected)
+            result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+        result.assert_outcomes(passed=1)
