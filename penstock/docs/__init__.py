@@ -18,6 +18,7 @@ glue over this package, which gives them:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -317,20 +318,38 @@ def _marked(
     return graph, None, (), ()
 
 
+@functools.lru_cache(maxsize=16)
+def _read_coverage(path: str, size: int, mtime_ns: int) -> Any:
+    """The report at ``path``, read once while its size and modification time stay the same.
+
+    A docs build draws many diagrams over the same report (and asks for the caption too).
+
+    Raises:
+        ObservedDataError: it cannot be read.
+    """
+    from penstock._coverage.model import read_report
+    from penstock._errors import CoverageError
+
+    try:
+        return read_report(path)
+    except CoverageError as exc:
+        raise ObservedDataError(f"coverage: {exc}") from None
+
+
 def _flow_coverage(graph: FlowGraph, opts: DiagramOptions) -> tuple[Any, str]:
     """The flow's part of the ``coverage`` report, and the report's absolute path."""
     from pathlib import Path
 
-    from penstock._coverage.model import read_report
-    from penstock._errors import CoverageError
     from penstock._suggest import did_you_mean
 
     assert opts.coverage is not None
     path = Path(opts.observed_base or os.getcwd(), opts.coverage).resolve()
     try:
-        report = read_report(str(path))
-    except CoverageError as exc:
-        raise ObservedDataError(f"coverage: {exc}") from None
+        st = path.stat()
+    except OSError:
+        report = _read_coverage(str(path), -1, -1)  # read_report says what is wrong
+    else:
+        report = _read_coverage(str(path), st.st_size, st.st_mtime_ns)
     fc = report.flows.get(graph.name)
     if fc is None:
         known = sorted(report.flows)
