@@ -50,11 +50,14 @@ class CoverageTap:
     # --- the hooks: on every step call -------------------------------------------------------
 
     def on_start(self, *, step: Any) -> None:
-        """Add the call's step and edge to its run's items."""
-        info = step._info
+        """Add the call's (step, predecessor, caller) to its run's items.
+
+        Which edge that is gets decided when the runs are read (`hits`), once per distinct
+        triple: the hot path only adds a tuple to a set.
+        """
         parent = step.parent
         if parent is None:
-            items = step._observed = {info}
+            items = step._observed = {step._info}
             self._opened(step, items)
             return
         items = parent._observed
@@ -64,17 +67,7 @@ class CoverageTap:
             items = set()
             self._opened(step, items)
         step._observed = items
-        pred = step._pred
-        key = (info, pred, parent._info)
-        found = self._items.get(key)
-        if found is None:
-            try:
-                found = self._explain(info, pred, parent._info)
-            except Exception:  # never break a step; the call just counts as its step alone
-                found = info
-            self._items[key] = found
-        # One item per call: the edge taken (its target is the step), else the step alone.
-        items.add(found)
+        items.add((step._info, step._pred, parent._info))
 
     def _opened(self, first: Any, items: set[Any]) -> None:
         opened = self._open
@@ -96,6 +89,19 @@ class CoverageTap:
                     runs[frozenset(items)] += 1
 
     # --- slow path: once per (step, predecessor, caller) ---------------------------------------
+
+    def _item(self, raw: Any) -> Any:
+        """What a raw item stands for: a run's first step, or the edge a call took (memoized)."""
+        if not isinstance(raw, tuple):
+            return raw
+        found = self._items.get(raw)
+        if found is None:
+            try:
+                found = self._explain(*raw)
+            except Exception:  # a bug here must not lose the run: the call counts as its step
+                found = raw[0]
+            self._items[raw] = found
+        return found
 
     def _explain(self, info: Any, pred: Any, caller: Any) -> Any:
         """The item a call adds: ``(flow, source, target)`` for a declared edge, else its step.
@@ -127,10 +133,10 @@ class CoverageTap:
         with self._lock:
             runs = list(self._runs.items())
         hits = Hits()
-        for items, count in runs:
+        for raw, count in runs:
             steps: dict[str, set[str]] = {}
             edges: dict[str, set[tuple[str, str]]] = {}
-            for item in items:
+            for item in {self._item(r) for r in raw}:
                 if isinstance(item, tuple):
                     flow, src, dst = item
                     edges.setdefault(flow, set()).add((src, dst))
