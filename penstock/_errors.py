@@ -16,6 +16,7 @@ __all__ = [
     "DefinitionError",
     "DiffError",
     "DocsError",
+    "DumpError",
     "FlowNotFoundError",
     "GraphError",
     "PenstockError",
@@ -77,7 +78,8 @@ class FlowNotFoundError(GraphError, LookupError):
         self.flow = flow
         self.known = known
         self.suggestions = suggestions
-        msg = f"unknown flow {flow!r}{suggestion(suggestions)}"
+        # One sentence, ended by the did-you-mean's "?" or by a full stop, then what is known.
+        msg = f"unknown flow {flow!r}{suggestion(suggestions) or '.'}"
         if known:
             msg += f" Known flows: {', '.join(known)}."
         else:
@@ -118,6 +120,10 @@ class DiffError(PenstockError):
 
     A dump file cannot be read, or a git revision cannot be checked out or loaded.
     """
+
+
+class DumpError(DiffError):
+    """A dump file is not a valid penstock dump; the message names the place in the document."""
 
 
 class RevisionError(DiffError):

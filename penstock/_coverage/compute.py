@@ -1,9 +1,9 @@
 """Measure a flow against what runs did: steps, edges, branches and paths covered.
 
 - A **step** is covered when a run called it.
-- An **edge** is covered when a run took it: a call of its target that the edge rule of recorded
-  runs (`penstock._observed.rule`, the same rule ``penstock observe`` and drift detection use)
-  explains by it.
+- An **edge** is covered when a run took it: a call of its target that the happens-before rule
+  (`penstock._runtime.rule`, the one rule of drift detection and ``penstock observe``) explains
+  by it.
 - A **branch** is an edge that is an alternative: it has a ``when=`` condition, or its source
   has several successors. Covered as an edge.
 - A **path** (every entrypoint-to-final path of ``penstock paths``) is covered when one run took

@@ -2,10 +2,11 @@
 
 Installed as a runtime tap (`penstock._runtime.taps`): it runs beside whatever backend the
 tests configure, records nothing anywhere else and logs nothing. Per call it looks up which
-declared edge the call took (the rule of recorded runs, `penstock._observed.rule.EdgeRule`,
-memoized per (step, predecessor, caller)) and adds it to its run's set. Runs are put away in
-batches: every `BATCH` runs, the sets of the runs that have finished join the distinct runs of
-`Hits` (so the tap needs no hook at the end of each call: half the calls into it).
+declared edge the call took (the runtime decides it by the happens-before rule of
+`penstock._runtime.rule` before the backend hears of the call: ``step._edge``, the same answer
+drift detection gives and log records carry as ``edge_from``) and adds it to its run's set.
+Runs are put away in batches: every `BATCH` runs, the sets of the runs that have finished join
+the distinct runs of `Hits` (so the tap needs no hook at the end of each call).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class CoverageTap:
 
     def __init__(self) -> None:
         self._lock = Lock()
-        #: (StepInfo, predecessor StepInfo, caller StepInfo) -> the items the call adds.
-        self._items: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}
+        #: (StepInfo, StepInfo of its edge's source) -> what the call stands for.
+        self._items: dict[tuple[Any, Any], Any] = {}
         self._rules: dict[str, EdgeRule | None] = {}
         #: Distinct sets of items (StepInfo objects and (flow, source, target) edges) -> runs.
         self._runs: Counter[frozenset[Any]] = Counter()
@@ -50,10 +51,10 @@ class CoverageTap:
     # --- the hooks: on every step call -------------------------------------------------------
 
     def on_start(self, *, step: Any) -> None:
-        """Add the call's (step, predecessor, caller) to its run's items.
+        """Add the call's (step, source of its edge) to its run's items.
 
-        Which edge that is gets decided when the runs are read (`hits`), once per distinct
-        triple: the hot path only adds a tuple to a set.
+        Whether that edge is declared is decided when the runs are read (`hits`), once per
+        distinct pair: the hot path only adds a pair to a set.
         """
         parent = step.parent
         if parent is None:
@@ -67,7 +68,7 @@ class CoverageTap:
             items = set()
             self._opened(step, items)
         step._observed = items
-        items.add((step._info, step._pred, parent._info))
+        items.add((step._info, step._edge))
 
     def _opened(self, first: Any, items: set[Any]) -> None:
         opened = self._open
@@ -103,17 +104,18 @@ class CoverageTap:
             self._items[raw] = found
         return found
 
-    def _explain(self, info: Any, pred: Any, caller: Any) -> Any:
-        """The item a call adds: ``(flow, source, target)`` for a declared edge, else its step.
+    def _explain(self, info: Any, source: Any) -> Any:
+        """What a call stands for: ``(flow, source, target)`` for a declared edge, else its step.
 
-        The step is its `StepInfo` (one in no flow is dropped in `hits`).
+        The step is its `StepInfo` (one in no flow is dropped in `hits`); ``source`` is the
+        `StepInfo` the runtime's rule named (``None``: no transition).
         """
         flow = info.flow
         rule = self._rule(flow) if flow is not None else None
-        if rule is None:
+        if rule is None or source is None:
             return info
-        edge = rule.edge(info.name, caller.name, pred.name if pred is not None else None)
-        if edge is None or edge not in rule.declared:
+        edge = (source.name, info.name)
+        if edge not in rule.declared:
             return info
         return (flow, edge[0], edge[1])
 

@@ -122,3 +122,54 @@ def test_combine_refuses_what_is_not_a_report(
     code, _, err = _cli(capsys, "coverage", "--combine", str(bad))
     assert code == 2
     assert f"{bad} is not a penstock coverage report of version 1" in err
+
+
+def test_sequential_fan_out_covers_both_declared_edges(tmp_path: Path) -> None:
+    """Happens-before: siblings run one after the other each take their declared edge, live
+    and from the log the run wrote (the rule of drift detection and observe)."""
+    import penstock
+    from penstock import entrypoint, flow, step
+    from penstock._coverage.recorded import hits_from_files
+
+    @flow("fanout")
+    @entrypoint
+    def place_order() -> None:
+        confirm_order()
+        publish_order_placed()
+        notify_customer()
+
+    @flow("fanout")
+    @step(after="place_order")
+    def confirm_order() -> None:
+        pass
+
+    @flow("fanout")
+    @step(after="confirm_order")
+    def publish_order_placed() -> None:
+        pass
+
+    @flow("fanout")
+    @step(after="confirm_order")
+    def notify_customer() -> None:
+        pass
+
+    log = tmp_path / "fanout.log"
+    tap = CoverageTap()
+    tap.start()
+    try:
+        with log.open("w", encoding="utf-8") as stream:
+            penstock.configure(backend="logging", format="json", stream=stream)
+            try:
+                place_order()
+            finally:
+                penstock.reset()
+    finally:
+        tap.stop()
+    want = {
+        ("place_order", "confirm_order"),
+        ("confirm_order", "publish_order_placed"),
+        ("confirm_order", "notify_customer"),
+    }
+    assert tap.hits().edges("fanout") == want
+    graphs = {"fanout": get_flow("fanout")}
+    assert hits_from_files(graphs, [log]).hits.edges("fanout") == want
