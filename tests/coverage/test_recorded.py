@@ -173,3 +173,24 @@ def test_sequential_fan_out_covers_both_declared_edges(tmp_path: Path) -> None:
     assert tap.hits().edges("fanout") == want
     graphs = {"fanout": get_flow("fanout")}
     assert hits_from_files(graphs, [log]).hits.edges("fanout") == want
+
+
+def test_older_records_are_settled_from_the_run_tree(tmp_path: Path) -> None:
+    """Records without edge_from (layout 1) give the same edges: the run's tree decides them."""
+    test_sequential_fan_out_covers_both_declared_edges(tmp_path)
+    from penstock._coverage.recorded import hits_from_files
+
+    old = tmp_path / "old.log"
+    lines = []
+    for line in (tmp_path / "fanout.log").read_text().splitlines():
+        record = json.loads(line)
+        record.pop("edge_from", None)
+        record["penstock_schema"] = 1
+        lines.append(json.dumps(record))
+    old.write_text("\n".join(lines) + "\n")
+    graphs = {"fanout": get_flow("fanout")}
+    assert hits_from_files(graphs, [old]).hits.edges("fanout") == {
+        ("place_order", "confirm_order"),
+        ("confirm_order", "publish_order_placed"),
+        ("confirm_order", "notify_customer"),
+    }
