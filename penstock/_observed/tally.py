@@ -16,6 +16,7 @@ from penstock._observed.record import Skipped
 from penstock._observed.rule import EdgeRule
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
 from penstock._observed.source import read_records
+from penstock._observed.store_url import StoreURL, store_of
 
 __all__ = ["ObservedEdge", "ObservedFlow", "ObservedStep", "observe", "to_epoch"]
 
@@ -166,7 +167,9 @@ def observe(
 
     Args:
         flow: the flow's name, or its graph.
-        files: JSON log files or OTLP JSON files (``.gz`` too), or glob patterns.
+        files: JSON log files or OTLP JSON files (``.gz`` too), or glob patterns; or one
+            trace store: ``clickhouse://USER@HOST:PORT/DATABASE?table=otel_traces``
+            (``clickhouses://`` for TLS) or ``chdb:PATH``, asked for the counts.
         since: keep only calls that started at or after this time (ISO string, datetime or
             epoch seconds; naive times are UTC).
         until: keep only calls that started before this time.
@@ -176,13 +179,17 @@ def observe(
         The counts, with every declared step and edge.
 
     Raises:
-        ObservedError: a file that does not exist, a glob that matches nothing, a bad time.
+        ObservedError: a file that does not exist, a glob that matches nothing, a bad time,
+            a store that cannot be asked (`penstock._observed.store_conn.StoreError`).
         FlowNotFoundError: unknown flow.
     """
     graph = get_flow(flow) if isinstance(flow, str) else flow
-    paths = expand(files, base)
     low = to_epoch(since, "since")
     high = to_epoch(until, "until")
+    store = store_of(files)
+    if store is not None:
+        return _from_store(graph, store, low, high)
+    paths = expand(files, base)
     name = graph.name
     rule = EdgeRule(graph)
     edge_of = rule.edge
@@ -224,7 +231,47 @@ def observe(
             edges[edge] = edges.get(edge, 0) + 1
             if edge not in declared and edge not in first_seen:
                 first_seen[edge] = f"{file}:{line}"
-    return _result(graph, stats, edges, first_seen, runs, skipped, paths)
+    return _result(graph, stats, edges, first_seen, len(runs), skipped, [str(p) for p in paths])
+
+
+def _from_store(
+    graph: FlowGraph, store: StoreURL, low: float | None, high: float | None
+) -> ObservedFlow:
+    """The counts asked of a trace store; the edge rule applied to what it returns."""
+    from penstock._observed.store import tally_store
+
+    rule = EdgeRule(graph)
+
+    def undeclared(step: str, parent: str | None, pred: str | None) -> bool:
+        edge = rule.edge(step, parent, pred)
+        return edge is not None and edge not in rule.declared
+
+    counted = tally_store(store, graph.name, low, high, undeclared=undeclared)
+    stats: dict[str, _Stats] = {}
+    edges: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], tuple[int, str]] = {}
+    for g in counted.groups:
+        st = stats.get(g.step)
+        if st is None:
+            st = stats[g.step] = _Stats()
+        st.calls += g.calls
+        st.errors += g.errors
+        buckets = st.sketch.buckets
+        buckets[g.bucket] = buckets.get(g.bucket, 0) + g.calls
+        st.sketch.count += g.calls
+        edge = rule.edge(g.step, g.parent, g.pred)
+        if edge is not None:
+            edges[edge] = edges.get(edge, 0) + g.calls
+            seen = counted.first_seen.get((g.step, g.parent, g.pred))
+            if edge not in rule.declared and seen is not None:
+                first[edge] = min(first.get(edge, seen), seen)
+    first_seen = {edge: where for edge, (_, where) in first.items()}
+    for edge in edges:  # a drift whose first span the store could not name
+        if edge not in rule.declared:
+            first_seen.setdefault(edge, store.display())
+    return _result(
+        graph, stats, edges, first_seen, counted.runs, counted.skipped, [store.display()]
+    )
 
 
 def _result(
@@ -232,9 +279,9 @@ def _result(
     stats: dict[str, _Stats],
     edges: dict[tuple[str, str], int],
     first_seen: dict[tuple[str, str], str],
-    runs: set[str],
+    runs: int,
     skipped: Skipped,
-    paths: list[Path],
+    sources: list[str],
 ) -> ObservedFlow:
     steps: list[ObservedStep] = []
     names = [s.name for s in graph.steps]
@@ -266,9 +313,9 @@ def _result(
     )
     return ObservedFlow(
         flow=graph.name,
-        runs=len(runs),
+        runs=runs,
         skipped=dict(skipped),
         steps=tuple(steps),
         edges=tuple(out),
-        files=tuple(str(p) for p in paths),
+        files=tuple(sources),
     )
