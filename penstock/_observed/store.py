@@ -9,7 +9,7 @@ counts are the same as reading the spans exported to files. `run_records` fetche
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +20,6 @@ from penstock._observed.store_conn import Connection, StoreError, connect
 from penstock._observed.store_sql import (
     REQUIRED_COLUMNS,
     columns_sql,
-    first_seen_sql,
     run_ids_sql,
     run_sql,
     runs_sql,
@@ -56,7 +55,7 @@ class StoreTally:
     runs: int = 0
     groups: list[Group] = field(default_factory=list)
     skipped: Skipped = field(default_factory=Skipped)
-    #: Where each (step, caller, predecessor) was first seen, for the ones asked about.
+    #: Where each (step, caller, predecessor) was first seen.
     #: (start in ns since the epoch, ``trace ... span ...``).
     first_seen: dict[tuple[str, str | None, str | None], tuple[int, str]] = field(
         default_factory=dict
@@ -99,9 +98,11 @@ def check_columns(conn: Connection, url: StoreURL) -> None:
 def _window(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     if low is not None:
-        params["since_ns"] = round(low * 1e9)
+        params["since_ns"] = int(low * 1e9) - 1_000_000_000
+        params["since_s"] = low
     if high is not None:
-        params["until_ns"] = round(high * 1e9)
+        params["until_ns"] = int(high * 1e9) + 1_000_000_000
+        params["until_s"] = high
     return window_sql(low is not None, high is not None), params
 
 
@@ -111,18 +112,8 @@ def tally_query(url: StoreURL, flow: str, low: float | None, high: float | None)
     return tally_sql(url.qualified_table, window)
 
 
-def tally_store(
-    url: StoreURL,
-    flow: str,
-    low: float | None,
-    high: float | None,
-    *,
-    undeclared: Callable[[str, str | None, str | None], bool] | None = None,
-) -> StoreTally:
+def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None) -> StoreTally:
     """Count the spans of ``flow`` started in ``[low, high)`` (epoch seconds; ``None``: open).
-
-    ``undeclared(step, parent, pred)`` says which rows show a transition the flow does not
-    declare: for those, a second query finds the span that first showed it.
 
     Raises:
         StoreError: the store cannot be reached or asked (named, one line).
@@ -135,40 +126,23 @@ def tally_store(
     with _connection(url) as conn:
         check_columns(conn, url)
         rows = conn.rows(tally_sql(table, window), params, _settings(url))
-        calls = 0
-        for step, parent, pred, kind, bucket, n, errors in rows:
-            n = int(n)
-            if kind != "current":
-                out.skipped[_OLDER if kind == "older" else "unknown schema version"] += n
-                continue
-            calls += n
-            out.groups.append(
-                Group(str(step), parent or None, pred or None, int(bucket), n, int(errors))
-            )
-        runs, copies = conn.rows(runs_sql(table, window), params, _settings(url))[0]
-        out.runs, copies = int(runs), int(copies)
-        read = calls + sum(out.skipped.values())
-        if copies > read:
-            out.skipped[DUPLICATE] = copies - read
-        if undeclared is not None:
-            wanted = sorted(
-                {
-                    (g.step, g.parent or "", g.pred or "")
-                    for g in out.groups
-                    if undeclared(g.step, g.parent, g.pred)
-                }
-            )
-            if wanted:
-                first = conn.rows(
-                    first_seen_sql(table, window),
-                    {**params, "groups": "\x1f".join("\x1e".join(k) for k in wanted)},
-                    _settings(url),
-                )
-                for step, parent, pred, start, trace, span in first:
-                    out.first_seen[(step, parent or None, pred or None)] = (
-                        int(start),
-                        f"trace {trace} span {span}",
-                    )
+        runs = conn.rows(runs_sql(table, window), params, _settings(url))
+    out.runs = int(runs[0][0]) if runs else 0
+    duplicates = 0
+    for step, parent, pred, kind, bucket, copies, calls, errors, first in rows:
+        calls = int(calls)
+        duplicates += int(copies) - calls
+        if kind != "current":
+            out.skipped[_OLDER if kind == "older" else "unknown schema version"] += calls
+            continue
+        group = Group(str(step), parent or None, pred or None, int(bucket), calls, int(errors))
+        out.groups.append(group)
+        start, trace, span = first
+        key = (group.step, group.parent, group.pred)
+        seen = (int(start), f"trace {trace} span {span}")
+        out.first_seen[key] = min(out.first_seen.get(key, seen), seen)
+    if duplicates:
+        out.skipped[DUPLICATE] = duplicates
     return out
 
 

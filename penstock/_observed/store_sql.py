@@ -17,7 +17,6 @@ from __future__ import annotations
 __all__ = [
     "REQUIRED_COLUMNS",
     "columns_sql",
-    "first_seen_sql",
     "run_ids_sql",
     "run_sql",
     "runs_sql",
@@ -48,18 +47,47 @@ def columns_sql() -> str:
 
 
 def window_sql(since: bool, until: bool) -> str:
-    """The time window, on ``Timestamp`` first: partitions and the sort key prune by it."""
+    """The time window, on ``Timestamp`` first: partitions and the sort key prune by it.
+
+    A coarse range on the column itself (a second wider, so the index can prune), then the
+    exact test the file reader makes: start in seconds, as a float, against the bound.
+    """
     parts = []
     if since:
         parts.append("Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})")
     if until:
         parts.append("Timestamp < fromUnixTimestamp64Nano({until_ns:Int64})")
+    if since:
+        parts.append("toUnixTimestamp64Nano(Timestamp) / 1e9 >= {since_s:Float64}")
+    if until:
+        parts.append("toUnixTimestamp64Nano(Timestamp) / 1e9 < {until_s:Float64}")
     return "".join(f"{p}\n      AND " for p in parts)
 
 
-#: One row per span of the flow, the same span read twice (an at-least-once delivery) once.
-_SPANS = """SELECT
+def tally_sql(table: str, window: str) -> str:
+    """Calls, errors and duration buckets per (step, caller, predecessor), in one scan.
+
+    A call is a distinct (trace id, span id): the same span delivered twice (at least once,
+    by a retrying Collector) falls in the same row and is counted once (``calls`` against
+    ``copies``). Each row also names its earliest span, where a drift is first seen.
+    """
+    return f"""SELECT
+    step,
+    parent,
+    pred,
+    kind,
+    if(duration_ms > {{tiny:Float64}},
+       toInt64(ceil(log(duration_ms) * {{inv_log_gamma:Float64}})),
+       {{tiny_bucket:Int64}}) AS bucket,
+    count() AS copies,
+    uniqExact(span_key) AS calls,
+    uniqExactIf(span_key, failed) AS errors,
+    argMin((start_ns, TraceId, SpanId), start_ns) AS first
+FROM (
+    SELECT
         TraceId,
+        SpanId,
+        sipHash128(TraceId, SpanId) AS span_key,
         SpanAttributes['penstock.step'] AS step,
         SpanAttributes['penstock.parent_step'] AS parent,
         SpanAttributes['penstock.predecessor'] AS pred,
@@ -69,60 +97,21 @@ _SPANS = """SELECT
             'current') AS kind,
         StatusCode IN ('Error', 'STATUS_CODE_ERROR') AS failed,
         round(Duration / 1e6, 3) AS duration_ms,
-        SpanId
+        toUnixTimestamp64Nano(Timestamp) AS start_ns
     FROM {table}
     WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
       AND SpanAttributes['penstock.step'] != ''
-    LIMIT 1 BY TraceId, SpanId"""
-
-
-def tally_sql(table: str, window: str) -> str:
-    """Calls, errors and duration buckets per (step, caller, predecessor)."""
-    spans = _SPANS.format(table=table, window=window)
-    return f"""SELECT
-    step,
-    parent,
-    pred,
-    kind,
-    if(duration_ms > {{tiny:Float64}},
-       toInt64(ceil(log(duration_ms) * {{inv_log_gamma:Float64}})),
-       {{tiny_bucket:Int64}}) AS bucket,
-    count() AS calls,
-    countIf(failed) AS errors
-FROM (
-    {spans}
 )
 GROUP BY step, parent, pred, kind, bucket"""
 
 
 def runs_sql(table: str, window: str) -> str:
-    """The flow's runs (distinct trace ids), and its rows before duplicates are dropped."""
-    return f"""SELECT
-    uniqExactIf(TraceId, SpanAttributes['penstock.schema'] IN ('', '1')) AS runs,
-    count() AS copies
+    """The flow's runs: distinct trace ids with a call of the flow in the window."""
+    return f"""SELECT uniqExact(TraceId)
 FROM {table}
 WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
-  AND SpanAttributes['penstock.step'] != ''"""
-
-
-def first_seen_sql(table: str, window: str) -> str:
-    """The first span of each (step, caller, predecessor) asked for: where a drift shows.
-
-    The triples travel as one string parameter (fields joined by U+001E, triples by U+001F):
-    plain strings bind alike in every client.
-    """
-    return f"""SELECT
-    SpanAttributes['penstock.step'] AS step,
-    SpanAttributes['penstock.parent_step'] AS parent,
-    SpanAttributes['penstock.predecessor'] AS pred,
-    toUnixTimestamp64Nano(Timestamp) AS start_ns,
-    TraceId,
-    SpanId
-FROM {table}
-WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
-  AND has(splitByChar('\\x1f', {{groups:String}}), concat(step, '\\x1e', parent, '\\x1e', pred))
-ORDER BY Timestamp
-LIMIT 1 BY step, parent, pred"""
+  AND SpanAttributes['penstock.step'] != ''
+  AND SpanAttributes['penstock.schema'] IN ('', '1')"""
 
 
 def run_ids_sql(table: str) -> str:

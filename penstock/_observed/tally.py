@@ -241,12 +241,7 @@ def _from_store(
     from penstock._observed.store import tally_store
 
     rule = EdgeRule(graph)
-
-    def undeclared(step: str, parent: str | None, pred: str | None) -> bool:
-        edge = rule.edge(step, parent, pred)
-        return edge is not None and edge not in rule.declared
-
-    counted = tally_store(store, graph.name, low, high, undeclared=undeclared)
+    counted = tally_store(store, graph.name, low, high)
     stats: dict[str, _Stats] = {}
     edges: dict[tuple[str, str], int] = {}
     first: dict[tuple[str, str], tuple[int, str]] = {}
