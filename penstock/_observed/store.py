@@ -9,12 +9,13 @@ counts are the same as reading the spans exported to files. `run_records` fetche
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from penstock._observed.record import Record, Skipped
+from penstock._observed.files import NAME_CAP
+from penstock._observed.record import DUPLICATE, SCHEMAS, Record, Skipped
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET
 from penstock._observed.store_conn import Connection, StoreError, connect
 from penstock._observed.store_sql import (
@@ -22,6 +23,7 @@ from penstock._observed.store_sql import (
     columns_sql,
     run_ids_sql,
     run_sql,
+    runs_of_sql,
     runs_sql,
     tally_sql,
     trace_window_sql,
@@ -29,23 +31,31 @@ from penstock._observed.store_sql import (
 )
 from penstock._observed.store_url import StoreURL
 
-__all__ = ["Group", "StoreTally", "run_records", "tally_query", "tally_store"]
+__all__ = ["Group", "StoreTally", "run_records", "runs_of", "tally_query", "tally_store"]
 
-#: The duplicate reason in ``skipped``: the same span read again counts once.
-DUPLICATE = "duplicate (same trace and span id, counted once)"
-_OLDER = "span of a penstock older than its run structure (replay its trace to place it)"
+_SKIPS = {
+    "unknown schema": "unknown schema version",
+    "long name": f"name over {NAME_CAP} characters",
+    "older": "span of a penstock older than its run structure (replay its trace to place it)",
+}
 
 
 @dataclass(frozen=True)
 class Group:
-    """Calls of one step with one caller and predecessor whose durations share a bucket."""
+    """Calls of one step with one caller, predecessor and recorded edge, in one bucket."""
 
     step: str
     parent: str | None
     pred: str | None
+    #: The step the recording process said the edge came from (layout 2 on), else None.
+    edge_from: str | None
+    #: The record layout (1 for spans that do not say).
+    schema: int
     bucket: int
     calls: int
     errors: int
+    #: The earliest call: (start in ns since the epoch, trace id, span id).
+    first: tuple[int, str, str]
 
 
 @dataclass
@@ -55,11 +65,6 @@ class StoreTally:
     runs: int = 0
     groups: list[Group] = field(default_factory=list)
     skipped: Skipped = field(default_factory=Skipped)
-    #: Where each (step, caller, predecessor) was first seen.
-    #: (start in ns since the epoch, ``trace ... span ...``).
-    first_seen: dict[tuple[str, str | None, str | None], tuple[int, str]] = field(
-        default_factory=dict
-    )
 
 
 @contextmanager
@@ -129,21 +134,82 @@ def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None)
         runs = conn.rows(runs_sql(table, window), params, _settings(url))
     out.runs = int(runs[0][0]) if runs else 0
     duplicates = 0
-    for step, parent, pred, kind, bucket, copies, calls, errors, first in rows:
+    for step, parent, pred, edge_from, schema, kind, bucket, copies, calls, errors, first in rows:
         calls = int(calls)
         duplicates += int(copies) - calls
         if kind != "current":
-            out.skipped[_OLDER if kind == "older" else "unknown schema version"] += calls
+            out.skipped[_SKIPS.get(str(kind), str(kind))] += calls
             continue
-        group = Group(str(step), parent or None, pred or None, int(bucket), calls, int(errors))
-        out.groups.append(group)
         start, trace, span = first
-        key = (group.step, group.parent, group.pred)
-        seen = (int(start), f"trace {trace} span {span}")
-        out.first_seen[key] = min(out.first_seen.get(key, seen), seen)
+        out.groups.append(
+            Group(
+                str(step),
+                parent or None,
+                pred or None,
+                edge_from or None,
+                int(schema or 1),
+                int(bucket),
+                calls,
+                int(errors),
+                (int(start), str(trace), str(span)),
+            )
+        )
     if duplicates:
         out.skipped[DUPLICATE] = duplicates
     return out
+
+
+def runs_of(
+    url: StoreURL,
+    flow: str,
+    low: float | None,
+    high: float | None,
+    groups: Iterable[tuple[str, str | None, str | None]],
+) -> list[Record]:
+    """The flow's records in every run holding a call of one of ``groups``.
+
+    ``groups`` are (step, caller, predecessor) of older spans whose edge the happens-before
+    rule decides from their run: their earlier siblings and enclosing calls.
+    """
+    window, params = _window(low, high)
+    params["flow"] = flow
+    params["groups"] = "\x1f".join(
+        "\x1e".join((step, parent or "", pred or "")) for step, parent, pred in groups
+    )
+    with _connection(url) as conn:
+        rows = conn.rows(runs_of_sql(url.qualified_table, window), params, _settings(url))
+    where = url.display()
+    return [
+        Record(
+            str(trace),
+            flow,
+            str(step),
+            parent or None,
+            pred or None,
+            int(duration) / 1e6,
+            "ok",  # the status plays no part in which edge a call took
+            int(start) / 1e9,
+            str(span) or None,
+            str(parent_span) or None,
+            where,
+            number,
+            edge_from or None,
+            int(schema or 1),
+            True,
+        )
+        for number, (
+            trace,
+            step,
+            parent,
+            pred,
+            edge_from,
+            schema,
+            duration,
+            start,
+            span,
+            parent_span,
+        ) in enumerate(rows, 1)
+    ]
 
 
 def run_records(url: StoreURL, flow: str, run: str) -> tuple[list[Record], Skipped, int]:
@@ -190,14 +256,26 @@ def run_records(url: StoreURL, flow: str, run: str) -> tuple[list[Record], Skipp
         rows = conn.rows(run_sql(url.qualified_table, bounded), params, settings)
     records: list[Record] = []
     for number, row in enumerate(rows, 1):
-        rflow, step, parent, pred, schema, cancelled, status_code, duration, start, *ids = row
+        (
+            rflow,
+            step,
+            parent,
+            pred,
+            edge_from,
+            schema,
+            cancelled,
+            status_code,
+            duration,
+            start,
+            *ids,
+        ) = row
         if not step:
             skipped["foreign span"] += 1
             continue
         if rflow != flow:
             skipped["other flow"] += 1
             continue
-        if schema not in ("", "1"):
+        if schema != "" and (not schema.isdigit() or int(schema) not in SCHEMAS):
             skipped["unknown schema version"] += 1
             continue
         span_id, parent_span_id, service = ids
@@ -214,13 +292,16 @@ def run_records(url: StoreURL, flow: str, run: str) -> tuple[list[Record], Skipp
                 step,
                 parent or None,
                 pred or None,
-                round(int(duration) / 1e6, 3),
+                int(duration) / 1e6,
                 status,
                 int(start) / 1e9,
                 span_id or None,
                 parent_span_id or None,
                 f"service {service or '?'}",
                 number,
+                edge_from or None,
+                int(schema or 1),
+                True,
             )
         )
     return records, skipped, 1

@@ -14,16 +14,23 @@ The counts are computed where the spans are: a call's bucket in the duration ske
 
 from __future__ import annotations
 
+from penstock._observed.files import NAME_CAP
+from penstock._observed.record import SCHEMAS
+
 __all__ = [
     "REQUIRED_COLUMNS",
     "columns_sql",
     "run_ids_sql",
     "run_sql",
+    "runs_of_sql",
     "runs_sql",
     "tally_sql",
     "trace_window_sql",
     "window_sql",
 ]
+
+#: The record layouts read ('' for spans that do not say: layout 1); penstock's own constants.
+_SCHEMAS = "(" + ", ".join(["''", *(f"'{v}'" for v in sorted(SCHEMAS))]) + ")"
 
 #: The columns every query reads, as the exporter names them.
 REQUIRED_COLUMNS = (
@@ -65,7 +72,7 @@ def window_sql(since: bool, until: bool) -> str:
 
 
 def tally_sql(table: str, window: str) -> str:
-    """Calls, errors and duration buckets per (step, caller, predecessor), in one scan.
+    """Calls, errors and duration buckets per (step, caller, predecessor, edge), in one scan.
 
     A call is a distinct (trace id, span id): the same span delivered twice (at least once,
     by a retrying Collector) falls in the same row and is counted once (``calls`` against
@@ -75,6 +82,8 @@ def tally_sql(table: str, window: str) -> str:
     step,
     parent,
     pred,
+    edge_from,
+    schema,
     kind,
     if(duration_ms > {{tiny:Float64}},
        toInt64(ceil(log(duration_ms) * {{inv_log_gamma:Float64}})),
@@ -91,18 +100,58 @@ FROM (
         SpanAttributes['penstock.step'] AS step,
         SpanAttributes['penstock.parent_step'] AS parent,
         SpanAttributes['penstock.predecessor'] AS pred,
+        SpanAttributes['penstock.edge_from'] AS edge_from,
+        SpanAttributes['penstock.schema'] AS schema,
         multiIf(
-            SpanAttributes['penstock.schema'] NOT IN ('', '1'), 'unknown schema',
-            SpanAttributes['penstock.schema'] = '' AND ParentSpanId != '', 'older',
+            schema NOT IN {_SCHEMAS}, 'unknown schema',
+            greatest(length(step), length(parent), length(pred), length(edge_from))
+                > {NAME_CAP}, 'long name',
+            schema = '' AND ParentSpanId != '', 'older',
             'current') AS kind,
         StatusCode IN ('Error', 'STATUS_CODE_ERROR') AS failed,
-        round(Duration / 1e6, 3) AS duration_ms,
+        Duration / 1e6 AS duration_ms,
         toUnixTimestamp64Nano(Timestamp) AS start_ns
     FROM {table}
     WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
-      AND SpanAttributes['penstock.step'] != ''
+      AND step != ''
 )
-GROUP BY step, parent, pred, kind, bucket"""
+GROUP BY step, parent, pred, edge_from, schema, kind, bucket"""
+
+
+def runs_of_sql(table: str, window: str) -> str:
+    """Every span of the flow in the runs that hold one of the given older spans.
+
+    The runs holding a (step, caller, predecessor) in the window: the records the
+    happens-before rule needs for older spans (their siblings and callers, inside the window
+    or not, as the file reader sees them).
+
+    The triples travel as one string parameter (fields joined by U+001E, triples by U+001F):
+    plain strings bind alike in every client.
+    """
+    return f"""SELECT
+    TraceId,
+    SpanAttributes['penstock.step'] AS step,
+    SpanAttributes['penstock.parent_step'] AS parent,
+    SpanAttributes['penstock.predecessor'] AS pred,
+    SpanAttributes['penstock.edge_from'] AS edge_from,
+    SpanAttributes['penstock.schema'] AS schema,
+    Duration,
+    toUnixTimestamp64Nano(Timestamp) AS start_ns,
+    SpanId,
+    ParentSpanId
+FROM {table}
+WHERE SpanAttributes['penstock.flow'] = {{flow:String}}
+  AND step != ''
+  AND TraceId IN (
+    SELECT TraceId
+    FROM {table}
+    WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
+      AND has(splitByChar('\\x1f', {{groups:String}}),
+              concat(SpanAttributes['penstock.step'], '\\x1e',
+                     SpanAttributes['penstock.parent_step'], '\\x1e',
+                     SpanAttributes['penstock.predecessor']))
+  )
+LIMIT 1 BY TraceId, SpanId"""
 
 
 def runs_sql(table: str, window: str) -> str:
@@ -111,7 +160,7 @@ def runs_sql(table: str, window: str) -> str:
 FROM {table}
 WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
   AND SpanAttributes['penstock.step'] != ''
-  AND SpanAttributes['penstock.schema'] IN ('', '1')"""
+  AND SpanAttributes['penstock.schema'] IN {_SCHEMAS}"""
 
 
 def run_ids_sql(table: str) -> str:
@@ -136,6 +185,7 @@ def run_sql(table: str, bounded: bool) -> str:
     SpanAttributes['penstock.step'] AS step,
     SpanAttributes['penstock.parent_step'] AS parent,
     SpanAttributes['penstock.predecessor'] AS pred,
+    SpanAttributes['penstock.edge_from'] AS edge_from,
     SpanAttributes['penstock.schema'] AS schema,
     SpanAttributes['penstock.cancelled'] AS cancelled,
     StatusCode,

@@ -13,6 +13,7 @@ from penstock._errors import DiffError
 from penstock._graph.compare import FlowDiff, FlowsDiff
 from penstock._render.diff import diff_diagram, diff_mermaid
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
+from penstock._text import shown  # re-exported: the diff report escapes with it
 
 __all__ = [
     "MARKDOWN_MARKER",
@@ -161,16 +162,6 @@ def summary(d: FlowDiff, name: Callable[[str], str] | None = None) -> str:
     if d.status == "removed":
         return "flow removed: " + (", ".join(parts) if parts else "no steps")
     return ", ".join(parts) if parts else "unchanged"
-
-
-def shown(text: str) -> str:
-    r"""``text`` for a terminal: characters that are not printable become ``\uXXXX`` escapes.
-
-    So a name cannot move the cursor or recolour the terminal.
-    """
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _counts(d: FlowDiff) -> str:

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from penstock._graph.model import Edge, FlowGraph, StepNode
 from penstock._observed.files import expand
+from penstock._observed.record import DUPLICATE, NOT_RECORDS
 from penstock._observed.replay import RunReplay, replay_run
-from penstock._observed.tally import ObservedFlow, observe
+from penstock._observed.report import nothing_text
+from penstock._observed.tally import ObservedFlow, ObservedStep, observe
 from penstock._render.overlay import EdgeMark, NodeMark, Overlay
+from penstock._text import shown
 
 __all__ = [
     "drift_messages",
@@ -53,18 +56,39 @@ def _times(count: int) -> str:
     return f"{count:,}\u00d7"  # the multiplication sign, as in 1,204 times
 
 
+def _with_steps(graph: FlowGraph, names: Iterable[str]) -> FlowGraph:
+    """A copy of ``graph`` with the steps ``names`` added (steps the records name only)."""
+    extra = [n for n in dict.fromkeys(names) if n not in graph]
+    if not extra:
+        return graph
+    steps = (*graph.steps, *(StepNode(n, "step", "", n, "", 0) for n in extra))
+    return dataclasses.replace(graph, steps=steps)
+
+
 def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGraph, Overlay]:
-    """The graph to draw (with undeclared transitions added) and its marks."""
+    """The graph to draw (with undeclared transitions added) and its marks.
+
+    A step the records name that the flow no longer declares (renamed or removed since) is
+    drawn as a ghost: a dashed box saying "not in the code", with the edges runs took to it.
+    """
     drawn = with_observed(graph, ((e.source, e.target) for e in observed.edges if not e.declared))
+    drawn = _with_steps(drawn, (s.name for s in observed.steps if not s.declared))
     top = max((e.count for e in observed.edges), default=0)
     nodes: dict[str, NodeMark] = {}
     for s in observed.steps:
+        if not s.declared:
+            nodes[s.name] = NodeMark("ghost", f"not in the code · {s.calls:,} calls")
+            continue
         if not s.calls:
             nodes[s.name] = NodeMark("dead", "never called")
             continue
         note = f"{s.calls:,} calls · {s.error_rate:.0%} errors · p95 {_ms(s.p95_ms)}"
-        style = "drift" if not s.declared else ("failing" if s.errors else "observed")
+        style = "failing" if s.errors else "observed"
         nodes[s.name] = NodeMark(style, note)
+    for e in observed.edges:  # an edge from a step that is in no record's step field
+        for name in (e.source, e.target):
+            if name not in graph and name not in nodes:
+                nodes[name] = NodeMark("ghost", "not in the code")
     edges: dict[tuple[str, str], EdgeMark] = {}
     for e in observed.edges:
         if not e.count:
@@ -74,10 +98,16 @@ def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGrap
             edges[(e.source, e.target)] = EdgeMark("observed", _times(e.count), e.count / top)
         else:  # drawn at the warning style's width, however rare
             edges[(e.source, e.target)] = EdgeMark("drift", _times(e.count))
-    skipped = sum(observed.skipped.values())
-    notes = [f"{observed.runs:,} runs; edge labels: times taken, width grows with the count"]
+    # Lines that are no step record (the application's own) are not lost data: not noted.
+    skipped = sum(n for r, n in observed.skipped.items() if r not in NOT_RECORDS and r != DUPLICATE)
+    if observed.runs:
+        notes = [f"{observed.runs:,} runs; edge labels: times taken, width grows with the count"]
+    else:
+        notes = [nothing_text(observed)]
     if skipped:
-        notes.append(f"{skipped:,} input record(s) skipped (see penstock observe)")
+        notes.append(
+            f"{skipped:,} damaged or unreadable input record(s) left out (see penstock observe)"
+        )
     overlay = Overlay(
         nodes=nodes,
         edges=edges,
@@ -86,6 +116,7 @@ def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGrap
             "dead": "declared, never observed",
             "drift": "observed, not declared",
             "failing": "had errors",
+            "ghost": "in the records, not in the code (renamed or removed?)",
         },
         notes=tuple(notes),
     )
@@ -139,10 +170,29 @@ def replay_overlay(graph: FlowGraph, run: RunReplay) -> tuple[FlowGraph, Overlay
 
 
 def drift_messages(graph: FlowGraph, observed: ObservedFlow) -> list[str]:
-    """One message per undeclared transition, naming both functions' ``file:line``."""
+    """One message per undeclared transition, naming both functions' ``file:line``.
+
+    A step the records name that the flow does not declare now gets one message of its own
+    (its edges are not advice to declare anything).
+    """
     out = []
+    ghosts = [s for s in observed.steps if not s.declared]
+    ghost_names = {s.name for s in ghosts}
     for e in observed.edges:
-        if e.declared:
+        for name in (e.source, e.target):
+            if name not in graph and name not in ghost_names:
+                ghost_names.add(name)
+                ghosts.append(ObservedStep(name, 0, 0, None, None, declared=False))
+    for s in ghosts:
+        seen = [e.seen_at for e in observed.edges if s.name in (e.source, e.target) and e.seen_at]
+        where = f"; first seen at {seen[0]}" if seen else ""
+        calls = f" ({s.calls:,} call(s))" if s.calls else ""
+        out.append(
+            f"flow {graph.name!r}: recorded runs name step {shown(s.name)!r}{calls}, which is "
+            f"not a step of the flow now: renamed or removed?{where}"
+        )
+    for e in observed.edges:
+        if e.declared or e.ghost:
             continue
         src = graph.step(e.source).location if e.source in graph else "?"
         dst_node = graph.step(e.target) if e.target in graph else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from penstock import observe, replay_run
+from penstock._observed.record import DUPLICATE
 from penstock.cli import main
 from tests.observed import shop
 from tests.support.clickhouse import create_table, exporter_rows, require_chdb
@@ -69,7 +70,8 @@ def test_foreign_spans_are_not_read_from_a_store(otlp_file: Path, store: str) ->
     """Only the flow's spans are asked for: foreign spans are neither read nor counted."""
     from_files = observe(shop.FLOW, [otlp_file]).as_dict()
     from_store = observe(shop.FLOW, store).as_dict()
-    assert from_files["skipped"].pop("foreign span") > 0
+    assert from_files.pop("foreign_spans") > 0
+    assert from_store.pop("foreign_spans") == 0
     assert from_store == from_files
 
 
@@ -84,17 +86,21 @@ def test_the_same_span_delivered_twice_counts_once(otlp_file: Path, tmp_path: Pa
     assert once.pop("skipped") == {}
     assert twice == once
     penstock_spans = sum(s["calls"] for s in once["steps"])
-    assert dropped == {"duplicate (same trace and span id, counted once)": penstock_spans}
+    assert dropped == {DUPLICATE: penstock_spans}
 
 
-def test_undeclared_transition_names_the_trace_and_span_that_showed_it(store: str) -> None:
-    """A drift from a store says where it was first seen: a trace id and a span id."""
+def test_undeclared_transition_names_the_trace_and_span_that_showed_it(
+    otlp_file: Path, store: str
+) -> None:
+    """A drift from a store names the store and the first span showing it, as files do."""
+    from_files = observe(shop.FLOW, [otlp_file])
     observed = observe(shop.FLOW, store)
     drift = [e for e in observed.edges if not e.declared]
     assert [(e.source, e.target) for e in drift] == [("validate", "ship")]
-    assert drift[0].seen_at is not None
-    assert drift[0].seen_at.startswith("trace ")
-    assert " span " in drift[0].seen_at
+    seen_in_files = from_files.edge("validate", "ship")
+    assert seen_in_files is not None and seen_in_files.seen_at is not None
+    span = seen_in_files.seen_at[seen_in_files.seen_at.index("(trace ") :]
+    assert drift[0].seen_at == f"chdb:{store[5:]} table otel.otel_traces {span}"
 
 
 def test_since_and_until_are_pushed_down(otlp_file: Path, store: str) -> None:
