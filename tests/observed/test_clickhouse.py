@@ -98,7 +98,8 @@ def test_undeclared_transition_names_the_trace_and_span_that_showed_it(
     drift = [e for e in observed.edges if not e.declared]
     assert [(e.source, e.target) for e in drift] == [("validate", "ship")]
     seen_in_files = from_files.edge("validate", "ship")
-    assert seen_in_files is not None and seen_in_files.seen_at is not None
+    assert seen_in_files is not None
+    assert seen_in_files.seen_at is not None
     span = seen_in_files.seen_at[seen_in_files.seen_at.index("(trace ") :]
     assert drift[0].seen_at == f"chdb:{store[5:]} table otel.otel_traces {span}"
 
