@@ -137,7 +137,9 @@ class DiagramOptions:
         source_root: the folder ``{path}`` is relative to (default: the current directory).
         allow_problems: draw the flow even when `penstock.check` reports problems.
         observed: recorded runs to draw over the flow: a file or glob of JSON log lines or
-            OTLP JSON (see `penstock.observe`), relative to ``observed_base``.
+            OTLP JSON (see `penstock.observe`), relative to ``observed_base``; or a trace store
+            asked for the counts: ``clickhouse://USER@HOST:PORT/DATABASE?table=otel_traces``
+            (password from ``$PENSTOCK_CLICKHOUSE_PASSWORD``) or ``chdb:PATH``.
         run: with ``observed``, draw only this run's path (a correlation ID or a prefix).
         observed_base: the folder ``observed`` is relative to (the site's config folder).
         links: draw the flows this one hands work to or receives work from as small stubs

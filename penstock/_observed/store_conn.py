@@ -9,8 +9,10 @@ failure as a `StoreError` of one line: what went wrong, where, and what to do ab
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from penstock._errors import ObservedError
@@ -144,6 +146,22 @@ def _setting(value: Any) -> str:
     return str(value)
 
 
+@contextmanager
+def _quiet_client() -> Iterator[None]:
+    """The client's logger, quieted for one call (and restored after).
+
+    The client logs a failed request at ERROR before raising it; penstock reports the error
+    itself, in one line.
+    """
+    logger = logging.getLogger("clickhouse_connect")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class _HttpConnection:
     def __init__(self, url: StoreURL) -> None:
         self.url = url
@@ -157,19 +175,20 @@ class _HttpConnection:
             ) from None
         self._errors = exceptions
         try:
-            self._client = clickhouse_connect.get_client(
-                host=url.host,
-                port=url.port,
-                username=url.user,
-                password=url.password(),
-                database=url.database,
-                secure=url.secure,
-                verify=url.verify,
-                connect_timeout=min(url.timeout, 10.0),
-                send_receive_timeout=url.timeout + 5.0,
-                client_name="penstock",
-                autogenerate_session_id=False,
-            )
+            with _quiet_client():
+                self._client = clickhouse_connect.get_client(
+                    host=url.host,
+                    port=url.port,
+                    username=url.user,
+                    password=url.password(),
+                    database=url.database,
+                    secure=url.secure,
+                    verify=url.verify,
+                    connect_timeout=min(url.timeout, 10.0),
+                    send_receive_timeout=url.timeout + 5.0,
+                    client_name="penstock",
+                    autogenerate_session_id=False,
+                )
         except exceptions.DatabaseError as exc:
             raise StoreError(self._explain(exc)) from None
         except Exception as exc:  # urllib3/ssl errors that the client does not wrap
@@ -195,7 +214,8 @@ class _HttpConnection:
 
     def rows(self, sql: str, params: Mapping[str, Any], settings: Mapping[str, Any]) -> Rows:
         try:
-            result = self._client.query(sql, parameters=dict(params), settings=dict(settings))
+            with _quiet_client():
+                result = self._client.query(sql, parameters=dict(params), settings=dict(settings))
         except self._errors.DatabaseError as exc:
             raise StoreError(self._explain(exc)) from None
         except Exception as exc:  # urllib3/ssl errors that the client does not wrap

@@ -157,3 +157,35 @@ def test_show_sql_prints_the_query_and_sends_nothing(
     assert "Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})" in out
     assert "SpanAttributes['penstock.flow'] = {flow:String}" in out
     assert "uniqExact(span_key) AS calls" in out
+
+
+def test_docs_draw_the_overlay_from_a_store_and_warn_when_it_cannot_be_asked(
+    otlp_file: Path, tmp_path: Path
+) -> None:
+    """`observed: chdb:...` (relative to the site) draws the counts; an unreachable server
+    is a located warning with the diagram replaced by a note, never an aborted build."""
+    from tests.mkdocs.conftest import run, write_site
+    from tests.observed.sites import write_shop_package
+
+    require_chdb()
+    root = tmp_path / "site"
+    root.mkdir()
+    rows = exporter_rows(otlp_file.read_text(encoding="utf-8").splitlines())
+    create_table(root / "traces.chdb", rows)
+    pages = {
+        "index.md": "# Shop\n\n::: penstock-flow shop\n    observed: chdb:traces.chdb\n",
+        "down.md": "# Down\n\n::: penstock-flow shop\n"
+        "    observed: clickhouse://reader@127.0.0.1:9/otel?timeout=2\n",
+    }
+    site = write_site(root, pages, plugin={"modules": ["shopsite.declared"]}, modules={})
+    write_shop_package(site / "src")
+    build = run("mkdocs", site)
+    assert build.returncode == 0, build.output
+    [overview] = build.diagrams("index")
+    assert 'checkout -->|"9#215;"| validate' in overview
+    assert "down.md:3: penstock-flow 'shop': observed: clickhouse://reader@127.0.0.1:9" in (
+        build.output
+    )
+    assert "cannot reach the server" in build.output
+    assert "cannot draw flow" in build.page("down")
+    assert run("mkdocs", site, "--strict").returncode != 0
