@@ -112,9 +112,10 @@ def _window(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]
 
 
 def tally_query(url: StoreURL, flow: str, low: float | None, high: float | None) -> str:
-    """The counting query, as sent (parameters as ``{name:Type}``)."""
+    """The counting queries, as sent (parameters as ``{name:Type}``), one after the other."""
     window, _ = _window(low, high)
-    return tally_sql(url.qualified_table, window)
+    table = url.qualified_table
+    return f"{tally_sql(table, window)};\n\n{runs_sql(table, window)};"
 
 
 def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None) -> StoreTally:
