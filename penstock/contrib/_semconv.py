@@ -38,3 +38,19 @@ def rpc(system: str, full_method: object = None) -> dict[str, Any]:
             attributes[names.RPC_SERVICE] = service
             attributes[names.RPC_METHOD] = method
     return attributes
+
+
+def http_server(method: object, scheme: object, path: object) -> dict[str, Any]:
+    """The stable HTTP server attributes of a request: method, scheme and path."""
+    try:
+        from opentelemetry.semconv.attributes import http_attributes, url_attributes
+    except ImportError:  # pragma: no cover - semantic conventions not installed
+        return {}
+    attributes: dict[str, Any] = {}
+    if isinstance(method, str) and method:
+        attributes[http_attributes.HTTP_REQUEST_METHOD] = method
+    if isinstance(scheme, str) and scheme:
+        attributes[url_attributes.URL_SCHEME] = scheme
+    if isinstance(path, str) and path:
+        attributes[url_attributes.URL_PATH] = path
+    return attributes
