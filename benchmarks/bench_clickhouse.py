@@ -172,7 +172,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
             made = make_table(folder, spans)
             files = Path(tmp) / "sample.jsonl"
             in_sample = write_sample(folder, files, sample)
-            source = f"chdb:{folder}"
+            source = f"chdb:{folder}?timeout=900"  # a loaded machine must not end the row
             store_runs, file_runs = [], []
             # Alternated, so a machine whose load swings affects both alike.
             for _ in range(3):
