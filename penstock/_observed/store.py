@@ -77,7 +77,9 @@ def _connection(url: StoreURL) -> Iterator[Connection]:
 
 
 def _settings(url: StoreURL) -> dict[str, Any]:
-    settings: dict[str, Any] = {"max_execution_time": url.timeout, "readonly": 2}
+    # No `readonly` here: a user whose profile says readonly=1 may not change it; penstock
+    # sends SELECTs only, and the docs give it a user that can do nothing else.
+    settings: dict[str, Any] = {"max_execution_time": url.timeout}
     if url.max_rows:
         settings["max_rows_to_read"] = url.max_rows
     return settings

@@ -62,6 +62,7 @@ _CODES: dict[int, str] = {
     193: "authentication",
     194: "authentication",
     497: "permission",
+    164: "readonly",
 }
 _CODE = re.compile(r"Code:\s*(\d+)")
 
@@ -86,6 +87,11 @@ def explain(url: StoreURL, message: str) -> str:
         return (
             f"{where}: the server refused user {url.user!r} (wrong user or password); the "
             f"password is read from the environment variable {url.password_env}"
+        )
+    if kind == "readonly":
+        return (
+            f"{where}: user {url.user!r} may not set the query's limits "
+            "(max_execution_time): give it readonly = 2 instead of 1"
         )
     if kind == "permission":
         return f"{where}: user {url.user!r} may not read the table ({_first_line(message)})"

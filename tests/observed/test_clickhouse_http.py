@@ -35,6 +35,13 @@ TIMEOUT = (
     "(TIMEOUT_EXCEEDED) (version 25.8.1.1)",
 )
 
+READONLY = (
+    164,
+    500,
+    "Code: 164. DB::Exception: reader: Cannot modify 'max_execution_time' setting in readonly "
+    "mode. (READONLY) (version 25.8.1.1)",
+)
+
 
 class _Refusing(ThreadingHTTPServer):
     """Answers every request with one ClickHouse error, and keeps what it was sent."""
@@ -87,6 +94,11 @@ def refusing_auth() -> Iterator[_Refusing]:
 @pytest.fixture
 def timing_out() -> Iterator[_Refusing]:
     yield from _serving(TIMEOUT)
+
+
+@pytest.fixture
+def readonly_profile() -> Iterator[_Refusing]:
+    yield from _serving(READONLY)
 
 
 def _credentials(request: dict[str, str]) -> tuple[str, str]:
@@ -149,6 +161,18 @@ def test_a_query_over_its_time_limit_is_one_line(
     assert err.count("\n") == 1
     assert "ran over its time limit of 2 s (max_execution_time)" in err
     assert "--since/--until" in err
+
+
+def test_a_user_that_may_not_set_limits_is_told_what_to_change(
+    readonly_profile: _Refusing, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A readonly=1 profile refuses max_execution_time: the line says to use readonly = 2."""
+    port = readonly_profile.server_address[1]
+    code, _, err = _observe(f"clickhouse://reader@127.0.0.1:{port}/otel", capsys)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "may not set the query's limits" in err
+    assert "readonly = 2" in err
 
 
 def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
