@@ -189,3 +189,38 @@ def test_docs_draw_the_overlay_from_a_store_and_warn_when_it_cannot_be_asked(
     assert "cannot reach the server" in build.output
     assert "cannot draw flow" in build.page("down")
     assert run("mkdocs", site, "--strict").returncode != 0
+
+
+def test_a_table_without_the_exporter_columns_is_refused_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Missing columns are named, one line, exit 2; a missing table says which names to give."""
+    session = require_chdb()
+    folder = tmp_path / "other.chdb"
+    sess = session.Session(str(folder))
+    try:
+        sess.query("CREATE DATABASE otel")
+        sess.query(
+            "CREATE TABLE otel.otel_traces (Timestamp DateTime64(9), TraceId String, "
+            "SpanId String, ParentSpanId String, ServiceName String, "
+            "SpanAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp"
+        )
+    finally:
+        sess.close()
+    shop.declare()
+    code, out, err = _cli_json(capsys, "--from", f"chdb:{folder}")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "lacks column(s) Duration, StatusCode" in err
+    code, _, err = _cli_json(capsys, "--from", f"chdb:{folder}?table=spans")
+    assert code == 2
+    assert "table otel.spans: table not found" in err
+    assert "?database= and ?table=" in err
+
+
+def test_the_row_limit_is_reported_when_hit(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`?max_rows=` bounds what a query may read; hitting it is a clear error, not a guess."""
+    code, out, err = _cli_json(capsys, "--from", f"{store}?max_rows=5")
+    assert (code, out) == (2, "")
+    assert "would read more than 5 rows (max_rows_to_read)" in err
+    assert "raise ?max_rows=" in err
