@@ -12,11 +12,12 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from penstock import DocsError, get_flow
+from penstock import DocsError, FlowGraph
 from penstock.docs import (
     Diagram,
     DiagramOptions,
     OptionError,
+    drawable_flow,
     failure_report,
     flow_anchor,
     flow_diagram,
@@ -101,7 +102,8 @@ class BuildState:
         failures: every failure since the host last cleared the list (read per page).
         data_files: recorded-run files read by ``observed`` diagrams (a host watches them).
         drawn: diagrams drawn in this build that do not depend on the page (no stubs linking
-            to other pages): a flow drawn on many pages is drawn once. Emptied on reload.
+            to other pages), with the graph of their flow: a flow drawn on many pages is
+            looked up and drawn once. Emptied on reload.
         api_fallbacks: ``module.qualname`` -> (source URL, page:line) of steps drawn with
             ``link: api``.
     """
@@ -110,7 +112,7 @@ class BuildState:
     flow_pages: dict[str, str] = field(default_factory=dict)
     failures: list[DiagramFailure] = field(default_factory=list)
     data_files: set[str] = field(default_factory=set)
-    drawn: dict[tuple[str, DiagramOptions], Diagram] = field(default_factory=dict)
+    drawn: dict[tuple[str, DiagramOptions], tuple[FlowGraph, Diagram]] = field(default_factory=dict)
     api_fallbacks: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
 
@@ -255,17 +257,19 @@ class PenstockExtension(Extension):
         if options.observed and options.observed_base is None and self.base_dir:
             options = replace(options, observed_base=self.base_dir)
         if options.svg:
+            # The one look-up of the flow's name: what draws it gets the graph.
+            graph = drawable_flow(directive.flow, options)
             # Drawn now by Graphviz: no JavaScript needed to show it.
-            drawn = flow_svg(directive.flow, options, flow_url=flow_url, api_url=api_placeholder)
-            self._note_api_links(options, directive.flow, where)
+            drawn = flow_svg(graph, options, flow_url=flow_url, api_url=api_placeholder)
+            self._note_api_links(options, graph, where)
             return self._anchor(directive.flow, page_url) + (
                 f'<div class="penstock-diagram">{drawn}</div>'
             )
-        diagram = self._diagram(directive.flow, options, flow_url)
+        graph, diagram = self._diagram(directive.flow, options, flow_url)
         self.state.data_files.update(diagram.data_files)
         for warning in diagram.warnings:
             self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
-        self._note_api_links(options, directive.flow, where)
+        self._note_api_links(options, graph, where)
         anchor = self._anchor(directive.flow, page_url)
         # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
         pre = f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
@@ -276,22 +280,24 @@ class PenstockExtension(Extension):
 
     def _diagram(
         self, flow: str, options: DiagramOptions, flow_url: Callable[[str], str | None]
-    ) -> Diagram:
-        """`flow_diagram`, reused across pages when the drawing did not ask for a page's URL."""
+    ) -> tuple[FlowGraph, Diagram]:
+        """The flow's graph and its `flow_diagram`, reused while no page URL is drawn in."""
         key = (flow, options)
         found = self.state.drawn.get(key)
         if found is not None:
             return found
+        # The one look-up of the flow's name: what draws it gets the graph.
+        graph = drawable_flow(flow, options)
         asked: list[str] = []
 
         def page_url_of(name: str) -> str | None:
             asked.append(name)
             return flow_url(name)
 
-        diagram = flow_diagram(flow, options, flow_url=page_url_of, api_url=api_placeholder)
+        diagram = flow_diagram(graph, options, flow_url=page_url_of, api_url=api_placeholder)
         if not asked:
-            self.state.drawn[key] = diagram
-        return diagram
+            self.state.drawn[key] = (graph, diagram)
+        return graph, diagram
 
     def _anchor(self, flow: str, page_url: str) -> str:
         # The target of links from other flows' stubs and from the map.
@@ -299,13 +305,13 @@ class PenstockExtension(Extension):
             return f'<a id="{flow_anchor(flow)}"></a>'
         return ""
 
-    def _note_api_links(self, options: DiagramOptions, flow: str, where: str) -> None:
+    def _note_api_links(self, options: DiagramOptions, graph: FlowGraph, where: str) -> None:
         # link: api URLs are resolved once every page is rendered (the plugin's on_env);
         # a step without an API entry gets its source link.
         if not options.link_api:
             return
         source = options.source_linker()
-        for step in get_flow(flow):
+        for step in graph:
             key = f"{step.module}.{step.qualname}"
             self.state.api_fallbacks[key] = (source(step) if source else None, where)
 

@@ -26,6 +26,7 @@ from penstock.docs import (
     DiagramOption,
     DiagramOptions,
     OptionError,
+    drawable_flow,
     failure_report,
     flow_diagram,
     flow_svg,
@@ -138,10 +139,12 @@ class PenstockFlow(SphinxDirective):
         except OptionError as exc:
             return self._failed(flow, exc, options=None)
         try:
-            diagram = flow_diagram(flow, options, flow_url=placeholder, api_url=api_placeholder)
+            # The one look-up of the flow's name: both drawings get the graph.
+            graph = drawable_flow(flow, options)
+            diagram = flow_diagram(graph, options, flow_url=placeholder, api_url=api_placeholder)
             # :svg: draws it now with Graphviz (HTML without JavaScript); see _offline.
             svg = (
-                flow_svg(flow, options, flow_url=placeholder, api_url=api_placeholder)
+                flow_svg(graph, options, flow_url=placeholder, api_url=api_placeholder)
                 if options.svg
                 else None
             )

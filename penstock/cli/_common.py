@@ -12,7 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from penstock._graph.checks import Problem, check
+from penstock._graph.checks import Problem, check_resolution
+from penstock._graph.model import FlowGraph, resolve_flow
 from penstock._project.config import ModuleSources, module_sources
 from penstock._project.hints import missing_module_hints
 from penstock._project.modules import ModuleImportError, import_modules
@@ -20,10 +21,10 @@ from penstock.cli._status import ExitCode
 
 __all__ = [
     "allow_problems_option",
+    "checked_flow",
     "command_options",
     "load",
     "print_problems",
-    "refuse",
     "rerun",
     "source_options",
 ]
@@ -119,13 +120,20 @@ def print_problems(problems: Sequence[Problem], sources: ModuleSources) -> None:
             print(f"  {hint}")
 
 
-def refuse(args: argparse.Namespace) -> bool:
-    """Report the flow's problems on stderr and return True, unless --allow-problems."""
+def checked_flow(args: argparse.Namespace) -> FlowGraph | None:
+    """The graph of ``args.flow``, the command's one look-up of it by name.
+
+    ``None`` when it has problems (reported on stderr), unless --allow-problems.
+
+    Raises:
+        FlowNotFoundError: no such flow.
+    """
+    res = resolve_flow(args.flow)
     if args.allow_problems:
-        return False
-    problems = check(args.flow)
+        return res.graph
+    problems = check_resolution(res)
     if not problems:
-        return False
+        return res.graph
     print(
         f"penstock {args.command}: flow {args.flow!r} has {len(problems)} problem(s):",
         file=sys.stderr,
@@ -140,4 +148,4 @@ def refuse(args: argparse.Namespace) -> bool:
         f"{verb} the flow anyway.",
         file=sys.stderr,
     )
-    return True
+    return None

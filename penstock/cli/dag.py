@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from penstock._render.dag import FORMATS, generate_dag
 from penstock._render.mermaid import DIRECTIONS
-from penstock.cli._common import allow_problems_option, command_options, refuse, rerun
+from penstock.cli._common import allow_problems_option, checked_flow, command_options, rerun
 from penstock.cli._output import write
 from penstock.cli._status import ExitCode
 
@@ -72,10 +72,11 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the flow; with ``--check``, compare with ``-o FILE`` instead of writing it."""
-    if refuse(args):
+    graph = checked_flow(args)
+    if graph is None:
         return ExitCode.PROBLEMS
     text = generate_dag(
-        args.flow,
+        graph,
         format=args.format,
         direction=args.direction,
         title=args.title,

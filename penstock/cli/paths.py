@@ -6,9 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from penstock._graph.model import get_flow
 from penstock._render.branches import describe_path
-from penstock.cli._common import allow_problems_option, command_options, refuse
+from penstock.cli._common import allow_problems_option, checked_flow, command_options
 from penstock.cli._status import ExitCode
 
 if TYPE_CHECKING:
@@ -33,8 +32,8 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """One line per path; a note on stderr when ``--limit`` cut the list short."""
-    graph = get_flow(args.flow)
-    if refuse(args):
+    graph = checked_flow(args)
+    if graph is None:
         return ExitCode.PROBLEMS
     found = graph.paths(limit=args.limit)
     for path in found:

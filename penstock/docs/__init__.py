@@ -7,8 +7,9 @@ glue over this package, which gives them:
   `DiagramOptions.options`): each host builds its option parsing from that list;
 - the project's modules: `module_sources` (``[tool.penstock]`` merged with the host's own
   settings) and `load_modules`;
-- drawing: `flow_diagram` (Mermaid), `flow_svg` (Graphviz, at build time), `map_diagram`,
-  `flow_outline`, the anchors and URLs of links between diagrams;
+- drawing: `drawable_flow` (a directive's one look-up of its flow), `flow_diagram` (Mermaid),
+  `flow_svg` (Graphviz, at build time), `map_diagram`, `flow_outline`, the anchors and URLs of
+  links between diagrams;
 - failures: every way a diagram can fail is a `DocsError` subclass whose message names the
   culprit, and `failure_report` says how to report it, so each host only decides where it goes
   (a located warning, an admonition, a build failure);
@@ -25,10 +26,10 @@ from typing import Any
 
 from penstock._docs_map import flow_anchor, flow_outline, map_diagram, mermaid_url
 from penstock._errors import DiffError, FlowNotFoundError, RenderError
-from penstock._graph.checks import check
+from penstock._graph.checks import check_resolution
 from penstock._graph.collapse import collapse_by_module, collapse_links
 from penstock._graph.links import links_of
-from penstock._graph.model import FlowGraph, StepNode, get_flow
+from penstock._graph.model import FlowGraph, StepNode, resolve_flow
 from penstock._project.config import ModuleSources, ProjectConfig, module_sources
 from penstock._project.modules import ModuleImportError, import_modules
 from penstock._project.site_assets import (
@@ -76,6 +77,7 @@ __all__ = [
     "OptionError",
     "ProjectConfig",
     "UnknownFlowError",
+    "drawable_flow",
     "failure_report",
     "flow_anchor",
     "flow_diagram",
@@ -106,14 +108,16 @@ class Diagram:
 
 
 def flow_diagram(
-    name: str,
+    flow: str | FlowGraph,
     options: DiagramOptions | None = None,
     *,
     flow_url: Callable[[str], str | None] | None = None,
     api_url: Callable[[StepNode], str | None] | None = None,
 ) -> Diagram:
-    """Draw flow ``name`` as Mermaid, or raise a `DocsError` saying why not.
+    """Draw a flow as Mermaid, or raise a `DocsError` saying why not.
 
+    ``flow`` is a graph from `drawable_flow` (a directive that draws one flow several ways
+    looks it up once), or a name, looked up and checked here the same way.
     ``flow_url`` gives the URL of another flow's diagram (``None`` when the site does not draw
     it), for the stubs of linked flows. ``api_url`` gives the URL of a step's API entry, used
     for node links when ``link_api`` is on.
@@ -124,7 +128,8 @@ def flow_diagram(
         DiagramLimitError: over Mermaid's 500 edges or 50,000 characters.
     """
     opts = (options or DiagramOptions()).validated()
-    graph = _drawable_flow(name, opts)
+    graph = drawable_flow(flow, opts) if isinstance(flow, str) else flow
+    name = graph.name
     links = links_of(name) if opts.links else ()
     if opts.collapse:
         links = collapse_links(graph, links)
@@ -172,17 +177,28 @@ SIZE_CONFIG: Mapping[str, Any] = {"flowchart": {"useMaxWidth": False}}
 _CONFIG_LINE = "---\nconfig: "
 
 
-def _drawable_flow(name: str, opts: DiagramOptions) -> FlowGraph:
-    """The flow ``name``, checked unless ``opts`` allows problems (errors as documented)."""
+def drawable_flow(name: str, options: DiagramOptions | None = None) -> FlowGraph:
+    """The graph of flow ``name``, checked unless ``options`` allow problems.
+
+    This is the one place a diagram's flow is looked up by name: a directive resolves it here
+    once and hands the graph to `flow_diagram` and `flow_svg`, and what draws it (overlays,
+    renderer) takes the graph, never the name.
+
+    Raises:
+        OptionError: an option with a wrong type or value (checked first, as when drawing).
+        UnknownFlowError: no such flow (with the known flows and a did-you-mean).
+        FlowProblemsError: the flow has problems and ``allow_problems`` is false.
+    """
+    opts = (options or DiagramOptions()).validated()
     try:
-        graph = get_flow(name)
+        res = resolve_flow(name)
     except FlowNotFoundError as exc:
         raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
     if not opts.allow_problems:
-        problems = check(name)
+        problems = check_resolution(res)
         if problems:
             raise FlowProblemsError(name, problems)
-    return graph
+    return res.graph
 
 
 def with_mermaid_config(text: str, config: Mapping[str, Any]) -> str:
@@ -215,13 +231,15 @@ def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def flow_svg(
-    name: str,
+    flow: str | FlowGraph,
     options: DiagramOptions | None = None,
     *,
     flow_url: Callable[[str], str | None] | None = None,
     api_url: Callable[[StepNode], str | None] | None = None,
 ) -> str:
-    """Draw flow ``name`` as an inline ``<svg>`` with Graphviz, at build time (no JavaScript).
+    """Draw a flow as an inline ``<svg>`` with Graphviz, at build time (no JavaScript).
+
+    ``flow`` is a graph from `drawable_flow`, or a name, looked up and checked here.
 
     Lines and text use the page's text colour (``currentColor``), so light and dark palettes
     both read; node links (``link_source``, ``link_api``) and stub links work as in Mermaid.
@@ -236,7 +254,8 @@ def flow_svg(
     from penstock._render.svg import svg_from_dot, with_node_urls
 
     opts = (options or DiagramOptions()).validated()
-    graph = _drawable_flow(name, opts)
+    graph = drawable_flow(flow, opts) if isinstance(flow, str) else flow
+    name = graph.name
     dot = generate_dag(
         graph,
         format="dot",
