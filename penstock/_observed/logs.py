@@ -79,10 +79,16 @@ def log_record(data: dict[str, Any], file: str, number: int, skipped: Skipped) -
     if not step or not cid:
         skipped["empty step or run id"] += 1
         return None
+    cap = NAME_CAP
     if (
-        len(step) > NAME_CAP
-        or len(cid) > NAME_CAP
-        or any(len(get(key) or "") > NAME_CAP for key in _NAMES)
+        len(step) > cap
+        or len(cid) > cap
+        or (flow is not None and len(flow) > cap)
+        or (parent is not None and len(parent) > cap)
+        or (pred is not None and len(pred) > cap)
+        or (edge is not None and len(edge) > cap)
+        or (span_id is not None and len(span_id) > cap)
+        or (parent_span_id is not None and len(parent_span_id) > cap)
     ):
         skipped[f"name over {NAME_CAP} characters"] += 1
         return None

@@ -2,12 +2,15 @@
 
 One ``ExportTraceServiceRequest`` per line (``resourceSpans`` -> ``scopeSpans`` -> ``spans``; a
 trace as Tempo returns it, ``{"batches": [...]}``, is read the same way),
-in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids, integer enums, 64-bit
-integers as strings, typed attribute values. A span is penstock's when it carries the
-``penstock.step`` attribute; every other span is foreign: counted, never read.
+in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids (base64 too, padded,
+unpadded or URL-safe, as protobuf's generic JSON mapping and trace stores write them),
+integer enums, 64-bit integers as strings, typed attribute values. A span is penstock's when
+it carries the ``penstock.step`` attribute; every other span is foreign: counted, never read.
+Ids and times are checked: an invalid one skips the span, counted by reason.
 
-penstock's otel backend puts the run structure on each span (``penstock.parent_step`` and
-``penstock.predecessor``, the same fields the logging backend writes), so a span keeps its
+penstock's otel backend puts the run structure on each span (``penstock.parent_step``,
+``penstock.predecessor`` and ``penstock.edge_from``, the same fields the logging backend
+writes), so a span keeps its
 place in the run even when its parent in the trace is a foreign span (an HTTP client's, a
 Celery instrumentation's). Spans written before those attributes existed are held back and
 placed from the span tree by `penstock._observed.tree`.
@@ -26,7 +29,7 @@ from penstock._observed.record import SCHEMAS, RawRecord, Skipped
 __all__ = ["hex_id", "is_otlp_document", "otlp_records", "resource_spans", "span_record"]
 
 _STATUS_ERROR = (2, "STATUS_CODE_ERROR")
-_HEX = frozenset("0123456789abcdef")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 _TEXT_OR_NONE = frozenset({str, type(None)})
 
 
@@ -184,7 +187,7 @@ def _nanos(value: Any) -> int | None:
     """A ``*TimeUnixNano`` value (an integer, or its decimal string) in range, else ``None``."""
     kind = type(value)
     if kind is str:
-        if not 0 < len(value) <= 20 or not value.isdigit() or not value.isascii():
+        if not 0 < len(value) <= 20 or not value.isascii() or not value.isdigit():
             return None
         value = int(value)
     elif kind is float:
@@ -226,11 +229,13 @@ def _hex_id(value: Any, size: int) -> str | None:
     """
     if type(value) is not str or not value:
         return None
-    if len(value) == size * 2:
-        lowered = value.lower()
-        if _HEX.issuperset(lowered):
-            return None if lowered.count("0") == size * 2 else lowered
-    if len(value) > size * 2:
+    length = len(value)
+    if length == size * 2:
+        # str.strip with the hex digits empties a hex string: one C call, no set per id.
+        if not value.strip(_HEX_DIGITS):
+            return None if value.count("0") == length else value.lower()
+        return None
+    if length > size * 2:
         return None
     text = value.translate(_B64_URLSAFE)
     text += "=" * (-len(text) % 4)

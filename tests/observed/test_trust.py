@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 import penstock
-from penstock._errors import ObservedError
 from penstock._observed import documents as documents_module
 from penstock._observed.record import DUPLICATE
 from penstock._observed.replay import replay_run
@@ -525,9 +524,3 @@ def test_fast_json_decoder_gives_the_same_output_on_every_fixture(
             buffer.write(summary_text(result))
             outputs.append(buffer.getvalue())
         assert outputs[0] == outputs[1], files
-
-
-def test_ambiguous_run_prefix_still_errors(json_log: Path) -> None:
-    """(Unchanged) an empty --run is a usage error."""
-    with pytest.raises(ObservedError):
-        replay_run(shop.FLOW, [json_log], " ")

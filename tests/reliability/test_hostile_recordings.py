@@ -301,6 +301,23 @@ def test_terminal_escapes_in_names_are_shown_escaped(
     assert "\x1b" not in replay_text(replay_run("pipe", [path], CID))
 
 
+def test_list_and_paths_escape_reordering_characters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A name with a bidi override (accepted by the decorators) is shown escaped."""
+
+    @penstock.flow("evil\u202eflow")
+    @penstock.entrypoint
+    def begin() -> None:
+        pass
+
+    assert main(["list"]) == 0
+    assert main(["paths", "evil\u202eflow"]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out
+    assert "evil\\u202eflow" in out
+
+
 def test_a_file_is_sniffed_per_record(tmp_path: Path) -> None:
     """A plain first line mentioning "resourceSpans" never makes the records after it skipped."""
     _declare()
