@@ -10,10 +10,12 @@ counting SQL itself is tested in chDB, the same engine (``test_clickhouse.py``).
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +212,40 @@ def test_tls_is_asked_for_by_scheme_or_option() -> None:
     assert not parse_store("clickhouse://r@h/otel").secure
     local = parse_store("chdb:./data?database=traces&table=spans")
     assert (local.path, local.database, local.table) == ("./data", "traces", "spans")
+
+
+def test_observe_json_through_the_http_client_is_the_same_as_from_the_files(
+    otlp_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The whole clickhouse:// path (client, parameters, limits, result format) against the
+    ClickHouse engine behind an HTTP front: the same JSON as from the OTLP files."""
+    from tests.support.clickhouse import ChdbHttpServer, create_table, exporter_rows
+
+    rows = list(exporter_rows(otlp_file.read_text(encoding="utf-8").splitlines()))
+    folder = tmp_path / "traces.chdb"
+    create_table(folder, rows)
+    monkeypatch.setenv("PENSTOCK_CLICKHOUSE_PASSWORD", "s3cret")
+    shop.declare()
+    args = ["-m", "tests.observed.shop_module", "observe", shop.FLOW]
+    assert main([*args, str(otlp_file), "-f", "json"]) == 0
+    from_files = json.loads(capsys.readouterr().out)
+    with ChdbHttpServer(folder) as server:
+        source = f"clickhouse://reader@127.0.0.1:{server.port}/otel?timeout=120"
+        assert main([*args, "--from", source, "-f", "json"]) == 0
+        out, err = capsys.readouterr()
+        failed = next(r["TraceId"] for r in rows if r["StatusCode"] == "Error")
+        assert main([*args, "--from", source, "--run", failed[:10], "-f", "json"]) == 0
+        replayed = json.loads(capsys.readouterr().out)
+        sent = list(server.queries)
+    from_store = json.loads(out)
+    assert err == ""
+    assert from_files.pop("foreign_spans") > 0
+    assert from_store.pop("foreign_spans") == 0
+    assert from_store == from_files
+    assert replayed["run"] == failed
+    assert replayed["status"] == "error"
+    assert any("{flow:String}" in q for q in sent)  # values travel as parameters
+    assert not any("'shop'" in q for q in sent)

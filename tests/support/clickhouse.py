@@ -10,6 +10,7 @@ as a string (``true``, ``17``), the resource's ``service.name`` as ``ServiceName
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,101 @@ def insert(sess: Any, rows: Iterable[dict[str, Any]], copies: int = 1) -> None:
         "INSERT INTO otel.otel_traces SETTINGS date_time_input_format = 'best_effort' "
         f"FORMAT JSONEachRow\n{body}"
     )
+
+
+class ChdbHttpServer:
+    """ClickHouse's HTTP interface on 127.0.0.1, answered by chDB (the same engine).
+
+    No ClickHouse server installs here; this serves what the HTTP client sends (the query in
+    the body or ``?query=``, ``param_*`` values, the limits penstock sets, the user and
+    password) to a chDB session, and answers with the engine's own output in the format the
+    query asks for, or its error with ``X-ClickHouse-Exception-Code``, as a server does.
+    """
+
+    #: The settings penstock sends that the session applies (others are the client's own).
+    SETTINGS = ("max_execution_time", "max_rows_to_read")
+
+    def __init__(self, folder: Path, user: str = "reader", password: str = "s3cret") -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        session = require_chdb()
+        self.session = session.Session(str(folder))
+        self.user, self.password = user, password
+        self.queries: list[str] = []
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                from urllib.parse import parse_qsl, urlsplit
+
+                query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                text = "\n".join(t for t in (query.pop("query", ""), body) if t)
+                if not outer._authorized(dict(self.headers)):
+                    self._error(
+                        516,
+                        403,
+                        f"Code: 516. DB::Exception: {outer.user}: Authentication failed. "
+                        "(AUTHENTICATION_FAILED)",
+                    )
+                    return
+                params = {k[6:]: v for k, v in query.items() if k.startswith("param_")}
+                outer.queries.append(text)
+                try:
+                    with lock:
+                        for key in outer.SETTINGS:
+                            if key in query:
+                                outer.session.query(f"SET {key} = {float(query[key]):g}")
+                        data = outer.session.query(text, "TabSeparated", params=params).bytes()
+                except Exception as exc:  # the engine's error, passed on as a server does
+                    message = str(exc)
+                    found = re.search(r"Code: (\d+)", message)
+                    self._error(int(found.group(1)) if found else 1000, 500, message)
+                    return
+                data = data or b""
+                self.send_response(200)
+                self.send_header("X-ClickHouse-Timezone", "UTC")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, code: int, status: int, message: str) -> None:
+                data = (message + "\n").encode()
+                self.send_response(status)
+                self.send_header("X-ClickHouse-Exception-Code", str(code))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        import base64
+
+        auth = headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth.split()[1]).decode().partition(":")
+        else:
+            user = headers.get("X-ClickHouse-User", "")
+            password = headers.get("X-ClickHouse-Key", "")
+        return (user, password) == (self.user, self.password)
+
+    def __enter__(self) -> ChdbHttpServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+        self.session.close()
