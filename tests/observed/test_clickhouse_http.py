@@ -1,10 +1,10 @@
 """The ``clickhouse://`` source through the real HTTP client, against what runs here.
 
 No ClickHouse server installs on this machine (Debian's is too old for ``Map``; the package
-index has no server build), so the client path is tested against a local HTTP server that
-answers as ClickHouse's HTTP interface does when it refuses a request: an error code in the
-``X-ClickHouse-Exception-Code`` header and a ``Code: N. DB::Exception: ...`` body. The
-counting SQL itself is tested in chDB, the same engine (``test_clickhouse.py``).
+index has no server build). The client path is tested two ways: against a local HTTP server
+that answers as ClickHouse's HTTP interface does when it refuses a request (an error code in
+``X-ClickHouse-Exception-Code``, a ``Code: N. DB::Exception: ...`` body), and against the
+ClickHouse engine itself (chDB) behind a small HTTP front, for the answers.
 """
 
 from __future__ import annotations
