@@ -177,7 +177,7 @@ class _HttpConnection:
         except ImportError:
             raise StoreError(
                 f"{url.display()}: reading a ClickHouse server needs clickhouse-connect "
-                "(pip install 'penstock[clickhouse]')"
+                "(pip install 'penstock-flows[clickhouse]')"
             ) from None
         self._errors = exceptions
         try:

@@ -45,6 +45,7 @@ class ObservedStep:
         p95_ms: the 95th percentile duration in milliseconds (within 1 %), or ``None``.
         declared: whether the flow declares this step (a record may name one the code no
             longer has).
+        last_seen: when the latest call started (seconds since the epoch), or ``None``.
     """
 
     name: str
@@ -53,6 +54,8 @@ class ObservedStep:
     p50_ms: float | None
     p95_ms: float | None
     declared: bool = True
+    # Not compared: two tallies of the same calls are equal whenever they were read.
+    last_seen: float | None = field(default=None, compare=False)
 
     @property
     def error_rate(self) -> float:
@@ -82,6 +85,7 @@ class ObservedEdge:
         declared: whether the flow declares the edge.
         count: how many calls observed it (0 for a declared edge no run took).
         seen_at: for an undeclared transition, ``file:line`` of the first record showing it.
+        last_seen: when the latest call that took it started (seconds since the epoch).
     """
 
     source: str
@@ -91,6 +95,7 @@ class ObservedEdge:
     seen_at: str | None = None
     #: Whether the edge names a step the flow no longer declares (set by `ObservedFlow`).
     ghost: bool = False
+    last_seen: float | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The edge as in ``penstock observe --format json``."""
@@ -152,11 +157,12 @@ class ObservedFlow:
 
 
 class _Stats:
-    __slots__ = ("calls", "errors", "sketch")
+    __slots__ = ("calls", "errors", "last", "sketch")
 
     def __init__(self) -> None:
         self.calls = 0
         self.errors = 0
+        self.last: float | None = None
         self.sketch = Sketch()
 
 
@@ -202,6 +208,8 @@ class Tally:
         self.stats: dict[str, _Stats] = {}
         self.edges: dict[tuple[str, str], int] = {}
         self.first_seen: dict[tuple[str, str], str] = {}
+        #: When each edge was last taken (the latest start of a call that took it).
+        self.last_seen: dict[tuple[str, str], float] = {}
         self.runs: set[str] = set()
         self.other_flows: dict[str, int] = {}
         #: Hashes of (run, span id) already counted: one int per call, not two strings.
@@ -226,6 +234,7 @@ class Tally:
         stats = self.stats
         edges = self.edges
         first_seen = self.first_seen
+        last_seen = self.last_seen
         runs = self.runs
         other = self.other_flows
         seen = self.seen
@@ -260,6 +269,8 @@ class Tally:
             st.calls += 1
             if status == "error":
                 st.errors += 1
+            if start is not None and (st.last is None or start > st.last):
+                st.last = start
             # Sketch.add, inlined: this loop runs once per record.
             sketch = st.sketch
             bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
@@ -277,6 +288,8 @@ class Tally:
                     continue
             if edge is not None:
                 edges[edge] = edges.get(edge, 0) + 1
+                if start is not None and start > last_seen.get(edge, -1e300):
+                    last_seen[edge] = start
                 if edge not in declared and edge not in first_seen:
                     first_seen[edge] = _where(record)
 
@@ -303,6 +316,9 @@ class Tally:
                 if edge is None:
                     continue
                 self.edges[edge] = self.edges.get(edge, 0) + 1
+                start = record.start
+                if start is not None and start > self.last_seen.get(edge, -1e300):
+                    self.last_seen[edge] = start
                 if edge not in declared and edge not in self.first_seen:
                     self.first_seen[edge] = _where(tuple(record))  # type: ignore[arg-type]
         self.deferred.clear()
@@ -321,6 +337,7 @@ class Tally:
             files,
             self.other_flows,
             foreign,
+            self.last_seen,
         )
 
 
@@ -449,6 +466,7 @@ def _result(
     paths: Sequence[str],
     other_flows: dict[str, int],
     foreign: int,
+    last_seen: dict[tuple[str, str], float],
 ) -> ObservedFlow:
     steps: list[ObservedStep] = []
     names = [s.name for s in graph.steps]
@@ -466,10 +484,17 @@ def _result(
                 _sig(st.sketch.quantile(0.5)),
                 _sig(st.sketch.quantile(0.95)),
                 declared=n in graph,
+                last_seen=st.last,
             )
         )
     out = [
-        ObservedEdge(e.source, e.target, True, edges.get((e.source, e.target), 0))
+        ObservedEdge(
+            e.source,
+            e.target,
+            True,
+            edges.get((e.source, e.target), 0),
+            last_seen=last_seen.get((e.source, e.target)),
+        )
         for e in graph.edges
     ]
     out.extend(
@@ -480,6 +505,7 @@ def _result(
             count,
             first_seen.get((src, dst)),
             ghost=src not in graph or dst not in graph,
+            last_seen=last_seen.get((src, dst)),
         )
         for (src, dst), count in sorted(edges.items())
         if (src, dst) in first_seen
