@@ -1,7 +1,7 @@
 """Talking to a trace store: one small interface over a ClickHouse server and chDB.
 
 A server is reached through ``clickhouse-connect`` (its HTTP interface, the extra
-``penstock[clickhouse]``), a chDB data folder through ``chdb`` in the same process. Both take
+``penstock-flows[clickhouse]``), a chDB data folder through ``chdb`` in the same process. Both take
 the same SQL with the same ``{name:Type}`` parameters and the same settings, and both report a
 failure as a `StoreError` of one line: what went wrong, where, and what to do about it.
 """
