@@ -56,6 +56,8 @@ class Group:
     errors: int
     #: The earliest call: (start in ns since the epoch, trace id, span id).
     first: tuple[int, str, str]
+    #: When the latest call started (seconds since the epoch).
+    last: float
 
 
 @dataclass
@@ -137,7 +139,10 @@ def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None)
         runs = conn.rows(runs_sql(table, window), params, _settings(url))
     out.runs = int(runs[0][0]) if runs else 0
     duplicates = 0
-    for step, parent, pred, edge_from, schema, kind, bucket, copies, calls, errors, first in rows:
+    for row in rows:
+        step, parent, pred, edge_from, schema, kind, bucket, copies, calls, errors, first, last = (
+            row
+        )
         calls = int(calls)
         duplicates += int(copies) - calls
         if kind != "current":
@@ -155,6 +160,7 @@ def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None)
                 calls,
                 int(errors),
                 (int(start), str(trace), str(span)),
+                int(last) / 1e9,
             )
         )
     if duplicates:

@@ -76,7 +76,8 @@ def tally_sql(table: str, window: str) -> str:
 
     A call is a distinct (trace id, span id): the same span delivered twice (at least once,
     by a retrying Collector) falls in the same row and is counted once (``calls`` against
-    ``copies``). Each row also names its earliest span, where a drift is first seen.
+    ``copies``). Each row also names its earliest span, where a drift is first seen, and
+    when its latest call started.
     """
     return f"""SELECT
     step,
@@ -91,7 +92,8 @@ def tally_sql(table: str, window: str) -> str:
     count() AS copies,
     uniqExact(span_key) AS calls,
     uniqExactIf(span_key, failed) AS errors,
-    argMin((start_ns, TraceId, SpanId), start_ns) AS first
+    argMin((start_ns, TraceId, SpanId), start_ns) AS first,
+    max(start_ns) AS last_ns
 FROM (
     SELECT
         TraceId,

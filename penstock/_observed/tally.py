@@ -408,6 +408,8 @@ def _from_store(
             st = tally.stats[g.step] = _Stats()
         st.calls += g.calls
         st.errors += g.errors
+        if st.last is None or g.last > st.last:
+            st.last = g.last
         buckets = st.sketch.buckets
         buckets[g.bucket] = buckets.get(g.bucket, 0) + g.calls
         st.sketch.count += g.calls
@@ -420,6 +422,8 @@ def _from_store(
                 continue
         if edge is not None:
             tally.edges[edge] = tally.edges.get(edge, 0) + g.calls
+            if g.last > tally.last_seen.get(edge, -1e300):
+                tally.last_seen[edge] = g.last
             if edge not in rule.declared:
                 first[edge] = min(first.get(edge, g.first), g.first)
     if deferred:
@@ -440,6 +444,9 @@ def _from_store(
                 if edge is None:
                     continue
                 tally.edges[edge] = tally.edges.get(edge, 0) + 1
+                start = record.start
+                if start is not None and start > tally.last_seen.get(edge, -1e300):
+                    tally.last_seen[edge] = start
                 if edge not in rule.declared and record.start is not None:
                     seen = (round(record.start * 1e9), record.correlation_id, record.span_id or "")
                     first[edge] = min(first.get(edge, seen), seen)

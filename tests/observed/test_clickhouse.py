@@ -224,3 +224,12 @@ def test_the_row_limit_is_reported_when_hit(store: str, capsys: pytest.CaptureFi
     assert (code, out) == (2, "")
     assert "would read more than 5 rows (max_rows_to_read)" in err
     assert "raise ?max_rows=" in err
+
+
+def test_last_seen_comes_back_as_from_the_files(otlp_file: Path, store: str) -> None:
+    """When each step and edge was last taken (what `diff --observed` reports) matches."""
+    from_files = observe(shop.FLOW, [otlp_file])
+    from_store = observe(shop.FLOW, store)
+    assert [s.last_seen for s in from_store.steps] == [s.last_seen for s in from_files.steps]
+    assert [e.last_seen for e in from_store.edges] == [e.last_seen for e in from_files.edges]
+    assert any(s.last_seen for s in from_store.steps)
