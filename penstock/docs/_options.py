@@ -96,7 +96,9 @@ class DiagramOptions:
     observed: str | None = _option(
         None,
         "Recorded runs drawn over the flow: a file or glob of JSON log lines or OTLP JSON, "
-        "relative to the site's configuration file.",
+        "relative to the site's configuration file; or a trace store asked for the counts: "
+        "clickhouse://USER@HOST:PORT/DATABASE (password from $PENSTOCK_CLICKHOUSE_PASSWORD) "
+        "or chdb:PATH.",
         site=True,
     )
     run: str | None = _option(

@@ -177,6 +177,9 @@ def test_drift_warning_silent_under_configured_output_off(
     logger = logging.getLogger("penstock")
     monkeypatch.setattr(logger, "propagate", False)
     monkeypatch.setattr(logger, "handlers", [])
+    # An application that logs warnings only (the level earlier tests may have changed): the
+    # step records stay below it, a drift warning would not.
+    monkeypatch.setattr(logger, "level", logging.WARNING)
     monkeypatch.setattr(logging, "lastResort", logging.StreamHandler(stream))
 
     @flow("quiet")
