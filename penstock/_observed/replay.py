@@ -15,6 +15,7 @@ from penstock._observed.files import expand
 from penstock._observed.record import DUPLICATE, Record, Skipped
 from penstock._observed.rule import DEFER, EdgeRule, rebuild_edges
 from penstock._observed.source import read_records
+from penstock._observed.store_url import StoreURL, store_of
 
 __all__ = ["ReplayStep", "RunReplay", "replay_run"]
 
@@ -122,10 +123,13 @@ def replay_run(
         FlowNotFoundError: unknown flow.
     """
     graph = get_flow(flow) if isinstance(flow, str) else flow
-    paths = expand(files, base)
     wanted = run.strip().lower()
     if not wanted:
         raise ObservedError("--run needs a correlation ID (or a unique prefix of one)")
+    store = store_of(files)
+    if store is not None:
+        return _from_store(graph, store, run, wanted)
+    paths = expand(files, base)
     skipped = Skipped()
     mine: list[Record] = []
     runs: set[str] = set()
@@ -160,6 +164,33 @@ def replay_run(
         steps=tuple(_ordered(graph, mine)),
         skipped=dict(skipped),
         files=tuple(str(p) for p in paths),
+    )
+
+
+def _from_store(graph: FlowGraph, store: StoreURL, run: str, wanted: str) -> RunReplay:
+    """One run fetched from a trace store: only its trace is read."""
+    from penstock._observed.store import run_records
+
+    if any(c not in "0123456789abcdef" for c in wanted) or len(wanted) > 32:
+        raise ObservedError(
+            f"run {run!r}: in a trace store a run is its trace id (up to 32 hex digits)"
+        )
+    records, skipped, matched = run_records(store, graph.name, wanted)
+    if matched > 1:
+        raise ObservedError(
+            f"run {run!r} is ambiguous: it starts several trace ids in {store.display()}"
+        )
+    if not records:
+        raise ObservedError(
+            f"no record of run {run!r} in flow {graph.name!r} in {store.display()}; "
+            "runs are named by their trace id (32 hex digits)"
+        )
+    return RunReplay(
+        flow=graph.name,
+        correlation_id=records[0].correlation_id,
+        steps=tuple(_ordered(graph, records)),
+        skipped=dict(skipped),
+        files=(store.display(),),
     )
 
 

@@ -6,6 +6,7 @@ from math import floor, log10
 
 from penstock._observed.record import NOT_RECORDS
 from penstock._observed.replay import RunReplay
+from penstock._observed.store_url import is_store
 from penstock._observed.tally import NOT_DECLARED_NOTE, ObservedFlow
 from penstock._text import shown
 
@@ -62,6 +63,8 @@ def nothing_text(observed: ObservedFlow) -> str:
     if damaged:
         found.append(skipped_text(damaged))
     detail = f" ({'; '.join(found)})" if found else ""
+    if files == 1 and is_store(observed.files[0]):
+        return f"no records of flow {shown(observed.flow)!r} in {observed.files[0]}{detail}"
     return (
         f"no records of flow {shown(observed.flow)!r} in {files:,} file"
         f"{'' if files == 1 else 's'}{detail}"

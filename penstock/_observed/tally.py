@@ -16,6 +16,7 @@ from penstock._observed.record import DUPLICATE, EDGE_FROM_SINCE, RawRecord, Rec
 from penstock._observed.rule import DEFER, EdgeRule, rebuild_edges
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
 from penstock._observed.source import read_records
+from penstock._observed.store_url import StoreURL, store_of
 
 __all__ = [
     "DUPLICATE",
@@ -216,6 +217,8 @@ class Tally:
         #: (run, span id, file, line) of older records whose edge the run's tree decides.
         self.deferred: set[tuple[str, str | None, str, int]] = set()
         self.deferred_runs: set[str] = set()
+        #: The run count when a source counted the runs itself (a trace store), else None.
+        self.run_count: int | None = None
 
     def add_all(self, records: Iterable[RawRecord]) -> None:
         """Count ``records`` (the same run and span id read again counts once)."""
@@ -329,7 +332,7 @@ class Tally:
             self.stats,
             self.edges,
             self.first_seen,
-            self.runs,
+            self.runs if self.run_count is None else self.run_count,
             skipped,
             files,
             self.other_flows,
@@ -359,7 +362,9 @@ def observe(
     Args:
         flow: the flow's name, or its graph.
         files: JSON log files or OTLP JSON files (``.gz``/zstd too, container logs), or glob
-            patterns.
+            patterns; or one trace store, asked for the counts:
+            ``clickhouse://USER@HOST:PORT/DATABASE?table=otel_traces`` (``clickhouses://``
+            for TLS) or ``chdb:PATH``.
         since: keep only calls that started at or after this time (ISO string, datetime or
             epoch seconds; naive times are UTC).
         until: keep only calls that started before this time.
@@ -373,12 +378,82 @@ def observe(
         FlowNotFoundError: unknown flow.
     """
     graph = get_flow(flow) if isinstance(flow, str) else flow
+    store = store_of(files)
+    if store is not None:
+        return _from_store(graph, store, to_epoch(since, "since"), to_epoch(until, "until"))
     paths = expand(files, base)
     tally = Tally(graph, to_epoch(since, "since"), to_epoch(until, "until"))
     tally.add_all(read_records(paths, tally.skipped))
     if tally.deferred:
         tally.settle(read_records(paths, Skipped()))
     return tally.result([str(p) for p in paths])
+
+
+def _from_store(
+    graph: FlowGraph, store: StoreURL, low: float | None, high: float | None
+) -> ObservedFlow:
+    """The counts asked of a trace store, with the same rule applied to what it returns."""
+    from penstock._observed.store import runs_of, tally_store
+
+    counted = tally_store(store, graph.name, low, high)
+    tally = Tally(graph, low, high)
+    tally.skipped.update(counted.skipped)
+    tally.run_count = counted.runs
+    rule = tally.rule
+    first: dict[tuple[str, str], tuple[int, str, str]] = {}
+    deferred: set[tuple[str, str | None, str | None]] = set()
+    for g in counted.groups:
+        st = tally.stats.get(g.step)
+        if st is None:
+            st = tally.stats[g.step] = _Stats()
+        st.calls += g.calls
+        st.errors += g.errors
+        if st.last is None or g.last > st.last:
+            st.last = g.last
+        buckets = st.sketch.buckets
+        buckets[g.bucket] = buckets.get(g.bucket, 0) + g.calls
+        st.sketch.count += g.calls
+        if g.schema >= EDGE_FROM_SINCE:
+            edge = None if g.edge_from is None else (g.edge_from, g.step)
+        else:
+            edge = rule.edge(g.step, g.parent, g.pred)
+            if edge is DEFER:  # the run's tree decides: fetched below, for these runs only
+                deferred.add((g.step, g.parent, g.pred))
+                continue
+        if edge is not None:
+            tally.edges[edge] = tally.edges.get(edge, 0) + g.calls
+            if g.last > tally.last_seen.get(edge, -1e300):
+                tally.last_seen[edge] = g.last
+            if edge not in rule.declared:
+                first[edge] = min(first.get(edge, g.first), g.first)
+    if deferred:
+        records = runs_of(store, graph.name, low, high, sorted(deferred, key=str))
+        wanted = {
+            (r.correlation_id, r.span_id, r.file, r.line)
+            for r in records
+            if r.schema < EDGE_FROM_SINCE
+            and (r.step, r.parent_step, r.predecessor) in deferred
+            and (low is None or (r.start or 0.0) >= low)
+            and (high is None or (r.start or 0.0) < high)
+        }
+        by_run: dict[str, list[Record]] = {}
+        for r in records:
+            by_run.setdefault(r.correlation_id, []).append(r)
+        for run_records in by_run.values():
+            for record, edge in rebuild_edges(rule, run_records, wanted):
+                if edge is None:
+                    continue
+                tally.edges[edge] = tally.edges.get(edge, 0) + 1
+                start = record.start
+                if start is not None and start > tally.last_seen.get(edge, -1e300):
+                    tally.last_seen[edge] = start
+                if edge not in rule.declared and record.start is not None:
+                    seen = (round(record.start * 1e9), record.correlation_id, record.span_id or "")
+                    first[edge] = min(first.get(edge, seen), seen)
+    where = store.display()
+    for edge, (_, trace, span) in first.items():
+        tally.first_seen[edge] = f"{where} (trace {trace} span {span})"
+    return tally.result([where])
 
 
 def _sig(value: float | None) -> float | None:
@@ -393,7 +468,7 @@ def _result(
     stats: dict[str, _Stats],
     edges: dict[tuple[str, str], int],
     first_seen: dict[tuple[str, str], str],
-    runs: set[str],
+    runs: set[str] | int,
     skipped: Skipped,
     paths: Sequence[str],
     other_flows: dict[str, int],
@@ -444,7 +519,7 @@ def _result(
     )
     return ObservedFlow(
         flow=graph.name,
-        runs=len(runs),
+        runs=runs if isinstance(runs, int) else len(runs),
         skipped=dict(skipped),
         steps=tuple(steps),
         edges=tuple(out),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from penstock._observed.files import expand
 from penstock._observed.record import DUPLICATE, NOT_RECORDS
 from penstock._observed.replay import RunReplay, replay_run
 from penstock._observed.report import nothing_text
+from penstock._observed.store_url import is_store
 from penstock._observed.tally import ObservedFlow, ObservedStep, observe
 from penstock._render.overlay import EdgeMark, NodeMark, Overlay
 from penstock._text import shown
@@ -223,8 +225,12 @@ def observed_drawing(
     docs builds draw the same diagram on every rebuild and staleness check.
 
     Raises:
-        ObservedError: no file matches, or the run is not in the files.
+        ObservedError: no file matches, or the run is not in the files; a trace store
+            (``clickhouse://...``, ``chdb:PATH``) that cannot be asked.
     """
+    if isinstance(patterns, str) and is_store(patterns):
+        drawn, overlay, warnings = _store_drawing(graph, _anchored(patterns, base), run or None)
+        return drawn, overlay, (), warnings
     files = expand([patterns] if isinstance(patterns, str) else patterns, base)
     read = tuple(str(Path(f).resolve()) for f in files)
     stats = []
@@ -246,3 +252,43 @@ def _drawing(
     observed = observe(graph, paths)
     drawn, overlay = observed_overlay(graph, observed)
     return drawn, overlay, tuple(drift_messages(graph, observed))
+
+
+def _anchored(source: str, base: str | None) -> str:
+    """A ``chdb:`` folder relative to ``base`` (the site's folder), as files are."""
+    if base is None or not source.lower().startswith("chdb:"):
+        return source
+    rest = source[5:]
+    path, sep, query = rest.partition("?")
+    if not path or Path(path).is_absolute():
+        return source
+    return f"chdb:{Path(base) / path}{sep}{query}"
+
+
+#: Store answers by (graph, source, run): a docs build draws a diagram several times (pages,
+#: staleness checks), and a served site rebuilds often; the store is asked again after this.
+_STORE_TTL_S = 60.0
+_store_answers: dict[
+    tuple[FlowGraph, str, str | None], tuple[float, tuple[FlowGraph, Overlay, tuple[str, ...]]]
+] = {}
+
+
+def _store_drawing(
+    graph: FlowGraph, source: str, run: str | None
+) -> tuple[FlowGraph, Overlay, tuple[str, ...]]:
+    key = (graph, source, run)
+    now = time.monotonic()
+    cached = _store_answers.get(key)
+    if cached is not None and now - cached[0] < _STORE_TTL_S:
+        return cached[1]
+    if run:
+        drawn, overlay = replay_overlay(graph, replay_run(graph, [source], run))
+        answer: tuple[FlowGraph, Overlay, tuple[str, ...]] = (drawn, overlay, ())
+    else:
+        observed = observe(graph, [source])
+        drawn, overlay = observed_overlay(graph, observed)
+        answer = (drawn, overlay, tuple(drift_messages(graph, observed)))
+    if len(_store_answers) >= 32:
+        _store_answers.clear()
+    _store_answers[key] = (now, answer)
+    return answer

@@ -192,7 +192,12 @@ def test_drift_warning_silent_under_configured_output_off(
         start()
     finally:
         penstock.reset()
-    assert stream.getvalue() == ""
+    # Step records may reach Python's last resort (the application configured no logging and
+    # an earlier test may have lowered the logger's level); the drift warning never does.
+    out = stream.getvalue()
+    assert "ran before" not in out
+    assert "'stray'" not in out
+    assert "quiet.stray ok" in out or out == ""
 
 
 @pytest.mark.parametrize(
