@@ -19,10 +19,12 @@ glue over this package, which gives them:
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from penstock._docs_map import flow_anchor, flow_outline, map_diagram, mermaid_url
@@ -36,15 +38,17 @@ from penstock._project.modules import ModuleImportError, import_modules
 from penstock._project.site_assets import (
     D3_JS,
     DIAGRAM_CSS,
+    DIAGRAMS_JS,
     LICENSES,
     MERMAID_ESM,
     MERMAID_INIT,
     MERMAID_JS,
     STATIC_DIR,
 )
+from penstock._render.legend import legend_html, with_legend
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from penstock._render.overlay import Overlay
-from penstock._render.stubs import mermaid_with_stubs
+from penstock._render.stubs import has_stubs, mermaid_with_stubs
 from penstock.docs._failures import (
     DiagramLimitError,
     FailureReport,
@@ -52,13 +56,16 @@ from penstock.docs._failures import (
     GraphvizError,
     ObservedDataError,
     OptionError,
+    PartialFlowError,
     UnknownFlowError,
     failure_report,
+    import_summary,
 )
 from penstock.docs._options import DiagramOption, DiagramOptions
 
 __all__ = [
     "D3_JS",
+    "DIAGRAMS_JS",
     "DIAGRAM_CSS",
     "LICENSES",
     "MERMAID_ESM",
@@ -76,6 +83,7 @@ __all__ = [
     "ModuleSources",
     "ObservedDataError",
     "OptionError",
+    "PartialFlowError",
     "ProjectConfig",
     "UnknownFlowError",
     "drawable_flow",
@@ -84,6 +92,7 @@ __all__ = [
     "flow_diagram",
     "flow_outline",
     "flow_svg",
+    "import_summary",
     "load_modules",
     "map_diagram",
     "mermaid_url",
@@ -108,6 +117,35 @@ class Diagram:
     warnings: tuple[str, ...] = ()
     #: A line for under the diagram (the ``coverage`` option's percentages), or ``None``.
     caption: str | None = None
+    #: The legend as HTML, shown below the diagram ("" without one); see `legend_html`.
+    legend: str = ""
+
+    @property
+    def top_down(self) -> str | None:
+        """The same diagram drawn top-down, for a left-right one too wide for its page.
+
+        ``None`` when the diagram is top-down already. The page's script draws it instead
+        when the left-right drawing cannot fit the text column with legible labels.
+        """
+        flipped, count = _LR_LINE.subn("graph TD", self.mermaid, count=1)
+        return flipped if count else None
+
+    @property
+    def box_classes(self) -> tuple[str, ...]:
+        """The classes of the box a host draws the diagram in (penstock-diagrams.js reads it)."""
+        small = ("penstock-small",) if "<small>" in self.mermaid else ()
+        return ("penstock-diagram", *small)
+
+    def top_down_html(self) -> str:
+        """`top_down` in an inert ``<template>`` for the page's script ("" when top-down)."""
+        flipped = self.top_down
+        if flipped is None:
+            return ""
+        text = html.escape(flipped, quote=False)
+        return f'<template class="penstock-top-down">{text}</template>'
+
+
+_LR_LINE = re.compile(r"^graph (?:LR|RL)$", re.MULTILINE)
 
 
 def flow_diagram(
@@ -148,6 +186,15 @@ def flow_diagram(
     if opts.link_api and api_url is not None:
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
+    if opts.observed and opts.drift == "ignore":
+        # Drift is still marked on the drawing ("not declared"); a `since` revision that
+        # could not be read is still said.
+        warnings = tuple(w for w in warnings if w.startswith("since "))
+    # The legend goes below the drawing as HTML, and `legend: false` turns off every legend,
+    # an overlay's included.
+    if opts.legend:
+        overlay = with_legend(drawn, overlay, stubs=has_stubs(drawn, links))
+    legend = legend_html(overlay) if opts.legend else ""
     caption = None
     if opts.coverage:
         from penstock._coverage.drawing import caption_text
@@ -157,12 +204,12 @@ def flow_diagram(
         drawn,
         links=links,
         flow_url=flow_url,
-        legend=opts.legend,
         direction=opts.direction,
         title=opts.title,
         show_docs=opts.show_docs,
         link=link,
-        overlay=overlay,
+        overlay=replace(overlay, legend=False) if overlay is not None else None,
+        colors="css",
     )
     text = with_mermaid_config(text, SIZE_CONFIG)
     if len(text) > MAX_TEXT_SIZE:
@@ -174,12 +221,12 @@ def flow_diagram(
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
-    return Diagram(name, text, graph, files, data_files, warnings, caption)
+    return Diagram(name, text, graph, files, data_files, warnings, legend=legend, caption=caption)
 
 
 #: Mermaid configuration of every docs diagram: drawn at its natural size, not shrunk to the
-#: page width (a wide flow's labels would become unreadably small); a wide diagram scrolls
-#: instead (``penstock.css``, served with the site).
+#: page width by Mermaid (a wide flow's labels would become unreadably small); the page's
+#: script (``penstock-diagrams.js``, served with the site) fits it to the column instead.
 SIZE_CONFIG: Mapping[str, Any] = {"flowchart": {"useMaxWidth": False}}
 
 _CONFIG_LINE = "---\nconfig: "
@@ -202,6 +249,10 @@ def drawable_flow(name: str, options: DiagramOptions | None = None) -> FlowGraph
         res = resolve_flow(name)
     except FlowNotFoundError as exc:
         raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
+    modules = {step.module for step in res.graph.steps}
+    for module, summary in opts.failed_imports:
+        if module in modules:
+            raise PartialFlowError(name, module, summary)
     if not opts.allow_problems:
         problems = check_resolution(res)
         if problems:

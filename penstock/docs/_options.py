@@ -20,7 +20,10 @@ from penstock._render.mermaid import DIRECTIONS
 from penstock._suggest import did_you_mean
 from penstock.docs._failures import OptionError
 
-__all__ = ["DiagramOption", "DiagramOptions"]
+__all__ = ["DRIFT_CHOICES", "DiagramOption", "DiagramOptions"]
+
+#: Values of the ``drift`` option.
+DRIFT_CHOICES = ("warn", "ignore")
 
 _META = "penstock"
 
@@ -148,6 +151,12 @@ class DiagramOptions:
         False, "Draw the diagram at build time with Graphviz: an inline SVG, no JavaScript."
     )
     zoom: bool = _option(False, "Zoom, pan and full screen on the diagram (HTML pages).", site=True)
+    drift: str = _option(
+        "warn",
+        "With observed: what a transition seen in the runs but not declared does: warn (a build "
+        "warning; fails a strict build) or ignore (only marked on the diagram).",
+        site=True,
+    )
 
     source_url: str | None = None
     source_root: str | None = None
@@ -156,6 +165,9 @@ class DiagramOptions:
     since_modules: tuple[str, ...] = ()
     since_paths: tuple[str, ...] = ()
     since_root: str | None = None
+    #: ``(module, summary)`` of each module that failed to import at the last load (set by the
+    #: host): a flow with steps in one of them is incomplete and is not drawn.
+    failed_imports: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def options(cls) -> tuple[DiagramOption, ...]:
@@ -236,6 +248,13 @@ class DiagramOptions:
                 "'since', 'observed' puts the recorded traffic on the changes instead"
             )
         observed, run = _observed_options(self.observed, self.run, prefix)
+        drift = str(self.drift).strip().lower()
+        if drift not in DRIFT_CHOICES:
+            hint = did_you_mean(drift, DRIFT_CHOICES)
+            raise OptionError(
+                f"{prefix}option 'drift' is one of {', '.join(DRIFT_CHOICES)}, "
+                f"got {self.drift!r}{hint}"
+            )
         if self.since_timeout is not None:
             _seconds(self.since_timeout, prefix)
         coverage = None if self.coverage in (None, False, "") else self.coverage
@@ -251,7 +270,13 @@ class DiagramOptions:
                 "use one per diagram"
             )
         return replace(
-            self, direction=direction, title=title, observed=observed, run=run, coverage=coverage
+            self,
+            direction=direction,
+            title=title,
+            observed=observed,
+            run=run,
+            coverage=coverage,
+            drift=drift,
         )
 
     @property
