@@ -15,6 +15,7 @@ __all__ = [
     "DefinitionError",
     "DiffError",
     "DocsError",
+    "DumpError",
     "FlowNotFoundError",
     "GraphError",
     "PenstockError",
@@ -76,7 +77,8 @@ class FlowNotFoundError(GraphError, LookupError):
         self.flow = flow
         self.known = known
         self.suggestions = suggestions
-        msg = f"unknown flow {flow!r}{suggestion(suggestions)}"
+        # One sentence, ended by the did-you-mean's "?" or by a full stop, then what is known.
+        msg = f"unknown flow {flow!r}{suggestion(suggestions) or '.'}"
         if known:
             msg += f" Known flows: {', '.join(known)}."
         else:
@@ -109,6 +111,10 @@ class DiffError(PenstockError):
 
     A dump file cannot be read, or a git revision cannot be checked out or loaded.
     """
+
+
+class DumpError(DiffError):
+    """A dump file is not a valid penstock dump; the message names the place in the document."""
 
 
 class RevisionError(DiffError):

@@ -95,6 +95,7 @@ def load_flows(app: Sphinx) -> None:
             fresh=bool(sources.modules),
             failures=failures,
             paths_setting=sources.paths_setting,
+            exclude=sources.exclude,
         )
     # Paths on pages are shown relative to the project (or to conf.py's parent folder).
     page_root = sources.project.root if sources.project is not None else confdir.parent

@@ -51,6 +51,8 @@ STYLES: Mapping[str, Style] = MappingProxyType(
             "never observed", stroke="#8c959f", fill="#f6f8fa", text="#57606a", dashed=True
         ),
         "drift": Style("not declared", stroke="#bc4c00", fill="#fff1e5", text="#5c2200", width=2.5),
+        # No fill of its own: a dashed outline on the theme's background, light or dark.
+        "ghost": Style("not in the code", stroke="#6e7781", dashed=True),
         "failing": Style("failed", stroke="#cf222e", fill="#ffebe9", text="#6e1119", width=2.5),
         "highlight": Style("highlighted", stroke="#8250df", fill="#fbefff", text="#3e1f79"),
     }

@@ -8,6 +8,8 @@ id generated).
 
 from __future__ import annotations
 
+from penstock._runtime.rule import SCHEMA_VERSION
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from penstock._runtime.active import Active
     from penstock.backends import Backend
 
-__all__ = ["SpecInfo", "StepInfo", "StepRun", "new_span_id", "new_trace_id"]
+__all__ = ["SpecInfo", "StepInfo", "StepRun", "new_span_id", "new_trace_id", "note_done"]
 
 
 class StepInfo:
@@ -46,7 +48,7 @@ class StepInfo:
         attributes: dict[str, Any] = {
             "penstock.step": name,
             "penstock.entrypoint": False,
-            "penstock.schema": 1,
+            "penstock.schema": SCHEMA_VERSION,
         }
         if flow:
             attributes["penstock.flow"] = flow
@@ -59,8 +61,9 @@ class StepInfo:
         #: Read-only for backends: the same dict is shared by every call of the step.
         self.attributes = attributes
         self.declared: frozenset[str] | None = None
-        #: Predecessor keys already checked for drift (identity of StepInfo objects).
-        self.seen: dict[object, None] = {}
+        #: (predecessor, caller) keys already classified, with the edge source they decide
+        #: (or `penstock._runtime.drift.SEARCH`), by identity of StepInfo objects.
+        self.seen: dict[object, StepInfo | None] = {}
 
     def __repr__(self) -> str:
         return f"<StepInfo {self.flow}.{self.name}>"
@@ -99,7 +102,13 @@ class StepRun:
     _active: Active
     parent: StepRun | None = None
     _pred: StepInfo | None = None
+    #: The step of the child call that completed last (see `note_done`).
     _last_child: StepInfo | None = None
+    #: The steps of completed child calls, most recent last, once two different steps have
+    #: completed under this call (the happens-before rule looks at earlier siblings).
+    _done: dict[StepInfo, None] | None = None
+    #: The step this call came from under the happens-before rule (`penstock._runtime.rule`).
+    _edge: StepInfo | None = None
     _trace_id = 0
     _span_id = 0
     _corr: str | None = None
@@ -160,6 +169,17 @@ class StepRun:
         return pred.name if pred is not None else None
 
     @property
+    def edge_from(self) -> str | None:
+        """The step this call's transition came from, under the happens-before rule.
+
+        The source of the declared edge the call took (a step that completed earlier under
+        the same caller, else an enclosing one), or, when none is declared, its immediate
+        predecessor (else its caller); ``None`` for a run's first step and for recursion.
+        """
+        edge = self._edge
+        return edge.name if edge is not None else None
+
+    @property
     def trace_id(self) -> int:
         """128-bit W3C trace id of the run; its 32-hex form is the correlation ID."""
         tid = self._trace_id
@@ -208,6 +228,26 @@ class StepRun:
 
     def __repr__(self) -> str:
         return f"<StepRun {self._info.flow}.{self._info.name} {self.status}>"
+
+
+def note_done(parent: StepRun, info: StepInfo) -> None:
+    """Remember that a child call of step ``info`` completed under ``parent``.
+
+    Costs one attribute store while a call's children are all the same step; the ordered
+    history is kept only once a second step completes under it.
+    """
+    last = parent._last_child
+    if last is info:
+        return
+    parent._last_child = info
+    if last is None:
+        return
+    done = parent._done
+    if done is None:
+        parent._done = {last: None, info: None}
+    else:
+        done.pop(info, None)
+        done[info] = None
 
 
 def new_trace_id() -> int:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
+from penstock._version import __version__
 
 # list_ and map_: a submodule named list or map would be bound over the builtin in this
 # package's namespace once imported.
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw, check and list the business flows declared with penstock.",
         parents=[source_options([])],
     )
+    parser.add_argument("--version", action="version", version=f"penstock {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)

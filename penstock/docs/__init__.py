@@ -285,6 +285,8 @@ def _marked(
 
     Returns the graph to draw, its overlay, the data files read and warnings for the page.
     """
+    if opts.since is not None:
+        return _since(graph, opts)
     if opts.observed:
         from penstock._errors import ObservedError
         from penstock._render.observed import observed_drawing
@@ -295,30 +297,38 @@ def _marked(
             return observed_drawing(graph, opts.observed, opts.observed_base, opts.run)
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
-    if opts.since is not None:
-        drawn, overlay, warnings = _since(graph, opts)
-        return drawn, overlay, (), warnings
     return graph, None, (), ()
 
 
 def _since(
     graph: FlowGraph, opts: DiagramOptions
-) -> tuple[FlowGraph, Overlay | None, tuple[str, ...]]:
+) -> tuple[FlowGraph, Overlay | None, tuple[str, ...], tuple[str, ...]]:
+    """The changes since a revision, with the recorded traffic on them when ``observed`` is set.
+
+    A revision or dump that cannot be read (an invalid dump included) is a warning at the
+    directive, never an aborted build; so are recorded runs that cannot be read.
+    """
     if opts.since is None:
-        return graph, None, ()
+        return graph, None, (), ()
+    from penstock._errors import ObservedError
     from penstock._versions.since import since_overlay
 
     try:
-        drawn, overlay = since_overlay(
+        drawn, overlay, read = since_overlay(
             graph,
             opts.since,
             modules=opts.since_modules,
             paths=opts.since_paths,
             root=opts.since_root,
+            observed=opts.observed,
+            observed_base=opts.observed_base,
+            timeout=opts.since_seconds,
         )
     except DiffError as exc:
-        return graph, None, (f"since {opts.since!r}: drawn without highlights: {exc}",)
-    return drawn, overlay, ()
+        return graph, None, (), (f"since {opts.since!r}: drawn without highlights: {exc}",)
+    except ObservedError as exc:
+        return graph, None, (), (f"since {opts.since!r}: observed: {exc}",)
+    return drawn, overlay, read, ()
 
 
 def load_modules(
@@ -328,10 +338,12 @@ def load_modules(
     fresh: bool = False,
     failures: list[ModuleImportError] | None = None,
     paths_setting: str = "paths",
+    exclude: Iterable[str] = (),
 ) -> list[str]:
     """Import the modules that declare flows; return the source files of every step module.
 
-    A package imports its submodules too (``__main__`` excepted).
+    A package imports its submodules too, except ``__main__``, programs (a first line
+    ``#!``) and the names matching ``exclude``.
 
     Args:
         modules: dotted names to import.
@@ -343,6 +355,7 @@ def load_modules(
             are still imported, so one broken module does not take every diagram down with it.
         paths_setting: how the caller's users add folders (e.g. ``"penstock_paths in
             conf.py"``), named when a module is not found.
+        exclude: globs of dotted names a package's import skips (``ModuleSources.exclude``).
 
     Raises:
         ModuleImportError: a module raised (only when ``failures`` is not given); carries its
@@ -350,5 +363,10 @@ def load_modules(
             the module is not on ``sys.path``, the folders searched and the setting to change.
     """
     return import_modules(
-        modules, paths, fresh=fresh, failures=failures, paths_setting=paths_setting
+        modules,
+        paths,
+        fresh=fresh,
+        failures=failures,
+        paths_setting=paths_setting,
+        exclude=exclude,
     )

@@ -95,7 +95,9 @@ class DiagramOptions:
     observed: str | None = _option(
         None,
         "Recorded runs drawn over the flow: a file or glob of JSON log lines or OTLP JSON, "
-        "relative to the site's configuration file.",
+        "relative to the site's configuration file; or a trace store asked for the counts: "
+        "clickhouse://USER@HOST:PORT/DATABASE (password from $PENSTOCK_CLICKHOUSE_PASSWORD) "
+        "or chdb:PATH.",
         site=True,
     )
     run: str | None = _option(
@@ -124,8 +126,15 @@ class DiagramOptions:
     )
     since: str | None = _option(
         None,
-        "A git revision (or a penstock dump file): mark what changed in the flow since then.",
+        "A git revision (or a penstock dump file): mark what changed in the flow since then "
+        "(with observed: the recorded calls on what was removed).",
         required=True,
+    )
+    since_timeout: str | None = _option(
+        None,
+        "Seconds the since revision may take to load (check out, import, dump) before the "
+        "diagram is drawn without highlights and a warning (default 300; 0: no limit).",
+        site=True,
     )
     svg: bool = _option(
         False, "Draw the diagram at build time with Graphviz: an inline SVG, no JavaScript."
@@ -213,12 +222,24 @@ class DiagramOptions:
                 f"{prefix}option 'since' must be a git revision written as text (quote "
                 f'numbers, e.g. since: "v1.10"), got {self.since!r}'
             )
-        if self.since is not None and self.observed:
+        if self.since is not None and self.observed and self.run is not None:
             raise OptionError(
-                f"{prefix}options 'since' and 'observed' draw different marks; use one per diagram"
+                f"{prefix}option 'run' draws one recorded run, 'since' what changed; with "
+                "'since', 'observed' puts the recorded traffic on the changes instead"
             )
         observed, run = _observed_options(self.observed, self.run, prefix)
+        if self.since_timeout is not None:
+            _seconds(self.since_timeout, prefix)
         return replace(self, direction=direction, title=title, observed=observed, run=run)
+
+    @property
+    def since_seconds(self) -> float | None:
+        """``since_timeout`` in seconds (``None``: no limit); the default when unset."""
+        from penstock._versions.revisions import DEFAULT_TIMEOUT
+
+        if self.since_timeout is None:
+            return DEFAULT_TIMEOUT
+        return _seconds(self.since_timeout, "") or None
 
     def source_linker(self) -> Callable[[StepNode], str | None] | None:
         """The source link of a step under these options (``None`` without a ``source_url``).
@@ -226,6 +247,20 @@ class DiagramOptions:
         Hosts use it as the fallback of ``link_api`` for steps the API reference does not list.
         """
         return _source_linker(self) if self.source_url else None
+
+
+def _seconds(value: Any, prefix: str) -> float:
+    # YAML and conf.py give numbers; reStructuredText gives text.
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if isinstance(value, bool) or not seconds >= 0:
+        raise OptionError(
+            f"{prefix}option 'since_timeout' must be a number of seconds (0: no limit), "
+            f"got {value!r}"
+        )
+    return seconds
 
 
 def _observed_options(observed: Any, run: Any, prefix: str) -> tuple[str | None, str | None]:
