@@ -14,6 +14,7 @@ from penstock._declared.spec import FlowStep
 from penstock._decorators import declare_channels, declare_step, entrypoint, flow, step
 from penstock._errors import (
     BackendError,
+    CoverageError,
     DefinitionError,
     DiffError,
     DocsError,
@@ -51,6 +52,7 @@ __all__ = [
     "BackendError",
     "ContextThreadPoolExecutor",
     "CorrelationIdFilter",
+    "CoverageError",
     "DefinitionError",
     "DiffError",
     "DocsError",

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendError",
+    "CoverageError",
     "DefinitionError",
     "DiffError",
     "DocsError",
@@ -100,6 +101,14 @@ class DocsError(PenstockError):
 
 class ObservedError(PenstockError):
     """Recorded runs cannot be read (a file or glob that matches nothing, a bad option)."""
+
+
+class CoverageError(PenstockError):
+    """Flow coverage cannot be measured or reported.
+
+    A report file that cannot be read, a bad option of the pytest plugin or of
+    ``penstock coverage``.
+    """
 
 
 class ProjectConfigError(PenstockError):

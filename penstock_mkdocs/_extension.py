@@ -254,7 +254,11 @@ class PenstockExtension(Extension):
                 since_paths=tuple(self._paths),
                 since_root=self.base_dir or None,
             )
-        if options.observed and options.observed_base is None and self.base_dir:
+        if (
+            (options.observed or options.coverage)
+            and options.observed_base is None
+            and self.base_dir
+        ):
             options = replace(options, observed_base=self.base_dir)
         if options.svg:
             # The one look-up of the flow's name: what draws it gets the graph.
@@ -276,6 +280,13 @@ class PenstockExtension(Extension):
         if options.zoom:
             # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
             pre = f'<div class="penstock-zoom">{pre}</div>'
+        if diagram.caption:
+            # The coverage option's percentages, under the diagram as a caption.
+            caption = html.escape(diagram.caption, quote=False)
+            pre = (
+                f'<figure class="penstock-coverage">{pre}'
+                f"<figcaption>{caption}</figcaption></figure>"
+            )
         return anchor + pre
 
     def _diagram(

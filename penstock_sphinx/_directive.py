@@ -156,8 +156,12 @@ class PenstockFlow(SphinxDirective):
         node = self._node(flow, diagram, options, svg)
         result: nodes.Element = node
         self.set_source_info(node)
-        if "caption" in self.options:
-            result = figure_wrapper(self, node, self.options["caption"])
+        caption = self.options.get("caption")
+        if diagram.caption:
+            # The coverage option's percentages, after the author's own caption if any.
+            caption = f"{caption} ({diagram.caption})" if caption else diagram.caption
+        if caption:
+            result = figure_wrapper(self, node, caption)
         self.add_name(result)
         target = target_node(self.env, flow, result)
         return [result] if target is None else [target, result]
@@ -175,8 +179,11 @@ class PenstockFlow(SphinxDirective):
                 warning,
                 location=self.get_location(),
                 type="penstock",
-                # Undeclared transitions in recorded runs, or a `since` that could not be read.
-                subtype="since" if options.since is not None else "drift",
+                # Undeclared transitions in recorded runs, a `since` that could not be read, or
+                # a coverage report naming what the flow no longer has.
+                subtype="since"
+                if options.since is not None
+                else ("coverage" if options.coverage else "drift"),
             )
 
     def _node(

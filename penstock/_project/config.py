@@ -7,6 +7,7 @@ plugin and Markdown extension, the Sphinx extension)::
     modules = ["shop"]     # a package imports its submodules too
     paths = ["src"]        # put on sys.path, relative to this file
     exclude = ["shop.scripts.*"]  # submodules a package must not import (globs of names)
+    coverage = true        # pytest measures flow coverage without --penstock-cov
 
 The search starts at a folder the tool knows (the current folder, ``mkdocs.yml``'s or
 ``conf.py``'s) and walks up to the first ``pyproject.toml``. Settings given to a tool itself
@@ -30,7 +31,7 @@ __all__ = ["KEYS", "PYPROJECT", "ModuleSources", "ProjectConfig", "find_project"
 
 PYPROJECT = "pyproject.toml"
 #: The keys ``[tool.penstock]`` accepts.
-KEYS = ("modules", "paths", "exclude")
+KEYS = ("modules", "paths", "exclude", "coverage")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class ProjectConfig:
             file's folder and its ``src/`` folder when the project uses the src layout.
         has_table: whether the file has a ``[tool.penstock]`` table at all.
         exclude: globs of dotted module names that importing a package skips.
+        coverage: ``coverage = true``: the pytest plugin measures flow coverage without
+            ``--penstock-cov``.
     """
 
     file: Path
@@ -51,6 +54,7 @@ class ProjectConfig:
     paths: tuple[Path, ...] = ()
     has_table: bool = False
     exclude: tuple[str, ...] = ()
+    coverage: bool = False
 
     @property
     def root(self) -> Path:
@@ -103,7 +107,17 @@ def _read(file: Path) -> ProjectConfig:
     paths = _strings(table.get("paths", []), "paths", where)
     exclude = _strings(table.get("exclude", []), "exclude", where)
     folders = tuple((root / p).resolve() for p in paths) if paths else default_paths
-    return ProjectConfig(file, tuple(modules), folders, has_table=True, exclude=tuple(exclude))
+    coverage = table.get("coverage", False)
+    if not isinstance(coverage, bool):
+        raise ProjectConfigError(f"{where}: coverage must be true or false, got {coverage!r}")
+    return ProjectConfig(
+        file,
+        tuple(modules),
+        folders,
+        has_table=True,
+        exclude=tuple(exclude),
+        coverage=coverage,
+    )
 
 
 def _strings(value: Any, key: str, where: str) -> list[str]:

@@ -124,6 +124,8 @@ class StepRun:
     linked: StepRun | None = None
     sampled = True
     trace_state: str | None = None
+    #: What the taps (`penstock._runtime.taps`) keep per call: the coverage plugin's run items.
+    _observed: Any = None
 
     @property
     def backend(self) -> Backend | None:

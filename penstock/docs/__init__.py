@@ -18,6 +18,7 @@ glue over this package, which gives them:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -105,6 +106,8 @@ class Diagram:
     #: Warnings to report at the directive: undeclared transitions seen in recorded runs, or
     #: a ``since`` revision that could not be read (the flow is then drawn without highlights).
     warnings: tuple[str, ...] = ()
+    #: A line for under the diagram (the ``coverage`` option's percentages), or ``None``.
+    caption: str | None = None
 
 
 def flow_diagram(
@@ -145,6 +148,11 @@ def flow_diagram(
     if opts.link_api and api_url is not None:
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
+    caption = None
+    if opts.coverage:
+        from penstock._coverage.drawing import caption_text
+
+        caption = caption_text(_flow_coverage(graph, opts)[0])
     text = mermaid_with_stubs(
         drawn,
         links=links,
@@ -166,7 +174,7 @@ def flow_diagram(
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
-    return Diagram(name, text, graph, files, data_files, warnings)
+    return Diagram(name, text, graph, files, data_files, warnings, caption)
 
 
 #: Mermaid configuration of every docs diagram: drawn at its natural size, not shrunk to the
@@ -297,7 +305,59 @@ def _marked(
             return observed_drawing(graph, opts.observed, opts.observed_base, opts.run)
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
+    if opts.coverage:
+        from penstock._coverage.drawing import coverage_overlay
+
+        if opts.collapse:
+            raise OptionError("options 'coverage' and 'collapse' cannot be used together")
+        fc, path = _flow_coverage(graph, opts)
+        # The percentages go in the caption, not also in the legend.
+        overlay, warnings = coverage_overlay(graph, fc, percentages=False)
+        return graph, overlay, (path,), warnings
     return graph, None, (), ()
+
+
+@functools.lru_cache(maxsize=16)
+def _read_coverage(path: str, size: int, mtime_ns: int) -> Any:
+    """The report at ``path``, read once while its size and modification time stay the same.
+
+    A docs build draws many diagrams over the same report (and asks for the caption too).
+
+    Raises:
+        ObservedDataError: it cannot be read.
+    """
+    from penstock._coverage.model import read_report
+    from penstock._errors import CoverageError
+
+    try:
+        return read_report(path)
+    except CoverageError as exc:
+        raise ObservedDataError(f"coverage: {exc}") from None
+
+
+def _flow_coverage(graph: FlowGraph, opts: DiagramOptions) -> tuple[Any, str]:
+    """The flow's part of the ``coverage`` report, and the report's absolute path."""
+    from pathlib import Path
+
+    from penstock._suggest import did_you_mean
+
+    assert opts.coverage is not None
+    path = Path(opts.observed_base or os.getcwd(), opts.coverage).resolve()
+    try:
+        st = path.stat()
+    except OSError:
+        report = _read_coverage(str(path), -1, -1)  # read_report says what is wrong
+    else:
+        report = _read_coverage(str(path), st.st_size, st.st_mtime_ns)
+    fc = report.flows.get(graph.name)
+    if fc is None:
+        known = sorted(report.flows)
+        raise ObservedDataError(
+            f"coverage: {opts.coverage} has no flow {graph.name!r}"
+            f"{did_you_mean(graph.name, known)} (flows in it: {', '.join(known) or 'none'}); "
+            "was it measured with --penstock-cov=FLOW for other flows?"
+        )
+    return fc, str(path)
 
 
 def _since(

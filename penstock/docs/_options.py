@@ -76,7 +76,8 @@ class DiagramOptions:
             ``{module}`` and ``{qualname}``, e.g. ``https://git.example/app/blob/main/{path}#L{line}``.
         source_root: the folder ``{path}`` is relative to (default: the current directory).
         allow_problems: draw the flow even when `penstock.check` reports problems.
-        observed_base: the folder ``observed`` is relative to (the site's config folder).
+        observed_base: the folder ``observed`` and ``coverage`` are relative to (the site's
+            config folder).
         since_modules: the modules to load at the ``since`` revision (set by the docs
             extensions from their own configuration).
         since_paths: their folders (absolute, or relative to ``since_root``).
@@ -135,6 +136,13 @@ class DiagramOptions:
         "Seconds the since revision may take to load (check out, import, dump) before the "
         "diagram is drawn without highlights and a warning (default 300; 0: no limit).",
         site=True,
+    )
+    coverage: str | None = _option(
+        None,
+        "A flow coverage report (JSON, from --penstock-cov-report=json:PATH or penstock "
+        "coverage -f json), relative to the site's configuration file: uncovered steps and "
+        "edges highlighted, the percentages in the caption.",
+        required=True,
     )
     svg: bool = _option(
         False, "Draw the diagram at build time with Graphviz: an inline SVG, no JavaScript."
@@ -230,7 +238,21 @@ class DiagramOptions:
         observed, run = _observed_options(self.observed, self.run, prefix)
         if self.since_timeout is not None:
             _seconds(self.since_timeout, prefix)
-        return replace(self, direction=direction, title=title, observed=observed, run=run)
+        coverage = None if self.coverage in (None, False, "") else self.coverage
+        if coverage is not None and not isinstance(coverage, str):
+            raise OptionError(
+                f"{prefix}option 'coverage' must be the path of a coverage report (JSON), "
+                f"got {coverage!r}"
+            )
+        if coverage is not None and (observed or self.since is not None):
+            other = "observed" if observed else "since"
+            raise OptionError(
+                f"{prefix}options 'coverage' and {other!r} draw different marks; "
+                "use one per diagram"
+            )
+        return replace(
+            self, direction=direction, title=title, observed=observed, run=run, coverage=coverage
+        )
 
     @property
     def since_seconds(self) -> float | None:

@@ -26,7 +26,17 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 def test_each_command_module_registers_its_run() -> None:
     """Every module of COMMANDS adds one command whose func is that module's run."""
     commands = _subparsers(build_parser())
-    assert list(commands) == ["list", "dag", "check", "paths", "observe", "map", "dump", "diff"]
+    assert list(commands) == [
+        "list",
+        "dag",
+        "check",
+        "paths",
+        "observe",
+        "coverage",
+        "map",
+        "dump",
+        "diff",
+    ]
     for module, (name, sub) in zip(COMMANDS, commands.items(), strict=True):
         assert sub.get_default("func") is module.run, name
 

@@ -177,9 +177,6 @@ def test_drift_warning_silent_under_configured_output_off(
     logger = logging.getLogger("penstock")
     monkeypatch.setattr(logger, "propagate", False)
     monkeypatch.setattr(logger, "handlers", [])
-    # An application that logs warnings only (the level earlier tests may have changed): the
-    # step records stay below it, a drift warning would not.
-    monkeypatch.setattr(logger, "level", logging.WARNING)
     monkeypatch.setattr(logging, "lastResort", logging.StreamHandler(stream))
 
     @flow("quiet")
@@ -195,7 +192,12 @@ def test_drift_warning_silent_under_configured_output_off(
         start()
     finally:
         penstock.reset()
-    assert stream.getvalue() == ""
+    # Step records may reach Python's last resort (the application configured no logging and
+    # an earlier test may have lowered the logger's level); the drift warning never does.
+    out = stream.getvalue()
+    assert "ran before" not in out
+    assert "'stray'" not in out
+    assert "quiet.stray ok" in out or out == ""
 
 
 @pytest.mark.parametrize(
