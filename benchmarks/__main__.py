@@ -2,10 +2,17 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks [--quick] [--only NAME ...] [--output FILE]
+    python -m benchmarks [--quick] [--only NAME ...] [--processes N] [--output FILE]
 
 A module that fails to import, raises, or returns malformed rows becomes a failed row: one
 broken benchmark never hides the others' figures. Exit status 1 when any row is not ok.
+
+Noise: one run of a module is one sample of a machine whose load changes by the second. By
+default every module runs in ``--processes`` fresh interpreters (3; 1 with ``--quick``), in
+interleaved rounds (round 1 runs every module once, then round 2, ...), so that a burst of load
+from elsewhere lands on one sample of each module instead of on every sample of one. Each row
+reports the run whose ratio is the median, and the ``spread`` column the lowest and highest
+ratio over the processes, so that a reader sees how far a ratio can be trusted.
 """
 
 from __future__ import annotations
@@ -13,9 +20,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -25,7 +34,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-COLUMNS = ("benchmark", "baseline", "baseline us", "penstock us", "ratio", "limit", "ok", "note")
+COLUMNS = (
+    "benchmark",
+    "baseline",
+    "baseline us",
+    "penstock us",
+    "ratio",
+    "spread",
+    "limit",
+    "ok",
+    "note",
+)
 #: Required keys of a row, with the types a value may have.
 ROW_KEYS: dict[str, tuple[type, ...]] = {
     "benchmark": (str,),
@@ -116,6 +135,60 @@ def run_module(name: str, quick: bool, package: str = "benchmarks") -> list[Row]
 SOURCES = ("penstock", "penstock_mkdocs", "penstock_sphinx", "examples")
 
 
+def run_module_process(
+    name: str, quick: bool, package: str = "benchmarks", folder: Path = HERE
+) -> list[Row]:
+    """``run_module`` in a fresh interpreter: no state of an earlier module or round leaks in."""
+    command = [sys.executable, "-m", "benchmarks", "--child", name, "--package", package]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(folder.parent)])}
+    proc = subprocess.run(
+        command + ["--quick"] * quick,
+        cwd=HERE.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    sys.stderr.write(proc.stderr)
+    try:
+        rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return [failed(f"bench_{name}", f"process exited {proc.returncode} without rows")]
+    return validate(name, rows)
+
+
+def combine(samples: Sequence[Sequence[Row]]) -> list[Row]:
+    """One row per benchmark from several processes' rows: the median run, with the spread.
+
+    Rows are matched by their ``benchmark`` label, in the order the first process reported them.
+    The median is taken over ratios (not over each time separately), so the baseline and
+    penstock figures shown are one consistent pair from one run. With an even count the upper
+    median is shown: a row passes only if at least half the runs did.
+    """
+    by_label: dict[str, list[Row]] = {}
+    for rows in samples:
+        for row in rows:
+            by_label.setdefault(str(row["benchmark"]), []).append(row)
+    out: list[Row] = []
+    for rows in by_label.values():
+        measured = sorted((r for r in rows if not math.isnan(r["ratio"])), key=lambda r: r["ratio"])
+        if not measured:
+            out.append({**rows[0], "spread": "-"})
+            continue
+        median = measured[len(measured) // 2]
+        ratios = [r["ratio"] for r in measured]
+        combined = {**median, "spread": f"{_ratio(min(ratios))}-{_ratio(max(ratios))}"}
+        if len(samples) == 1:
+            combined["spread"] = "-"
+        if len(measured) < len(samples):
+            # A run that failed or lost the row cannot count as a pass.
+            combined["ok"] = False
+            lost = f"{len(samples) - len(measured)} of {len(samples)} runs gave no ratio"
+            combined["note"] = f"{lost}; {combined.get('note', '')}".rstrip("; ")
+        out.append(combined)
+    return out
+
+
 def compile_sources(root: Path = HERE.parent) -> None:
     """Write the bytecode of this checkout's packages, as ``pip install`` does for a wheel.
 
@@ -155,7 +228,7 @@ def _cell(text: object) -> str:
 def table(rows: Sequence[Row]) -> str:
     lines = [
         "| " + " | ".join(COLUMNS) + " |",
-        "|" + "|".join(["---", "---", "---:", "---:", "---:", "---:", ":---:", "---"]) + "|",
+        "|" + "|".join(["---", "---", *["---:"] * 5, ":---:", "---"]) + "|",
     ]
     for row in rows:
         cells = [
@@ -164,6 +237,7 @@ def table(rows: Sequence[Row]) -> str:
             _number(row["baseline_us"]),
             _number(row["penstock_us"]),
             _ratio(row["ratio"]),
+            _cell(row.get("spread", "-")),
             _number(row["limit"]),
             "yes" if row["ok"] else "**NO**",
             _cell(row.get("note", "")),
@@ -199,7 +273,21 @@ def main(
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="markdown file to write (default: %(default)s)"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="fresh interpreters per module, in interleaved rounds (default: 3, 1 with --quick)",
+    )
+    parser.add_argument("--child", metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument("--package", default=package, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.child:
+        # One module in this fresh interpreter; the parent reads the rows from the last line.
+        print(json.dumps(run_module(args.child, args.quick, args.package)))
+        return 0
+    processes = args.processes or (1 if args.quick else 3)
 
     available = discover(folder)
     names = available
@@ -218,17 +306,31 @@ def main(
     if folder == HERE:
         compile_sources()
     started = time.perf_counter()
+    samples: dict[str, list[list[Row]]] = {name: [] for name in names}
+    for round_ in range(processes):
+        for name in names:
+            print(f"round {round_ + 1}/{processes}: bench_{name} ...", file=sys.stderr, flush=True)
+            if processes == 1:
+                samples[name].append(run_module(name, args.quick, package))
+            else:
+                samples[name].append(run_module_process(name, args.quick, package, folder))
     for name in names:
-        print(f"running bench_{name} ...", file=sys.stderr, flush=True)
-        rows += run_module(name, args.quick, package)
+        rows += combine(samples[name])
     took = time.perf_counter() - started
 
-    options = " ".join(["--quick"] * args.quick + [f"--only {n}" for n in (args.only or [])])
+    options = " ".join(
+        ["--quick"] * args.quick
+        + [f"--only {n}" for n in (args.only or [])]
+        + ([f"--processes {args.processes}"] if args.processes else [])
+    )
     text = (
         "# Benchmark results\n\n"
         f"{machine_line()}; `python -m benchmarks{' ' + options if options else ''}` "
         f"took {took:.1f} s.\n\n"
-        "Times are in microseconds; `ratio` must not exceed `limit`.\n\n" + table(rows)
+        "Times are in microseconds; `ratio` must not exceed `limit`. "
+        f"Each module ran {processes} time(s), in interleaved rounds"
+        f"{' of fresh processes' if processes > 1 else ''}; a row shows the run with the median "
+        "ratio, and `spread` the lowest and highest ratio over the runs.\n\n" + table(rows)
     )
     print(text)
     args.output.write_text(text, encoding="utf-8")

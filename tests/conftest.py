@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.builds import build_pool  # noqa: F401 (a fixture)
 from tests.support.system import ROOT
 
 EXAMPLES = ROOT / "examples"

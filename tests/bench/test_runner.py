@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.__main__ import main
+from benchmarks.__main__ import combine, main, table
 
 GOOD = """
 def run(quick=False):
@@ -62,10 +63,10 @@ def test_every_module_gets_rows_and_misses_fail_the_run(
     assert text.strip() in capsys.readouterr().out
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows[0] == (
-        "| benchmark | baseline | baseline us | penstock us | ratio | limit | ok | note |"
+        "| benchmark | baseline | baseline us | penstock us | ratio | spread | limit | ok | note |"
     )
     body = {r.split(" | ")[0].removeprefix("| "): r for r in rows[1:]}
-    assert body["fast thing"].endswith("| 200 | 50.00 | 0.250 | 1.00 | yes | full |")
+    assert body["fast thing"].endswith("| 200 | 50.00 | 0.250 | 0.250-0.250 | 1.00 | yes | full |")
     assert "**NO**" in body["slow \\| thing"]
     assert "import failed: ModuleNotFoundError" in body["bench_broken"]
     assert "run failed: ValueError: boom" in body["bench_raises"]
@@ -99,3 +100,44 @@ def test_unknown_name_is_a_failed_row(suite: tuple[Path, str], tmp_path: Path) -
     assert "no benchmarks/bench_gud.py; have: broken, good, malformed, raises, slow" in (
         out.read_text()
     )
+
+
+def _row(ratio: float, note: str = "") -> dict[str, object]:
+    return {
+        "benchmark": "b",
+        "baseline": "x",
+        "baseline_us": 100.0,
+        "penstock_us": 100.0 * ratio,
+        "ratio": ratio,
+        "limit": 1.1,
+        "ok": ratio <= 1.1,
+        "note": note,
+    }
+
+
+def test_rows_of_several_processes_show_the_median_run_and_the_spread() -> None:
+    """One noisy process does not decide a row: the median run is shown, with min-max beside."""
+    (row,) = combine([[_row(1.3, "loaded")], [_row(1.02, "mid")], [_row(0.98, "low")]])
+    assert (row["ratio"], row["note"], row["ok"]) == (1.02, "mid", True)
+    assert row["spread"] == "0.980-1.300"
+    assert "| 1.020 | 0.980-1.300 | 1.10 | yes | mid |" in table([row])
+
+
+def test_a_process_without_the_row_fails_it() -> None:
+    """A run that crashed leaves no ratio; the row is not ok even if the others passed."""
+    lost = {**_row(1.0), "ratio": math.nan, "ok": False}
+    (row,) = combine([[_row(1.0)], [lost], [_row(1.01)]])
+    assert row["ok"] is False
+    assert str(row["note"]).startswith("1 of 3 runs gave no ratio")
+
+
+def test_several_processes_in_interleaved_rounds(suite: tuple[Path, str], tmp_path: Path) -> None:
+    """--processes N runs each module in N fresh interpreters, round by round."""
+    folder, package = suite
+    out = tmp_path / "RESULTS.md"
+    args = ["--processes", "2", "--only", "good", "--only", "raises", "--output", str(out)]
+    assert main(args, folder=folder, package=package) == 1
+    text = out.read_text()
+    assert "| 0.250 | 0.250-0.250 | 1.00 | yes | full |" in text
+    assert "run failed: ValueError: boom" in text
+    assert "ran 2 time(s), in interleaved rounds of fresh processes" in text

@@ -1,4 +1,8 @@
-"""A real git repository whose history changes its flows, built once per test module."""
+"""A real git repository whose history changes its flows, built once per session.
+
+The tests only read it (every ``penstock diff`` must leave HEAD, the index and the working
+tree as they were, and test_git checks that), so one repository serves every module.
+"""
 
 from __future__ import annotations
 
@@ -226,7 +230,7 @@ def _pyproject(*modules: str) -> str:
     return PYPROJECT.format(modules=", ".join(json.dumps(m) for m in modules))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
     """Tags v1, v2, v3, v4, broken and syntax, then an uncommitted edit in the working tree."""
     require_executable("git", "install git, e.g. apt-get install git")

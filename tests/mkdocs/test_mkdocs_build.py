@@ -1,9 +1,15 @@
-"""``mkdocs build`` with Material and the ``penstock`` plugin, for real, in a temporary folder."""
+"""``mkdocs build`` with Material and the ``penstock`` plugin, for real, in a temporary folder.
+
+Every site of this module is written and its build started at once by the ``builds`` fixture
+(the builds are independent); each test waits for its own build.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -45,10 +51,41 @@ DOCS = """
 """
 
 
+#: A site of this module: (write it under a folder -> its root, the build's arguments).
+Site = Callable[[Path], tuple[Path, tuple[str, ...]]]
+SITES: dict[str, Site] = {}
+
+
+def site(name: str) -> Callable[[Site], Site]:
+    """Register a site the ``builds`` fixture writes and builds before the tests run."""
+
+    def register(write: Site) -> Site:
+        SITES[name] = write
+        return write
+
+    return register
+
+
 @pytest.fixture(scope="module")
-def good(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    root = write_site(tmp_path_factory.mktemp("good"), {"index.md": INDEX, "docs.md": DOCS})
-    return run("mkdocs", root, "--strict")
+def builds(
+    tmp_path_factory: pytest.TempPathFactory, build_pool: ThreadPoolExecutor
+) -> dict[str, Future[Build]]:
+    """Every site of :data:`SITES`, written and its build started at once, by name."""
+    jobs: dict[str, Future[Build]] = {}
+    for name, write in SITES.items():
+        root, args = write(tmp_path_factory.mktemp(name))
+        jobs[name] = build_pool.submit(run, "mkdocs", root, *args)
+    return jobs
+
+
+@site("good")
+def _good_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    return write_site(root, {"index.md": INDEX, "docs.md": DOCS}), ("--strict",)
+
+
+@pytest.fixture(scope="module")
+def good(builds: dict[str, Future[Build]]) -> Build:
+    return builds["good"].result()
 
 
 def test_strict_build_passes(good: Build) -> None:
@@ -163,9 +200,14 @@ def _error_site(root: Path) -> Path:
     )
 
 
+@site("lenient")
+def _lenient_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    return _error_site(root), ()
+
+
 @pytest.fixture(scope="module")
-def lenient(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return run("mkdocs", _error_site(tmp_path_factory.mktemp("lenient")))
+def lenient(builds: dict[str, Future[Build]]) -> Build:
+    return builds["lenient"].result()
 
 
 def test_errors_are_warnings_with_page_line_and_did_you_mean(lenient: Build) -> None:
@@ -196,23 +238,33 @@ def test_errors_show_an_admonition_instead_of_the_diagram(lenient: Build) -> Non
     assert lenient.diagrams() == []
 
 
-def test_strict_build_fails_on_errors(tmp_path: Path) -> None:
+@site("strict-errors")
+def _strict_errors_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    return _error_site(root), ("--strict",)
+
+
+def test_strict_build_fails_on_errors(builds: dict[str, Future[Build]]) -> None:
     """`mkdocs build --strict` exits non-zero on a bad directive."""
-    build = run("mkdocs", _error_site(tmp_path), "--strict")
+    build = builds["strict-errors"].result()
     assert build.returncode == 1
     assert "index.md:7: penstock-flow 'ordrs'" in build.output
     assert "Aborted with 3 warnings in strict mode" in build.output
 
 
-def test_plugin_strict_option_aborts_without_cli_strict(tmp_path: Path) -> None:
-    """The plugin's strict option stops the build at the first failed diagram."""
-    root = write_site(
-        tmp_path,
+@site("plugin-strict")
+def _plugin_strict_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    written = write_site(
+        root,
         {"index.md": ERRORS},
         plugin={"modules": ["shop.orders", "shop.dangling"], "strict": True},
         modules={"shop/orders.py": ORDERS, "shop/dangling.py": DANGLING},
     )
-    build = run("mkdocs", root)
+    return written, ()
+
+
+def test_plugin_strict_option_aborts_without_cli_strict(builds: dict[str, Future[Build]]) -> None:
+    """The plugin's strict option stops the build at the first failed diagram."""
+    build = builds["plugin-strict"].result()
     assert build.returncode == 1
     assert "ERROR   -  penstock plugin: index.md:7: penstock-flow 'ordrs'" in build.output
     assert "Aborted with a BuildError!" in build.output
@@ -226,11 +278,9 @@ RATE = 1 / 0
 """
 
 
-def test_import_failure_is_reported_once_and_other_flows_still_draw(tmp_path: Path) -> None:
-    """A module that fails to import: one warning at the raising line, with its traceback; the
-    healthy modules' flows are drawn; a flow missing because of it shows a box, no 2nd warning."""
-    root = write_site(
-        tmp_path,
+def _boom_site(root: Path, *args: str) -> tuple[Path, tuple[str, ...]]:
+    written = write_site(
+        root,
         {
             "index.md": "# Orders\n\n::: penstock-flow orders\n",
             "gone.md": "# Gone\n\n::: penstock-flow declared_by_boom\n",
@@ -238,7 +288,20 @@ def test_import_failure_is_reported_once_and_other_flows_still_draw(tmp_path: Pa
         plugin={"modules": ["shop.orders", "shop.boom"]},
         modules={"shop/orders.py": ORDERS, "shop/boom.py": BOOM},
     )
-    build = run("mkdocs", root)
+    return written, args
+
+
+# The strict build gets its own copy of the site: it must not write over the pages read here.
+site("boom")(_boom_site)
+site("boom-strict")(lambda root: _boom_site(root, "--strict"))
+
+
+def test_import_failure_is_reported_once_and_other_flows_still_draw(
+    builds: dict[str, Future[Build]],
+) -> None:
+    """A module that fails to import: one warning at the raising line, with its traceback; the
+    healthy modules' flows are drawn; a flow missing because of it shows a box, no 2nd warning."""
+    build = builds["boom"].result()
     assert build.returncode == 0, build.output
     assert build.output.count("could not import module 'shop.boom'") == 1, build.output
     assert re.search(r"could not import module 'shop.boom' \(.*boom\.py:4\)", build.output)
@@ -250,7 +313,7 @@ def test_import_failure_is_reported_once_and_other_flows_still_draw(tmp_path: Pa
     gone = build.page("gone")
     assert "penstock-error" in gone
     assert "failed to import" in gone
-    strict = run("mkdocs", root, "--strict")
+    strict = builds["boom-strict"].result()
     assert strict.returncode != 0
 
 
@@ -262,32 +325,43 @@ def _big_flow(n: int) -> str:
     return "\n".join(lines)
 
 
-def test_oversized_flow_warns_with_guidance(tmp_path: Path) -> None:
-    """A flow over Mermaid's 500-edge limit warns at build time and says how to fix it."""
-    root = write_site(
-        tmp_path,
+@site("oversized")
+def _oversized_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    written = write_site(
+        root,
         {"index.md": "# Big\n\n::: penstock-flow big\n"},
         plugin={"modules": ["shop.big"]},
         modules={"shop/big.py": _big_flow(501)},
     )
-    build = run("mkdocs", root)
+    return written, ()
+
+
+def test_oversized_flow_warns_with_guidance(builds: dict[str, Future[Build]]) -> None:
+    """A flow over Mermaid's 500-edge limit warns at build time and says how to fix it."""
+    build = builds["oversized"].result()
     assert build.returncode == 0
     assert "index.md:3: penstock-flow 'big': flow 'big' has 501 edges" in build.output
     assert "Split it into smaller flows" in build.output
     assert "penstock-error" in build.page()
 
 
-def test_links_to_source_from_repo_url_and_local_mermaid(tmp_path: Path) -> None:
-    """link_source uses repo_url/edit_uri; mermaid_js is copied into the site and loaded."""
-    (tmp_path / "vendor").mkdir(parents=True)
-    (tmp_path / "vendor" / "mermaid.min.js").write_text("window.mermaid = {};\n")
-    root = write_site(
-        tmp_path,
+@site("links")
+def _links_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    (root / "vendor").mkdir(parents=True)
+    (root / "vendor" / "mermaid.min.js").write_text("window.mermaid = {};\n")
+    written = write_site(
+        root,
         {"index.md": "# Links\n\n::: penstock-flow orders\n    link_source: true\n"},
         plugin={"mermaid_js": "vendor/mermaid.min.js"},
         extra={"repo_url": "https://github.com/acme/shop", "edit_uri": "edit/trunk/docs/"},
     )
-    build = run("mkdocs", root, "--strict")
+    return written, ("--strict",)
+
+
+def test_links_to_source_from_repo_url_and_local_mermaid(builds: dict[str, Future[Build]]) -> None:
+    """link_source uses repo_url/edit_uri; mermaid_js is copied into the site and loaded."""
+    build = builds["links"].result()
+    root = build.site
     assert build.returncode == 0, build.output
     (diagram,) = build.diagrams()
     assert (
@@ -299,22 +373,32 @@ def test_links_to_source_from_repo_url_and_local_mermaid(tmp_path: Path) -> None
     assert 'src="assets/javascripts/penstock/mermaid.min.js"' in build.page()
 
 
-def test_missing_mermaid_js_is_a_config_error(tmp_path: Path) -> None:
+@site("no-mermaid-js")
+def _no_mermaid_js_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    return write_site(root, {"index.md": "# x\n"}, plugin={"mermaid_js": "nope/mermaid.js"}), ()
+
+
+def test_missing_mermaid_js_is_a_config_error(builds: dict[str, Future[Build]]) -> None:
     """A mermaid_js path that does not exist aborts with a message naming the option."""
-    root = write_site(tmp_path, {"index.md": "# x\n"}, plugin={"mermaid_js": "nope/mermaid.js"})
-    build = run("mkdocs", root)
+    build = builds["no-mermaid-js"].result()
     assert build.returncode == 1
     assert "mermaid_js file 'nope/mermaid.js' does not exist" in build.output
 
 
-def test_coexists_with_mkdocstrings(tmp_path: Path) -> None:
-    """mkdocstrings documents a module on the same page; its ::: never sees penstock-flow."""
-    root = write_site(
-        tmp_path,
+@site("mkdocstrings")
+def _mkdocstrings_site(root: Path) -> tuple[Path, tuple[str, ...]]:
+    written = write_site(
+        root,
         {"index.md": "# API\n\n::: shop.orders\n\n::: penstock-flow orders\n"},
         more_plugins=[{"mkdocstrings": {"handlers": {"python": {"paths": ["src"]}}}}],
     )
-    build = run("mkdocs", root, "--strict")
+    return written, ("--strict",)
+
+
+def test_coexists_with_mkdocstrings(builds: dict[str, Future[Build]]) -> None:
+    """mkdocstrings documents a module on the same page; its ::: never sees penstock-flow."""
+    build = builds["mkdocstrings"].result()
+    root = build.site
     assert build.returncode == 0, build.output
     page = build.page()
     assert "doc doc-object" in page

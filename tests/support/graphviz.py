@@ -32,13 +32,23 @@ def spaces(text: str) -> str:
 
 
 class Graphviz:
-    """Runs the real ``dot``."""
+    """Runs the real ``dot``.
+
+    Drawing is a pure function of the source, and hypothesis asks about the same small graphs
+    again and again, so each source's SVG is kept for the session: ``dot`` runs once per source.
+    """
 
     def __init__(self, executable: str) -> None:
         self.executable = executable
+        self._drawn: dict[str, str] = {}
 
     def svg(self, source: str) -> str:
         """``dot -Tsvg`` of ``source``; fails the test on any error."""
+        if source not in self._drawn:
+            self._drawn[source] = self._run(source)
+        return self._drawn[source]
+
+    def _run(self, source: str) -> str:
         proc = subprocess.run(
             [self.executable, "-Tsvg"],
             input=source.encode("utf-8"),

@@ -89,10 +89,19 @@ class _Server:
 
 
 class MermaidOracle:
-    """Parses diagrams with every Mermaid version in :data:`VERSIONS`."""
+    """Parses diagrams with every Mermaid version in :data:`VERSIONS`.
+
+    Parsing is a pure function of the text, and hypothesis asks about the same small diagrams
+    again and again (while generating and while shrinking), so answers are kept per version and
+    text for the session: only texts not seen before go to Mermaid.
+    """
 
     def __init__(self) -> None:
         self._servers: dict[str, _Server] = {}
+        self._answers: dict[tuple[str, str], dict[str, Any]] = {}
+        #: Texts answered from the cache / sent to Mermaid, per version (for the record).
+        self.hits = 0
+        self.misses = 0
 
     def start(self) -> None:
         for version, package in VERSIONS.items():
@@ -102,6 +111,12 @@ class MermaidOracle:
         """``{version: [Parsed per text]}`` for every Mermaid version."""
         out: dict[str, list[Parsed]] = {}
         for version, server in self._servers.items():
+            new = list(dict.fromkeys(t for t in texts if (version, t) not in self._answers))
+            self.hits += len(texts) - len(new)
+            self.misses += len(new)
+            if new:
+                for text, answer in zip(new, server.ask(new), strict=True):
+                    self._answers[(version, text)] = answer
             out[version] = [
                 Parsed(
                     version=version,
@@ -112,7 +127,7 @@ class MermaidOracle:
                     tooltips=r.get("tooltips") or {},
                     title=r.get("title") or "",
                 )
-                for r in server.ask(texts)
+                for r in (self._answers[(version, t)] for t in texts)
             ]
         return out
 
