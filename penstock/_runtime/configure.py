@@ -12,7 +12,7 @@ from penstock._errors import BackendError
 from penstock._runtime import lifecycle, selection
 
 if TYPE_CHECKING:
-    from penstock.backends import Backend
+    from penstock._runtime.backend import Backend
 
 __all__ = ["available_backends", "configure", "reset"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from _thread import allocate_lock
 
 from penstock._runtime.active import hook_failed
-from penstock._runtime.steprun import StepInfo, StepRun
+from penstock._runtime.backend import StepRun
+from penstock._runtime.stepinfo import StepInfo
 
 __all__ = ["first_transition", "observed_edges", "reset"]
 

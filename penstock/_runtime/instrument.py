@@ -16,8 +16,9 @@ import functools
 
 from penstock._runtime import lifecycle
 from penstock._runtime.active import hook_failed
+from penstock._runtime.backend import StepRun
 from penstock._runtime.lifecycle import activate, begin, deactivate, end, nest
-from penstock._runtime.steprun import SpecInfo, StepRun
+from penstock._runtime.stepinfo import SpecInfo
 
 # Not `from typing import TYPE_CHECKING`: importing typing alone costs more than penstock.
 TYPE_CHECKING = False

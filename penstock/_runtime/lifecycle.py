@@ -17,16 +17,16 @@ from time import time_ns
 
 from penstock._runtime import selection
 from penstock._runtime.active import hook_failed, reset_failures
+from penstock._runtime.backend import StepRun
 from penstock._runtime.drift import first_transition
 from penstock._runtime.drift import reset as reset_drift
-from penstock._runtime.steprun import StepRun
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from penstock._runtime.active import Active
-    from penstock._runtime.steprun import SpecInfo
+    from penstock._runtime.stepinfo import SpecInfo
 
 __all__ = [
     "CURRENT",

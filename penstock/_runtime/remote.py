@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from penstock._runtime import lifecycle
 from penstock._runtime.active import IDLE, hook_failed
-from penstock._runtime.steprun import StepInfo, StepRun
+from penstock._runtime.backend import StepRun
+from penstock._runtime.stepinfo import StepInfo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from urllib.parse import quote_plus
 
 from opentelemetry import context as _otel_context
 
-from penstock._runtime.steprun import StepRun
+from penstock._runtime.backend import StepRun
 from penstock.propagation._propagators import TEXTMAP_KEY, default_propagators, textmap_checked
 from penstock.propagation._w3c import (
     BAGGAGE_FLOW,
