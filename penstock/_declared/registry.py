@@ -10,8 +10,8 @@ forgotten on the first registration from the new one.
 from __future__ import annotations
 
 import sys
-from _thread import RLock
-from _weakref import ref as weakref
+from threading import RLock
+from weakref import ref as weakref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

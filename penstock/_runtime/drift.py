@@ -8,7 +8,7 @@ drifted from its diagram: that is logged once per (flow, transition), as a WARNI
 
 from __future__ import annotations
 
-from _thread import allocate_lock
+from threading import Lock
 
 from penstock._runtime.active import hook_failed
 from penstock._runtime.backend import StepRun
@@ -16,7 +16,7 @@ from penstock._runtime.stepinfo import StepInfo
 
 __all__ = ["first_transition", "observed_edges", "reset"]
 
-_edges_lock = allocate_lock()
+_edges_lock = Lock()
 
 #: flow -> {(from_step, to_step): None}, in the order first seen.
 _OBSERVED: dict[str, dict[tuple[str, str], None]] = {}

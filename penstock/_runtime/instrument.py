@@ -13,6 +13,7 @@ or from another task, cannot break context restoration).
 from __future__ import annotations
 
 import functools
+import sys
 
 from penstock._runtime import lifecycle
 from penstock._runtime.active import hook_failed
@@ -253,7 +254,12 @@ def function_kind(func: Callable[..., Any]) -> str:
     flags = code.co_flags
     if flags & _CO_ASYNC_GENERATOR:
         return "asyncgen"
-    if flags & _CO_COROUTINE or getattr(target, "_is_coroutine_marker", None) is not None:
+    if flags & _CO_COROUTINE:
+        return "coroutine"
+    # A function marked with inspect.markcoroutinefunction (3.12+): only possible once the
+    # program imported inspect, so it is asked only then (import penstock stays light).
+    inspect = sys.modules.get("inspect")
+    if inspect is not None and not flags & _CO_GENERATOR and inspect.iscoroutinefunction(target):
         return "coroutine"
     if flags & _CO_GENERATOR:
         return "generator"

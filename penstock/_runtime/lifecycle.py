@@ -12,7 +12,7 @@ costly; the backend is decided on the first run by `penstock._runtime.selection`
 from __future__ import annotations
 
 import sys
-from _contextvars import ContextVar, Token
+from contextvars import ContextVar, Token
 from time import time_ns
 
 from penstock._runtime import selection

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from _thread import RLock
+from threading import RLock
 
 from penstock._errors import BackendError
 from penstock._runtime.active import Active, hook_failed
