@@ -118,6 +118,48 @@ def test_tracestate_is_carried_through() -> None:
     assert carrier["tracestate"] == "vendor=abc,other=1"
 
 
+def test_the_default_pair_is_recognised_by_what_it_does() -> None:
+    """Judged through public API: the default pair (however composed) yes, anything else no."""
+    from opentelemetry import propagate
+    from opentelemetry.baggage.propagation import W3CBaggagePropagator
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from penstock.propagation._propagators import behaves_as_default
+
+    class UpperCaseState(TextMapPropagator):
+        """Declares the default fields, but writes its tracestate otherwise."""
+
+        def __init__(self) -> None:
+            self.inner = CompositePropagator(
+                [TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+            )
+
+        def extract(self, carrier: Any, context: Any = None, getter: Any = None) -> Any:
+            return self.inner.extract(carrier, context=context)
+
+        def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
+            self.inner.inject(carrier, context=context)
+            carrier["tracestate"] = carrier["tracestate"].upper()
+
+        @property
+        def fields(self) -> set[str]:
+            return set(self.inner.fields)
+
+    assert behaves_as_default(propagate.get_global_textmap())
+    assert behaves_as_default(
+        CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
+    )
+    assert behaves_as_default(
+        CompositePropagator([W3CBaggagePropagator(), TraceContextTextMapPropagator()])
+    )
+    assert not behaves_as_default(CompositePropagator([TraceContextTextMapPropagator()]))
+    assert not behaves_as_default(TraceContextTextMapPropagator())
+    assert not behaves_as_default(UpperCaseState())
+    assert not behaves_as_default(object())
+
+
 def test_configured_propagators_apply() -> None:
     """With only the tracecontext propagator configured, no baggage is written or read."""
     from opentelemetry import propagate

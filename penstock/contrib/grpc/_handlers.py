@@ -2,8 +2,9 @@
 
 One wrapper per kind of behavior (sync, coroutine, async generator), made once per handler
 (when a servicer method is decorated or a handler registered); per call it reads the metadata
-with `penstock.propagation.extract_entry` and enters the run with
-`penstock.propagation.enter_remote`.
+with `penstock.propagation.extract` and runs the behavior inside
+`penstock.propagation.RemoteContext.continue_run`: the general integration contract, as any
+integration would use it.
 """
 
 from __future__ import annotations
@@ -17,14 +18,7 @@ from typing import Any, TypeVar, overload
 import grpc
 
 from penstock.contrib._semconv import rpc
-from penstock.propagation import (
-    RemoteEntry,
-    enter_remote,
-    exit_remote,
-    extract_entry,
-    grpc_getter,
-    stream_entry,
-)
+from penstock.propagation import RemoteContext, extract, grpc_getter
 
 _log = logging.getLogger("penstock.contrib.grpc")
 
@@ -41,11 +35,10 @@ _MARK = "_penstock_continues_call"
 CACHE_SIZE = 1024
 
 
-def _remote(context: Any, link: bool, hop: dict[str, Any]) -> RemoteEntry | None:
+def _remote(context: Any) -> RemoteContext | None:
     """The run the call's metadata carries (``context``: the servicer context)."""
     try:
-        metadata = context.invocation_metadata()
-        return extract_entry(metadata, grpc_getter, link=link, kind="server", attributes=hop)
+        return extract(context.invocation_metadata(), grpc_getter)
     except Exception as exc:  # a context without metadata: serve the call as a fresh run
         _log.debug("penstock could not read trace metadata: %r", exc)
         return None
@@ -86,24 +79,11 @@ def _serving_unary(
     # A method handler's behavior that returns one response: gRPC calls it with exactly
     # these two arguments, so no tuple is packed per call and the result is not inspected.
     def serve_unary(request: Any, context: Any) -> Any:
-        try:  # _remote(), inline: every frame costs on a live server
-            entry = extract_entry(
-                context.invocation_metadata(),
-                grpc_getter,
-                link=link,
-                kind="server",
-                attributes=hop,
-            )
-        except Exception as exc:  # a context without metadata: serve a fresh run
-            _log.debug("penstock could not read trace metadata: %r", exc)
-            entry = None
-        if entry is None:
+        remote = _remote(context)
+        if remote is None:
             return behavior(request, context)
-        entered = enter_remote(entry)
-        try:
+        with remote.continue_run(link=link, kind="server", attributes=hop):
             return behavior(request, context)
-        finally:
-            exit_remote(entered)
 
     return serve_unary
 
@@ -113,17 +93,14 @@ def _serving_sync(
 ) -> Callable[..., Any]:
     # A decorated servicer method ((self, request, context)) or a streaming behavior.
     def serve_sync(*args: Any) -> Any:
-        entry = _remote(args[-1], link, hop)
-        if entry is None:
+        remote = _remote(args[-1])
+        if remote is None:
             return behavior(*args)
-        entered = enter_remote(entry)
-        try:
+        with remote.continue_run(link=link, kind="server", attributes=hop):
             result = behavior(*args)
-        finally:
-            exit_remote(entered)
         if isinstance(result, Iterator):
             # Streamed responses: gRPC drives the iterator after this returns.
-            return _iterate_in(result, entry)
+            return _iterate_in(result, remote, link, hop)
         return result
 
     return serve_sync
@@ -134,14 +111,11 @@ def _serving_coroutine(
 ) -> Callable[..., Any]:
     # Also a grpc.aio streaming handler that writes with context.write(): one await.
     async def serve_async(*args: Any) -> Any:
-        entry = _remote(args[-1], link, hop)
-        if entry is None:
+        remote = _remote(args[-1])
+        if remote is None:
             return await behavior(*args)
-        entered = enter_remote(entry)
-        try:
+        with remote.continue_run(link=link, kind="server", attributes=hop):
             return await behavior(*args)
-        finally:
-            exit_remote(entered)
 
     return serve_async
 
@@ -150,37 +124,43 @@ def _serving_async_gen(
     behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
 ) -> Callable[..., Any]:
     async def serve_stream(*args: Any) -> AsyncIterator[Any]:
-        entry = _remote(args[-1], link, hop)
+        remote = _remote(args[-1])
         responses = behavior(*args)
-        if entry is None:
+        if remote is None:
             async for item in responses:
                 yield item
             return
+        # The first part is the call's SERVER span; the later ones continue the same run
+        # without a span kind of their own (one SERVER span per call, not per part).
+        kind: Any = "server"
         while True:
-            entered = enter_remote(entry)
             try:
-                item = await responses.__anext__()
+                with remote.continue_run(link=link, kind=kind, attributes=hop):
+                    item = await responses.__anext__()
             except StopAsyncIteration:
                 return
-            finally:
-                exit_remote(entered)
-            entry = stream_entry(entry)
+            kind = None
             yield item
 
     return serve_stream
 
 
-def _iterate_in(responses: Iterator[Any], entry: RemoteEntry) -> Iterator[Any]:
-    """Run each step of a response iterator inside the remote run (gRPC drives it later)."""
+def _iterate_in(
+    responses: Iterator[Any], remote: RemoteContext, link: bool, hop: dict[str, Any]
+) -> Iterator[Any]:
+    """Run each step of a response iterator inside the remote run (gRPC drives it later).
+
+    The first part carries the call's hop (its first step is the SERVER span, if the handler
+    itself ran none), the later ones continue the same run without it.
+    """
+    kind: Any = "server"
     while True:
-        entered = enter_remote(entry)
         try:
-            item = next(responses)
+            with remote.continue_run(link=link, kind=kind, attributes=hop):
+                item = next(responses)
         except StopIteration:
             return
-        finally:
-            exit_remote(entered)
-        entry = stream_entry(entry)
+        kind = None
         yield item
 
 
