@@ -60,9 +60,6 @@ from penstock._runtime.lifecycle import current_ids, current_run, current_step
 from penstock._runtime.remote import continue_remote
 from penstock.propagation import _w3c
 from penstock.propagation._carriers import (
-    MAX_VALUE_BYTES as MAX_VALUE_BYTES,
-)
-from penstock.propagation._carriers import (
     celery_getter,
     dict_getter,
     dict_setter,
@@ -74,10 +71,9 @@ from penstock.propagation._carriers import (
 from penstock.propagation._fields import cached_fields, context_of
 from penstock.propagation._propagators import default_propagators as _default_propagators
 from penstock.propagation._remote import RemoteContext
-from penstock.propagation._w3c import MAX_NAME_CHARS, SafeGetter, names_from_items
+from penstock.propagation._w3c import SafeGetter, names_from_items
 
 __all__ = [
-    "MAX_NAME_CHARS",
     "Getter",
     "RemoteContext",
     "Setter",

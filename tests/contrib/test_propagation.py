@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import penstock
 from penstock import flow, step
 from penstock.propagation import (
-    MAX_VALUE_BYTES,
     RemoteContext,
     celery_getter,
     continue_from,
@@ -27,6 +26,7 @@ from penstock.propagation import (
     kafka_getter,
     kafka_setter,
 )
+from penstock.propagation._carriers import MAX_VALUE_BYTES
 from penstock.testing import recording
 from tests.conformance import oracle
 
