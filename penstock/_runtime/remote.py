@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-__all__ = ["continue_remote", "enter_remote", "exit_remote", "remote_info"]
+__all__ = ["continue_remote", "continuing", "enter_remote", "exit_remote", "remote_info"]
 
 # The ContextVar's own methods: no Python frame on the per-message path.
 _set_current = lifecycle.CURRENT.set
@@ -165,6 +165,20 @@ class continue_remote:
         if entered is not None:
             exit_remote(entered)
 
+
+def continuing(entry: tuple[Any, ...]) -> continue_remote:
+    """A `continue_remote` block for a ready entry, as ``__init__`` would make it.
+
+    For `penstock.propagation.RemoteContext.continue_run`, which has its parts at hand (one
+    block per received call or message): no look-up, no copy.
+    """
+    block = _new_block(continue_remote)
+    block._args = entry
+    block._entered = None
+    return block
+
+
+_new_block = object.__new__
 
 remote_infos: dict[tuple[str | None, str], StepInfo] = {}
 

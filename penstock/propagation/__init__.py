@@ -57,7 +57,8 @@ from typing import Any, Literal
 from opentelemetry.propagators.textmap import CarrierT, Getter, Setter
 
 from penstock._runtime.lifecycle import current_ids, current_run, current_step
-from penstock._runtime.remote import continue_remote
+from penstock._runtime.remote import continue_remote, remote_info
+from penstock._runtime.remote import remote_infos as _infos
 from penstock.propagation import _w3c
 from penstock.propagation._carriers import (
     celery_getter,
@@ -179,6 +180,8 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
         if carrier is None:
             return None
         if _default_propagators():
+            if getter is grpc_getter:
+                return _from_metadata(carrier)  # every call a gRPC server receives
             parsed = _parse(carrier, getter)
             if parsed is None:
                 return None
@@ -205,7 +208,7 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
 def _parse(carrier: Any, getter: Getter[Any]) -> _w3c.Parsed | None:
     """What the default propagators' headers in ``carrier`` say (penstock's own reading)."""
     if getter is grpc_getter:
-        return _read_metadata(carrier)
+        return _w3c.parse_metadata(carrier)
     safe = SafeGetter(getter)
     traceparent = safe.raw(carrier, "traceparent")
     if not traceparent:
@@ -215,14 +218,15 @@ def _parse(carrier: Any, getter: Getter[Any]) -> _w3c.Parsed | None:
     )
 
 
-def _read_metadata(metadata: Any) -> _w3c.Parsed | None:
-    """`_w3c.parse_metadata`, with penstock's own headers picked up in one pass first.
+def _from_metadata(metadata: Any) -> RemoteContext | None:
+    """`extract` of gRPC metadata under the default propagators.
 
-    Every call a gRPC server receives comes here. Servers get lower-case keys and ``str``
-    values (gRPC decodes only ``-bin`` keys to bytes); anything else (``tracestate``, a
-    repeated header, a key in another case, bytes, items that are not pairs, another
-    traceparent form) is read the general way.
+    Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys to
+    bytes): penstock's own headers are picked up in one pass. Anything else (``tracestate``,
+    a repeated header, a key in another case, bytes, items that are not pairs, another
+    traceparent form) is read the general way, by `_w3c.parse_metadata`.
     """
+    global _last_read
     traceparent = baggage = None
     try:
         for key, value in metadata:
@@ -231,31 +235,53 @@ def _read_metadata(metadata: Any) -> _w3c.Parsed | None:
             elif key == "baggage" and baggage is None:
                 baggage = value
             elif key in _HEADERS or (not key.islower() and key.lower() in _HEADERS):
-                return _w3c.parse_metadata(metadata)
+                return _context_of(_w3c.parse_metadata(metadata))
     except (TypeError, ValueError, AttributeError):
-        return _w3c.parse_metadata(metadata)
+        return _context_of(_w3c.parse_metadata(metadata))
     if traceparent is None:
         return None
+    last = _last_read
+    if traceparent == last[0] and baggage == last[1]:
+        # The headers of the call before (a client calling from one step): read already.
+        remote = RemoteContext(*last[2])
+        remote._info = last[3]
+        return remote
     if (
         type(traceparent) is not str
         or (baggage is not None and type(baggage) is not str)
         or _OWN_TRACEPARENT(traceparent) is None
     ):
-        return _w3c.parse_metadata(metadata)
+        return _context_of(_w3c.parse_metadata(metadata))
     # Valid by the pattern (non-zero ids too).
     trace_hex = traceparent[3:35]
     names = _w3c.parse_names(baggage, trace_hex) if baggage is not None else None
     flow, step = names if names is not None else (None, None)
-    return (
+    fields = (
         int(trace_hex, 16),
         int(traceparent[36:52], 16),
         int(traceparent[53:55], 16),
         None,
-        flow,
         step,
+        flow,
     )
+    remote = RemoteContext(*fields)
+    key = (flow, step or "")
+    remote._info = _infos.get(key) or remote_info(*key)
+    _last_read = (traceparent, baggage, fields, remote._info)
+    return remote
 
 
+def _context_of(parsed: _w3c.Parsed | None) -> RemoteContext | None:
+    if parsed is None:
+        return None
+    trace_id, span_id, flags, state, flow, step = parsed
+    return RemoteContext(trace_id, span_id, flags, state, step, flow)
+
+
+#: (traceparent, baggage, then the RemoteContext fields read from them and the sender's
+#: StepInfo) of the last gRPC metadata read the short way: reading depends on those two
+#: strings alone, and a client calling from one step sends the same ones call after call.
+_last_read: tuple[Any, ...] = (None, None, (), None)
 _HEADERS = _w3c.HEADERS
 _OWN_TRACEPARENT = _w3c.OWN_TRACEPARENT
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from penstock._runtime.remote import continue_remote
+from penstock._runtime.remote import continue_remote, continuing, remote_info, remote_infos
 
 
 class RemoteContext:
@@ -21,6 +21,7 @@ class RemoteContext:
     """
 
     __slots__ = (
+        "_info",
         "parent_flow",
         "parent_step",
         "span_id",
@@ -45,6 +46,8 @@ class RemoteContext:
         self.trace_state = trace_state
         self.parent_step = parent_step
         self.parent_flow = parent_flow
+        #: The remote step's shared StepInfo, looked up at the first continue_run.
+        self._info: Any = None
 
     @property
     def sampled(self) -> bool:
@@ -73,18 +76,34 @@ class RemoteContext:
         Args:
             link: start a new run linked to this one instead of continuing it.
             kind: how the run came (see `continue_remote`).
-            attributes: span attributes of the hop (see `continue_remote`).
+            attributes: span attributes of the hop (see `continue_remote`); used as given,
+                not copied (an integration passes the same dict call after call): do not
+                change it afterwards.
+
+        Raises:
+            ValueError: ``kind`` is neither ``"consumer"`` nor ``"server"`` (nor ``None``).
         """
-        return continue_remote(
-            self.trace_id,
-            self.span_id,
-            sampled=bool(self.trace_flags & 1),
-            trace_state=self.trace_state,
-            parent_step=self.parent_step,
-            parent_flow=self.parent_flow,
-            link=link,
-            kind=kind,
-            attributes=attributes,
+        # Made for every call a server receives: no copies, the remote step looked up once.
+        info = self._info
+        if info is None:
+            key = (self.parent_flow, self.parent_step or "")
+            info = self._info = remote_infos.get(key) or remote_info(*key)
+        if kind is None:
+            hop = None
+        elif kind == "server" or kind == "consumer":
+            hop = (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
+        else:
+            raise ValueError(f"kind={kind!r}: expected 'consumer' or 'server'")
+        return continuing(
+            (
+                self.trace_id,
+                self.span_id,
+                info,
+                link,
+                bool(self.trace_flags & 1),
+                self.trace_state,
+                hop,
+            )
         )
 
     def __eq__(self, other: object) -> bool:
@@ -98,3 +117,6 @@ class RemoteContext:
     def __repr__(self) -> str:
         step = f" from {self.parent_flow}.{self.parent_step}" if self.parent_step else ""
         return f"<RemoteContext {self.traceparent}{step}>"
+
+
+_NO_ATTRIBUTES: Mapping[str, Any] = {}
