@@ -8,6 +8,10 @@ from collections.abc import Callable, Sequence
 
 from penstock._render.mermaid import _url_text
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from penstock._graph.model import FlowGraph
+
 __all__ = ["flow_anchor", "flow_outline", "map_diagram", "mermaid_url"]
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -54,16 +58,18 @@ def mermaid_url(url: str) -> str:
     return _url_text(url)
 
 
-def flow_outline(flow: str, *, links: bool = True) -> str:
-    """Flow ``flow`` as plain text, one edge a line, for outputs without pictures (text, man).
+def flow_outline(flow: str | FlowGraph, *, links: bool = True) -> str:
+    """A flow (name or graph) as plain text, one edge a line, for outputs without pictures.
 
-    Entrypoints are marked, conditions written ``-[condition]->``, transports in parentheses,
-    and (with ``links``) hand-overs to and from other flows close the list.
+    For the text and man builders. Entrypoints are marked, conditions written
+    ``-[condition]->``, transports in parentheses, and (with ``links``) hand-overs to and from
+    other flows close the list.
     """
     from penstock._graph.links import links_of
     from penstock._graph.model import get_flow
 
-    graph = get_flow(flow)
+    graph = get_flow(flow) if isinstance(flow, str) else flow
+    flow = graph.name
     transports = {s.name: s.transport for s in graph.steps if s.transport}
     lines = [f"flow {flow}"]
     lines += [f"  {name} (entrypoint)" for name in graph.entrypoints]

@@ -10,15 +10,19 @@ extension (`PenstockExtension`, registered as ``penstock_mkdocs``); the MkDocs p
 from __future__ import annotations
 
 from penstock_mkdocs._extension import (
+    BuildState,
     DiagramFailure,
     PageContext,
     PenstockExtension,
     front_matter_offset,
     makeExtension,
 )
+from penstock_mkdocs._loader import ModuleLoader
 
 __all__ = [
+    "BuildState",
     "DiagramFailure",
+    "ModuleLoader",
     "PageContext",
     "PenstockExtension",
     "front_matter_offset",

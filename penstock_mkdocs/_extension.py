@@ -5,36 +5,38 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from penstock import DocsError, get_flow
+from penstock import DocsError, FlowGraph
 from penstock.docs import (
     Diagram,
     DiagramOptions,
-    ModuleImportError,
     OptionError,
-    did_you_mean,
+    drawable_flow,
+    failure_report,
     flow_anchor,
     flow_diagram,
     flow_svg,
-    is_unavailable,
-    problem_hints,
-    relative_paths,
-    source_linker,
-    unavailable_flow,
 )
 from penstock_mkdocs._apilinks import placeholder as api_placeholder
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
 from penstock_mkdocs._loader import SETTINGS, ModuleLoader, loader_for, sources_for
-from penstock_mkdocs._options import extension_config
+from penstock_mkdocs._options import SITE_DEFAULTS, extension_config
 from penstock_mkdocs._xref import draw_map, linker
 
-__all__ = ["PRIORITY", "DiagramFailure", "PageContext", "PenstockExtension", "front_matter_offset"]
+__all__ = [
+    "PRIORITY",
+    "BuildState",
+    "DiagramFailure",
+    "PageContext",
+    "PenstockExtension",
+    "front_matter_offset",
+]
 
 #: After fenced code is stashed (25), so examples in fences stay literal; before raw HTML
 #: blocks (20) and long before mkdocstrings' ``:::`` block processor ever sees the line.
@@ -44,8 +46,9 @@ PRIORITY = 22
 #: wrote them, to give directives their true line numbers once fences have collapsed.
 RECORD_PRIORITY = 29
 
-#: Options of ``::: penstock-flow`` that only this host has (besides `DiagramOptions`').
-_HOST_OPTIONS = ("link", "zoom", "svg")
+#: Options of ``::: penstock-flow`` that only this host has (besides `DiagramOptions`'):
+#: ``link: api`` / ``link: source``, a shorter spelling of ``link_api`` / ``link_source``.
+_HOST_OPTIONS = ("link",)
 
 #: Where warnings go when no host gives a logger: under ``mkdocs.plugins`` so that MkDocs'
 #: ``--strict`` counts them even when the extension is listed in ``markdown_extensions``.
@@ -86,6 +89,33 @@ class PageContext:
     url: str = ""
 
 
+@dataclass
+class BuildState:
+    """What a host and the extension share during a build; the host owns it.
+
+    A host (the MkDocs plugin) makes one, passes it to `PenstockExtension`, and tells the
+    extension about the build through it: which page comes next, where each flow is drawn.
+
+    Attributes:
+        page: the page being converted (see `PageContext`); ``None`` between pages.
+        flow_pages: flow -> URL of the page drawing it (stubs and the map link there).
+        failures: every failure since the host last cleared the list (read per page).
+        data_files: recorded-run files read by ``observed`` diagrams (a host watches them).
+        drawn: diagrams drawn in this build that do not depend on the page (no stubs linking
+            to other pages), with the graph of their flow: a flow drawn on many pages is
+            looked up and drawn once. Emptied on reload.
+        api_fallbacks: ``module.qualname`` -> (source URL, page:line) of steps drawn with
+            ``link: api``.
+    """
+
+    page: PageContext | None = None
+    flow_pages: dict[str, str] = field(default_factory=dict)
+    failures: list[DiagramFailure] = field(default_factory=list)
+    data_files: set[str] = field(default_factory=set)
+    drawn: dict[tuple[str, DiagramOptions], tuple[FlowGraph, Diagram]] = field(default_factory=dict)
+    api_fallbacks: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+
+
 def front_matter_offset(source: str, markdown: str) -> int:
     """How many lines of ``source`` precede ``markdown``, its tail after front matter removal."""
     if markdown and source.endswith(markdown):
@@ -97,57 +127,72 @@ class PenstockExtension(Extension):
     """Python-Markdown extension drawing penstock flows.
 
     Configure it directly (Zensical, any Python-Markdown user) or through the MkDocs plugin
-    ``penstock``, which fills these options from ``mkdocs.yml``.
+    ``penstock``, which fills these options from ``mkdocs.yml`` and passes what it shares with
+    the extension through the constructor (as mkdocstrings does).
+
+    Args:
+        loader: the loader of the flow modules; default: the shared one of the ``modules``
+            and ``paths`` options (``[tool.penstock]`` without them), made on first use.
+        state: what the host shares with the extension during a build (default: a new one).
+        logger: where warnings go (default: under ``mkdocs.plugins``, so ``--strict`` counts
+            them).
+        settings: how the modules and paths settings are named in messages.
+        **config: the options (`penstock_mkdocs._options`).
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        loader: ModuleLoader | None = None,
+        state: BuildState | None = None,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
+        settings: tuple[str, str] = SETTINGS,
+        **config: Any,
+    ) -> None:
         self.config = extension_config()
-        super().__init__(**kwargs)
-        #: Set by a host to name the page in messages; see `PageContext`.
-        self.page: PageContext | None = None
-        #: Where warnings go; the MkDocs plugin sets its own prefixed logger.
-        self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = DEFAULT_LOGGER
-        #: Every failure since the host last cleared the list (the plugin reads it per page).
-        self.failures: list[DiagramFailure] = []
-        #: Recorded-run files read by ``observed`` diagrams (a host watches them).
-        self.data_files: set[str] = set()
-        #: Diagrams drawn in this build that do not depend on the page (no stubs linking to
-        #: other pages): a flow drawn on many pages is drawn once. Emptied when modules reload.
-        self.drawn: dict[tuple[str, DiagramOptions], Diagram] = {}
-        #: flow -> URL of the page drawing it, set by the plugin (stubs link there).
-        self.flow_pages: dict[str, str] = {}
-        #: ``module.qualname`` -> (source URL, page:line) of steps drawn with ``link: api``.
-        self.api_fallbacks: dict[str, tuple[str | None, str]] = {}
+        super().__init__(**config)
+        self.state = state if state is not None else BuildState()
+        self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = (
+            logger if logger is not None else DEFAULT_LOGGER
+        )
+        self.settings = settings
+        self._given_loader = loader
         cfg = self.getConfigs()
         self.strict = bool(cfg["strict"])
-        #: Default of the per-diagram ``zoom`` option.
-        self.zoom = bool(cfg["zoom"])
         base_dir = str(cfg["base_dir"] or "")
-        #: Folder relative ``paths`` are resolved from; "" until known (see `_loader`).
+        #: Folder relative ``paths`` are resolved from; "" until known (see `loader`).
         self.base_dir = base_dir
         self._modules = _strings(cfg["modules"], "modules")
         self._paths = _strings(cfg["paths"], "paths")
-        self._cached_loader: ModuleLoader | None = None
-        #: How the modules and paths settings are named in messages (a host names its own).
-        self.settings = SETTINGS
+        site: dict[str, Any] = {}
+        for name in SITE_DEFAULTS:
+            value = cfg[name]
+            # Python-Markdown keeps unset text options as "": unset.
+            site[name] = value if value != "" else None
         self.defaults = DiagramOptions(
-            direction=str(cfg["direction"]),
-            title=str(cfg["title"]) if cfg["title"] else None,
-            show_docs=bool(cfg["show_docs"]),
-            link_source=bool(cfg["link_source"]),
+            **site,
             source_url=str(cfg["source_url"]) or None,
             source_root=str(cfg["source_root"] or base_dir) or None,
-            observed=str(cfg["observed"]) or None,
-            legend=bool(cfg["legend"]),
         ).validated("penstock_mkdocs configuration")
+
+    @property
+    def page(self) -> PageContext | None:
+        """The page being converted, as a host tells it (see `BuildState.page`)."""
+        return self.state.page
+
+    @page.setter
+    def page(self, page: PageContext | None) -> None:
+        self.state.page = page
+
+    @property
+    def failures(self) -> list[DiagramFailure]:
+        """Every failure since the host last cleared the list."""
+        return self.state.failures
 
     def setConfig(self, key: str, value: Any) -> None:
         """Set one option; unknown names and non-boolean flags are `OptionError`."""
         if key not in self.config:
-            hint = did_you_mean(key, self.config)
-            raise OptionError(
-                f"penstock_mkdocs has no option {key!r}{hint} (options: {', '.join(self.config)})"
-            )
+            raise OptionError.unknown(key, self.config, what="penstock_mkdocs")
         try:
             super().setConfig(key, value)
         except ValueError:
@@ -156,8 +201,8 @@ class PenstockExtension(Extension):
             ) from None
 
     @property
-    def _loader(self) -> ModuleLoader:
-        """The shared loader of this configuration's modules (paths resolved on first use).
+    def loader(self) -> ModuleLoader:
+        """The loader of this configuration's modules (paths resolved on first use).
 
         Without ``modules`` (or ``paths``), those of ``[tool.penstock]`` in the nearest
         ``pyproject.toml`` at or above ``base_dir`` are used.
@@ -165,10 +210,10 @@ class PenstockExtension(Extension):
         Raises:
             penstock.ProjectConfigError: that ``pyproject.toml`` is invalid.
         """
-        if self._cached_loader is None:
+        if self._given_loader is None:
             sources = sources_for(self._modules, self._paths, self.base_dir, self.settings)
-            self._cached_loader = loader_for(sources)
-        return self._cached_loader
+            self._given_loader = loader_for(sources)
+        return self._given_loader
 
     def extendMarkdown(self, md: Markdown) -> None:
         """Register the preprocessor on ``md``."""
@@ -183,10 +228,10 @@ class PenstockExtension(Extension):
         Raises:
             DocsError: the flow cannot be drawn (unknown, problems, import failure, options).
         """
-        self._loader.ensure()
+        self.loader.ensure()
         self.report_import_failures()
         page_url = self.page.url if self.page is not None else ""
-        flow_url = linker(self.flow_pages, page_url)
+        flow_url = linker(self.state.flow_pages, page_url)
         if directive.kind == "map":
             text = draw_map(directive, parse_options(directive.options, where), flow_url)
             return f'<pre class="mermaid"><code>{html.escape(text, quote=False)}</code></pre>'
@@ -196,19 +241,7 @@ class PenstockExtension(Extension):
             if kind not in ("api", "source"):
                 raise OptionError(f"{where}: option 'link' is 'api' or 'source', got {kind!r}")
             values["link_api" if kind == "api" else "link_source"] = True
-        svg = values.pop("svg", False)
-        zoom = values.pop("zoom", self.zoom)
-        if not isinstance(zoom, bool):
-            raise OptionError(f"{where}: option 'zoom' must be true or false, got {zoom!r}")
-        known = (*DiagramOptions.PER_DIAGRAM, *_HOST_OPTIONS)
-        for key in values:
-            if str(key).replace("-", "_") not in known:
-                hint = did_you_mean(str(key), known)
-                raise OptionError(
-                    f"{where}: unknown penstock-flow option {key!r}{hint} "
-                    f"(options: {', '.join(known)})"
-                )
-        options = self.defaults.merged(values, where=where)
+        options = self.defaults.merged(values, where=where, host_options=_HOST_OPTIONS)
         if not directive.flow:
             raise OptionError(
                 f"{where}: '::: penstock-flow' needs a flow name, e.g. '::: penstock-flow orders'"
@@ -223,62 +256,64 @@ class PenstockExtension(Extension):
             )
         if options.observed and options.observed_base is None and self.base_dir:
             options = replace(options, observed_base=self.base_dir)
-        if svg is True:
+        if options.svg:
+            # The one look-up of the flow's name: what draws it gets the graph.
+            graph = drawable_flow(directive.flow, options)
             # Drawn now by Graphviz: no JavaScript needed to show it.
-            drawn = flow_svg(directive.flow, options, flow_url=flow_url, api_url=api_placeholder)
-            self._note_api_links(options, directive.flow, where)
+            drawn = flow_svg(graph, options, flow_url=flow_url, api_url=api_placeholder)
+            self._note_api_links(options, graph, where)
             return self._anchor(directive.flow, page_url) + (
                 f'<div class="penstock-diagram">{drawn}</div>'
             )
-        if svg is not False:
-            raise OptionError(f"{where}: option 'svg' must be true or false, got {svg!r}")
-        diagram = self._diagram(directive.flow, options, flow_url)
-        self.data_files.update(diagram.data_files)
+        graph, diagram = self._diagram(directive.flow, options, flow_url)
+        self.state.data_files.update(diagram.data_files)
         for warning in diagram.warnings:
             self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
-        self._note_api_links(options, directive.flow, where)
+        self._note_api_links(options, graph, where)
         anchor = self._anchor(directive.flow, page_url)
         # What pymdownx.superfences' mermaid fence emits; Material reads it with textContent.
         pre = f'<pre class="mermaid"><code>{html.escape(diagram.mermaid, quote=False)}</code></pre>'
-        if zoom:
+        if options.zoom:
             # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
             pre = f'<div class="penstock-zoom">{pre}</div>'
         return anchor + pre
 
     def _diagram(
         self, flow: str, options: DiagramOptions, flow_url: Callable[[str], str | None]
-    ) -> Diagram:
-        """`flow_diagram`, reused across pages when the drawing did not ask for a page's URL."""
+    ) -> tuple[FlowGraph, Diagram]:
+        """The flow's graph and its `flow_diagram`, reused while no page URL is drawn in."""
         key = (flow, options)
-        found = self.drawn.get(key)
+        found = self.state.drawn.get(key)
         if found is not None:
             return found
+        # The one look-up of the flow's name: what draws it gets the graph.
+        graph = drawable_flow(flow, options)
         asked: list[str] = []
 
         def page_url_of(name: str) -> str | None:
             asked.append(name)
             return flow_url(name)
 
-        diagram = flow_diagram(flow, options, flow_url=page_url_of, api_url=api_placeholder)
+        diagram = flow_diagram(graph, options, flow_url=page_url_of, api_url=api_placeholder)
         if not asked:
-            self.drawn[key] = diagram
-        return diagram
+            self.state.drawn[key] = (graph, diagram)
+        return graph, diagram
 
     def _anchor(self, flow: str, page_url: str) -> str:
         # The target of links from other flows' stubs and from the map.
-        if self.flow_pages.get(flow) == page_url:
+        if self.state.flow_pages.get(flow) == page_url:
             return f'<a id="{flow_anchor(flow)}"></a>'
         return ""
 
-    def _note_api_links(self, options: DiagramOptions, flow: str, where: str) -> None:
+    def _note_api_links(self, options: DiagramOptions, graph: FlowGraph, where: str) -> None:
         # link: api URLs are resolved once every page is rendered (the plugin's on_env);
         # a step without an API entry gets its source link.
         if not options.link_api:
             return
-        source = source_linker(options)
-        for step in get_flow(flow):
+        source = options.source_linker()
+        for step in graph:
             key = f"{step.module}.{step.qualname}"
-            self.api_fallbacks[key] = (source(step) if source else None, where)
+            self.state.api_fallbacks[key] = (source(step) if source else None, where)
 
     def report_import_failures(self) -> None:
         """Warn once per load about each module that failed to import, at the culprit's line.
@@ -289,7 +324,7 @@ class PenstockExtension(Extension):
         Raises:
             ModuleImportError: in strict mode, the first failure (after logging them all).
         """
-        loader = self._loader
+        loader = self.loader
         if loader.reported or not loader.errors:
             return
         loader.reported = True
@@ -305,34 +340,31 @@ class PenstockExtension(Extension):
             DiagramFailure: in strict mode, after logging.
         """
         where = f"{page}:{line}"
-        text = str(exc)
-        if not text.startswith(where):
-            text = f"{where}: penstock-flow {directive.flow!r}: {text}"
-        broken = [e.module for e in self._loader.errors]
-        if is_unavailable(exc, broken):
-            flow = directive.flow
-            text = f"{where}: penstock-flow {flow!r}: " + unavailable_flow(
-                flow, broken, "the error above"
-            )
+        loader = self.loader
+        report = failure_report(
+            exc,
+            directive.flow,
+            failed=[e.module for e in loader.errors],
+            sources=loader.sources,
+            # A published page shows no folder of the build machine: relative to the project.
+            root=self.defaults.source_root or self.base_dir or None,
+        )
+        prefix = f"{where}: penstock-flow {directive.flow!r}: "
+        if report.message.startswith(where):
+            prefix = ""
+        text = prefix + report.message
+        if report.reported:
             self.logger.info(text)
-            return self._admonition(directive, text, "")
-        hints = problem_hints(exc, self._loader.sources)
-        if hints:
-            text += "".join(f"\n  {h}" for h in hints)
+            return self._admonition(directive, prefix + report.page_message, "")
         failure = DiagramFailure(text, page=page, line=line, flow=directive.flow)
         failure.__cause__ = exc
         self.failures.append(failure)
         self.logger.warning(text)
         if self.strict:
             raise failure
-        details = exc.details if isinstance(exc, ModuleImportError) else text.partition("\n")[2]
-        return self._admonition(directive, text, details)
+        return self._admonition(directive, prefix + report.page_message, report.details)
 
     def _admonition(self, directive: Directive, text: str, details: str) -> str:
-        # A published page shows no folder of the build machine: paths relative to the project.
-        root = self.defaults.source_root or self.base_dir
-        if root:
-            text, details = relative_paths(text, root), relative_paths(details, root)
         summary = text.partition("\n")[0]
         body = f"<p>{html.escape(summary)}</p>"
         if details.strip():

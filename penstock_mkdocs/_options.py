@@ -1,8 +1,9 @@
 """The options of the MkDocs plugin and the Markdown extension, declared once.
 
 Both the plugin's `PenstockPluginConfig` (``mkdocs.yml`` ``plugins:``) and the extension's
-``config`` (``markdown_extensions:``, Zensical, plain Python-Markdown) are built from `OPTIONS`:
-a name, its type, its default and what it means live here only.
+``config`` (``markdown_extensions:``, Zensical, plain Python-Markdown) are built from `OPTIONS`.
+The site-wide defaults of per-diagram options come from `penstock.docs.DiagramOptions` (every
+option declared there with ``site=True``); the options only this host has are declared here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OPTIONS", "Option", "extension_config", "plugin_option"]
+from penstock.docs import DiagramOptions
+
+__all__ = ["OPTIONS", "SITE_DEFAULTS", "Option", "extension_config", "plugin_option"]
 
 
 @dataclass(frozen=True)
@@ -56,89 +59,84 @@ class Option:
         return [default, self.doc]
 
 
+#: Options only this host has (the diagram's own options come from `DiagramOptions`).
+_HOST_OPTIONS = (
+    Option(
+        "enabled",
+        bool,
+        True,
+        "Draw diagrams. false: the plugin does nothing, and each '::: penstock-flow' or "
+        "'::: penstock-map' line is left out of the page (e.g. enabled: !ENV [PENSTOCK, true] "
+        "for fast local previews).",
+        extension=False,
+    ),
+    Option(
+        "modules",
+        list,
+        [],
+        "Dotted names of the modules that declare flows, imported at the start of every "
+        "build (a package imports its submodules). Default: modules of [tool.penstock] in "
+        "the nearest pyproject.toml.",
+    ),
+    Option(
+        "paths",
+        list,
+        [],
+        "Folders put on sys.path first, relative to mkdocs.yml (the extension: base_dir). "
+        "Default: paths of [tool.penstock], else the folder of pyproject.toml (and src/).",
+    ),
+    Option(
+        "base_dir",
+        str,
+        None,
+        "Folder relative paths are resolved from (default: the project folder, or the cwd).",
+        plugin=False,
+    ),
+    Option(
+        "source_url",
+        str,
+        None,
+        "URL template of a step's source: {path} (relative to mkdocs.yml's folder), {line}, "
+        "{module}, {qualname}. The plugin's default comes from repo_url and edit_uri.",
+    ),
+    Option(
+        "source_root",
+        str,
+        None,
+        "Folder {path} is relative to (default: base_dir).",
+        plugin=False,
+    ),
+    Option(
+        "strict",
+        bool,
+        False,
+        "Abort the build on the first diagram that cannot be drawn, even without --strict.",
+    ),
+    Option(
+        "mermaid_js",
+        str,
+        None,
+        "Which Mermaid the site loads: unset or 'bundled' (shipped with penstock, copied "
+        "into the site), 'cdn', a URL, or a file relative to mkdocs.yml.",
+        extension=False,
+    ),
+)
+
+#: Every option, by name: this host's own, then the site-wide defaults of diagram options.
 OPTIONS: dict[str, Option] = {
     o.name: o
     for o in (
-        Option(
-            "modules",
-            list,
-            [],
-            "Dotted names of the modules that declare flows, imported at the start of every "
-            "build (a package imports its submodules). Default: modules of [tool.penstock] in "
-            "the nearest pyproject.toml.",
-        ),
-        Option(
-            "paths",
-            list,
-            [],
-            "Folders put on sys.path first, relative to mkdocs.yml (the extension: base_dir). "
-            "Default: paths of [tool.penstock], else the folder of pyproject.toml (and src/).",
-        ),
-        Option(
-            "base_dir",
-            str,
-            None,
-            "Folder relative paths are resolved from (default: the project folder, or the cwd).",
-            plugin=False,
-        ),
-        Option("direction", str, "TD", "Default direction: TD, TB, BT, LR or RL."),
-        Option("title", str, None, "Default title drawn above every diagram (empty: none)."),
-        Option("show_docs", bool, False, "Show each step's docstring summary under its name."),
-        Option(
-            "link_source", bool, False, "Make each node a link to its source (needs source_url)."
-        ),
-        Option(
-            "source_url",
-            str,
-            None,
-            "URL template of a step's source: {path} (relative to mkdocs.yml's folder), {line}, "
-            "{module}, {qualname}. The plugin's default comes from repo_url and edit_uri.",
-        ),
-        Option(
-            "source_root",
-            str,
-            None,
-            "Folder {path} is relative to (default: base_dir).",
-            plugin=False,
-        ),
-        Option(
-            "strict",
-            bool,
-            False,
-            "Abort the build on the first diagram that cannot be drawn, even without --strict.",
-        ),
-        Option(
-            "observed",
-            str,
-            None,
-            "Recorded runs (JSON log lines or OTLP JSON; a path or glob relative to mkdocs.yml) "
-            "drawn over every diagram; a directive's observed: overrides it.",
-        ),
-        Option(
-            "legend",
-            bool,
-            True,
-            "Draw a legend under diagrams that use more than plain boxes and arrows "
-            "(entrypoints, steps in other processes, conditions, linked flows); legend: false "
-            "on a directive turns it off there.",
-        ),
-        Option(
-            "zoom",
-            bool,
-            False,
-            "Zoom, pan and full screen on every diagram (zoom: true on one directive otherwise), "
-            "by a small script served from the site itself (needs the plugin).",
-        ),
-        Option(
-            "mermaid_js",
-            str,
-            None,
-            "Which Mermaid the site loads: unset or 'bundled' (shipped with penstock, copied "
-            "into the site), 'cdn', a URL, or a file relative to mkdocs.yml.",
-            extension=False,
+        *_HOST_OPTIONS,
+        *(
+            Option(d.name, d.kind, d.default, f"Default of every diagram: {d.doc}")
+            for d in DiagramOptions.options()
+            if d.site
         ),
     )
 }
+
+#: The site-wide defaults of diagram options (the extension builds `DiagramOptions` of them).
+SITE_DEFAULTS = tuple(d.name for d in DiagramOptions.options() if d.site)
 
 
 def plugin_option(name: str) -> Any:

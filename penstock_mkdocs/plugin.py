@@ -23,8 +23,15 @@ from penstock import DocsError, PenstockError
 from penstock.docs import DIAGRAM_CSS, LICENSES, MERMAID_INIT, MERMAID_JS, STATIC_DIR
 from penstock_mkdocs._apilinks import PREFIX, resolve
 from penstock_mkdocs._directive import MARKER
-from penstock_mkdocs._extension import PageContext, PenstockExtension, front_matter_offset
-from penstock_mkdocs._options import plugin_option
+from penstock_mkdocs._disabled import DisabledExtension
+from penstock_mkdocs._extension import (
+    BuildState,
+    PageContext,
+    PenstockExtension,
+    front_matter_offset,
+)
+from penstock_mkdocs._loader import ModuleLoader, loader_for, sources_for
+from penstock_mkdocs._options import SITE_DEFAULTS, plugin_option
 from penstock_mkdocs._xref import flow_pages
 
 TYPE_CHECKING = False
@@ -47,18 +54,18 @@ ZOOM_JS = Path(__file__).parent / "assets" / "penstock-zoom.js"
 class PenstockPluginConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the ``penstock`` plugin in ``mkdocs.yml``; see `penstock_mkdocs._options`."""
 
+    enabled = plugin_option("enabled")
     modules = plugin_option("modules")
     paths = plugin_option("paths")
-    direction = plugin_option("direction")
-    title = plugin_option("title")
-    show_docs = plugin_option("show_docs")
-    link_source = plugin_option("link_source")
     source_url = plugin_option("source_url")
     strict = plugin_option("strict")
-    observed = plugin_option("observed")
-    legend = plugin_option("legend")
-    zoom = plugin_option("zoom")
     mermaid_js = plugin_option("mermaid_js")
+    # The site-wide default of every diagram option declared with site=True in
+    # penstock.docs.DiagramOptions (direction, title, show_docs, ...): a new one appears here
+    # by itself. MkDocs collects the options from the class namespace, hence the loop in it.
+    for _name in SITE_DEFAULTS:
+        locals()[_name] = plugin_option(_name)
+    del _name
 
 
 class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyped-call]
@@ -66,6 +73,9 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def __init__(self) -> None:
         self.extension: PenstockExtension | None = None
+        #: What the plugin shares with its extension: made here, handed over at construction.
+        self.state = BuildState()
+        self.loader: ModuleLoader | None = None
         #: Files copied into the site after the build: (source, path inside the site).
         self._assets: list[tuple[Path, str]] = []
         self._server: LiveReloadServer | None = None
@@ -77,32 +87,43 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         """Defined so that ``mkdocs serve`` keeps this plugin object across rebuilds."""
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        """Add the extension, configured from the plugin's options."""
+        """Add the extension, configured from the plugin's options.
+
+        With ``enabled: false`` the plugin does nothing else than put a short note where each
+        diagram would be (see `penstock_mkdocs._disabled`): no module is imported, no script
+        added.
+        """
+        if not self.config.enabled:
+            self.extension = None
+            config.markdown_extensions.append(DisabledExtension())  # type: ignore[arg-type]
+            return config
         root = Path(config.config_file_path or ".").resolve().parent
         source_url = self.config.source_url or _source_url(config, root)
+        settings = (
+            "modules of the penstock plugin in mkdocs.yml",
+            "paths of the penstock plugin in mkdocs.yml",
+        )
+        self.state = BuildState()
         try:
+            # Reads [tool.penstock] now, to fail early.
+            self.loader = loader_for(
+                sources_for(list(self.config.modules), list(self.config.paths), str(root), settings)
+            )
             self.extension = PenstockExtension(
+                loader=self.loader,
+                state=self.state,
+                logger=log,
+                settings=settings,
                 modules=list(self.config.modules),
                 paths=list(self.config.paths),
                 base_dir=str(root),
-                direction=self.config.direction,
-                title=self.config.title or "",
-                show_docs=self.config.show_docs,
-                link_source=self.config.link_source,
                 source_url=source_url or "",
                 source_root=str(root),
-                observed=self.config.observed or "",
-                legend=self.config.legend,
-                zoom=self.config.zoom,
+                strict=False,
+                **{name: _markdown_value(self.config[name]) for name in SITE_DEFAULTS},
             )
-            self.extension.settings = (
-                "modules of the penstock plugin in mkdocs.yml",
-                "paths of the penstock plugin in mkdocs.yml",
-            )
-            self.extension._loader  # noqa: B018 - reads [tool.penstock] now, to fail early
         except PenstockError as exc:
             raise PluginError(f"penstock plugin: {exc}") from exc
-        self.extension.logger = log
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
         self._assets = []
         # Zoom, pan and full screen for ``zoom`` diagrams: a script served from the site.
@@ -145,9 +166,11 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Import the flow modules afresh, so a rebuild under ``serve`` sees edited code."""
+        if self.extension is None:
+            return
         ext = self._ext()
-        ext._loader.load(fresh=True)
-        ext.drawn.clear()
+        self._loader().load(fresh=True)
+        self.state.drawn.clear()
         try:
             ext.report_import_failures()
         except DocsError as exc:
@@ -156,6 +179,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Find which page draws each flow, for links from other diagrams and the map."""
+        if self.extension is None:
+            return files
         sources = {}
         urls = {}
         for file in files.documentation_pages():
@@ -165,34 +190,36 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                     sources[file.src_uri] = source
                     urls[file.src_uri] = file.url
         self._sources = sources
-        self._ext().flow_pages = flow_pages((urls[uri], text) for uri, text in sources.items())
+        self.state.flow_pages = flow_pages((urls[uri], text) for uri, text in sources.items())
         return files
 
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         """Tell the extension which page comes next, and where its Markdown starts."""
-        ext = self._ext()
+        if self.extension is None:
+            return markdown
         # Line numbers in messages count from the file: front matter included. A page with
         # no directive in its file (most pages; or one another plugin added) needs none.
         source = self._sources.get(page.file.src_uri, markdown)
-        ext.page = PageContext(
+        self.state.page = PageContext(
             page.file.src_uri, front_matter_offset(source, markdown), url=page.url
         )
-        ext.failures.clear()
+        self.state.failures.clear()
         return markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Abort on a failed diagram when the plugin's ``strict`` option is on."""
-        ext = self._ext()
-        ext.page = None
-        if ext.failures and self.config.strict:
-            first = ext.failures[0]
+        self.state.page = None
+        if self.state.failures and self.config.strict:
+            first = self.state.failures[0]
             raise PluginError(f"penstock plugin: {first}") from first
         return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Copy the Mermaid files (and Mermaid's licence) into the site; watch the recorded runs."""
+        if self.extension is None:
+            return
         self._watch_sources()
         for source, name in self._assets:
             target = Path(config.site_dir, name)
@@ -201,8 +228,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         """Point ``link: api`` nodes at the API reference (mkdocstrings' autorefs URLs)."""
-        ext = self._ext()
-        if not ext.api_fallbacks:
+        fallbacks = self.state.api_fallbacks
+        if self.extension is None or not fallbacks:
             return env
         autorefs = config.plugins.get("autorefs")
         for file in files:
@@ -219,10 +246,10 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                     return None
 
             def fallback(identifier: str) -> str | None:
-                return ext.api_fallbacks.get(identifier, (None, ""))[0]
+                return fallbacks.get(identifier, (None, ""))[0]
 
             def warn(identifier: str, used: str | None, _src: str = file.src_uri) -> None:
-                where = ext.api_fallbacks.get(identifier, (None, _src))[1]
+                where = fallbacks.get(identifier, (None, _src))[1]
                 instead = "linked to its source instead" if used else "not linked"
                 log.warning(
                     f"{where}: link: api: {identifier} is not in the API reference "
@@ -242,18 +269,27 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         return server
 
     def _watch_sources(self) -> None:
-        if self._server is None:
+        if self._server is None or self.extension is None:
             return
-        ext = self._ext()
-        for file in [*ext._loader.files, *sorted(ext.data_files)]:
+        for file in [*self._loader().files, *sorted(self.state.data_files)]:
             if file not in self._watched:
                 self._watched.add(file)
                 self._server.watch(file)
+
+    def _loader(self) -> ModuleLoader:
+        if self.loader is None:  # pragma: no cover - MkDocs always calls on_config first
+            raise PluginError("penstock plugin: on_config did not run")
+        return self.loader
 
     def _ext(self) -> PenstockExtension:
         if self.extension is None:  # pragma: no cover - MkDocs always calls on_config first
             raise PluginError("penstock plugin: on_config did not run")
         return self.extension
+
+
+def _markdown_value(value: Any) -> Any:
+    # The extension reads unset text options as "" (Python-Markdown's convention).
+    return "" if value is None else value
 
 
 def _loads_mermaid(config: MkDocsConfig) -> bool:

@@ -45,23 +45,19 @@ from penstock.docs import (
     load_modules,
     module_sources,
 )
-from penstock_sphinx._directive import Drawn, PenstockFlow, drawn_on, outcome
+from penstock_sphinx._directive import PenstockFlow, outcome
+from penstock_sphinx._domain import BuildInfo, Drawn, PenstockDomain, domain_of
 from penstock_sphinx._map import PenstockMap, map_outcome
 from penstock_sphinx._offline import swap_for_builder
-from penstock_sphinx._xref import (
-    PenstockDomain,
-    linked_flows,
-    moved_flows,
-    resolve_diagram_links,
-)
+from penstock_sphinx._xref import linked_flows, moved_flows, resolve_diagram_links
 
 __all__ = ["setup"]
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the shape of what the extension keeps on the environment changes, so Sphinx
-#: re-reads everything instead of unpickling stale data.
-ENV_VERSION = 2
+#: Bump when the shape of what the extension keeps on the environment (the domain's data)
+#: changes, so Sphinx re-reads everything instead of unpickling stale data.
+ENV_VERSION = 3
 #: What Sphinx compares: the data shape, and penstock's own version too, since a new penstock
 #: may draw the same flow differently and cached doctrees would keep the old diagrams.
 _ENV_STAMP = ENV_VERSION * 2**32 + zlib.crc32(__version__.encode())
@@ -110,22 +106,19 @@ def load_flows(app: Sphinx) -> None:
             type="penstock",
             subtype="import-error",
         )
-    app.env.penstock_import_failures = [f.module for f in failures]  # type: ignore[attr-defined]
-    app.env.penstock_module_names = list(sources.modules)  # type: ignore[attr-defined]
-    app.env.penstock_sources = sources  # type: ignore[attr-defined]
-    app.env.penstock_page_root = str(page_root.resolve())  # type: ignore[attr-defined]
     root = config.penstock_source_root
     try:
         defaults = DiagramOptions(
-            direction=config.penstock_direction,
-            show_docs=config.penstock_show_docs,
-            link_source=config.penstock_link_source,
+            # The site-wide default of each per-diagram option declared with site=True.
+            **{
+                o.name: getattr(config, f"penstock_{o.name}")
+                for o in DiagramOptions.options()
+                if o.site
+            },
             source_url=config.penstock_source_url,
             source_root=None if root is None else str((confdir / root).resolve()),
             allow_problems=config.penstock_allow_problems,
-            observed=config.penstock_observed,
             observed_base=str(confdir),
-            legend=config.penstock_legend,
             # For `:since: REV`: the revision is loaded with conf.py's modules and paths, else
             # with its own [tool.penstock].
             since_modules=tuple(config.penstock_modules),
@@ -134,8 +127,12 @@ def load_flows(app: Sphinx) -> None:
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None
-    app.env.penstock_defaults = defaults  # type: ignore[attr-defined]
-    drawn_on(app.env)
+    domain_of(app.env).build = BuildInfo(
+        defaults=defaults,
+        sources=sources,
+        failed=[f.module for f in failures],
+        page_root=str(page_root.resolve()),
+    )
 
 
 def serve_bundled_js(app: Sphinx, config: Config) -> None:
@@ -194,25 +191,9 @@ def stale_pages(
 
     return [
         docname
-        for docname, drawn in drawn_on(env).items()
+        for docname, drawn in domain_of(env).drawn.items()
         if docname not in skip and any(links_moving(d) or differs(d) for d in drawn)
     ]
-
-
-def purge_page(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    """Forget what a page drew before it is re-read or removed (``env-purge-doc``)."""
-    drawn_on(env).pop(docname, None)
-
-
-def merge_pages(
-    app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
-) -> None:
-    """Take over what a parallel reader's pages drew (``env-merge-info``)."""
-    ours: dict[str, list[Drawn]] = drawn_on(env)
-    theirs = drawn_on(other)
-    for docname in docnames:
-        if docname in theirs:
-            ours[docname] = theirs[docname]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -225,27 +206,27 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("penstock_modules", [], "env", types=(list, tuple))
     app.add_config_value("penstock_paths", [], "env", types=(list, tuple))
     # Site-wide defaults of the directive's options.
-    app.add_config_value("penstock_direction", "TD", "env", types=(str,))
-    app.add_config_value("penstock_show_docs", False, "env", types=(bool,))
-    app.add_config_value("penstock_link_source", False, "env", types=(bool,))
+    # Site-wide defaults of the per-diagram options declared with site=True in
+    # penstock.docs.DiagramOptions: penstock_direction, penstock_show_docs, ...
+    for option in DiagramOptions.options():
+        if option.site:
+            types = (bool,) if option.kind is bool else (str, type(None))
+            app.add_config_value(f"penstock_{option.name}", option.default, "env", types=types)
     app.add_config_value("penstock_source_url", None, "env", types=(str, type(None)))
     app.add_config_value("penstock_source_root", "..", "env", types=(str, type(None)))
     app.add_config_value("penstock_allow_problems", False, "env", types=(bool,))
-    app.add_config_value("penstock_observed", None, "env", types=(str, type(None)))
     # Where Mermaid comes from: "bundled" (shipped with penstock, served with the site) or
     # "cdn" (sphinxcontrib-mermaid's own settings).
     app.add_config_value("penstock_mermaid_js", "bundled", "html", types=(str,))
-    app.add_config_value("penstock_legend", True, "env", types=(bool,))
 
     app.add_directive("penstock-flow", PenstockFlow)
     app.add_directive("penstock-map", PenstockMap)
+    # Keeps the extension's state, purged and merged by Sphinx (clear_doc, merge_domaindata).
     app.add_domain(PenstockDomain)
 
     app.connect("config-inited", serve_bundled_js)
     app.connect("builder-inited", load_flows)
     app.connect("env-get-outdated", stale_pages)
-    app.connect("env-purge-doc", purge_page)
-    app.connect("env-merge-info", merge_pages)
     app.connect("doctree-resolved", resolve_diagram_links)
     app.connect("doctree-resolved", swap_for_builder)
 

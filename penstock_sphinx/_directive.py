@@ -10,9 +10,9 @@ place of the diagram.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -23,62 +23,26 @@ from sphinxcontrib.mermaid import figure_wrapper, mermaid  # type: ignore[import
 from penstock import DocsError, PenstockError
 from penstock.docs import (
     Diagram,
-    DiagramLimitError,
+    DiagramOption,
     DiagramOptions,
-    FlowProblemsError,
-    ObservedDataError,
     OptionError,
-    UnknownFlowError,
-    did_you_mean,
+    drawable_flow,
+    failure_report,
     flow_diagram,
     flow_svg,
-    is_unavailable,
-    problem_hints,
-    relative_paths,
-    source_linker,
-    unavailable_flow,
     with_mermaid_config,
 )
+from penstock_sphinx._domain import Drawn, domain_of
 from penstock_sphinx._offline import keep_offline_forms
 from penstock_sphinx._xref import api_placeholder, attach_links, placeholder, target_node
 
-if TYPE_CHECKING:
-    from sphinx.environment import BuildEnvironment
-
-__all__ = ["Drawn", "PenstockFlow", "drawn_on", "outcome"]
+__all__ = ["PenstockFlow", "outcome"]
 
 logger = logging.getLogger(__name__)
-
-#: Warning subtypes, most specific first: users silence them as ``penstock.<subtype>``.
-_SUBTYPES: tuple[tuple[type[DocsError], str], ...] = (
-    (UnknownFlowError, "unknown-flow"),
-    (FlowProblemsError, "flow-problems"),
-    (DiagramLimitError, "diagram-too-large"),
-    (OptionError, "bad-option"),
-    (ObservedDataError, "observed"),
-)
 
 _NOT_CSS_IDENT = re.compile(r"[^A-Za-z0-9_-]")
 _TRUE = frozenset({"", "true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """What one directive drew, kept on the environment to detect stale pages.
-
-    Attributes:
-        flow: the flow's name.
-        options: the merged options the diagram was drawn with.
-        result: the Mermaid text, or the error that stopped it (``"!ErrorClass: message"``).
-        map_prefix: for a ``penstock-map``, its module prefixes (space-separated; "" for all),
-            else ``None``.
-    """
-
-    flow: str
-    options: DiagramOptions
-    result: str
-    map_prefix: str | None = None
 
 
 def outcome(flow: str, options: DiagramOptions) -> str:
@@ -111,10 +75,16 @@ class _OptionSpec(dict[str, Any]):
         return _Unknown
 
 
-def _direction(argument: str | None) -> str:
-    # Not directives.choice: it lowercases, and users write LR and TD as Mermaid does. Any case
-    # is accepted; the value is checked in run(), so a wrong one is a penstock.bad-option warning.
+def _text(argument: str | None) -> str:
+    # Not directives.choice for the direction: it lowercases, and users write LR and TD as
+    # Mermaid does. Values are checked in run(), so a wrong one is a penstock.bad-option warning.
     return (argument or "").strip()
+
+
+def _required_text(argument: str | None) -> str:
+    if not (argument or "").strip():
+        raise ValueError("argument required but none supplied")
+    return str(argument).strip()
 
 
 def _flag(argument: str | None) -> bool | str:
@@ -128,6 +98,21 @@ def _flag(argument: str | None) -> bool | str:
     return value
 
 
+def _converter(option: DiagramOption) -> Callable[[str | None], Any]:
+    """How the directive reads a per-diagram option (declared in `penstock.docs`)."""
+    if option.kind is bool:
+        return _flag
+    return _required_text if option.required else _text
+
+
+#: Options only this host has: a figure around the diagram, its name and alignment.
+_HOST_OPTIONS: dict[str, Callable[[str], Any]] = {
+    "caption": directives.unchanged_required,
+    "name": directives.unchanged_required,
+    "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
+}
+
+
 class PenstockFlow(SphinxDirective):
     """``.. penstock-flow:: NAME``: draw flow ``NAME`` as a Mermaid diagram."""
 
@@ -137,65 +122,30 @@ class PenstockFlow(SphinxDirective):
     has_content = False
     option_spec: ClassVar[dict[str, Any]] = _OptionSpec(
         {
-            "direction": _direction,
-            "title": directives.unchanged,
-            "show-docs": _flag,
-            "link-source": _flag,
-            "links": _flag,
-            "legend": _flag,
-            "collapse": _flag,
-            "link-api": _flag,
-            "svg": _flag,
-            "since": directives.unchanged_required,
-            "caption": directives.unchanged_required,
-            "name": directives.unchanged_required,
-            "align": lambda arg: directives.choice(arg, ("left", "center", "right")),
-            "zoom": directives.flag,
-            "observed": directives.unchanged,
-            "run": directives.unchanged_required,
+            **{o.rst_name: _converter(o) for o in DiagramOptions.options()},
+            **_HOST_OPTIONS,
         }
     )
 
     def run(self) -> list[nodes.Node]:
         """Draw the flow, or warn and show an admonition saying why it cannot be drawn."""
         flow = self.arguments[0].strip()
-        unknown = [k for k, v in self.options.items() if isinstance(v, _Unknown)]
-        if unknown:
-            known = list(self.option_spec)
-            # The one phrasing of did-you-mean, as every other penstock message.
-            names = "; ".join(f"{k!r}{did_you_mean(k, known)}" for k in unknown)
-            problem = OptionError(
-                f"unknown penstock-flow option {names} (options: {', '.join(known)})"
-            )
-            return self._failed(flow, problem, options=None)
-        per_diagram = {
-            key.replace("-", "_"): self.options[key]
-            for key in (
-                "direction",
-                "title",
-                "show-docs",
-                "link-source",
-                "observed",
-                "run",
-                "links",
-                "legend",
-                "collapse",
-                "link-api",
-                "since",
-            )
-            if key in self.options
-        }
-        defaults: DiagramOptions = getattr(self.env, "penstock_defaults", DiagramOptions())
+        # Unknown names were let through (see _OptionSpec): merged() rejects them with a
+        # did-you-mean among every option of this directive.
+        per_diagram = {k: v for k, v in self.options.items() if k not in _HOST_OPTIONS}
+        defaults = domain_of(self.env).build.defaults
         try:
-            options = defaults.merged(per_diagram)
+            options = defaults.merged(per_diagram, host_options=[*_HOST_OPTIONS], rst=True)
         except OptionError as exc:
             return self._failed(flow, exc, options=None)
         try:
-            diagram = flow_diagram(flow, options, flow_url=placeholder, api_url=api_placeholder)
+            # The one look-up of the flow's name: both drawings get the graph.
+            graph = drawable_flow(flow, options)
+            diagram = flow_diagram(graph, options, flow_url=placeholder, api_url=api_placeholder)
             # :svg: draws it now with Graphviz (HTML without JavaScript); see _offline.
             svg = (
-                flow_svg(flow, options, flow_url=placeholder, api_url=api_placeholder)
-                if self.options.get("svg") is True
+                flow_svg(graph, options, flow_url=placeholder, api_url=api_placeholder)
+                if options.svg
                 else None
             )
         except DocsError as exc:
@@ -238,7 +188,7 @@ class PenstockFlow(SphinxDirective):
         node["options"] = {}
         if "align" in self.options:
             node["align"] = self.options["align"]
-        if "zoom" in self.options:
+        if options.zoom:
             node["zoom"] = True
             # sphinxcontrib-mermaid binds zoom through an unquoted CSS attribute selector on this
             # id: unique per site and stable between builds, made of identifier characters only.
@@ -250,7 +200,7 @@ class PenstockFlow(SphinxDirective):
             node["penstock_svg"] = svg
         if options.link_api:
             # Where a step the API reference does not list links instead (see _xref).
-            source = source_linker(options)
+            source = options.source_linker()
             node["penstock_api_fallback"] = {
                 f"{s.module}.{s.qualname}": (source(s) if source else "") or ""
                 for s in diagram.graph.steps
@@ -263,41 +213,36 @@ class PenstockFlow(SphinxDirective):
         return with_mermaid_config(text, self.config.mermaid_config or {})
 
     def _failed(
-        self, flow: str, exc: PenstockError, *, options: DiagramOptions | None
+        self, flow: str, exc: DocsError, *, options: DiagramOptions | None
     ) -> list[nodes.Node]:
-        subtype = next((sub for cls, sub in _SUBTYPES if isinstance(exc, cls)), "diagram")
-        message = str(exc)
-        broken = getattr(self.env, "penstock_import_failures", [])
-        if is_unavailable(exc, broken):
+        build = domain_of(self.env).build
+        report = failure_report(
+            exc,
+            flow,
+            failed=build.failed,
+            sources=build.sources,
+            # The message on the page: no folder of the build machine.
+            root=build.page_root or Path(self.env.srcdir).parent,
+            see="the penstock.import-error warning",
+        )
+        if report.reported:
             # Reported once (penstock.import-error): a warning per diagram would bury it.
-            message = unavailable_flow(flow, broken, "the penstock.import-error warning")
-            logger.info("penstock-flow %s: %s", flow, message, location=self.get_location())
+            logger.info("penstock-flow %s: %s", flow, report.message, location=self.get_location())
         else:
-            hints = problem_hints(exc, getattr(self.env, "penstock_sources", None))
-            message += "".join(f"\n  {h}" for h in hints)
-            if isinstance(exc, UnknownFlowError) and not getattr(
-                self.env, "penstock_module_names", self.config.penstock_modules
-            ):
-                message += (
-                    " (penstock_modules in conf.py lists no modules, and no pyproject.toml "
-                    "above conf.py has modules in [tool.penstock])"
-                )
             logger.warning(
                 "penstock-flow %s: %s",
                 flow,
-                message,
+                report.message,
                 # The directive's own file and line, right inside included files too.
                 location=self.get_location(),
                 type="penstock",
-                subtype=subtype,
+                subtype=report.kind,
             )
         if options is not None:
             # Remembered so that a later build re-reads this page once the flow can be drawn.
             self._remember(Drawn(flow, options, _error_text(exc)))
-        # The message goes in verbatim (no smart quotes), so names can be copied from the page;
-        # with paths relative to the project: no folder of the build machine on a page.
-        root = getattr(self.env, "penstock_page_root", None) or Path(self.env.srcdir).parent
-        message = relative_paths(message, root)
+        # The message goes in verbatim (no smart quotes), so names can be copied from the page.
+        message = report.page_message
         box = nodes.warning()
         box += nodes.paragraph(
             "",
@@ -311,13 +256,4 @@ class PenstockFlow(SphinxDirective):
         return [box]
 
     def _remember(self, drawn: Drawn) -> None:
-        drawn_on(self.env).setdefault(self.env.docname, []).append(drawn)
-
-
-def drawn_on(env: BuildEnvironment) -> dict[str, list[Drawn]]:
-    """The diagrams each document drew in the last build that read it, kept on ``env``."""
-    store: dict[str, list[Drawn]] | None = getattr(env, "penstock_drawn", None)
-    if store is None:
-        store = {}
-        env.penstock_drawn = store  # type: ignore[attr-defined]
-    return store
+        domain_of(self.env).note_drawn(self.env.docname, drawn)

@@ -12,7 +12,7 @@ from sphinxcontrib.mermaid import mermaid  # type: ignore[import-untyped]
 
 from penstock import PenstockError, flows
 from penstock.docs import DiagramOptions, map_diagram
-from penstock_sphinx._directive import Drawn, drawn_on
+from penstock_sphinx._domain import Drawn, domain_of
 from penstock_sphinx._offline import keep_offline_map
 from penstock_sphinx._xref import attach_links, placeholder
 
@@ -66,8 +66,9 @@ class PenstockMap(SphinxDirective):
                     self.env.note_dependency(step.file)
         # Remembered so that a build re-reads this page when flows or links change, and
         # writes it again when a flow it links to moves (see stale_pages).
-        drawn_on(self.env).setdefault(self.env.docname, []).append(
-            Drawn("", DiagramOptions(direction=direction), code, " ".join(prefixes or []))
+        domain_of(self.env).note_drawn(
+            self.env.docname,
+            Drawn("", DiagramOptions(direction=direction), code, " ".join(prefixes or [])),
         )
         node = mermaid()
         node["code"] = code

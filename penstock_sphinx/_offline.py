@@ -15,7 +15,7 @@ from sphinx.application import Sphinx
 from sphinx.ext.graphviz import graphviz
 from sphinx.util import logging
 
-from penstock import PenstockError, generate_dag
+from penstock import PenstockError, generate_dag, get_flow
 from penstock.docs import DiagramOptions, flow_outline, map_diagram
 
 __all__ = ["keep_offline_forms", "keep_offline_map", "swap_for_builder"]
@@ -44,8 +44,9 @@ def _forms(kind: str, subject: str, extra: object) -> tuple[str, str, str]:
         dot = map_diagram(prefixes, direction, format="dot")
         return dot, map_diagram(prefixes, direction, format="text"), "map of flows"
     assert isinstance(extra, DiagramOptions)
+    graph = get_flow(subject)  # looked up once, for both forms
     dot = generate_dag(
-        subject,
+        graph,
         format="dot",
         direction=extra.direction,
         show_docs=extra.show_docs,
@@ -55,7 +56,7 @@ def _forms(kind: str, subject: str, extra: object) -> tuple[str, str, str]:
         # Tooltips and links mean nothing in a picture of a PDF or an EPUB page.
         interactive=False,
     )
-    return dot, flow_outline(subject, links=extra.links), f"flow {subject}"
+    return dot, flow_outline(graph, links=extra.links), f"flow {subject}"
 
 
 def swap_for_builder(app: Sphinx, doctree: nodes.document, docname: str) -> None:

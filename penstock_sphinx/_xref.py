@@ -13,26 +13,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.builders import Builder
-from sphinx.domains import Domain, ObjType
 from sphinx.environment import BuildEnvironment
-from sphinx.roles import XRefRole
 from sphinx.util import logging
-from sphinx.util.nodes import make_refnode
 
 from penstock import StepNode
 from penstock.docs import flow_anchor, mermaid_url
+from penstock_sphinx._domain import domain_of
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "PenstockDomain",
     "api_placeholder",
     "attach_links",
     "linked_flows",
@@ -74,77 +68,7 @@ def linked_flows(code: str) -> set[str]:
 
 def moved_flows(env: BuildEnvironment, docnames: set[str]) -> set[str]:
     """The flows drawn on ``docnames``: their link target may change when those are re-read."""
-    domain = env.get_domain("penstock")
-    assert isinstance(domain, PenstockDomain)
-    return {flow for flow, (doc, _) in domain.flows.items() if doc in docnames}
-
-
-class PenstockDomain(Domain):
-    """Where each flow's diagram is: ``:penstock:flow:`NAME``` links to it."""
-
-    name = "penstock"
-    label = "penstock"
-    object_types = {"flow": ObjType("flow diagram", "flow")}  # noqa: RUF012 - Sphinx's API
-    roles = {"flow": XRefRole()}  # noqa: RUF012 - Sphinx's API
-    initial_data = {"flows": {}}  # noqa: RUF012 - Sphinx's API
-
-    @property
-    def flows(self) -> dict[str, tuple[str, str]]:
-        """Flow -> (docname, anchor) of the page that draws it."""
-        found: dict[str, tuple[str, str]] = self.data.setdefault("flows", {})
-        return found
-
-    def note_flow(self, flow: str, docname: str, anchor: str) -> None:
-        """Record that ``docname`` draws ``flow``.
-
-        The first document by name wins, so the choice does not depend on the order parallel
-        readers finish in.
-        """
-        current = self.flows.get(flow)
-        if current is None or docname < current[0]:
-            self.flows[flow] = (docname, anchor)
-
-    def clear_doc(self, docname: str) -> None:
-        for flow, (doc, _) in list(self.flows.items()):
-            if doc == docname:
-                del self.flows[flow]
-
-    def merge_domaindata(self, docnames: Iterable[str], otherdata: dict[str, Any]) -> None:
-        for flow, (doc, anchor) in otherdata.get("flows", {}).items():
-            if doc in docnames:
-                self.note_flow(flow, doc, anchor)
-
-    def resolve_xref(
-        self,
-        env: BuildEnvironment,
-        fromdocname: str,
-        builder: Builder,
-        typ: str,
-        target: str,
-        node: addnodes.pending_xref,
-        contnode: nodes.Element,
-    ) -> nodes.reference | None:
-        found = self.flows.get(target)
-        if found is None:
-            return None
-        docname, anchor = found
-        return make_refnode(builder, fromdocname, docname, anchor, contnode, f"flow {target}")
-
-    def resolve_any_xref(
-        self,
-        env: BuildEnvironment,
-        fromdocname: str,
-        builder: Builder,
-        target: str,
-        node: addnodes.pending_xref,
-        contnode: nodes.Element,
-    ) -> list[tuple[str, nodes.reference]]:
-        ref = self.resolve_xref(env, fromdocname, builder, "flow", target, node, contnode)
-        return [] if ref is None else [("penstock:flow", ref)]
-
-    def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
-        for flow, (docname, anchor) in self.flows.items():
-            yield flow, flow, "flow", docname, anchor, 1
+    return {flow for flow, (doc, _) in domain_of(env).flows.items() if doc in docnames}
 
 
 def target_node(env: BuildEnvironment, flow: str, drawn: nodes.Element) -> nodes.raw | None:
@@ -159,8 +83,7 @@ def target_node(env: BuildEnvironment, flow: str, drawn: nodes.Element) -> nodes
     if flow in seen:
         return None
     seen.add(flow)
-    domain = env.get_domain("penstock")
-    assert isinstance(domain, PenstockDomain)
+    domain = domain_of(env)
     if drawn["ids"]:
         domain.note_flow(flow, env.docname, drawn["ids"][0])
         return None

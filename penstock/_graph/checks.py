@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from penstock._declared.registry import REGISTRY
 from penstock._declared.spec import StepSpec
 from penstock._graph.links import unknown_hand_overs
-from penstock._graph.model import Resolution, resolve
+from penstock._graph.model import Resolution, resolve, resolve_flow
 from penstock._suggest import close_matches, suggestion
 
-__all__ = ["Problem", "ProblemKind", "check"]
+__all__ = ["Problem", "ProblemKind", "check", "check_resolution"]
 
 
 class ProblemKind(str, enum.Enum):
@@ -72,13 +72,10 @@ def check(flow: str | None = None) -> list[Problem]:
         FlowNotFoundError: ``flow`` is given and unknown.
     """
     if flow is not None:
-        from penstock._graph.model import get_flow
-
-        get_flow(flow)  # raises FlowNotFoundError with suggestions
-        return _check_flow(resolve(flow))
+        return check_resolution(resolve_flow(flow))
     problems: list[Problem] = []
     for name in REGISTRY.flow_names():
-        problems.extend(_check_flow(resolve(name)))
+        problems.extend(check_resolution(resolve(name)))
     orphans = [s for s in REGISTRY.all() if not s.flows and s.kind is not None]
     for spec in sorted(orphans, key=lambda s: (s.file, s.line, s.qualname)):
         problems.append(
@@ -97,8 +94,11 @@ def _at(kind: ProblemKind, flow: str | None, spec: StepSpec, message: str) -> Pr
     return Problem(kind, flow, spec.name, spec.file, spec.line, message)
 
 
-def _check_flow(res: Resolution) -> list[Problem]:
-    """Every problem of one flow: one check per kind, root causes before their effects."""
+def check_resolution(res: Resolution) -> list[Problem]:
+    """Every problem of one resolved flow: one check per kind, root causes before effects.
+
+    A boundary that resolved its flow (`resolve_flow`) checks it here, without a look-up.
+    """
     first = {n: specs[0] for n, specs in res.specs.items()}
     cut_off = _cut_off(res)
     problems = _duplicates(res)

@@ -268,9 +268,29 @@ def resolve(flow: str, registry: Registry = REGISTRY) -> Resolution:
         return hit
     res = _build(flow, registry)
     with _CACHE.lock:
-        if _CACHE.version == registry.version:
+        # An unknown name is not kept: a mistyped name must not grow the cache.
+        if _CACHE.version == registry.version and res.graph.steps:
             _CACHE.entries[flow] = res
     return res
+
+
+def resolve_flow(name: str) -> Resolution:
+    """The resolution of flow ``name``: a boundary's one look-up of a flow by name.
+
+    A command or a docs directive resolves its flow here once and passes the graph down;
+    nothing below it looks the name up again.
+
+    Raises:
+        FlowNotFoundError: no step is registered in that flow (with the known flows and a
+            did-you-mean).
+    """
+    if isinstance(name, str):
+        res = resolve(name)
+        if res.graph.steps:
+            return res
+    known = REGISTRY.flow_names()
+    asked = name if isinstance(name, str) else repr(name)
+    raise FlowNotFoundError(asked, known, close_matches(asked, known))
 
 
 def get_flow(name: str) -> FlowGraph:
@@ -280,11 +300,7 @@ def get_flow(name: str) -> FlowGraph:
         FlowNotFoundError: no step is registered in that flow (with the known flows and a
             did-you-mean).
     """
-    if not isinstance(name, str) or not REGISTRY.in_flow(name):
-        known = REGISTRY.flow_names()
-        asked = name if isinstance(name, str) else repr(name)
-        raise FlowNotFoundError(asked, known, close_matches(asked, known))
-    return resolve(name).graph
+    return resolve_flow(name).graph
 
 
 def flows() -> dict[str, FlowGraph]:

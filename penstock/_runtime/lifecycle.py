@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CURRENT",
+    "SCOPE",
     "activate",
     "begin",
     "current_correlation_id",
@@ -49,6 +50,14 @@ __all__ = [
 #: The innermost active step (or remote parent) of this context.
 CURRENT: ContextVar[StepRun | None] = ContextVar("penstock_current_step", default=None)
 _CURRENT = CURRENT
+
+#: The runs started in a `penstock.propagation.RunScope` block (a server integration answering
+#: with the correlation ID of the run a request started): the first root run begun while it is
+#: set is appended. ``None`` outside such a block.
+SCOPE: ContextVar[list[StepRun] | None] = ContextVar("penstock_run_scope", default=None)
+_scope_get = SCOPE.get
+#: Whether a scope was ever opened: until then begin() does not look (one global read).
+SCOPED = False
 
 #: Exceptions that end a step without making it a failure.
 _NOT_FAILURES: tuple[type[BaseException], ...] = (KeyboardInterrupt, GeneratorExit)
@@ -129,6 +138,10 @@ def begin(si: SpecInfo, current: bool = True) -> StepRun:
         run._info = si.default
         if active.adopt_otel and "opentelemetry.trace" in _modules:
             _adopt_otel_trace(run)
+        if SCOPED:
+            started = _scope_get()
+            if started is not None and not started:
+                started.append(run)
     else:
         nest(run, parent, si)
     if active.timed:

@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-__all__ = ["continue_remote", "continuing", "enter_remote", "exit_remote", "remote_info"]
+__all__ = [
+    "RunScope",
+    "continue_remote",
+    "continuing",
+    "enter_remote",
+    "exit_remote",
+    "remote_info",
+]
 
 # The ContextVar's own methods: no Python frame on the per-message path.
 _set_current = lifecycle.CURRENT.set
@@ -192,3 +199,55 @@ def remote_info(flow: str | None, step: str) -> StepInfo:
             remote_infos.clear()
         info = remote_infos[key] = StepInfo(None, flow, step)
     return info
+
+
+class RunScope:
+    """The run a block of code belongs to: the one it continues, or the first one it starts.
+
+    A server integration opens one around a request to answer with the run's correlation ID
+    (an ``X-Correlation-ID`` response header): when the request continues a remote run the ID
+    is known at once; otherwise it is the ID of the first run an entrypoint starts inside the
+    block, known from that moment on. Public as `penstock.propagation.RunScope`.
+
+    Example:
+        >>> with RunScope() as scope:
+        ...     handle_request()
+        >>> scope.correlation_id  # None if no run was continued or started
+    """
+
+    __slots__ = ("_outer", "_started", "_token")
+
+    def __init__(self) -> None:
+        self._started: list[StepRun] = []
+        self._outer: StepRun | None = None
+        self._token: Any = None
+
+    def __enter__(self) -> RunScope:
+        lifecycle.SCOPED = True
+        self._outer = lifecycle.CURRENT.get()
+        self._token = lifecycle.SCOPE.set(self._started)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                lifecycle.SCOPE.reset(token)
+            except (ValueError, RuntimeError):  # left in another context: put back its value
+                lifecycle.SCOPE.set(
+                    token.old_value if token.old_value is not token.MISSING else None
+                )
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The run's correlation ID (32 hex digits), or ``None`` while there is none."""
+        if self._outer is not None:
+            return self._outer.correlation_id
+        if self._started:
+            return self._started[0].correlation_id
+        return None

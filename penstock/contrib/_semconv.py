@@ -31,3 +31,15 @@ def rpc(system: str, full_method: object = None) -> dict[str, Any]:
             attributes["rpc.service"] = service
             attributes["rpc.method"] = method
     return attributes
+
+
+def http_server(method: object, scheme: object, path: object) -> dict[str, Any]:
+    """The stable HTTP server attributes of a request: method, scheme and path."""
+    attributes: dict[str, Any] = {}
+    if isinstance(method, str) and method:
+        attributes["http.request.method"] = method
+    if isinstance(scheme, str) and scheme:
+        attributes["url.scheme"] = scheme
+    if isinstance(path, str) and path:
+        attributes["url.path"] = path
+    return attributes

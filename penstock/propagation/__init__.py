@@ -25,6 +25,8 @@ Continuing a run, and asking about the current one:
   attributes): under the otel backend the first step that continues it is a ``CONSUMER`` or
   ``SERVER`` span, unless another instrumentation already made that span.
 - `current_ids` and `current_step` (and `penstock.current_correlation_id`).
+- `RunScope`, for a server that answers with the correlation ID of the run a request
+  continued or started (the ``X-Correlation-ID`` response header of `penstock.contrib.asgi`).
 
 With OpenTelemetry's default propagators (W3C ``traceparent``/``tracestate`` and ``baggage``)
 penstock reads and writes these headers itself, as the W3C Trace Context recommendation says
@@ -57,7 +59,7 @@ from typing import Any, Literal
 from opentelemetry.propagators.textmap import CarrierT, Getter, Setter
 
 from penstock._runtime.lifecycle import current_ids, current_run, current_step
-from penstock._runtime.remote import continue_remote, remote_info
+from penstock._runtime.remote import RunScope, continue_remote, remote_info
 from penstock._runtime.remote import remote_infos as _infos
 from penstock.propagation import _w3c
 from penstock.propagation._carriers import (
@@ -77,6 +79,7 @@ from penstock.propagation._w3c import SafeGetter, names_from_items
 __all__ = [
     "Getter",
     "RemoteContext",
+    "RunScope",
     "Setter",
     "celery_getter",
     "continue_from",

@@ -133,7 +133,14 @@ def report_for(backend: str) -> dict[str, dict[str, str]]:
     service, ``"opentelemetry"``), run once per session."""
     _require_harness()
     if backend not in _reports:
-        if backend == "opentelemetry":
+        if backend.startswith("asgi-"):
+            service = _quietly("tests.conformance.asgi_service")
+            penstock.configure(backend=backend.removeprefix("asgi-"))
+            try:
+                _reports[backend] = _run_harness(service.start)
+            finally:
+                penstock.reset()
+        elif backend == "opentelemetry":
             from tests.conformance import otel_service
 
             session_exporter()
@@ -163,6 +170,17 @@ def test_harness(backend: str, name: str, request: pytest.FixtureRequest) -> Non
     assert result["outcome"] == "passed", f"{name} under {backend}:\n{result['message']}"
 
 
+@pytest.mark.parametrize("name", TESTS)
+@pytest.mark.parametrize("backend", ["noop", "logging"])
+def test_harness_against_the_asgi_middleware(backend: str, name: str) -> None:
+    """One harness test against a FastAPI service whose incoming side is only penstock's ASGI
+    middleware and an ``@entrypoint``."""
+    pytest.importorskip("fastapi", reason="fastapi (pip install -e '.[dev]')")
+    result = report_for(f"asgi-{backend}").get(name)
+    assert result is not None, f"the harness reported nothing for {name}"
+    assert result["outcome"] == "passed", f"{name} under {backend}:\n{result['message']}"
+
+
 def _passed(report: dict[str, dict[str, str]]) -> list[str]:
     return [name for name in TESTS if report.get(name, {}).get("outcome") == "passed"]
 
@@ -177,6 +195,8 @@ def render_table(reports: dict[str, dict[str, dict[str, str]]]) -> str:
         ("penstock, `noop` backend", "noop"),
         ("penstock, `logging` backend", "logging"),
         ("penstock, `otel` backend (OpenTelemetry SDK)", "otel"),
+        ("penstock's ASGI middleware (FastAPI), `noop` backend", "asgi-noop"),
+        ("penstock's ASGI middleware (FastAPI), `logging` backend", "asgi-logging"),
         ("OpenTelemetry SDK and `opentelemetry.propagate` alone", "opentelemetry"),
     ]
     lines = [
@@ -192,7 +212,9 @@ def render_table(reports: dict[str, dict[str, dict[str, str]]]) -> str:
 
 def test_results_table_is_current() -> None:
     """The table the docs include is the one these runs measure (rewritten when it changes)."""
-    reports = {key: report_for(key) for key in (*BACKENDS, "opentelemetry")}
+    reports = {
+        key: report_for(key) for key in (*BACKENDS, "asgi-noop", "asgi-logging", "opentelemetry")
+    }
     table = render_table(reports)
     current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
     if current != table:

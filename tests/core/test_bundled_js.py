@@ -8,15 +8,16 @@ import zipfile
 from pathlib import Path
 
 from penstock import docs
+from penstock._project import site_assets
 from tests.support.system import ROOT, missing
 
 
 def test_shipped_files_match_the_declared_versions() -> None:
     """mermaid.min.js and d3.min.js are the versions penstock.docs names, with their licences."""
     mermaid = (docs.STATIC_DIR / docs.MERMAID_JS).read_text(encoding="utf-8")
-    assert f'"{docs.MERMAID_VERSION}"' in mermaid
+    assert f'"{site_assets.MERMAID_VERSION}"' in mermaid
     d3 = (docs.STATIC_DIR / docs.D3_JS).read_text(encoding="utf-8")
-    assert d3.startswith(f"// https://d3js.org v{docs.D3_VERSION} ")
+    assert d3.startswith(f"// https://d3js.org v{site_assets.D3_VERSION} ")
     mit, isc = (docs.STATIC_DIR / name for name in docs.LICENSES)
     assert "The MIT License" in mit.read_text(encoding="utf-8")
     assert "Permission to use, copy, modify" in isc.read_text(encoding="utf-8")

@@ -166,6 +166,7 @@ def test_contract_modules_document_every_export(module: str) -> None:
 INTEGRATION_KIT = {
     "Getter",
     "RemoteContext",
+    "RunScope",
     "Setter",
     "celery_getter",
     "continue_from",

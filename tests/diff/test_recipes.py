@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from penstock.cli import _build_parser
+from penstock.cli import build_parser
 from tests.support.system import ROOT
 
 DOC = ROOT / "docs" / "diff.md"
@@ -45,7 +45,7 @@ def test_recipes_are_valid_yaml_with_the_commands() -> None:
 @pytest.mark.parametrize("argv", penstock_commands(), ids=" ".join)
 def test_recipe_commands_parse(argv: list[str]) -> None:
     """The commands the recipes run are accepted by penstock's own argument parser."""
-    args = _build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     assert args.command == "diff"
 
 

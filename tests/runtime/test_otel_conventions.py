@@ -190,8 +190,15 @@ def test_hop_attribute_names_are_the_conventions_own() -> None:
     """The messaging and RPC attribute names penstock writes are the semantic conventions'."""
     from opentelemetry.semconv._incubating.attributes import messaging_attributes as m
     from opentelemetry.semconv._incubating.attributes import rpc_attributes as r
+    from opentelemetry.semconv.attributes import http_attributes as h
+    from opentelemetry.semconv.attributes import url_attributes as u
 
-    from penstock.contrib._semconv import messaging, rpc
+    from penstock.contrib._semconv import http_server, messaging, rpc
 
     assert set(messaging("celery", "queue")) == {m.MESSAGING_SYSTEM, m.MESSAGING_DESTINATION_NAME}
     assert set(rpc("grpc", "/shop.Orders/Get")) == {r.RPC_SYSTEM, r.RPC_SERVICE, r.RPC_METHOD}
+    assert set(http_server("GET", "https", "/orders")) == {
+        h.HTTP_REQUEST_METHOD,
+        u.URL_SCHEME,
+        u.URL_PATH,
+    }

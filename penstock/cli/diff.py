@@ -1,43 +1,34 @@
-"""The ``penstock dump`` and ``penstock diff`` commands (registered by `penstock.cli`)."""
+"""``penstock diff``: what changed in the flows between two revisions or dump files."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from penstock._errors import DiffError
 from penstock._graph.compare import FlowsDiff, compare
-from penstock._graph.dump import dump_text
 from penstock._render.diff_report import format_json, format_markdown, format_mermaid, format_text
 from penstock._render.mermaid import DIRECTIONS
 from penstock._suggest import did_you_mean
-from penstock._versions.revisions import load_versions, worker_dump
+from penstock._versions.revisions import load_versions
+from penstock.cli._common import command_options
+from penstock.cli._output import write
+from penstock.cli._status import ExitCode
 
-__all__ = ["DIFF_FORMATS", "add_commands", "run_diff", "run_dump"]
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
+
+__all__ = ["add_parser", "run"]
 
 DIFF_FORMATS = ("text", "markdown", "json", "mermaid")
 
-EXIT_OK = 0
-EXIT_DIFFERENT = 1
-EXIT_USAGE = 2
 
-
-def add_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    """Add ``dump`` and ``diff`` to the command's subparsers."""
-    dump = sub.add_parser(
-        "dump",
-        parents=[common],
-        help="write every flow as one JSON document (for penstock diff and other tools)",
-    )
-    dump.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-
-    diff = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    """Declare ``diff`` on the command's subparsers."""
+    diff = subparsers.add_parser(
         "diff",
-        parents=[common],
+        parents=[command_options()],
         help="what changed in the flows between two revisions or dump files",
         description=(
             "Compare the flows of OLD and NEW: each a git revision of the repository in the "
@@ -79,21 +70,13 @@ def add_commands(
         help="markdown/mermaid: diagram direction (default: TD)",
     )
     diff.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    # Each side is loaded in its own process, with its own configuration: nothing to import
+    # in this one.
+    diff.set_defaults(func=run, loads_modules=False)
 
 
-def run_dump(args: argparse.Namespace) -> int:
-    """``penstock dump``: the modules given with -m (default: ``[tool.penstock]``), dumped."""
-    here = Path.cwd()
-    answer = worker_dump(args.module, args.path, here, here)
-    if not answer.get("ok"):
-        _report_failure(answer)
-        return EXIT_USAGE
-    _write(dump_text(answer["dump"]), args.output)
-    return EXIT_OK
-
-
-def run_diff(args: argparse.Namespace) -> int:
-    """``penstock diff``: compare, print in the chosen format, pick the exit status."""
+def run(args: argparse.Namespace) -> int:
+    """Compare, print in the chosen format, pick the exit status."""
     try:
         # Both sides are imported at the same time, each in its own process.
         old, new = load_versions([args.old, args.new], modules=args.module, paths=args.path)
@@ -103,11 +86,11 @@ def run_diff(args: argparse.Namespace) -> int:
         text = _format(diff, args)
     except DiffError as exc:
         sys.stderr.write(f"penstock diff: {exc}\n")
-        return EXIT_USAGE
-    _write(text, args.output)
+        return ExitCode.USAGE
+    write(text, args.output)
     if args.exit_code and diff.changed:
-        return EXIT_DIFFERENT
-    return EXIT_OK
+        return ExitCode.PROBLEMS
+    return ExitCode.OK
 
 
 def _format(diff: FlowsDiff, args: argparse.Namespace) -> str:
@@ -131,22 +114,3 @@ def _only(diff: FlowsDiff, wanted: list[str]) -> FlowsDiff:
             )
     kept = {name: d for name, d in diff.flows.items() if name in wanted}
     return FlowsDiff(flows=kept, old_label=diff.old_label, new_label=diff.new_label)
-
-
-def _report_failure(answer: dict[str, Any]) -> None:
-    module, location = answer.get("module"), answer.get("location")
-    if module:
-        where = f" ({location})" if location else ""
-        sys.stderr.write(f"penstock: could not import module {module!r}{where}:\n")
-        sys.stderr.write(f"{answer.get('traceback') or answer.get('error')}\n")
-    else:
-        sys.stderr.write(f"penstock: {answer.get('error')}\n")
-
-
-def _write(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from penstock._render.map import flow_map, render_map
 from penstock._render.mermaid import DIRECTIONS
+from penstock.cli._common import command_options
+from penstock.cli._output import write
+from penstock.cli._status import ExitCode
 
-__all__ = ["add_map_parser", "run_map"]
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
+
+__all__ = ["add_parser", "run"]
 
 
-def add_map_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register the ``map`` command on the CLI's subparsers."""
-    cmd = sub.add_parser(
-        "map", parents=[common], help="every flow as one box, with the links between flows"
+def add_parser(subparsers: Subparsers) -> None:
+    """Declare ``map`` on the command's subparsers."""
+    cmd = subparsers.add_parser(
+        "map",
+        parents=[command_options()],
+        help="every flow as one box, with the links between flows",
     )
     cmd.add_argument("-f", "--format", choices=("mermaid", "dot", "json"), default="mermaid")
     cmd.add_argument(
@@ -34,15 +40,10 @@ def add_map_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="only flows with a step in MODULE or below it (e.g. myapp.billing; repeatable)",
     )
     cmd.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    cmd.set_defaults(func=run)
 
 
-def run_map(args: argparse.Namespace) -> int:
-    """Print or write the map; 0 on success."""
-    text = render_map(flow_map(args.prefix), args.format, args.direction)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    return 0
+def run(args: argparse.Namespace) -> int:
+    """Print or write the map."""
+    write(render_map(flow_map(args.prefix), args.format, args.direction), args.output)
+    return ExitCode.OK

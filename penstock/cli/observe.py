@@ -1,22 +1,29 @@
-"""The ``penstock observe`` subcommand: recorded runs laid over a declared flow."""
+"""``penstock observe``: recorded runs laid over a declared flow."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+from penstock.cli._common import command_options
+from penstock.cli._output import write
+from penstock.cli._status import ExitCode
+
+if TYPE_CHECKING:
+    from penstock.cli._common import Subparsers
 
 __all__ = ["add_parser", "run"]
 
 FORMATS = ("text", "json", "mermaid")
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Declare ``observe`` on the CLI's subparsers."""
-    cmd = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    """Declare ``observe`` on the command's subparsers."""
+    cmd = subparsers.add_parser(
         "observe",
-        parents=[common],
+        parents=[command_options()],
         help="count what recorded runs did on a flow (JSON log lines or OTLP JSON files)",
     )
     cmd.add_argument("flow")
@@ -32,10 +39,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "-d", "--direction", default="TD", type=str.upper, help="mermaid: layout direction"
     )
+    cmd.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``observe``; errors are the CLI's to report."""
+    """Tally (or replay) the recorded runs; errors are the CLI's to report."""
+    # Only this command pays for reading recorded runs.
     from penstock._graph.model import get_flow
     from penstock._observed.replay import replay_run
     from penstock._observed.report import replay_text, summary_text
@@ -47,21 +56,21 @@ def run(args: argparse.Namespace) -> int:
     if args.run is not None:
         one = replay_run(graph, args.files, args.run)
         if args.format == "json":
-            sys.stdout.write(json.dumps(one.as_dict(), indent=2, ensure_ascii=False) + "\n")
+            write(json.dumps(one.as_dict(), indent=2, ensure_ascii=False) + "\n")
         elif args.format == "mermaid":
             drawn, overlay = replay_overlay(graph, one)
-            sys.stdout.write(render_mermaid(drawn, direction=args.direction, overlay=overlay))
+            write(render_mermaid(drawn, direction=args.direction, overlay=overlay))
         else:
-            sys.stdout.write(replay_text(one))
-        return 0
+            write(replay_text(one))
+        return ExitCode.OK
     observed = observe(graph, args.files, since=args.since, until=args.until)
     if args.format == "json":
-        sys.stdout.write(json.dumps(observed.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        write(json.dumps(observed.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.format == "mermaid":
         drawn, overlay = observed_overlay(graph, observed)
-        sys.stdout.write(render_mermaid(drawn, direction=args.direction, overlay=overlay))
+        write(render_mermaid(drawn, direction=args.direction, overlay=overlay))
         for message in drift_messages(graph, observed):
             print(f"warning: {message}", file=sys.stderr)
     else:
-        sys.stdout.write(summary_text(observed))
-    return 0
+        write(summary_text(observed))
+    return ExitCode.OK
