@@ -416,6 +416,18 @@ def general_reading(carrier: Any) -> RemoteContext | None:
     return RemoteContext(trace_id, span_id, flags, state, step, flow)
 
 
+def server_reading(carrier: Any) -> RemoteContext | None:
+    """What the gRPC server wrappers' private hot path reads from ``carrier``, as a context."""
+    from penstock.propagation._entry import metadata_entry
+
+    entry = metadata_entry(carrier, False, ("server", {}))
+    if entry is None:
+        return None
+    trace_id, span_id, info, _link, sampled, state, _hop = entry
+    remote = RemoteContext(trace_id, span_id, int(sampled), state, info.name or None, info.flow)
+    return remote
+
+
 values = st.one_of(
     st.text(max_size=60),
     st.binary(max_size=60),
@@ -448,6 +460,7 @@ def test_one_pass_reading_equals_opentelemetry(
     fast = extract(carrier, grpc_getter)
     assert extract(list(carrier), grpc_getter) == fast
     assert fast == general_reading(carrier)
+    assert server_reading(carrier) == fast
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
@@ -489,3 +502,5 @@ def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
     assert fast is not None
     assert fast.trace_id == trace_id
     assert general_reading(carrier) == fast
+    assert server_reading(carrier) == fast
+    assert server_reading(carrier) == fast, "read again (the last reading reused)"

@@ -2,9 +2,9 @@
 
 One wrapper per kind of behavior (sync, coroutine, async generator), made once per handler
 (when a servicer method is decorated or a handler registered); per call it reads the metadata
-with `penstock.propagation.extract` and runs the behavior inside
-`penstock.propagation.RemoteContext.continue_run`: the general integration contract, as any
-integration would use it.
+into an entry and enters the run without making an object (`penstock.propagation._entry`:
+the one private path an integration uses, for the reason given there; it reads exactly what
+`penstock.propagation.extract` reads).
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from typing import Any, TypeVar, overload
 import grpc
 
 from penstock.contrib._semconv import rpc
-from penstock.propagation import RemoteContext, extract, grpc_getter
+from penstock.propagation._entry import (
+    Entry,
+    enter_remote,
+    exit_remote,
+    metadata_entry,
+    stream_entry,
+)
 
 _log = logging.getLogger("penstock.contrib.grpc")
 
@@ -35,10 +41,10 @@ _MARK = "_penstock_continues_call"
 CACHE_SIZE = 1024
 
 
-def _remote(context: Any) -> RemoteContext | None:
+def _remote(context: Any, link: bool, hop: tuple[str, dict[str, Any]]) -> Entry | None:
     """The run the call's metadata carries (``context``: the servicer context)."""
     try:
-        return extract(context.invocation_metadata(), grpc_getter)
+        return metadata_entry(context.invocation_metadata(), link, hop)
     except Exception as exc:  # a context without metadata: serve the call as a fresh run
         _log.debug("penstock could not read trace metadata: %r", exc)
         return None
@@ -59,7 +65,7 @@ def continuing(
     """
     if getattr(behavior, _MARK, False):
         return behavior
-    hop = rpc("grpc", method)
+    hop = ("server", rpc("grpc", method))
     if _is_async_gen_function(behavior):
         serve = _serving_async_gen(behavior, link, hop)
     elif _is_coroutine_function(behavior):
@@ -74,97 +80,100 @@ def continuing(
 
 
 def _serving_unary(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     # A method handler's behavior that returns one response: gRPC calls it with exactly
     # these two arguments, so no tuple is packed per call and the result is not inspected.
     def serve_unary(request: Any, context: Any) -> Any:
         try:  # _remote(), inline: every frame costs on a live server
-            remote = extract(context.invocation_metadata(), grpc_getter)
+            entry = metadata_entry(context.invocation_metadata(), link, hop)
         except Exception as exc:  # a context without metadata: serve a fresh run
             _log.debug("penstock could not read trace metadata: %r", exc)
-            remote = None
-        if remote is None:
+            entry = None
+        if entry is None:
             return behavior(request, context)
-        with remote.continue_run(link=link, kind="server", attributes=hop):
+        entered = enter_remote(entry)
+        try:
             return behavior(request, context)
+        finally:
+            exit_remote(entered)
 
     return serve_unary
 
 
 def _serving_sync(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     # A decorated servicer method ((self, request, context)) or a streaming behavior.
     def serve_sync(*args: Any) -> Any:
-        remote = _remote(args[-1])
-        if remote is None:
+        entry = _remote(args[-1], link, hop)
+        if entry is None:
             return behavior(*args)
-        with remote.continue_run(link=link, kind="server", attributes=hop):
+        entered = enter_remote(entry)
+        try:
             result = behavior(*args)
+        finally:
+            exit_remote(entered)
         if isinstance(result, Iterator):
             # Streamed responses: gRPC drives the iterator after this returns.
-            return _iterate_in(result, remote, link, hop)
+            return _iterate_in(result, entry)
         return result
 
     return serve_sync
 
 
 def _serving_coroutine(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     # Also a grpc.aio streaming handler that writes with context.write(): one await.
     async def serve_async(*args: Any) -> Any:
-        remote = _remote(args[-1])
-        if remote is None:
+        entry = _remote(args[-1], link, hop)
+        if entry is None:
             return await behavior(*args)
-        with remote.continue_run(link=link, kind="server", attributes=hop):
+        entered = enter_remote(entry)
+        try:
             return await behavior(*args)
+        finally:
+            exit_remote(entered)
 
     return serve_async
 
 
 def _serving_async_gen(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     async def serve_stream(*args: Any) -> AsyncIterator[Any]:
-        remote = _remote(args[-1])
+        entry = _remote(args[-1], link, hop)
         responses = behavior(*args)
-        if remote is None:
+        if entry is None:
             async for item in responses:
                 yield item
             return
-        # The first part is the call's SERVER span; the later ones continue the same run
-        # without a span kind of their own (one SERVER span per call, not per part).
-        kind: Any = "server"
         while True:
+            entered = enter_remote(entry)
             try:
-                with remote.continue_run(link=link, kind=kind, attributes=hop):
-                    item = await responses.__anext__()
+                item = await responses.__anext__()
             except StopAsyncIteration:
                 return
-            kind = None
+            finally:
+                exit_remote(entered)
+            entry = stream_entry(entry)
             yield item
 
     return serve_stream
 
 
-def _iterate_in(
-    responses: Iterator[Any], remote: RemoteContext, link: bool, hop: dict[str, Any]
-) -> Iterator[Any]:
-    """Run each step of a response iterator inside the remote run (gRPC drives it later).
-
-    The first part carries the call's hop (its first step is the SERVER span, if the handler
-    itself ran none), the later ones continue the same run without it.
-    """
-    kind: Any = "server"
+def _iterate_in(responses: Iterator[Any], entry: Entry) -> Iterator[Any]:
+    """Run each step of a response iterator inside the remote run (gRPC drives it later)."""
     while True:
+        entered = enter_remote(entry)
         try:
-            with remote.continue_run(link=link, kind=kind, attributes=hop):
-                item = next(responses)
+            item = next(responses)
         except StopIteration:
             return
-        kind = None
+        finally:
+            exit_remote(entered)
+        entry = stream_entry(entry)
         yield item
 
 
