@@ -12,9 +12,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendError",
+    "CoverageError",
     "DefinitionError",
     "DiffError",
     "DocsError",
+    "DumpError",
     "FlowNotFoundError",
     "GraphError",
     "PenstockError",
@@ -76,7 +78,8 @@ class FlowNotFoundError(GraphError, LookupError):
         self.flow = flow
         self.known = known
         self.suggestions = suggestions
-        msg = f"unknown flow {flow!r}{suggestion(suggestions)}"
+        # One sentence, ended by the did-you-mean's "?" or by a full stop, then what is known.
+        msg = f"unknown flow {flow!r}{suggestion(suggestions) or '.'}"
         if known:
             msg += f" Known flows: {', '.join(known)}."
         else:
@@ -100,6 +103,14 @@ class ObservedError(PenstockError):
     """Recorded runs cannot be read (a file or glob that matches nothing, a bad option)."""
 
 
+class CoverageError(PenstockError):
+    """Flow coverage cannot be measured or reported.
+
+    A report file that cannot be read, a bad option of the pytest plugin or of
+    ``penstock coverage``.
+    """
+
+
 class ProjectConfigError(PenstockError):
     """The ``[tool.penstock]`` table of ``pyproject.toml`` is invalid (named in the message)."""
 
@@ -109,6 +120,10 @@ class DiffError(PenstockError):
 
     A dump file cannot be read, or a git revision cannot be checked out or loaded.
     """
+
+
+class DumpError(DiffError):
+    """A dump file is not a valid penstock dump; the message names the place in the document."""
 
 
 class RevisionError(DiffError):

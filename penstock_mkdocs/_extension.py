@@ -22,6 +22,7 @@ from penstock.docs import (
     flow_anchor,
     flow_diagram,
     flow_svg,
+    import_summary,
 )
 from penstock_mkdocs._apilinks import placeholder as api_placeholder
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
@@ -234,7 +235,8 @@ class PenstockExtension(Extension):
         flow_url = linker(self.state.flow_pages, page_url)
         if directive.kind == "map":
             text = draw_map(directive, parse_options(directive.options, where), flow_url)
-            return f'<pre class="mermaid"><code>{html.escape(text, quote=False)}</code></pre>'
+            pre = f'<pre class="mermaid"><code>{html.escape(text, quote=False)}</code></pre>'
+            return f'<div class="penstock-diagram">{pre}</div>'
         values = parse_options(directive.options, where)
         kind = values.pop("link", None)
         if kind is not None:
@@ -242,6 +244,10 @@ class PenstockExtension(Extension):
                 raise OptionError(f"{where}: option 'link' is 'api' or 'source', got {kind!r}")
             values["link_api" if kind == "api" else "link_source"] = True
         options = self.defaults.merged(values, where=where, host_options=_HOST_OPTIONS)
+        if self.loader.errors:
+            # A flow whose module failed part-way is shown as an error, never half-drawn.
+            failed = tuple((e.module, import_summary(e)) for e in self.loader.errors)
+            options = replace(options, failed_imports=failed)
         if not directive.flow:
             raise OptionError(
                 f"{where}: '::: penstock-flow' needs a flow name, e.g. '::: penstock-flow orders'"
@@ -254,7 +260,11 @@ class PenstockExtension(Extension):
                 since_paths=tuple(self._paths),
                 since_root=self.base_dir or None,
             )
-        if options.observed and options.observed_base is None and self.base_dir:
+        if (
+            (options.observed or options.coverage)
+            and options.observed_base is None
+            and self.base_dir
+        ):
             options = replace(options, observed_base=self.base_dir)
         if options.svg:
             # The one look-up of the flow's name: what draws it gets the graph.
@@ -276,7 +286,18 @@ class PenstockExtension(Extension):
         if options.zoom:
             # penstock-zoom.js (added by the plugin) gives this box zoom, pan and full screen.
             pre = f'<div class="penstock-zoom">{pre}</div>'
-        return anchor + pre
+        if diagram.caption:
+            # The coverage option's percentages, under the diagram as a caption.
+            caption = html.escape(diagram.caption, quote=False)
+            pre = (
+                f'<figure class="penstock-coverage">{pre}'
+                f"<figcaption>{caption}</figcaption></figure>"
+            )
+        # penstock-diagrams.js fits the box to the column; the legend goes below the drawing.
+        classes = " ".join(diagram.box_classes)
+        return (
+            f'{anchor}<div class="{classes}">{diagram.top_down_html()}{pre}{diagram.legend}</div>'
+        )
 
     def _diagram(
         self, flow: str, options: DiagramOptions, flow_url: Callable[[str], str | None]

@@ -56,6 +56,7 @@ class ModuleLoader:
                 fresh=fresh,
                 failures=self.errors,
                 paths_setting=self.paths_setting,
+                exclude=self.sources.exclude if self.sources is not None else (),
             )
         )
         for exc in self.errors:

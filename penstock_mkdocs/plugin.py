@@ -20,7 +20,14 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from penstock import DocsError, PenstockError
-from penstock.docs import DIAGRAM_CSS, LICENSES, MERMAID_INIT, MERMAID_JS, STATIC_DIR
+from penstock.docs import (
+    DIAGRAM_CSS,
+    DIAGRAMS_JS,
+    LICENSES,
+    MERMAID_INIT,
+    MERMAID_JS,
+    STATIC_DIR,
+)
 from penstock_mkdocs._apilinks import PREFIX, resolve
 from penstock_mkdocs._directive import MARKER
 from penstock_mkdocs._disabled import DisabledExtension
@@ -135,6 +142,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         choice = (self.config.mermaid_js or "bundled").strip()
         if choice == "cdn" or (not self.config.mermaid_js and _loads_mermaid(config)):
             # Told to use the CDN, or the site loads its own Mermaid in extra_javascript.
+            self._add_script(config, STATIC_DIR / DIAGRAMS_JS)
             return config
         if choice == "bundled":
             self._add_script(config, STATIC_DIR / MERMAID_JS)
@@ -154,6 +162,8 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                     "use the Mermaid shipped with penstock"
                 )
             self._add_script(config, path)
+        # After Mermaid (it hands penstock's colour rules to it), before the starter below.
+        self._add_script(config, STATIC_DIR / DIAGRAMS_JS)
         if config.theme.name != "material":
             # Material draws pre.mermaid itself; other themes need a starter.
             self._add_script(config, STATIC_DIR / MERMAID_INIT)

@@ -27,6 +27,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
@@ -37,11 +38,13 @@ from penstock import PenstockError, __version__
 from penstock.docs import (
     D3_JS,
     DIAGRAM_CSS,
+    DIAGRAMS_JS,
     MERMAID_ESM,
     STATIC_DIR,
     DiagramOptions,
     ModuleImportError,
     OptionError,
+    import_summary,
     load_modules,
     module_sources,
 )
@@ -95,6 +98,7 @@ def load_flows(app: Sphinx) -> None:
             fresh=bool(sources.modules),
             failures=failures,
             paths_setting=sources.paths_setting,
+            exclude=sources.exclude,
         )
     # Paths on pages are shown relative to the project (or to conf.py's parent folder).
     page_root = sources.project.root if sources.project is not None else confdir.parent
@@ -124,6 +128,8 @@ def load_flows(app: Sphinx) -> None:
             since_modules=tuple(config.penstock_modules),
             since_paths=tuple(str(confdir / p) for p in config.penstock_paths),
             since_root=str(confdir),
+            # A flow whose module failed part-way is shown as an error, never half-drawn.
+            failed_imports=tuple((f.module, import_summary(f)) for f in failures),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None
@@ -150,9 +156,9 @@ def serve_bundled_js(app: Sphinx, config: Config) -> None:
         raise ConfigError(
             f"penstock_mermaid_js must be 'bundled' or 'cdn', not {config.penstock_mermaid_js!r}"
         )
-    # The stylesheet keeping diagrams at their natural size is served either way.
+    # penstock's stylesheet and fitting script are served either way (and linked only from
+    # the pages that draw a diagram: see `page_assets`).
     config.html_static_path = [*config.html_static_path, str(STATIC_DIR)]
-    app.add_css_file(DIAGRAM_CSS)
     if choice == "cdn":
         return
     if not config.mermaid_use_local:
@@ -160,6 +166,25 @@ def serve_bundled_js(app: Sphinx, config: Config) -> None:
     if not config.d3_use_local:
         # sphinxcontrib-mermaid adds this one with add_js_file: relative to _static already.
         config.d3_use_local = D3_JS
+
+
+def page_assets(
+    app: Sphinx,
+    pagename: str,
+    templatename: str,
+    context: dict[str, Any],
+    doctree: nodes.document | None,
+) -> None:
+    """Link penstock's stylesheet and script from a page only when it draws a diagram.
+
+    The script fits each diagram to the text column and hands penstock's colours to Mermaid;
+    it must run before Mermaid's module does (a classic script runs first).
+    """
+    if doctree is None:
+        return
+    if any("penstock-diagram" in box["classes"] for box in doctree.findall(nodes.container)):
+        app.add_css_file(DIAGRAM_CSS)
+        app.add_js_file(DIAGRAMS_JS)
 
 
 def stale_pages(
@@ -229,6 +254,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", stale_pages)
     app.connect("doctree-resolved", resolve_diagram_links)
     app.connect("doctree-resolved", swap_for_builder)
+    app.connect("html-page-context", page_assets)
 
     return {
         "version": __version__,

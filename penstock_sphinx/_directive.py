@@ -36,7 +36,7 @@ from penstock_sphinx._domain import Drawn, domain_of
 from penstock_sphinx._offline import keep_offline_forms
 from penstock_sphinx._xref import api_placeholder, attach_links, placeholder, target_node
 
-__all__ = ["PenstockFlow", "outcome"]
+__all__ = ["PenstockFlow", "diagram_box", "outcome"]
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +156,16 @@ class PenstockFlow(SphinxDirective):
         node = self._node(flow, diagram, options, svg)
         result: nodes.Element = node
         self.set_source_info(node)
-        if "caption" in self.options:
-            result = figure_wrapper(self, node, self.options["caption"])
+        caption = self.options.get("caption")
+        if diagram.caption:
+            # The coverage option's percentages, after the author's own caption if any.
+            caption = f"{caption} ({diagram.caption})" if caption else diagram.caption
+        if caption:
+            result = figure_wrapper(self, node, caption)
         self.add_name(result)
+        box = diagram_box(diagram.box_classes, result, diagram.top_down_html(), diagram.legend)
         target = target_node(self.env, flow, result)
-        return [result] if target is None else [target, result]
+        return [box] if target is None else [target, box]
 
     def _note(self, flow: str, diagram: Diagram, options: DiagramOptions) -> None:
         """Record the files the page depends on, and warn what the drawing found."""
@@ -175,8 +180,11 @@ class PenstockFlow(SphinxDirective):
                 warning,
                 location=self.get_location(),
                 type="penstock",
-                # Undeclared transitions in recorded runs, or a `since` that could not be read.
-                subtype="since" if options.since is not None else "drift",
+                # Undeclared transitions in recorded runs, a `since` that could not be read, or
+                # a coverage report naming what the flow no longer has.
+                subtype="since"
+                if options.since is not None
+                else ("coverage" if options.coverage else "drift"),
             )
 
     def _node(
@@ -257,3 +265,20 @@ class PenstockFlow(SphinxDirective):
 
     def _remember(self, drawn: Drawn) -> None:
         domain_of(self.env).note_drawn(self.env.docname, drawn)
+
+
+def diagram_box(
+    classes: tuple[str, ...], drawing: nodes.Element, top_down: str = "", legend: str = ""
+) -> nodes.container:
+    """The box a diagram is drawn in: penstock-diagrams.js fits it to the column.
+
+    ``top_down`` (an inert ``<template>`` with the top-down drawing of a left-right flow) and
+    the ``legend`` are HTML, so other builders leave them out.
+    """
+    box = nodes.container(classes=list(classes))
+    if top_down:
+        box += nodes.raw("", top_down, format="html")
+    box += drawing
+    if legend:
+        box += nodes.raw("", legend, format="html")
+    return box

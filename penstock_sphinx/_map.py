@@ -11,7 +11,8 @@ from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import mermaid  # type: ignore[import-untyped]
 
 from penstock import PenstockError, flows
-from penstock.docs import DiagramOptions, map_diagram
+from penstock.docs import SIZE_CONFIG, DiagramOptions, map_diagram, with_mermaid_config
+from penstock_sphinx._directive import diagram_box
 from penstock_sphinx._domain import Drawn, domain_of
 from penstock_sphinx._offline import keep_offline_map
 from penstock_sphinx._xref import attach_links, placeholder
@@ -71,10 +72,12 @@ class PenstockMap(SphinxDirective):
             Drawn("", DiagramOptions(direction=direction), code, " ".join(prefixes or [])),
         )
         node = mermaid()
-        node["code"] = code
+        # Drawn at its natural size and fitted to the column, as flows are (not stretched
+        # into sphinxcontrib-mermaid's 500 px box).
+        node["code"] = with_mermaid_config(code, SIZE_CONFIG)
         node["options"] = {}
         attach_links(node, code, self.env.docname)
         # Outputs without JavaScript get a Graphviz picture or an outline (see _offline).
         keep_offline_map(node, prefixes, direction)
         self.set_source_info(node)
-        return [node]
+        return [diagram_box(("penstock-diagram",), node)]

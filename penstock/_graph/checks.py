@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from penstock._declared.registry import REGISTRY
 from penstock._declared.spec import StepSpec
@@ -150,11 +150,32 @@ def _unknown_afters(res: Resolution, cut_off: dict[str, list[str]]) -> list[Prob
         if behind is not None:
             cut = _cuts_off(u.spec.name, behind)
             msg += f" {cut[0].upper()}{cut[1:]}" if msg.endswith("?") else f"; {cut}"
-        problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg))
+        problem = _at(ProblemKind.UNKNOWN_AFTER, name, u.spec, msg)
+        line = _line_naming(u.spec, u.label)
+        problems.append(problem if line is None else replace(problem, line=line))
     # An after=FlowStep(...) naming a step no flow has (hand-overs between flows).
     for hand_over in unknown_hand_overs(name):
         problems.append(_at(ProblemKind.UNKNOWN_AFTER, name, hand_over.spec, hand_over.message))
     return problems
+
+
+def _line_naming(spec: StepSpec, label: str) -> int | None:
+    """The line of the decorators above ``spec``'s function that names ``label``.
+
+    The spec's own line is the first decorator's (often ``@flow``), while the typo sits in
+    ``@step(after=...)``, maybe a few lines down: point there. ``None`` when the source cannot
+    be read or does not name it (an ``after=`` built at run time).
+    """
+    import linecache
+
+    for number in range(spec.line, spec.line + 50):
+        text = linecache.getline(spec.file, number)
+        stripped = text.lstrip()
+        if not text or stripped.startswith(("def ", "async def ", "class ")):
+            return None
+        if label in text:
+            return number
+    return None
 
 
 def _elsewhere_hint(flow: str, label: str) -> str:

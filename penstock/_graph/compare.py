@@ -6,6 +6,12 @@ left over are matched by name. Source files and line numbers are not compared: a
 moved within its file is not a change. A function that leaves one flow and joins another is a
 step *moved* between those flows (still listed as removed from the first and added to the
 second, so each flow's own picture is complete).
+
+A step whose *function* was renamed (same flow, same module, kind, description and transport,
+and the same edges to the steps around it) is paired with its old self as a *probable rename*
+when exactly one removed and one added step fit each other; the reports mark it with a "?".
+Everything here is linear in the number of flows and steps: CI compares dumps of thousands of
+flows.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from penstock._graph.model import FlowGraph, StepNode
+from penstock._graph.model import Edge, FlowGraph, StepNode
 
 __all__ = ["DIFF_SCHEMA", "DIFF_VERSION", "FlowDiff", "FlowsDiff", "StepChange", "compare"]
 
@@ -39,11 +45,14 @@ class StepChange:
         old_name: its name in the old version (differs when it was renamed in place).
         fields: ``(field, old, new)`` for each changed field among ``name``, ``kind``, ``doc``
             (the description), ``transport`` and ``function`` (``module.qualname``).
+        probable: the old and new step were paired by their place in the flow, not by their
+            function (a function renamed): a probable rename.
     """
 
     name: str
     old_name: str
     fields: tuple[tuple[str, str | None, str | None], ...]
+    probable: bool = False
 
     def as_dict(self) -> dict[str, list[str | None]]:
         return {f: [old, new] for f, old, new in self.fields}
@@ -61,7 +70,8 @@ class FlowDiff:
         steps_added: names (new version) of steps that were not in the flow, moved ones included.
         steps_removed: names (old version) of steps no longer in the flow, moved ones included.
         steps_changed: steps in both versions whose declaration changed (renamed ones included).
-        renamed: ``(old name, new name)`` of steps renamed in place.
+        renamed: ``(old name, new name)`` of steps renamed in place, probable renames included.
+        probable_renames: the part of ``renamed`` paired by place rather than by function.
         moved_in: ``(step, flow it left)`` for steps that came from another flow.
         moved_out: ``(step, flow it joined)`` for steps that went to another flow.
         edges_added: ``(from, to)`` by new names.
@@ -80,6 +90,7 @@ class FlowDiff:
     steps_removed: tuple[str, ...] = ()
     steps_changed: tuple[StepChange, ...] = ()
     renamed: tuple[Pair, ...] = ()
+    probable_renames: tuple[Pair, ...] = ()
     moved_in: tuple[Pair, ...] = ()
     moved_out: tuple[Pair, ...] = ()
     edges_added: tuple[Pair, ...] = ()
@@ -102,6 +113,7 @@ class FlowDiff:
                 "removed": list(self.steps_removed),
                 "changed": [c.name for c in self.steps_changed],
                 "renamed": [list(p) for p in self.renamed],
+                "probable_renames": [list(p) for p in self.probable_renames],
                 "moved_in": [list(p) for p in self.moved_in],
                 "moved_out": [list(p) for p in self.moved_out],
             },
@@ -146,9 +158,9 @@ class FlowsDiff:
 
         ``{"schema": "penstock.diff", "version": 1, "old": ..., "new": ..., "changed": bool,
         "flows": {NAME: {"status": ..., "steps": {"added": [...], "removed": [...],
-        "changed": [...], "renamed": [[OLD, NEW]], "moved_in": [[STEP, FROM_FLOW]],
-        "moved_out": [[STEP, TO_FLOW]]}, "edges": {"added": [[FROM, TO]], "removed": [...],
-        "conditions": [[FROM, TO, OLD_WHEN, NEW_WHEN]]},
+        "changed": [...], "renamed": [[OLD, NEW]], "probable_renames": [[OLD, NEW]],
+        "moved_in": [[STEP, FROM_FLOW]], "moved_out": [[STEP, TO_FLOW]]}, "edges": {"added":
+        [[FROM, TO]], "removed": [...], "conditions": [[FROM, TO, OLD_WHEN, NEW_WHEN]]},
         "entrypoints": {"gained": [...], "lost": [...]}, "changes": {STEP: {FIELD: [OLD,
         NEW]}}}}}``.
         """
@@ -168,6 +180,8 @@ def compare(
     *,
     old_label: str = "old",
     new_label: str = "new",
+    old_bodies: Mapping[str, str] | None = None,
+    new_bodies: Mapping[str, str] | None = None,
 ) -> FlowsDiff:
     """Compare two versions of a set of flows (as read from dumps or `penstock.flows`).
 
@@ -176,25 +190,83 @@ def compare(
         new: the new version's flows by name.
         old_label: how reports name the old version.
         new_label: how reports name the new version.
+        old_bodies: fingerprints of the old step functions by ``module.qualname`` (a dump's
+            ``bodies``); with ``new_bodies``, they let a renamed function be recognised.
+        new_bodies: the same for the new version.
     """
-    left: dict[str, dict[tuple[str, str], str]] = {}  # flow -> function key -> step name
-    joined: dict[str, dict[tuple[str, str], str]] = {}
-    matches: dict[str, list[tuple[StepNode, StepNode]]] = {}
-    for name in sorted(set(old) | set(new)):
-        o, n = old.get(name), new.get(name)
-        pairs, gone, came = _match(o, n)
-        matches[name] = pairs
-        left[name] = {_key(s): s.name for s in gone}
-        joined[name] = {_key(s): s.name for s in came}
-
+    bodies = (old_bodies or {}, new_bodies or {})
+    names = sorted(set(old) | set(new))
     out: dict[str, FlowDiff] = {}
-    for name in sorted(set(old) | set(new)):
-        out[name] = _flow_diff(name, old.get(name), new.get(name), matches[name], left, joined)
-    return FlowsDiff(flows=out, old_label=old_label, new_label=new_label)
+    # Most flows of a big project are untouched by a change: one comparison of what matters
+    # settles them, and only the rest are matched step by step.
+    for name in names:
+        o, n = old.get(name), new.get(name)
+        if o is not None and n is not None and _same(o, n):
+            out[name] = FlowDiff(flow=name, status="unchanged", old=o, new=n)
+    names = [name for name in names if name not in out]
+    matched = {name: _match(old.get(name), new.get(name)) for name in names}
+    # Which flows each function left and joined, in one pass: a move is a function in both.
+    left_by_key: dict[tuple[str, str], list[str]] = {}
+    joined_by_key: dict[tuple[str, str], list[str]] = {}
+    for name in names:
+        _, gone, came = matched[name]
+        for s in gone:
+            left_by_key.setdefault(_key(s), []).append(name)
+        for s in came:
+            joined_by_key.setdefault(_key(s), []).append(name)
+
+    for name in names:
+        pairs, gone, came = matched[name]
+        moved_in = sorted(
+            (s.name, other) for s in came for other in left_by_key.get(_key(s), ()) if other != name
+        )
+        moved_out = sorted(
+            (s.name, other)
+            for s in gone
+            for other in joined_by_key.get(_key(s), ())
+            if other != name
+        )
+        moving = {step for step, _ in moved_in} | {step for step, _ in moved_out}
+        probable = _probable_renames(
+            old.get(name), new.get(name), pairs, gone, came, moving, bodies
+        )
+        if probable:
+            paired_old = {o.name for o, _ in probable}
+            paired_new = {n.name for _, n in probable}
+            gone = [s for s in gone if s.name not in paired_old]
+            came = [s for s in came if s.name not in paired_new]
+        out[name] = _flow_diff(
+            name,
+            old.get(name),
+            new.get(name),
+            pairs + probable,
+            {n.name for _, n in probable},
+            gone,
+            came,
+            (tuple(moved_in), tuple(moved_out)),
+        )
+    return FlowsDiff(flows=dict(sorted(out.items())), old_label=old_label, new_label=new_label)
 
 
 def _key(step: StepNode) -> tuple[str, str]:
     return (step.module, step.qualname)
+
+
+def _same(old: FlowGraph, new: FlowGraph) -> bool:
+    """True when nothing compared differs (file and line may: they are not compared)."""
+    if old.edges != new.edges or old.entrypoints != new.entrypoints:
+        return False
+    if len(old.steps) != len(new.steps):
+        return False
+    return all(
+        a.name == b.name
+        and a.qualname == b.qualname
+        and a.module == b.module
+        and a.kind == b.kind
+        and a.doc == b.doc
+        and a.transport == b.transport
+        for a, b in zip(old.steps, new.steps, strict=True)
+    )
 
 
 def _match(
@@ -232,8 +304,10 @@ def _flow_diff(
     old: FlowGraph | None,
     new: FlowGraph | None,
     pairs: list[tuple[StepNode, StepNode]],
-    left: dict[str, dict[tuple[str, str], str]],
-    joined: dict[str, dict[tuple[str, str], str]],
+    probable: set[str],
+    gone: list[StepNode],
+    came: list[StepNode],
+    moves: tuple[tuple[Pair, ...], tuple[Pair, ...]],
 ) -> FlowDiff:
     changes = []
     renames: dict[str, str] = {}
@@ -241,10 +315,12 @@ def _flow_diff(
         renames[o.name] = n.name
         fields = _changed_fields(o, n)
         if fields:
-            changes.append(StepChange(name=n.name, old_name=o.name, fields=fields))
+            changes.append(
+                StepChange(name=n.name, old_name=o.name, fields=fields, probable=n.name in probable)
+            )
     changes.sort(key=lambda c: c.name)
 
-    moved_in, moved_out = _moves(name, left, joined)
+    moved_in, moved_out = moves
     edges_added, edges_removed, conditions = _edge_changes(old, new, renames)
     old_entries = {renames.get(e, e): e for e in (old.entrypoints if old else ())}
     new_entries = set(new.entrypoints) if new else set()
@@ -253,10 +329,11 @@ def _flow_diff(
         status="unchanged",
         old=old,
         new=new,
-        steps_added=tuple(sorted(joined[name].values())),
-        steps_removed=tuple(sorted(left[name].values())),
+        steps_added=tuple(sorted(s.name for s in came)),
+        steps_removed=tuple(sorted(s.name for s in gone)),
         steps_changed=tuple(changes),
         renamed=tuple(sorted((c.old_name, c.name) for c in changes if c.old_name != c.name)),
+        probable_renames=tuple(sorted((c.old_name, c.name) for c in changes if c.probable)),
         moved_in=moved_in,
         moved_out=moved_out,
         edges_added=edges_added,
@@ -268,25 +345,88 @@ def _flow_diff(
     return replace(diff, status=_status(diff))
 
 
-def _moves(
-    name: str,
-    left: dict[str, dict[tuple[str, str], str]],
-    joined: dict[str, dict[tuple[str, str], str]],
-) -> tuple[tuple[Pair, ...], tuple[Pair, ...]]:
-    """``(step, flow it left)`` that came into ``name``, and ``(step, flow it joined)`` out."""
-    moved_in = sorted(
-        (step, other)
-        for key, step in joined[name].items()
-        for other in left
-        if other != name and key in left[other]
-    )
-    moved_out = sorted(
-        (step, other)
-        for key, step in left[name].items()
-        for other in joined
-        if other != name and key in joined[other]
-    )
-    return tuple(moved_in), tuple(moved_out)
+def _probable_renames(
+    old: FlowGraph | None,
+    new: FlowGraph | None,
+    pairs: list[tuple[StepNode, StepNode]],
+    gone: list[StepNode],
+    came: list[StepNode],
+    moving: set[str],
+    bodies: tuple[Mapping[str, str], Mapping[str, str]],
+) -> list[tuple[StepNode, StepNode]]:
+    """Removed and added steps that are one step whose function was renamed.
+
+    Two steps fit when their functions' bodies have the same fingerprint, module, kind,
+    description and transport are equal, and their edges (with conditions) reach the same
+    steps, named as in the new version. Without fingerprints nothing fits: a step replaced by
+    another at the same place looks exactly like a rename otherwise. A pair is kept only
+    when neither side fits anything else: a guess that could go two ways is no guess. Steps
+    that moved between flows are left alone.
+    """
+    if old is None or new is None:
+        return []
+    olds = [s for s in gone if s.name not in moving]
+    news = [s for s in came if s.name not in moving]
+    if not olds or not news:
+        return []
+    renames = {o.name: n.name for o, n in pairs}
+    by_target_old = _edges_by_step(old)
+    by_target_new = _edges_by_step(new)
+
+    kept_new = set(renames.values())
+
+    def signature(
+        step: StepNode, edges: dict[str, list[Edge]], names: dict[str, str], side: int
+    ) -> Any:
+        """What recognises a step: its body and declaration, and the steps around it.
+
+        A neighbour found in both versions is named (as in the new version); one that is
+        itself removed or added (a neighbour replaced in the same change) counts only by
+        direction and condition.
+        """
+        body = bodies[side].get(f"{step.module}.{step.qualname}")
+        around: list[tuple[str | None, str | None, str | None]] = []
+        for e in edges.get(step.name, ()):
+            before = e.target == step.name
+            other = e.source if before else e.target
+            named = names.get(other) if side == 0 else (other if other in kept_new else None)
+            shown = named if named is not None else "?"
+            around.append((shown if before else None, None if before else shown, e.when))
+        return (
+            body,
+            step.module,
+            step.kind,
+            step.doc,
+            step.transport,
+            tuple(sorted(around, key=str)),
+        )
+
+    added: dict[Any, list[StepNode]] = {}
+    for s in news:
+        sig = signature(s, by_target_new, {}, 1)
+        # A step with no fingerprint, or no edge to a step found in both versions, has
+        # nothing to be recognised by.
+        if sig[0] is not None and any("?" not in (a, b) for a, b, _ in sig[-1]):
+            added.setdefault(sig, []).append(s)
+    removed: dict[Any, list[StepNode]] = {}
+    for s in olds:
+        removed.setdefault(signature(s, by_target_old, renames, 0), []).append(s)
+    found = []
+    for sig, candidates in removed.items():
+        twins = added.get(sig, [])
+        if len(candidates) == 1 and len(twins) == 1:
+            found.append((candidates[0], twins[0]))
+    return found
+
+
+def _edges_by_step(graph: FlowGraph) -> dict[str, list[Edge]]:
+    """Every edge, under both of its steps."""
+    out: dict[str, list[Edge]] = {}
+    for e in graph.edges:
+        out.setdefault(e.source, []).append(e)
+        if e.target != e.source:
+            out.setdefault(e.target, []).append(e)
+    return out
 
 
 def _edge_changes(

@@ -11,14 +11,23 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from penstock._errors import DiffError, GraphError
+from penstock._errors import DumpError
+from penstock._graph.dump_check import check_document, check_nesting
 from penstock._graph.model import FlowGraph
 
-__all__ = ["DUMP_SCHEMA", "DUMP_VERSION", "dump_document", "dump_text", "read_dump"]
+__all__ = [
+    "DUMP_SCHEMA",
+    "DUMP_VERSION",
+    "Dump",
+    "dump_document",
+    "dump_text",
+    "read_dump",
+    "read_dump_document",
+]
 
 #: The ``schema`` value of a dump document.
 DUMP_SCHEMA = "penstock.flows"
@@ -26,8 +35,25 @@ DUMP_SCHEMA = "penstock.flows"
 DUMP_VERSION = 1
 
 
+@dataclass(frozen=True)
+class Dump:
+    """A dump read back.
+
+    Attributes:
+        flows: the flows by name, sorted.
+        bodies: fingerprints of the step functions by ``module.qualname`` (empty in dumps
+            written without them); `penstock diff` uses them to recognise a renamed function.
+    """
+
+    flows: dict[str, FlowGraph]
+    bodies: dict[str, str] = field(default_factory=dict)
+
+
 def dump_document(
-    graphs: Iterable[FlowGraph], root: str | os.PathLike[str] | None = None
+    graphs: Iterable[FlowGraph],
+    root: str | os.PathLike[str] | None = None,
+    *,
+    bodies: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The dump of ``graphs`` as a JSON-ready dictionary.
 
@@ -36,14 +62,19 @@ def dump_document(
         root: step files under this folder are written relative to it (with ``/``), so dumps
             made in different checkouts of the same code are equal; other files stay as
             they are. Default: the current directory.
+        bodies: fingerprints of the step functions by ``module.qualname``, written as the
+            optional ``bodies`` object.
     """
     base = Path(root if root is not None else os.getcwd()).resolve()
     flows = sorted(graphs, key=lambda g: g.name)
-    return {
+    document: dict[str, Any] = {
         "schema": DUMP_SCHEMA,
         "version": DUMP_VERSION,
         "flows": [_relative(g, base).as_dict() for g in flows],
     }
+    if bodies:
+        document["bodies"] = dict(sorted(bodies.items()))
+    return document
 
 
 def dump_text(document: Mapping[str, Any]) -> str:
@@ -54,39 +85,40 @@ def dump_text(document: Mapping[str, Any]) -> str:
 def read_dump(text: str, source: str) -> dict[str, FlowGraph]:
     """Read a dump (or a single ``penstock.flow`` document) back into graphs by flow name.
 
+    Raises:
+        DumpError: see `read_dump_document`.
+    """
+    return read_dump_document(text, source).flows
+
+
+def read_dump_document(text: str, source: str) -> Dump:
+    """Read a dump (or a single ``penstock.flow`` document), checked before it is trusted.
+
     Args:
         text: the file's content.
         source: where it came from, for error messages (a file name).
 
     Raises:
-        DiffError: not JSON, or not a dump of a version this penstock reads.
+        DumpError: too deeply nested, not JSON, or not a valid dump of a version this penstock
+            reads; the message names the place (``flows[3].steps[2].name: expected a string``).
     """
+    check_nesting(text, source)
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise DiffError(f"{source} is not a penstock dump: not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise DiffError(f"{source} is not a penstock dump: the top level is not an object")
-    schema, version = data.get("schema"), data.get("version")
-    try:
-        if schema == "penstock.flow":
-            # One flow, as written by `penstock dag FLOW -f json` (from_dict checks its version).
-            graph = FlowGraph.from_dict(data)
-            return {graph.name: graph}
-        if schema != DUMP_SCHEMA or version != DUMP_VERSION:
-            raise DiffError(
-                f"{source} is not a penstock dump of version {DUMP_VERSION}: "
-                f"schema={schema!r} version={version!r} (write one with `penstock dump -o FILE`)"
-            )
-        out: dict[str, FlowGraph] = {}
-        for item in data.get("flows", []):
-            graph = FlowGraph.from_dict(item)
-            if graph.name in out:
-                raise DiffError(f"{source}: flow {graph.name!r} appears twice")
-            out[graph.name] = graph
-    except (GraphError, KeyError, TypeError, AttributeError) as exc:
-        raise DiffError(f"{source} is not a valid penstock dump: {exc!r}") from None
-    return dict(sorted(out.items()))
+        raise DumpError(f"{source} is not a penstock dump: not JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("schema") not in ("penstock.flow", DUMP_SCHEMA):
+        raise DumpError(
+            f"{source} is not a penstock dump: schema={data.get('schema')!r} "
+            f"(write one with `penstock dump -o FILE`)"
+        )
+    check_document(data, source)
+    if data["schema"] == "penstock.flow":
+        # One flow, as written by `penstock dag FLOW -f json`.
+        graph = FlowGraph.from_dict(data)
+        return Dump({graph.name: graph})
+    out = {g.name: g for g in map(FlowGraph.from_dict, data["flows"])}
+    return Dump(dict(sorted(out.items())), dict(data.get("bodies", {})))
 
 
 def _relative(graph: FlowGraph, base: Path) -> FlowGraph:

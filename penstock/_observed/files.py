@@ -1,18 +1,46 @@
-"""Recorded-run files: globs, ``.gz``, read line by line (memory does not grow with a file)."""
+"""Recorded-run files: globs, compression and wrappers, read line by line with a cap.
+
+A file is read as bytes, one line at a time, and no line is ever held whole past a cap:
+``LINE_CAP`` (1 MiB) for a line, ``DOCUMENT_CAP`` (32 MiB) for one that opens as an OTLP
+document (a Collector batch holds thousands of spans on one line). Longer lines are skipped
+and counted without being kept, so a small compressed file that expands to one huge line
+costs no more memory than the cap.
+
+Compression is detected by content, not by name: gzip, and zstd in both framings the
+OpenTelemetry Collector's file exporter writes (one zstd stream, or each message as a 4-byte
+big-endian length and a zstd frame). zstd needs the ``zstandard`` package (the ``zstd``
+extra); without it the file is skipped with a message naming the extra.
+"""
 
 from __future__ import annotations
 
 import glob
 import gzip
+import io
 import os
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from penstock._errors import ObservedError
 
-__all__ = ["expand", "read_lines"]
+__all__ = ["DOCUMENT_CAP", "LINE_CAP", "NAME_CAP", "expand", "read_lines"]
+
+#: The longest line read (bytes); longer ones are skipped ("line over 1 MiB").
+LINE_CAP = 1 << 20
+#: The longest line read when it opens as an OTLP document (bytes).
+DOCUMENT_CAP = 32 << 20
+#: The longest step, flow or run name kept (characters), as propagation enforces.
+NAME_CAP = 256
+
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+_OTLP_OPENINGS = (b'"resourceSpans"', b'"batches"', b'"trace"')
+_OVER_LINE = "line over 1 MiB"
+_OVER_DOCUMENT = "OTLP document over 32 MiB"
+_NO_ZSTD = "zstd-compressed file: install penstock[zstd] (the zstandard package) to read it"
 
 
 def expand(
@@ -46,28 +74,112 @@ def expand(
     return list(dict.fromkeys(found))
 
 
-def read_lines(path: Path, skipped: Counter[str] | None = None) -> Iterator[str]:
-    """The lines of ``path`` (gunzipped when it is gzip data), one at a time.
+def read_lines(path: Path, skipped: Counter[str] | None = None) -> Iterator[bytes]:
+    """The lines of ``path`` as bytes (decompressed), one at a time, each within the cap.
 
-    Undecodable bytes become U+FFFD, so one bad line is skipped later, not the whole file. A
-    damaged or cut gzip stream ends the file there, counted in ``skipped``.
+    A damaged or cut compressed stream ends the file there, counted in ``skipped``; so are
+    lines over the cap.
 
     Raises:
         ObservedError: the file cannot be opened (permissions, a folder).
     """
+    if skipped is None:
+        skipped = Counter()
     try:
         with path.open("rb") as probe:
-            gz = probe.read(2) == b"\x1f\x8b"
+            head = probe.read(8)
     except OSError as exc:
         raise ObservedError(f"cannot read recorded-runs file {str(path)!r}: {exc}") from None
-    if not gz:
-        with path.open(encoding="utf-8", errors="replace") as stream:
-            yield from stream
-        return
-    try:
-        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as stream:
-            yield from stream
-    except (EOFError, OSError, zlib.error):
-        # gzip.BadGzipFile is an OSError; a file cut while being written ends in EOFError.
-        if skipped is not None:
+    if head[:2] == _GZIP:
+        try:
+            with gzip.open(path, "rb") as stream:
+                yield from _capped(stream, skipped)  # type: ignore[arg-type]  # GzipFile is IO
+        except (EOFError, OSError, zlib.error):
+            # gzip.BadGzipFile is an OSError; a file cut while being written ends in EOFError.
             skipped["damaged or cut .gz file (read up to the damage)"] += 1
+        return
+    if head[:4] == _ZSTD or head[4:8] == _ZSTD:
+        zstd = _zstandard()
+        if zstd is None:
+            skipped[_NO_ZSTD] += 1
+            return
+        framed = head[:4] != _ZSTD
+        try:
+            with path.open("rb") as raw:
+                if framed:
+                    yield from _framed_messages(zstd, raw, skipped)
+                else:
+                    reader = zstd.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+                    with io.BufferedReader(reader) as stream:
+                        yield from _capped(stream, skipped)
+        except (zstd.ZstdError, OSError, EOFError):
+            skipped["damaged or cut zstd file (read up to the damage)"] += 1
+        return
+    with path.open("rb") as stream:
+        yield from _capped(stream, skipped)
+
+
+def _capped(stream: IO[bytes], skipped: Counter[str]) -> Iterator[bytes]:
+    """Lines of ``stream``, skipping (without holding) those over the cap."""
+    readline = stream.readline
+    cap = LINE_CAP
+    while True:
+        line = readline(cap)
+        if len(line) < cap or line[-1:] == b"\n":
+            if not line:
+                return
+            yield line
+            continue
+        # At the cap with no end of line: an OTLP document may be longer, nothing else.
+        if any(opening in line[:256] for opening in _OTLP_OPENINGS):
+            parts = [line]
+            size = len(line)
+            while size <= DOCUMENT_CAP and parts[-1][-1:] != b"\n":
+                more = readline(cap)
+                if not more:
+                    break
+                parts.append(more)
+                size += len(more)
+            if size <= DOCUMENT_CAP:
+                yield b"".join(parts)
+                continue
+            del parts
+            skipped[_OVER_DOCUMENT] += 1
+        else:
+            skipped[_OVER_LINE] += 1
+        del line
+        while True:  # drop the rest of the line, a cap-sized piece at a time
+            rest = readline(cap)
+            if not rest or rest[-1:] == b"\n":
+                break
+
+
+def _framed_messages(zstd: Any, raw: IO[bytes], skipped: Counter[str]) -> Iterator[bytes]:
+    """The lines of each length-prefixed zstd message (the Collector's older framing)."""
+    while True:
+        size_bytes = raw.read(4)
+        if not size_bytes:
+            return
+        if len(size_bytes) < 4:
+            raise EOFError("cut length prefix")
+        size = int.from_bytes(size_bytes, "big")
+        if size > DOCUMENT_CAP:
+            # A compressed message over the cap would only expand further.
+            skipped[_OVER_DOCUMENT] += 1
+            raw.seek(size, os.SEEK_CUR)
+            continue
+        frame = raw.read(size)
+        if len(frame) < size:
+            raise EOFError("cut message")
+        reader = zstd.ZstdDecompressor().stream_reader(io.BytesIO(frame))
+        with io.BufferedReader(reader) as stream:
+            yield from _capped(stream, skipped)
+
+
+def _zstandard() -> Any:
+    """The ``zstandard`` module, or ``None`` when it is not installed."""
+    try:
+        import zstandard
+    except ImportError:
+        return None
+    return zstandard

@@ -1,114 +1,114 @@
-"""penstock's JSON log lines: one object per line with the step fields, other lines mixed in.
+"""penstock's JSON log records: one object with the step fields, checked field by field.
 
 The fields are those the logging backend puts on its records (``docs/backends.md``): any JSON
 handler that prints a record's attributes (the backend's own ``format="json"``,
-python-json-logger, structlog's ``ProcessorFormatter``) writes lines this module reads. Lines
-that are not step records (the application's own logs, tracebacks, plain text) are skipped and
-counted, as are damaged ones.
+python-json-logger, structlog's ``ProcessorFormatter``) writes objects this module reads.
+Objects that are not step records (the application's own logs) and damaged ones are skipped
+and counted, by reason.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
+from typing import Any
 
-from penstock._observed.record import SCHEMA_VERSION, STATUSES, RawRecord, Skipped
+from penstock._observed.files import NAME_CAP
+from penstock._observed.record import SCHEMAS, STATUSES, RawRecord, Skipped
 
-__all__ = ["looks_like_log_line", "read_log_lines"]
+__all__ = ["MAX_DURATION_MS", "MAX_EPOCH_S", "is_step_record", "log_record"]
+
+#: Durations at or above this (ms, about 31 years) are not a step's: "invalid number".
+MAX_DURATION_MS = 1e12
+#: Start times at or above this (seconds since the epoch, year 5138) are invalid.
+MAX_EPOCH_S = 1e11
 
 _NUMBER = frozenset({int, float})
 _TEXT_OR_NONE = frozenset({str, type(None)})
-_LINE_ENDS = frozenset({"\n", "", "\r\n"})
+_NAMES = ("flow", "parent_step", "predecessor", "edge_from", "span_id", "parent_span_id")
 
 
-def looks_like_log_line(line: str) -> bool:
-    """Whether a file whose first line is ``line`` holds log lines (not OTLP documents)."""
-    return not any(key in line for key in ('"resourceSpans"', '"batches"'))
+def is_step_record(data: Any) -> bool:
+    """Whether a decoded object has the three fields every step record has."""
+    return "step" in data and "duration_ms" in data and "status" in data
 
 
-def read_log_lines(file: str, lines: Iterable[str], skipped: Skipped) -> Iterator[RawRecord]:
-    """The step records among ``lines`` (of ``file``); everything else is counted in ``skipped``.
-
-    Yields plain tuples in `Record`'s field order (a million of them are made per second).
-    """
-    # Kept in one function over 60 lines: the loop is the log reader's hot path (the observe
-    # row of make bench), where a helper call per line costs more than the rest of the line.
-    # raw_decode, not json.loads: it reports where the object ends, so one look at the rest
-    # of the line tells a truncated record from a line with more after the object.
-    decode = json.JSONDecoder().raw_decode
-    number_types = _NUMBER
-    text_types = _TEXT_OR_NONE
-    statuses = STATUSES
-    line_ends = _LINE_ENDS
-    for number, line in enumerate(lines, 1):
-        if line[:1] != "{":
-            stripped = line.strip()
-            if not stripped:
-                continue
-            if stripped[0] != "{":
-                skipped["not JSON"] += 1
-                continue
-            line = stripped
-        try:
-            data, end = decode(line)
-        except (ValueError, RecursionError):
-            skipped["truncated or invalid JSON"] += 1
-            continue
-        if line[end:] not in line_ends and line[end:].strip():
-            skipped["truncated or invalid JSON"] += 1
-            continue
-        get = data.get
-        step = get("step")
-        duration = get("duration_ms")
-        status = get("status")
-        if step is None or duration is None or status is None:
-            skipped["not a step record"] += 1
-            continue
-        schema = get("penstock_schema")
-        if schema is not None and schema != SCHEMA_VERSION:
-            skipped["unknown schema version"] += 1
-            continue
-        cid = get("correlation_id")
-        flow = get("flow")
-        parent = get("parent_step")
-        pred = get("predecessor")
-        start = get("start_time")
-        span_id = get("span_id")
-        parent_span_id = get("parent_span_id")
-        if (
-            type(step) is not str
-            or type(cid) is not str
-            or type(status) is not str
-            or type(duration) not in number_types
-            or type(flow) not in text_types
-            or type(parent) not in text_types
-            or type(pred) not in text_types
-            or (start is not None and type(start) not in number_types)
-            or type(span_id) not in text_types
-            or type(parent_span_id) not in text_types
-        ):
-            skipped[f"wrong type: {_wrong_field(data)}"] += 1
-            continue
-        if type(duration) is float and not -1e300 < duration < 1e300:  # NaN, infinities
-            skipped["wrong value: duration_ms"] += 1
-            continue
-        if status not in statuses or not step or not cid:
-            skipped["unknown status" if status not in statuses else "empty step or run id"] += 1
-            continue
-        yield (
-            cid,
-            flow,
-            step,
-            parent or None,
-            pred or None,
-            duration,
-            status,
-            start,
-            span_id,
-            parent_span_id,
-            file,
-            number,
-        )
+def log_record(data: dict[str, Any], file: str, number: int, skipped: Skipped) -> RawRecord | None:
+    """The record of a decoded step-record object (``is_step_record``), or ``None`` (counted)."""
+    # Runs once per record (the observe row of make bench): checks are inlined, the rare
+    # failure paths name the field.
+    get = data.get
+    step = get("step")
+    duration = get("duration_ms")
+    status = get("status")
+    schema = get("penstock_schema", 1)
+    if type(schema) is not int or schema not in SCHEMAS:
+        skipped["unknown schema version"] += 1
+        return None
+    cid = get("correlation_id")
+    flow = get("flow")
+    parent = get("parent_step")
+    pred = get("predecessor")
+    edge = get("edge_from")
+    start = get("start_time")
+    span_id = get("span_id")
+    parent_span_id = get("parent_span_id")
+    if (
+        type(step) is not str
+        or type(cid) is not str
+        or type(status) is not str
+        or type(duration) not in _NUMBER
+        or type(flow) not in _TEXT_OR_NONE
+        or type(parent) not in _TEXT_OR_NONE
+        or type(pred) not in _TEXT_OR_NONE
+        or type(edge) not in _TEXT_OR_NONE
+        or (start is not None and type(start) not in _NUMBER)
+        or type(span_id) not in _TEXT_OR_NONE
+        or type(parent_span_id) not in _TEXT_OR_NONE
+    ):
+        skipped[f"wrong type: {_wrong_field(data)}"] += 1
+        return None
+    # Comparisons are False for NaN, and an int of any size compares without overflow.
+    if not 0 <= duration < MAX_DURATION_MS:  # type: ignore[operator]  # a number, checked
+        skipped["invalid number: duration_ms"] += 1
+        return None
+    if start is not None and not 0 <= start < MAX_EPOCH_S:
+        skipped["invalid number: start_time"] += 1
+        return None
+    if status not in STATUSES:
+        skipped["unknown status"] += 1
+        return None
+    if not step or not cid:
+        skipped["empty step or run id"] += 1
+        return None
+    cap = NAME_CAP
+    if (
+        len(step) > cap
+        or len(cid) > cap
+        or (flow is not None and len(flow) > cap)
+        or (parent is not None and len(parent) > cap)
+        or (pred is not None and len(pred) > cap)
+        or (edge is not None and len(edge) > cap)
+        or (span_id is not None and len(span_id) > cap)
+        or (parent_span_id is not None and len(parent_span_id) > cap)
+    ):
+        skipped[f"name over {NAME_CAP} characters"] += 1
+        return None
+    return (
+        cid,
+        flow,
+        step,
+        parent or None,
+        pred or None,
+        float(duration),  # type: ignore[arg-type]  # a number, checked
+        status,
+        None if start is None else float(start),
+        span_id or None,
+        parent_span_id or None,
+        file,
+        number,
+        edge or None,
+        schema,
+        False,
+    )
 
 
 def _wrong_field(data: dict[str, object]) -> str:
@@ -121,7 +121,7 @@ def _wrong_field(data: dict[str, object]) -> str:
     start = data.get("start_time")
     if start is not None and type(start) not in _NUMBER:
         return "start_time"
-    for key in ("flow", "parent_step", "predecessor", "span_id", "parent_span_id"):
+    for key in _NAMES:
         if type(data.get(key)) not in _TEXT_OR_NONE:
             return key
     return "unknown"  # pragma: no cover - called only when a check above failed

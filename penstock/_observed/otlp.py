@@ -2,12 +2,15 @@
 
 One ``ExportTraceServiceRequest`` per line (``resourceSpans`` -> ``scopeSpans`` -> ``spans``; a
 trace as Tempo returns it, ``{"batches": [...]}``, is read the same way),
-in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids, integer enums, 64-bit
-integers as strings, typed attribute values. A span is penstock's when it carries the
-``penstock.step`` attribute; every other span is foreign: counted, never read.
+in the OTLP JSON encoding: lowerCamelCase keys, hex trace and span ids (base64 too, padded,
+unpadded or URL-safe, as protobuf's generic JSON mapping and trace stores write them),
+integer enums, 64-bit integers as strings, typed attribute values. A span is penstock's when
+it carries the ``penstock.step`` attribute; every other span is foreign: counted, never read.
+Ids and times are checked: an invalid one skips the span, counted by reason.
 
-penstock's otel backend puts the run structure on each span (``penstock.parent_step`` and
-``penstock.predecessor``, the same fields the logging backend writes), so a span keeps its
+penstock's otel backend puts the run structure on each span (``penstock.parent_step``,
+``penstock.predecessor`` and ``penstock.edge_from``, the same fields the logging backend
+writes), so a span keeps its
 place in the run even when its parent in the trace is a foreign span (an HTTP client's, a
 Celery instrumentation's). Spans written before those attributes existed are held back and
 placed from the span tree by `penstock._observed.tree`.
@@ -17,51 +20,47 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from penstock._observed.record import SCHEMA_VERSION, RawRecord, Skipped
+from penstock._observed.files import NAME_CAP
+from penstock._observed.record import SCHEMAS, RawRecord, Skipped
 
-__all__ = ["hex_id", "read_otlp_lines", "resource_spans", "span_record"]
+__all__ = ["hex_id", "is_otlp_document", "otlp_records", "resource_spans", "span_record"]
 
 _STATUS_ERROR = (2, "STATUS_CODE_ERROR")
-_HEX = frozenset("0123456789abcdef")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 _TEXT_OR_NONE = frozenset({str, type(None)})
 
 
-def read_otlp_lines(
-    file: str, lines: Iterable[str], skipped: Skipped, held: set[str] | None = None
+def otlp_records(
+    data: Any, file: str, number: int, skipped: Skipped, held: set[str] | None = None
 ) -> Iterator[RawRecord]:
-    """The penstock spans in the OTLP JSON ``lines`` (of ``file``); the rest is counted.
+    """The penstock spans of one decoded OTLP document (at ``file:number``); the rest counted.
 
     A span written by a penstock older than the run-structure attributes (no
     ``penstock.schema``) that has a parent is held back when ``held`` is given: its trace id
     is added there, for `penstock._observed.tree` to place it from the span tree.
     """
-    loads = json.loads
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = loads(line)
-        except (ValueError, RecursionError):
-            skipped["truncated or invalid JSON"] += 1
-            continue
-        resource_spans = _resource_spans(data)
-        if type(resource_spans) is not list:
-            skipped["not an OTLP trace line"] += 1
-            continue
-        try:
-            for resource in resource_spans:
-                scopes = resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans")
-                for scope in scopes or ():
-                    for span in scope.get("spans") or ():
-                        record = _record(span, file, number, skipped, held)
-                        if record is not None:
-                            yield record
-        except (AttributeError, TypeError):
-            skipped["malformed OTLP structure"] += 1
+    resource_spans = _resource_spans(data)
+    if type(resource_spans) is not list:
+        skipped["not an OTLP trace document"] += 1
+        return
+    try:
+        for resource in resource_spans:
+            scopes = resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans")
+            for scope in scopes or ():
+                for span in scope.get("spans") or ():
+                    record = _record(span, file, number, skipped, held)
+                    if record is not None:
+                        yield record
+    except (AttributeError, TypeError):
+        skipped["malformed OTLP structure"] += 1
+
+
+def is_otlp_document(data: Any) -> bool:
+    """Whether a decoded object is an OTLP trace document (any of the shapes read)."""
+    return "resourceSpans" in data or "batches" in data or type(data.get("trace")) is dict
 
 
 def _resource_spans(data: Any) -> Any:
@@ -99,57 +98,52 @@ def _record(
     schema = get("penstock.schema")
     if schema is not None:
         schema = _value(schema)
-    if schema is not None and schema != SCHEMA_VERSION:
-        skipped["unknown schema version"] += 1
-        return None
-    if schema is None and held is not None and span.get("parentSpanId"):
-        trace = _hex_id(span.get("traceId"), 16)
-        if trace is not None:
-            held.add(trace)
+        if type(schema) is not int or schema not in SCHEMAS:
+            skipped["unknown schema version"] += 1
             return None
+    trace_id = _hex_id(span.get("traceId"), 16)
+    if trace_id is None:
+        skipped["invalid id: traceId"] += 1
+        return None
+    span_id = _hex_id(span.get("spanId"), 8)
+    if span_id is None:
+        skipped["invalid id: spanId"] += 1
+        return None
+    parent_span_id = span.get("parentSpanId") or None
+    if parent_span_id is not None:
+        parent_span_id = _hex_id(parent_span_id, 8)
+        if parent_span_id is None:
+            skipped["invalid id: parentSpanId"] += 1
+            return None
+    if schema is None and held is not None and parent_span_id is not None:
+        held.add(trace_id)
+        return None
     # String attributes, unwrapped inline (a wrapper of another type reads as a wrong type).
     step = wrapped.get("stringValue", wrapped) if type(wrapped) is dict else wrapped
-    flow = get("penstock.flow")
-    if flow is not None:
-        flow = flow.get("stringValue", flow) if type(flow) is dict else flow
-    parent = get("penstock.parent_step")
-    if parent is not None:
-        parent = parent.get("stringValue", parent) if type(parent) is dict else parent
-    pred = get("penstock.predecessor")
-    if pred is not None:
-        pred = pred.get("stringValue", pred) if type(pred) is dict else pred
+    flow = _text(get("penstock.flow"))
+    parent = _text(get("penstock.parent_step"))
+    pred = _text(get("penstock.predecessor"))
+    edge = _text(get("penstock.edge_from"))
     if (
         type(step) is not str
         or not step
         or type(flow) not in _TEXT_OR_NONE
         or type(parent) not in _TEXT_OR_NONE
         or type(pred) not in _TEXT_OR_NONE
+        or type(edge) not in _TEXT_OR_NONE
     ):
         skipped["wrong type: penstock attribute"] += 1
         return None
-    trace_id = span.get("traceId")
-    # Hex as the OTLP JSON encoding says (any case); else base64 from a generic protobuf mapping.
-    trace_id = trace_id.lower() if type(trace_id) is str and len(trace_id) == 32 else None
-    if trace_id is None:
-        trace_id = _hex_id(span.get("traceId"), 16)
-    span_id = span.get("spanId")
-    span_id = span_id.lower() if type(span_id) is str and len(span_id) == 16 else None
-    if span_id is None:
-        span_id = _hex_id(span.get("spanId"), 8)
-    parent_span_id = span.get("parentSpanId") or None
-    if parent_span_id is not None:
-        if type(parent_span_id) is str and len(parent_span_id) == 16:
-            parent_span_id = parent_span_id.lower()
-        else:
-            parent_span_id = _hex_id(parent_span_id, 8)
-    if trace_id is None or span_id is None:
-        skipped["wrong type: traceId/spanId"] += 1
+    if any(len(name) > NAME_CAP for name in (step, flow, parent, pred, edge) if name):
+        skipped[f"name over {NAME_CAP} characters"] += 1
         return None
-    try:
-        start = int(span["startTimeUnixNano"])
-        end = int(span["endTimeUnixNano"])
-    except (KeyError, TypeError, ValueError):
-        skipped["wrong type: start/end time"] += 1
+    start = _nanos(span.get("startTimeUnixNano"))
+    if start is None:
+        skipped["invalid number: startTimeUnixNano"] += 1
+        return None
+    end = _nanos(span.get("endTimeUnixNano"))
+    if end is None or end < start:
+        skipped["invalid number: endTimeUnixNano"] += 1
         return None
     status_obj = span.get("status")
     if status_obj and status_obj.get("code") in _STATUS_ERROR:
@@ -164,14 +158,45 @@ def _record(
         step,
         parent or None,
         pred or None,
-        round((end - start) / 1e6, 3),
+        (end - start) / 1e6,
         status,
         start / 1e9,
         span_id,
         parent_span_id,
         file,
         number,
+        edge or None,
+        1 if schema is None else schema,
+        True,
     )
+
+
+def _text(value: Any) -> Any:
+    """A string attribute's value (a wrapper of another type reads as a wrong type)."""
+    if type(value) is dict:
+        return value.get("stringValue", value)
+    return value
+
+
+#: Nanosecond times at or above this (2**63 ns, year 2262) are invalid, as in OTLP's fixed64
+#: readers that take them as signed.
+_MAX_NANOS = 1 << 63
+
+
+def _nanos(value: Any) -> int | None:
+    """A ``*TimeUnixNano`` value (an integer, or its decimal string) in range, else ``None``."""
+    kind = type(value)
+    if kind is str:
+        if not 0 < len(value) <= 20 or not value.isascii() or not value.isdigit():
+            return None
+        value = int(value)
+    elif kind is float:
+        if not 0 <= value < _MAX_NANOS or value != int(value):  # NaN fails the first test
+            return None
+        value = int(value)
+    elif kind is not int:
+        return None
+    return value if 0 <= value < _MAX_NANOS else None
 
 
 def _value(value: Any) -> Any:
@@ -192,21 +217,38 @@ def _value(value: Any) -> Any:
     return None
 
 
+_B64_URLSAFE = str.maketrans("-_", "+/")
+
+
 def _hex_id(value: Any, size: int) -> str | None:
-    """A trace or span id as lower-case hex; base64 (protobuf's generic JSON) is converted."""
+    """A trace or span id as lower-case hex, or ``None`` when it is not a valid id.
+
+    Read: hex in any case (the OTLP JSON encoding), and base64 of the right length, padded,
+    unpadded or URL-safe (protobuf's generic JSON mapping, trace stores' APIs). An all-zero
+    id is invalid (W3C).
+    """
     if type(value) is not str or not value:
         return None
-    lowered = value.lower()
-    if len(lowered) == size * 2 and _HEX.issuperset(lowered):
-        return lowered
+    length = len(value)
+    if length == size * 2:
+        # str.strip with the hex digits empties a hex string: one C call, no set per id.
+        if not value.strip(_HEX_DIGITS):
+            return None if value.count("0") == length else value.lower()
+        return None
+    if length > size * 2:
+        return None
+    text = value.translate(_B64_URLSAFE)
+    text += "=" * (-len(text) % 4)
     try:
-        raw = base64.b64decode(value, validate=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return raw.hex() if len(raw) == size else None
+    if len(raw) != size or not any(raw):
+        return None
+    return raw.hex()
 
 
-#: For `penstock._observed.tree`, which reads the same lines again.
+#: For `penstock._observed.tree`, which reads the same documents again.
 resource_spans = _resource_spans
 span_record = _record
 hex_id = _hex_id

@@ -5,12 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from typing import NamedTuple
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "RawRecord", "Record", "Skipped"]
+from penstock._runtime.rule import EDGE_FROM_SINCE, SCHEMA_VERSION
 
-#: The version of the record layout penstock writes (``penstock_schema`` in log lines,
-#: ``penstock.schema`` on spans). Records without one are read as version 1.
-SCHEMA_VERSION = 1
+__all__ = [
+    "DUPLICATE",
+    "EDGE_FROM_SINCE",
+    "NOT_RECORDS",
+    "SCHEMAS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "RawRecord",
+    "Record",
+    "Skipped",
+]
+
+#: The record layout versions this penstock reads (records without a version are 1).
+SCHEMAS = frozenset(range(1, SCHEMA_VERSION + 1))
 STATUSES = frozenset({"ok", "error", "cancelled"})
+#: The skip reason of a record read again (at-least-once delivery: a retried batch, a file
+#: and its rotated copy): the same run and span id is the same call, counted once.
+DUPLICATE = "duplicate record (same run and span id, read again)"
 
 
 class Record(NamedTuple):
@@ -32,6 +46,18 @@ class Record(NamedTuple):
     #: Where the record was read: file and line number.
     file: str
     line: int
+    #: The step the call's edge came from, as the recording process decided it under the
+    #: happens-before rule (`penstock._runtime.rule`); meaningful only from layout 2 on.
+    edge_from: str | None = None
+    #: The record layout version (1 for records that did not say).
+    schema: int = 1
+    #: Whether the record is an OTLP span (its place is named by trace and span id too).
+    otlp: bool = False
+
+    @property
+    def has_edge(self) -> bool:
+        """Whether the record says which edge the call took (``edge_from`` is set or None)."""
+        return self.schema >= EDGE_FROM_SINCE
 
 
 #: A `Record`'s fields as a plain tuple, in the same order: what the readers yield (making a
@@ -49,7 +75,17 @@ RawRecord = tuple[
     str | None,
     str,
     int,
+    str | None,
+    int,
+    bool,
 ]
+
+
+#: Skip reasons for input that is no step record at all (the application's own lines):
+#: expected in any log file, not lost data.
+NOT_RECORDS = frozenset(
+    {"not JSON", "not a step record", "not a JSON object", "empty container log line"}
+)
 
 
 class Skipped(Counter[str]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import ceil, log
 from pathlib import Path
@@ -12,12 +12,25 @@ from typing import Any
 
 from penstock._graph.model import FlowGraph, get_flow
 from penstock._observed.files import expand
-from penstock._observed.record import Skipped
-from penstock._observed.rule import EdgeRule
+from penstock._observed.record import DUPLICATE, EDGE_FROM_SINCE, RawRecord, Record, Skipped
+from penstock._observed.rule import DEFER, EdgeRule, rebuild_edges
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
 from penstock._observed.source import read_records
+from penstock._observed.store_url import StoreURL, store_of
 
-__all__ = ["ObservedEdge", "ObservedFlow", "ObservedStep", "observe", "to_epoch"]
+__all__ = [
+    "DUPLICATE",
+    "ObservedEdge",
+    "ObservedFlow",
+    "ObservedStep",
+    "Tally",
+    "observe",
+    "to_epoch",
+]
+
+
+#: What the outputs say of a step the records name that the flow does not declare now.
+NOT_DECLARED_NOTE = "not a step of the flow now: renamed or removed?"
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,7 @@ class ObservedStep:
         p95_ms: the 95th percentile duration in milliseconds (within 1 %), or ``None``.
         declared: whether the flow declares this step (a record may name one the code no
             longer has).
+        last_seen: when the latest call started (seconds since the epoch), or ``None``.
     """
 
     name: str
@@ -40,6 +54,8 @@ class ObservedStep:
     p50_ms: float | None
     p95_ms: float | None
     declared: bool = True
+    # Not compared: two tallies of the same calls are equal whenever they were read.
+    last_seen: float | None = field(default=None, compare=False)
 
     @property
     def error_rate(self) -> float:
@@ -54,6 +70,8 @@ class ObservedStep:
             "errors": self.errors,
             "p50_ms": self.p50_ms,
             "p95_ms": self.p95_ms,
+            "declared": self.declared,
+            **({} if self.declared else {"note": NOT_DECLARED_NOTE}),
         }
 
 
@@ -67,6 +85,7 @@ class ObservedEdge:
         declared: whether the flow declares the edge.
         count: how many calls observed it (0 for a declared edge no run took).
         seen_at: for an undeclared transition, ``file:line`` of the first record showing it.
+        last_seen: when the latest call that took it started (seconds since the epoch).
     """
 
     source: str
@@ -74,6 +93,9 @@ class ObservedEdge:
     declared: bool
     count: int
     seen_at: str | None = None
+    #: Whether the edge names a step the flow no longer declares (set by `ObservedFlow`).
+    ghost: bool = False
+    last_seen: float | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The edge as in ``penstock observe --format json``."""
@@ -82,6 +104,7 @@ class ObservedEdge:
             "to": self.target,
             "declared": self.declared,
             "count": self.count,
+            **({"note": NOT_DECLARED_NOTE} if self.ghost else {}),
         }
 
 
@@ -107,6 +130,10 @@ class ObservedFlow:
     steps: tuple[ObservedStep, ...]
     edges: tuple[ObservedEdge, ...]
     files: tuple[str, ...] = field(default=())
+    #: Records of other flows read in the files, by flow ("" for records of no flow).
+    other_flows: dict[str, int] = field(default_factory=dict)
+    #: Spans in the files that are not penstock's.
+    foreign_spans: int = 0
 
     def step(self, name: str) -> ObservedStep | None:
         """The step called ``name``, or ``None``."""
@@ -124,15 +151,18 @@ class ObservedFlow:
             "skipped": dict(sorted(self.skipped.items())),
             "steps": [s.as_dict() for s in self.steps],
             "edges": [e.as_dict() for e in self.edges],
+            "other_flows": dict(self.other_flows),
+            "foreign_spans": self.foreign_spans,
         }
 
 
 class _Stats:
-    __slots__ = ("calls", "errors", "sketch")
+    __slots__ = ("calls", "errors", "last", "sketch")
 
     def __init__(self) -> None:
         self.calls = 0
         self.errors = 0
+        self.last: float | None = None
         self.sketch = Sketch()
 
 
@@ -154,6 +184,171 @@ def to_epoch(value: dt.datetime | str | float | None, what: str) -> float | None
     return value.timestamp()
 
 
+class Tally:
+    """Counts of one flow's records, fed from any source (files, a database).
+
+    Feed it `RawRecord` tuples with `add_all`, then call `result`. Records of older layouts
+    whose edge needs their run's span tree are settled in `result`, from the records of
+    those runs only, which it asks the ``again`` callable for.
+
+    Args:
+        graph: the flow.
+        since: keep only calls that started at or after this time (seconds since the epoch).
+        until: keep only calls that started before this time.
+    """
+
+    def __init__(
+        self, graph: FlowGraph, since: float | None = None, until: float | None = None
+    ) -> None:
+        self.graph = graph
+        self.low = since
+        self.high = until
+        self.rule = EdgeRule(graph)
+        self.skipped = Skipped()
+        self.stats: dict[str, _Stats] = {}
+        self.edges: dict[tuple[str, str], int] = {}
+        self.first_seen: dict[tuple[str, str], str] = {}
+        #: When each edge was last taken (the latest start of a call that took it).
+        self.last_seen: dict[tuple[str, str], float] = {}
+        self.runs: set[str] = set()
+        self.other_flows: dict[str, int] = {}
+        #: Hashes of (run, span id) already counted: one int per call, not two strings.
+        self.seen: set[int] = set()
+        #: (run, span id, file, line) of older records whose edge the run's tree decides.
+        self.deferred: set[tuple[str, str | None, str, int]] = set()
+        self.deferred_runs: set[str] = set()
+        #: The run count when a source counted the runs itself (a trace store), else None.
+        self.run_count: int | None = None
+
+    def add_all(self, records: Iterable[RawRecord]) -> None:
+        """Count ``records`` (the same run and span id read again counts once)."""
+        # Kept in one method over 60 lines: it runs once per record (the observe rows of
+        # make bench), where a helper call per record costs more than the rest of it.
+        name = self.graph.name
+        low, high = self.low, self.high
+        windowed = low is not None or high is not None
+        rule = self.rule
+        edge_of = rule.edge
+        declared = rule.declared
+        skipped = self.skipped
+        stats = self.stats
+        edges = self.edges
+        first_seen = self.first_seen
+        last_seen = self.last_seen
+        runs = self.runs
+        other = self.other_flows
+        seen = self.seen
+        seen_add = seen.add
+        deferred = self.deferred
+        defer = DEFER
+        inv_log_gamma, tiny, tiny_bucket = INV_LOG_GAMMA, TINY, TINY_BUCKET
+        for record in records:
+            cid, rflow, step, parent, pred, duration, status, start = record[:8]
+            if rflow != name:
+                key = rflow or ""
+                other[key] = other.get(key, 0) + 1
+                continue
+            if windowed:
+                if start is None:
+                    skipped["no start_time (needed by since/until)"] += 1
+                    continue
+                if (low is not None and start < low) or (high is not None and start >= high):
+                    skipped["outside since/until"] += 1
+                    continue
+            span_id = record[8]
+            # Without a span id (hand-made records), the call is its step, start and duration.
+            mark = hash((cid, span_id) if span_id is not None else (cid, step, start, duration))
+            if mark in seen:
+                skipped[DUPLICATE] += 1
+                continue
+            seen_add(mark)
+            runs.add(cid)
+            st = stats.get(step)
+            if st is None:
+                st = stats[step] = _Stats()
+            st.calls += 1
+            if status == "error":
+                st.errors += 1
+            if start is not None and (st.last is None or start > st.last):
+                st.last = start
+            # Sketch.add, inlined: this loop runs once per record.
+            sketch = st.sketch
+            bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
+            buckets = sketch.buckets
+            buckets[bucket] = buckets.get(bucket, 0) + 1
+            sketch.count += 1
+            if record[13] >= EDGE_FROM_SINCE:
+                source = record[12]
+                edge = None if source is None else (source, step)
+            else:
+                edge = edge_of(step, parent, pred)
+                if edge is defer:
+                    deferred.add((cid, span_id, record[10], record[11]))
+                    self.deferred_runs.add(cid)
+                    continue
+            if edge is not None:
+                edges[edge] = edges.get(edge, 0) + 1
+                if start is not None and start > last_seen.get(edge, -1e300):
+                    last_seen[edge] = start
+                if edge not in declared and edge not in first_seen:
+                    first_seen[edge] = _where(record)
+
+    def settle(self, records: Iterable[RawRecord]) -> None:
+        """Decide the deferred edges from ``records`` (all the records of the deferred runs)."""
+        if not self.deferred:
+            return
+        name = self.graph.name
+        by_run: dict[str, list[Record]] = {}
+        seen: set[tuple[str, str]] = set()
+        for raw in records:
+            cid = raw[0]
+            if raw[1] != name or cid not in self.deferred_runs:
+                continue
+            span_id = raw[8]
+            if span_id is not None:
+                if (cid, span_id) in seen:
+                    continue
+                seen.add((cid, span_id))
+            by_run.setdefault(cid, []).append(Record(*raw))
+        declared = self.rule.declared
+        for run_records in by_run.values():
+            for record, edge in rebuild_edges(self.rule, run_records, self.deferred):
+                if edge is None:
+                    continue
+                self.edges[edge] = self.edges.get(edge, 0) + 1
+                start = record.start
+                if start is not None and start > self.last_seen.get(edge, -1e300):
+                    self.last_seen[edge] = start
+                if edge not in declared and edge not in self.first_seen:
+                    self.first_seen[edge] = _where(tuple(record))  # type: ignore[arg-type]
+        self.deferred.clear()
+
+    def result(self, files: Sequence[str] = ()) -> ObservedFlow:
+        """The counts, with every declared step and edge."""
+        skipped = Skipped(self.skipped)
+        foreign = skipped.pop("foreign span", 0)
+        return _result(
+            self.graph,
+            self.stats,
+            self.edges,
+            self.first_seen,
+            self.runs if self.run_count is None else self.run_count,
+            skipped,
+            files,
+            self.other_flows,
+            foreign,
+            self.last_seen,
+        )
+
+
+def _where(record: RawRecord) -> str:
+    """``file:line`` of a record, and for a span its trace and span id (a line holds many)."""
+    where = f"{record[10]}:{record[11]}"
+    if record[14]:
+        where += f" (trace {record[0]} span {record[8]})"
+    return where
+
+
 def observe(
     flow: str | FlowGraph,
     files: Iterable[str | os.PathLike[str]],
@@ -166,7 +361,10 @@ def observe(
 
     Args:
         flow: the flow's name, or its graph.
-        files: JSON log files or OTLP JSON files (``.gz`` too), or glob patterns.
+        files: JSON log files or OTLP JSON files (``.gz``/zstd too, container logs), or glob
+            patterns; or one trace store, asked for the counts:
+            ``clickhouse://USER@HOST:PORT/DATABASE?table=otel_traces`` (``clickhouses://``
+            for TLS) or ``chdb:PATH``.
         since: keep only calls that started at or after this time (ISO string, datetime or
             epoch seconds; naive times are UTC).
         until: keep only calls that started before this time.
@@ -180,51 +378,89 @@ def observe(
         FlowNotFoundError: unknown flow.
     """
     graph = get_flow(flow) if isinstance(flow, str) else flow
+    store = store_of(files)
+    if store is not None:
+        return _from_store(graph, store, to_epoch(since, "since"), to_epoch(until, "until"))
     paths = expand(files, base)
-    low = to_epoch(since, "since")
-    high = to_epoch(until, "until")
-    name = graph.name
-    rule = EdgeRule(graph)
-    edge_of = rule.edge
-    declared = rule.declared
-    skipped = Skipped()
-    stats: dict[str, _Stats] = {}
-    edges: dict[tuple[str, str], int] = {}
-    first_seen: dict[tuple[str, str], str] = {}
-    runs: set[str] = set()
-    windowed = low is not None or high is not None
-    inv_log_gamma, tiny, tiny_bucket = INV_LOG_GAMMA, TINY, TINY_BUCKET
-    for record in read_records(paths, skipped):
-        cid, rflow, step, parent, pred, duration, status, start, _, _, file, line = record
-        if rflow != name:
-            skipped["other flow"] += 1
-            continue
-        if windowed:
-            if start is None:
-                skipped["no start_time (needed by since/until)"] += 1
-                continue
-            if (low is not None and start < low) or (high is not None and start >= high):
-                skipped["outside since/until"] += 1
-                continue
-        runs.add(cid)
-        st = stats.get(step)
+    tally = Tally(graph, to_epoch(since, "since"), to_epoch(until, "until"))
+    tally.add_all(read_records(paths, tally.skipped))
+    if tally.deferred:
+        tally.settle(read_records(paths, Skipped()))
+    return tally.result([str(p) for p in paths])
+
+
+def _from_store(
+    graph: FlowGraph, store: StoreURL, low: float | None, high: float | None
+) -> ObservedFlow:
+    """The counts asked of a trace store, with the same rule applied to what it returns."""
+    from penstock._observed.store import runs_of, tally_store
+
+    counted = tally_store(store, graph.name, low, high)
+    tally = Tally(graph, low, high)
+    tally.skipped.update(counted.skipped)
+    tally.run_count = counted.runs
+    rule = tally.rule
+    first: dict[tuple[str, str], tuple[int, str, str]] = {}
+    deferred: set[tuple[str, str | None, str | None]] = set()
+    for g in counted.groups:
+        st = tally.stats.get(g.step)
         if st is None:
-            st = stats[step] = _Stats()
-        st.calls += 1
-        if status == "error":
-            st.errors += 1
-        # Sketch.add, inlined: this loop runs once per record.
-        sketch = st.sketch
-        bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
-        buckets = sketch.buckets
-        buckets[bucket] = buckets.get(bucket, 0) + 1
-        sketch.count += 1
-        edge = edge_of(step, parent, pred)
+            st = tally.stats[g.step] = _Stats()
+        st.calls += g.calls
+        st.errors += g.errors
+        if st.last is None or g.last > st.last:
+            st.last = g.last
+        buckets = st.sketch.buckets
+        buckets[g.bucket] = buckets.get(g.bucket, 0) + g.calls
+        st.sketch.count += g.calls
+        if g.schema >= EDGE_FROM_SINCE:
+            edge = None if g.edge_from is None else (g.edge_from, g.step)
+        else:
+            edge = rule.edge(g.step, g.parent, g.pred)
+            if edge is DEFER:  # the run's tree decides: fetched below, for these runs only
+                deferred.add((g.step, g.parent, g.pred))
+                continue
         if edge is not None:
-            edges[edge] = edges.get(edge, 0) + 1
-            if edge not in declared and edge not in first_seen:
-                first_seen[edge] = f"{file}:{line}"
-    return _result(graph, stats, edges, first_seen, runs, skipped, paths)
+            tally.edges[edge] = tally.edges.get(edge, 0) + g.calls
+            if g.last > tally.last_seen.get(edge, -1e300):
+                tally.last_seen[edge] = g.last
+            if edge not in rule.declared:
+                first[edge] = min(first.get(edge, g.first), g.first)
+    if deferred:
+        records = runs_of(store, graph.name, low, high, sorted(deferred, key=str))
+        wanted = {
+            (r.correlation_id, r.span_id, r.file, r.line)
+            for r in records
+            if r.schema < EDGE_FROM_SINCE
+            and (r.step, r.parent_step, r.predecessor) in deferred
+            and (low is None or (r.start or 0.0) >= low)
+            and (high is None or (r.start or 0.0) < high)
+        }
+        by_run: dict[str, list[Record]] = {}
+        for r in records:
+            by_run.setdefault(r.correlation_id, []).append(r)
+        for run_records in by_run.values():
+            for record, edge in rebuild_edges(rule, run_records, wanted):
+                if edge is None:
+                    continue
+                tally.edges[edge] = tally.edges.get(edge, 0) + 1
+                start = record.start
+                if start is not None and start > tally.last_seen.get(edge, -1e300):
+                    tally.last_seen[edge] = start
+                if edge not in rule.declared and record.start is not None:
+                    seen = (round(record.start * 1e9), record.correlation_id, record.span_id or "")
+                    first[edge] = min(first.get(edge, seen), seen)
+    where = store.display()
+    for edge, (_, trace, span) in first.items():
+        tally.first_seen[edge] = f"{where} (trace {trace} span {span})"
+    return tally.result([where])
+
+
+def _sig(value: float | None) -> float | None:
+    """A duration kept to 4 significant digits (the sketch is good to 1 %)."""
+    if value is None or value == 0:
+        return value
+    return float(f"{value:.4g}")
 
 
 def _result(
@@ -232,9 +468,12 @@ def _result(
     stats: dict[str, _Stats],
     edges: dict[tuple[str, str], int],
     first_seen: dict[tuple[str, str], str],
-    runs: set[str],
+    runs: set[str] | int,
     skipped: Skipped,
-    paths: list[Path],
+    paths: Sequence[str],
+    other_flows: dict[str, int],
+    foreign: int,
+    last_seen: dict[tuple[str, str], float],
 ) -> ObservedFlow:
     steps: list[ObservedStep] = []
     names = [s.name for s in graph.steps]
@@ -244,31 +483,47 @@ def _result(
         if st is None:
             steps.append(ObservedStep(n, 0, 0, None, None, declared=n in graph))
             continue
-        p50, p95 = st.sketch.quantile(0.5), st.sketch.quantile(0.95)
         steps.append(
             ObservedStep(
                 n,
                 st.calls,
                 st.errors,
-                None if p50 is None else round(p50, 3),
-                None if p95 is None else round(p95, 3),
+                _sig(st.sketch.quantile(0.5)),
+                _sig(st.sketch.quantile(0.95)),
                 declared=n in graph,
+                last_seen=st.last,
             )
         )
     out = [
-        ObservedEdge(e.source, e.target, True, edges.get((e.source, e.target), 0))
+        ObservedEdge(
+            e.source,
+            e.target,
+            True,
+            edges.get((e.source, e.target), 0),
+            last_seen=last_seen.get((e.source, e.target)),
+        )
         for e in graph.edges
     ]
     out.extend(
-        ObservedEdge(src, dst, False, count, first_seen.get((src, dst)))
+        ObservedEdge(
+            src,
+            dst,
+            False,
+            count,
+            first_seen.get((src, dst)),
+            ghost=src not in graph or dst not in graph,
+            last_seen=last_seen.get((src, dst)),
+        )
         for (src, dst), count in sorted(edges.items())
         if (src, dst) in first_seen
     )
     return ObservedFlow(
         flow=graph.name,
-        runs=len(runs),
+        runs=runs if isinstance(runs, int) else len(runs),
         skipped=dict(skipped),
         steps=tuple(steps),
         edges=tuple(out),
-        files=tuple(str(p) for p in paths),
+        files=tuple(paths),
+        other_flows=dict(sorted(other_flows.items())),
+        foreign_spans=foreign,
     )

@@ -11,12 +11,13 @@ second pass, so files written by a current penstock are still read in one.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from penstock._observed.files import read_lines
+from penstock._observed.documents import documents
 from penstock._observed.otlp import hex_id, resource_spans, span_record
 from penstock._observed.record import RawRecord, Skipped
 
@@ -39,16 +40,16 @@ def place_held_spans(files: Sequence[Path], traces: set[str]) -> Iterator[RawRec
     """The records of the held spans of ``traces``, with caller and predecessor filled in."""
     nodes: dict[tuple[str, str], _Node] = {}
     for path in files:
-        for number, line in enumerate(read_lines(path), 1):
-            if '"resourceSpans"' not in line and '"batches"' not in line:
+        for number, data in documents(path, Skipped()):
+            found = resource_spans(data)
+            if type(found) is not list:
                 continue
             try:
-                found = resource_spans(json.loads(line))
-                for resource in found or ():
+                for resource in found:
                     # Processes are told apart by resource, and by file (two processes
                     # with SDK-default resources write the same attributes).
                     attrs = (resource.get("resource") or {}).get("attributes")
-                    key = f"{path}\n{json.dumps(attrs)}"
+                    key = f"{path}\n{json.dumps(attrs, sort_keys=True, default=str)}"
                     scopes = resource.get("scopeSpans") or resource.get(
                         "instrumentationLibrarySpans"
                     )
@@ -115,6 +116,16 @@ def _placed(nodes: dict[tuple[str, str], _Node]) -> Iterator[RawRecord]:
         callers[(trace, span_id)] = up
         if up is not None:
             children.setdefault((trace, up.span_id), []).append(node)
+    # Each caller's children of one process, ordered by end: the predecessor of a call is
+    # found by bisection (n log n, however many siblings a caller has).
+    ordered: dict[tuple[str, str, str], tuple[list[tuple[int, int]], list[_Node]]] = {}
+    for (trace, up_id), group in children.items():
+        by_resource: dict[str, list[_Node]] = {}
+        for child in group:
+            by_resource.setdefault(child.resource, []).append(child)
+        for resource, kids in by_resource.items():
+            kids.sort(key=lambda s: (s.end, s.start))
+            ordered[(trace, up_id, resource)] = ([(k.end, k.start) for k in kids], kids)
     for (trace, span_id), node in nodes.items():
         record = node.record
         if record is None or node.parent_id is None:
@@ -125,11 +136,10 @@ def _placed(nodes: dict[tuple[str, str], _Node]) -> Iterator[RawRecord]:
             continue
         pred = up.step
         if up.resource == node.resource:
-            before = [
-                s
-                for s in children.get((trace, up.span_id), ())
-                if s is not node and s.resource == node.resource and s.end <= node.start
-            ]
-            if before:
-                pred = max(before, key=lambda s: (s.end, s.start)).step
+            keys, kids = ordered.get((trace, up.span_id, node.resource), ([], []))
+            index = bisect_right(keys, (node.start, 1 << 64)) - 1
+            while index >= 0 and kids[index] is node:
+                index -= 1
+            if index >= 0:
+                pred = kids[index].step
         yield (*record[:3], up.step, pred, *record[5:])

@@ -6,6 +6,8 @@ plugin and Markdown extension, the Sphinx extension)::
     [tool.penstock]
     modules = ["shop"]     # a package imports its submodules too
     paths = ["src"]        # put on sys.path, relative to this file
+    exclude = ["shop.scripts.*"]  # submodules a package must not import (globs of names)
+    coverage = true        # pytest measures flow coverage without --penstock-cov
 
 The search starts at a folder the tool knows (the current folder, ``mkdocs.yml``'s or
 ``conf.py``'s) and walks up to the first ``pyproject.toml``. Settings given to a tool itself
@@ -29,7 +31,7 @@ __all__ = ["KEYS", "PYPROJECT", "ModuleSources", "ProjectConfig", "find_project"
 
 PYPROJECT = "pyproject.toml"
 #: The keys ``[tool.penstock]`` accepts.
-KEYS = ("modules", "paths")
+KEYS = ("modules", "paths", "exclude", "coverage")
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,17 @@ class ProjectConfig:
         paths: the folders to put on ``sys.path``, absolute: those of ``paths``, else the
             file's folder and its ``src/`` folder when the project uses the src layout.
         has_table: whether the file has a ``[tool.penstock]`` table at all.
+        exclude: globs of dotted module names that importing a package skips.
+        coverage: ``coverage = true``: the pytest plugin measures flow coverage without
+            ``--penstock-cov``.
     """
 
     file: Path
     modules: tuple[str, ...] = ()
     paths: tuple[Path, ...] = ()
     has_table: bool = False
+    exclude: tuple[str, ...] = ()
+    coverage: bool = False
 
     @property
     def root(self) -> Path:
@@ -98,8 +105,19 @@ def _read(file: Path) -> ProjectConfig:
             )
     modules = _strings(table.get("modules", []), "modules", where)
     paths = _strings(table.get("paths", []), "paths", where)
+    exclude = _strings(table.get("exclude", []), "exclude", where)
     folders = tuple((root / p).resolve() for p in paths) if paths else default_paths
-    return ProjectConfig(file, tuple(modules), folders, has_table=True)
+    coverage = table.get("coverage", False)
+    if not isinstance(coverage, bool):
+        raise ProjectConfigError(f"{where}: coverage must be true or false, got {coverage!r}")
+    return ProjectConfig(
+        file,
+        tuple(modules),
+        folders,
+        has_table=True,
+        exclude=tuple(exclude),
+        coverage=coverage,
+    )
 
 
 def _strings(value: Any, key: str, where: str) -> list[str]:
@@ -122,6 +140,7 @@ class ModuleSources:
         project: the project configuration found, if any.
         modules_setting: where ``modules`` came from, as a user would change it.
         paths_setting: where ``folders`` came from, as a user would change it.
+        exclude: globs of dotted names that importing a package skips.
     """
 
     modules: tuple[str, ...]
@@ -129,6 +148,7 @@ class ModuleSources:
     project: ProjectConfig | None
     modules_setting: str
     paths_setting: str
+    exclude: tuple[str, ...] = ()
 
     @property
     def unlisted(self) -> tuple[str, ...]:
@@ -146,6 +166,7 @@ def module_sources(
     base_dir: str | os.PathLike[str] | None = None,
     settings: tuple[str, str] = ("modules", "paths"),
     fallback_folders: Sequence[str | os.PathLike[str]] = (),
+    exclude: Sequence[str] = (),
 ) -> ModuleSources:
     """Merge a tool's own settings with the project's: the tool's win, setting by setting.
 
@@ -157,6 +178,7 @@ def module_sources(
         settings: how the tool names its modules and paths settings, for messages
             (e.g. ``("-m MODULE", "--path DIR")``).
         fallback_folders: folders used when neither the tool nor a project gives any.
+        exclude: the globs the tool was given (empty: the project's ``exclude``).
 
     Raises:
         ProjectConfigError: the ``pyproject.toml`` found is invalid.
@@ -183,7 +205,11 @@ def module_sources(
         folders = [Path(f).resolve() for f in fallback_folders]
         paths_from = path_setting
     unique = tuple(dict.fromkeys(str(f) for f in folders))
-    return ModuleSources(names, unique, project, modules_from, paths_from)
+    if not exclude and project is not None:
+        exclude = project.exclude
+    return ModuleSources(
+        names, unique, project, modules_from, paths_from, tuple(dict.fromkeys(exclude))
+    )
 
 
 def _shown(file: Path) -> str:

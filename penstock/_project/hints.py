@@ -16,7 +16,7 @@ from pathlib import Path
 from penstock._graph.checks import Problem, ProblemKind
 from penstock._project.config import ModuleSources
 
-__all__ = ["missing_module_hints"]
+__all__ = ["missing_module_hints", "shown_path"]
 
 #: Folders never searched: environments, caches, build output.
 _SKIP = {"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env"}
@@ -70,7 +70,7 @@ def missing_module_hints(
                     "" if listed else ", or add it to modules in [tool.penstock]"
                 )
             lines.append(
-                f"hint: {what} in {_shown(file)}, module {module!r}{listed}, which was not "
+                f"hint: {what} in {shown_path(file)}, module {module!r}{listed}, which was not "
                 f"imported: {fix}"
             )
     if not lines and sources.unlisted:
@@ -129,8 +129,11 @@ def _module_name(root: Path, path: Path) -> str | None:
     return ".".join(parts)
 
 
-def _shown(file: Path) -> str:
+def shown_path(file: Path) -> str:
+    """``file`` relative to the current folder when it is under it, else absolute."""
     try:
-        return os.path.relpath(file)
+        shown = os.path.relpath(file)
     except ValueError:  # pragma: no cover - another drive on Windows
         return str(file)
+    # ../../../tmp/x.py says less than /tmp/x.py
+    return str(file) if shown.startswith(os.pardir + os.sep) else shown

@@ -1,7 +1,10 @@
 """Importing the user's flow modules: the one way the CLI and the docs extensions do it.
 
-A package name imports its submodules too (``__main__`` excepted), so naming the top package
-finds every flow in it. A failure becomes a `ModuleImportError` that says what to change: a
+A package name imports its submodules too, so naming the top package finds every flow in it.
+What it never imports on its own: a ``__main__`` module (running it would start the
+application), a module that is a program (its first line is a ``#!`` line: a driver script
+that reads ``sys.argv`` at import), and the names matching an ``exclude`` glob. A module named
+explicitly is always imported. A failure becomes a `ModuleImportError` that says what to change: a
 package missing from ``sys.path`` names the folders penstock added and the setting that adds
 more; an error raised by the user's own code keeps its traceback, starting at the user's file.
 """
@@ -9,6 +12,7 @@ more; an error raised by the user's own code keeps its traceback, starting at th
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import functools
 import importlib
 import importlib.util
@@ -24,7 +28,7 @@ from types import ModuleType, TracebackType
 from penstock._declared.registry import REGISTRY
 from penstock._errors import DocsError
 
-__all__ = ["ModuleImportError", "import_modules", "is_missing_package"]
+__all__ = ["ModuleImportError", "excluded", "import_modules", "is_missing_package"]
 
 
 class ModuleImportError(DocsError):
@@ -58,6 +62,7 @@ def import_modules(
     fresh: bool = False,
     failures: list[ModuleImportError] | None = None,
     paths_setting: str = "paths",
+    exclude: Iterable[str] = (),
 ) -> list[str]:
     """Import the modules (and a package's submodules); return every step's source file.
 
@@ -70,6 +75,8 @@ def import_modules(
         failures: when given, a module that fails is appended here and the others are still
             imported, so one broken module does not take every flow down with it.
         paths_setting: the setting that adds folders, named in the "not found" message.
+        exclude: globs of dotted names (``fnmatch``, e.g. ``"shop.scripts.*"``) of submodules
+            that importing a package skips, with everything under them.
 
     Raises:
         ModuleImportError: a module failed (only when ``failures`` is not given).
@@ -81,26 +88,52 @@ def import_modules(
     names = list(dict.fromkeys(modules))
     if fresh:
         _drop_user_modules(names, added)
+    skip = tuple(exclude)
     for name in names:
-        for error in _import_tree(name, added, paths_setting):
+        for error in _import_tree(name, added, paths_setting, skip):
             if failures is None:
                 raise error from error.__cause__
             failures.append(error)
     return sorted({s.file for s in REGISTRY.all() if s.file and not s.file.startswith("<")})
 
 
-def _import_tree(name: str, added: list[str], setting: str) -> list[ModuleImportError]:
+def _import_tree(
+    name: str, added: list[str], setting: str, exclude: tuple[str, ...]
+) -> list[ModuleImportError]:
     """Import ``name``, then every submodule when it is a package; collect the failures."""
     errors: list[ModuleImportError] = []
     module = _import_one(name, added, setting, errors)
     if module is None or not hasattr(module, "__path__"):
         return errors
     for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name):
-        if info.name == "__main__":
-            # Running a package's __main__ would start the application.
+        full = f"{name}.{info.name}"
+        if info.name == "__main__" or excluded(full, exclude) or _is_program(info):
             continue
-        errors.extend(_import_tree(f"{name}.{info.name}", added, setting))
+        errors.extend(_import_tree(full, added, setting, exclude))
     return errors
+
+
+def excluded(name: str, globs: Iterable[str]) -> bool:
+    """Whether the dotted ``name`` matches one of the ``exclude`` globs."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in globs)
+
+
+def _is_program(info: pkgutil.ModuleInfo) -> bool:
+    """A module whose first line is ``#!``: a script made to be run, never a library.
+
+    Importing such a driver (``orders/record.py`` reading ``sys.argv[1]``) would run it.
+    """
+    if info.ispkg:
+        return False
+    spec = info.module_finder.find_spec(info.name, None)
+    origin = spec.origin if spec is not None else None
+    if not origin or not origin.endswith(".py"):
+        return False
+    try:
+        with open(origin, "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 def _import_one(

@@ -3,9 +3,10 @@
 ``_static/penstock/`` holds a pinned Mermaid build (``mermaid.min.js``, MIT, licence in
 ``mermaid.LICENSE.txt``), d3 for sphinxcontrib-mermaid's ``:zoom:`` (``d3.min.js``, ISC, licence
 in ``d3.LICENSE.txt``), an ES module wrapper for hosts that import Mermaid as a module, and a
-small script that draws ``pre.mermaid`` blocks on themes that do not, and a stylesheet that
-keeps diagrams at their natural size. ``make vendor-js``
-refreshes them from the npm packages under ``tools/`` (a development-time step only).
+small script that draws ``pre.mermaid`` blocks on themes that do not, a script that fits each
+diagram to its text column, and a stylesheet with the diagrams' light and dark colours.
+``make vendor-js`` refreshes them from the npm packages under ``tools/`` (a development-time
+step only).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 __all__ = [
     "D3_JS",
     "D3_VERSION",
+    "DIAGRAMS_JS",
     "DIAGRAM_CSS",
     "LICENSES",
     "MERMAID_ESM",
@@ -36,4 +38,6 @@ MERMAID_INIT = "penstock/penstock-mermaid-init.js"
 #: The stylesheet that lets diagrams keep their natural size and scroll sideways when wide.
 DIAGRAM_CSS = "penstock/penstock.css"
 D3_JS = "penstock/d3.min.js"
+#: The script that fits each diagram to its column and hands penstock's colours to Mermaid.
+DIAGRAMS_JS = "penstock/penstock-diagrams.js"
 LICENSES = ("penstock/mermaid.LICENSE.txt", "penstock/d3.LICENSE.txt")

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from penstock._graph.compare import FlowDiff
+from penstock._graph.compare import FlowDiff, StepChange
 from penstock._graph.model import Edge, FlowGraph
+from penstock._observed.traffic import FlowTraffic, Traffic
 from penstock._render.mermaid import render_mermaid
 from penstock._render.overlay import EdgeMark, NodeMark, Overlay
 
-__all__ = ["diff_diagram", "diff_mermaid"]
+__all__ = ["change_notes", "diff_diagram", "diff_mermaid", "traffic_words"]
 
 
-def diff_diagram(diff: FlowDiff, *, since: str | None = None) -> tuple[FlowGraph, Overlay]:
+def diff_diagram(
+    diff: FlowDiff, *, since: str | None = None, traffic: FlowTraffic | None = None
+) -> tuple[FlowGraph, Overlay]:
     """The graph to draw for ``diff`` (the new flow plus what was removed) and its marks.
 
     Args:
         diff: one flow's comparison.
         since: the old version's name, for a legend saying "added since ..." (docs); without
             it the legend says "added", "removed", "changed".
+        traffic: recorded runs on the old flow: removed steps and edges then show their calls.
     """
     new = diff.new if diff.new is not None else _empty(diff.flow)
     old = diff.old if diff.old is not None else _empty(diff.flow)
@@ -59,14 +63,20 @@ def diff_diagram(diff: FlowDiff, *, since: str | None = None) -> tuple[FlowGraph
         nodes[name] = NodeMark("added", f"moved from flow {came}" if came else None)
     for name in diff.steps_removed:
         went = moved_out.get(name)
-        nodes[drawn_as[name]] = NodeMark("removed", f"moved to flow {went}" if went else None)
+        said = [f"moved to flow {went}"] if went else []
+        if traffic is not None:
+            said.append(traffic_words(traffic.step(name)))
+        nodes[drawn_as[name]] = NodeMark("removed", "; ".join(said) or None)
     for change in diff.steps_changed:
-        nodes[change.name] = NodeMark("changed", "; ".join(_notes(change.fields)))
+        nodes[change.name] = NodeMark("changed", "; ".join(change_notes(change)))
     edges: dict[tuple[str, str], EdgeMark] = {}
     for a, b in diff.edges_added:
         edges[(a, b)] = EdgeMark("added")
-    for e in removed_edges:
-        edges[(e.source, e.target)] = EdgeMark("removed")
+    for (a, b), e in zip(diff.edges_removed, removed_edges, strict=True):
+        calls = None if traffic is None else traffic.edge(a, b).calls
+        edges[(e.source, e.target)] = EdgeMark(
+            "removed", None if calls is None else f"{calls:,} call" + ("" if calls == 1 else "s")
+        )
     for a, b, was, _ in diff.conditions_changed:
         edges[(a, b)] = EdgeMark("changed", f"was: {was}" if was is not None else "was: always")
     descriptions = {"changed": "changed (see note)"}
@@ -76,13 +86,28 @@ def diff_diagram(diff: FlowDiff, *, since: str | None = None) -> tuple[FlowGraph
             "removed": f"removed since {since}",
             "changed": f"changed since {since} (see note)",
         }
-    overlay = Overlay(nodes=nodes, edges=edges, descriptions=descriptions)
+    notes: tuple[str, ...] = ()
+    if traffic is not None:
+        notes = (f"removed: calls in the recorded runs ({traffic.runs:,} runs)",)
+    overlay = Overlay(nodes=nodes, edges=edges, descriptions=descriptions, notes=notes)
     return graph, overlay
 
 
-def diff_mermaid(diff: FlowDiff, *, direction: str = "TD") -> str:
+def traffic_words(seen: Traffic) -> str:
+    """``1,204 calls, last seen 2026-12-06T23:10:00Z``, or ``no calls``."""
+    if not seen.calls:
+        return "no calls"
+    out = f"{seen.calls:,} call" + ("" if seen.calls == 1 else "s")
+    if seen.last_seen_text:
+        out += f", last seen {seen.last_seen_text}"
+    return out
+
+
+def diff_mermaid(
+    diff: FlowDiff, *, direction: str = "TD", traffic: FlowTraffic | None = None
+) -> str:
     """Mermaid flowchart text of ``diff`` (see `diff_diagram`)."""
-    graph, overlay = diff_diagram(diff)
+    graph, overlay = diff_diagram(diff, traffic=traffic)
     return render_mermaid(graph, direction=direction, overlay=overlay)
 
 
@@ -90,11 +115,18 @@ def _empty(name: str) -> FlowGraph:
     return FlowGraph(name=name, steps=(), edges=(), entrypoints=())
 
 
-def _notes(fields: tuple[tuple[str, str | None, str | None], ...]) -> list[str]:
+def change_notes(change: StepChange) -> list[str]:
+    """How a step changed, in words: ``renamed from approve_refund?``, ``description changed``.
+
+    A probable rename (paired by body and place, not by function) ends in ``?`` and does not
+    repeat the function it implies.
+    """
     notes = []
-    for field, old, new in fields:
+    for field, old, new in change.fields:
         if field == "name":
-            notes.append(f"renamed from {old}")
+            notes.append(f"renamed from {old}" + ("?" if change.probable else ""))
+        elif field == "function" and change.probable:
+            continue
         elif field == "kind":
             notes.append("now an entrypoint" if new == "entrypoint" else "no longer an entrypoint")
         elif field == "doc":

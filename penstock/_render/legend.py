@@ -3,16 +3,20 @@
 Built on `Overlay`: shape keys for what the diagram uses (entrypoints, steps in another
 process with their dotted edges, decision points of conditions, stubs of linked flows),
 merged into the caller's overlay when there is one.
+
+Docs pages show the legend as HTML below the diagram (`legend_html`), not inside the drawing:
+a legend laid out beside the flow doubled its width and pushed steps out of the text column.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 
 from penstock._graph.model import FlowGraph
 from penstock._render.overlay import LegendKey, Overlay
 
-__all__ = ["with_legend"]
+__all__ = ["legend_html", "with_legend"]
 
 ENTRYPOINT = LegendKey("stadium", "entrypoint: a run of the flow starts here")
 REMOTE = LegendKey(
@@ -31,7 +35,9 @@ def with_legend(graph: FlowGraph, overlay: Overlay | None, *, stubs: bool) -> Ov
     keys = []
     if any(n.kind == "entrypoint" for n in graph.steps):
         keys.append(ENTRYPOINT)
-    if any(n.transport for n in graph.steps):
+    # An entrypoint is drawn as a stadium even when it is reached by a message, so only other
+    # steps with a transport are drawn with the "subroutine" shape this key explains.
+    if any(n.transport and n.kind != "entrypoint" for n in graph.steps):
         keys.append(REMOTE)
     if any(e.when is not None for e in graph.edges):
         keys.append(DECISION)
@@ -42,3 +48,33 @@ def with_legend(graph: FlowGraph, overlay: Overlay | None, *, stubs: bool) -> Ov
     if overlay is None:
         return Overlay(keys=tuple(keys))
     return replace(overlay, keys=(*overlay.keys, *(k for k in keys if k not in overlay.keys)))
+
+
+def legend_html(overlay: Overlay | None) -> str:
+    """The legend of ``overlay`` as HTML to put below its diagram ("" when there is none).
+
+    Each line has a swatch of the shape or style it explains. Colours come from the same CSS
+    custom properties as the diagram's (``penstock.css``), so the legend follows the page's
+    light or dark scheme; the text is the page's own.
+    """
+    if overlay is None:
+        return ""
+    items: list[str] = []
+    for key in overlay.legend_keys():
+        items.append(_item(f"penstock-key penstock-key-{key.shape}", key.text))
+    for style, text in overlay.legend_lines():
+        if style is None:
+            items.append(f'<li class="penstock-legend-note">{html.escape(text)}</li>')
+        else:
+            items.append(_item(f"penstock-key penstock-key-box ps_{style}", text))
+    if not items:
+        return ""
+    return (
+        '<div class="penstock-legend" role="note" aria-label="Legend">'
+        '<span class="penstock-legend-title">Legend</span>'
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
+def _item(swatch: str, text: str) -> str:
+    return f'<li><span class="{swatch}" aria-hidden="true"></span>{html.escape(text)}</li>'

@@ -15,7 +15,14 @@ from collections.abc import Callable, Mapping
 from penstock._errors import RenderError
 from penstock._graph.model import FlowGraph, StepNode
 from penstock._render.branches import branching
-from penstock._render.overlay import STYLES, EdgeMark, NodeMark, Overlay, edge_width
+from penstock._render.overlay import (
+    STYLES,
+    EdgeMark,
+    NodeMark,
+    Overlay,
+    edge_marker,
+    edge_width,
+)
 
 __all__ = ["DIRECTIONS", "MAX_EDGES", "MAX_TEXT_SIZE", "label_text", "render_mermaid"]
 
@@ -89,6 +96,7 @@ def render_mermaid(
     show_docs: bool = False,
     link: Callable[[StepNode], str | None] | None = None,
     overlay: Overlay | None = None,
+    colors: str = "inline",
 ) -> str:
     """Return Mermaid flowchart text for ``graph``.
 
@@ -102,11 +110,18 @@ def render_mermaid(
         link: returns a URL for a step (``http(s)``, or relative); nodes become links.
         overlay: marks drawn over the flow (styles, notes, edge labels and weights), with a
             legend of the styles used.
+        colors: ``"inline"`` writes the palette's colours into the diagram (it reads on its
+            own anywhere); ``"css"`` writes only widths and dashes and leaves the colours to
+            the page's stylesheet (``penstock.css``: light and dark values that follow the
+            site's colour scheme). Marked steps get the class ``ps_<style>`` either way.
 
     Raises:
         RenderError: unknown direction, or an overlay marking a step or edge not in ``graph``.
     """
     direction = normalize_direction(direction)
+    if colors not in ("inline", "css"):
+        raise RenderError(f"unknown colors {colors!r}; use 'inline' or 'css'")
+    css = colors == "css"
     ids: dict[str, str] = {}
     for i, node in enumerate(graph.steps):
         ids[node.name] = node.name if is_plain_id(node.name) else f"n{i}"
@@ -122,7 +137,7 @@ def render_mermaid(
     # Generated ids (n0, n1...) are never plain ids: decision points continue the series.
     decisions = {name: f"n{len(graph.steps) + k}" for name, k in branching(graph).decisions.items()}
     edge_lines, link_styles = _edge_lines(
-        graph, ids, decisions, overlay.edges if overlay is not None else {}
+        graph, ids, decisions, overlay.edges if overlay is not None else {}, css
     )
     lines += edge_lines
     if link is not None:
@@ -134,7 +149,7 @@ def render_mermaid(
                 lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
     if overlay is not None:
         first_free = len(graph.steps) + len(decisions)
-        lines += _overlay_lines(overlay, ids, link_styles, first_free=first_free)
+        lines += _overlay_lines(overlay, ids, link_styles, first_free=first_free, css=css)
     return "\n".join(lines) + "\n"
 
 
@@ -171,6 +186,7 @@ def _edge_lines(
     ids: dict[str, str],
     decisions: dict[str, str],
     marks: Mapping[tuple[str, str], EdgeMark],
+    css: bool = False,
 ) -> tuple[list[str], list[tuple[int, str]]]:
     """The edge lines, and the ``linkStyle`` of each marked edge by its Mermaid link number."""
     transports = {n.name: n.transport for n in graph.steps if n.transport}
@@ -200,7 +216,7 @@ def _edge_lines(
         else:
             lines.append(f"    {src} {'-.->' if dotted else '-->'} {dst}")
         if emark is not None and (style is not None or emark.weight is not None):
-            link_styles.append((index, _link_style(emark.style, edge_width(emark))))
+            link_styles.append((index, _link_style(emark.style, edge_width(emark), css)))
         index += 1
     return lines, link_styles
 
@@ -211,24 +227,28 @@ def _class(style: str) -> str:
     return f"ps_{style}"
 
 
-def _style_props(style: str, width: float | None, node: bool) -> str:
+def _style_props(style: str, width: float | None, node: bool, css: bool = False) -> str:
     s = STYLES[style]
-    props = [f"stroke:{s.stroke}", f"stroke-width:{width or s.width}px"]
-    if node and s.fill:
+    props = [f"stroke-width:{width or s.width}px"]
+    if not css:
+        props.insert(0, f"stroke:{s.stroke}")
+    if node and s.fill and not css:
         props.append(f"fill:{s.fill}")
-    if node and s.text:
+    if node and s.text and not css:
         props.append(f"color:{s.text}")
     if s.dashed:
         props.append("stroke-dasharray:5 4")
-    if not node:
+    if not node and not css:
         # Edge labels take the line's colour, so a count reads as part of its line.
         props.append(f"color:{s.stroke}")
+    if not node and css:
+        props.append(f"stroke-miterlimit:{edge_marker(style)}")
     return ",".join(props)
 
 
-def _link_style(style: str | None, width: float | None) -> str:
+def _link_style(style: str | None, width: float | None, css: bool = False) -> str:
     if style is not None:
-        return _style_props(style, width, node=False)
+        return _style_props(style, width, node=False, css=css)
     return f"stroke-width:{width}px"
 
 
@@ -251,7 +271,11 @@ def legend_size(overlay: Overlay | None) -> int:
 
 
 def _overlay_lines(
-    overlay: Overlay, ids: dict[str, str], link_styles: list[tuple[int, str]], first_free: int
+    overlay: Overlay,
+    ids: dict[str, str],
+    link_styles: list[tuple[int, str]],
+    first_free: int,
+    css: bool = False,
 ) -> list[str]:
     lines = [f"    linkStyle {index} {props}" for index, props in link_styles]
     by_style: dict[str, list[str]] = {}
@@ -285,7 +309,8 @@ def _overlay_lines(
         legend_lines.append("    end")
     lines += legend_lines
     for style in overlay.styles_used():
-        lines.append(f"    classDef {_class(style)} {_style_props(style, None, node=True)}")
+        props = _style_props(style, None, node=True, css=css)
+        lines.append(f"    classDef {_class(style)} {props}")
         members = by_style.get(style)
         if members:
             lines.append(f"    class {','.join(members)} {_class(style)}")

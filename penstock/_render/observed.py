@@ -11,14 +11,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from penstock._graph.model import Edge, FlowGraph, StepNode
 from penstock._observed.files import expand
+from penstock._observed.record import DUPLICATE, NOT_RECORDS
 from penstock._observed.replay import RunReplay, replay_run
-from penstock._observed.tally import ObservedFlow, observe
+from penstock._observed.report import nothing_text
+from penstock._observed.store_url import is_store
+from penstock._observed.tally import ObservedFlow, ObservedStep, observe
 from penstock._render.overlay import EdgeMark, NodeMark, Overlay
+from penstock._text import shown
 
 __all__ = [
     "drift_messages",
@@ -53,18 +58,39 @@ def _times(count: int) -> str:
     return f"{count:,}\u00d7"  # the multiplication sign, as in 1,204 times
 
 
+def _with_steps(graph: FlowGraph, names: Iterable[str]) -> FlowGraph:
+    """A copy of ``graph`` with the steps ``names`` added (steps the records name only)."""
+    extra = [n for n in dict.fromkeys(names) if n not in graph]
+    if not extra:
+        return graph
+    steps = (*graph.steps, *(StepNode(n, "step", "", n, "", 0) for n in extra))
+    return dataclasses.replace(graph, steps=steps)
+
+
 def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGraph, Overlay]:
-    """The graph to draw (with undeclared transitions added) and its marks."""
+    """The graph to draw (with undeclared transitions added) and its marks.
+
+    A step the records name that the flow no longer declares (renamed or removed since) is
+    drawn as a ghost: a dashed box saying "not in the code", with the edges runs took to it.
+    """
     drawn = with_observed(graph, ((e.source, e.target) for e in observed.edges if not e.declared))
+    drawn = _with_steps(drawn, (s.name for s in observed.steps if not s.declared))
     top = max((e.count for e in observed.edges), default=0)
     nodes: dict[str, NodeMark] = {}
     for s in observed.steps:
+        if not s.declared:
+            nodes[s.name] = NodeMark("ghost", f"not in the code · {s.calls:,} calls")
+            continue
         if not s.calls:
             nodes[s.name] = NodeMark("dead", "never called")
             continue
         note = f"{s.calls:,} calls · {s.error_rate:.0%} errors · p95 {_ms(s.p95_ms)}"
-        style = "drift" if not s.declared else ("failing" if s.errors else "observed")
+        style = "failing" if s.errors else "observed"
         nodes[s.name] = NodeMark(style, note)
+    for e in observed.edges:  # an edge from a step that is in no record's step field
+        for name in (e.source, e.target):
+            if name not in graph and name not in nodes:
+                nodes[name] = NodeMark("ghost", "not in the code")
     edges: dict[tuple[str, str], EdgeMark] = {}
     for e in observed.edges:
         if not e.count:
@@ -74,10 +100,16 @@ def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGrap
             edges[(e.source, e.target)] = EdgeMark("observed", _times(e.count), e.count / top)
         else:  # drawn at the warning style's width, however rare
             edges[(e.source, e.target)] = EdgeMark("drift", _times(e.count))
-    skipped = sum(observed.skipped.values())
-    notes = [f"{observed.runs:,} runs; edge labels: times taken, width grows with the count"]
+    # Lines that are no step record (the application's own) are not lost data: not noted.
+    skipped = sum(n for r, n in observed.skipped.items() if r not in NOT_RECORDS and r != DUPLICATE)
+    if observed.runs:
+        notes = [f"{observed.runs:,} runs; edge labels: times taken, width grows with the count"]
+    else:
+        notes = [nothing_text(observed)]
     if skipped:
-        notes.append(f"{skipped:,} input record(s) skipped (see penstock observe)")
+        notes.append(
+            f"{skipped:,} damaged or unreadable input record(s) left out (see penstock observe)"
+        )
     overlay = Overlay(
         nodes=nodes,
         edges=edges,
@@ -86,6 +118,7 @@ def observed_overlay(graph: FlowGraph, observed: ObservedFlow) -> tuple[FlowGrap
             "dead": "declared, never observed",
             "drift": "observed, not declared",
             "failing": "had errors",
+            "ghost": "in the records, not in the code (renamed or removed?)",
         },
         notes=tuple(notes),
     )
@@ -139,10 +172,29 @@ def replay_overlay(graph: FlowGraph, run: RunReplay) -> tuple[FlowGraph, Overlay
 
 
 def drift_messages(graph: FlowGraph, observed: ObservedFlow) -> list[str]:
-    """One message per undeclared transition, naming both functions' ``file:line``."""
+    """One message per undeclared transition, naming both functions' ``file:line``.
+
+    A step the records name that the flow does not declare now gets one message of its own
+    (its edges are not advice to declare anything).
+    """
     out = []
+    ghosts = [s for s in observed.steps if not s.declared]
+    ghost_names = {s.name for s in ghosts}
     for e in observed.edges:
-        if e.declared:
+        for name in (e.source, e.target):
+            if name not in graph and name not in ghost_names:
+                ghost_names.add(name)
+                ghosts.append(ObservedStep(name, 0, 0, None, None, declared=False))
+    for s in ghosts:
+        seen = [e.seen_at for e in observed.edges if s.name in (e.source, e.target) and e.seen_at]
+        where = f"; first seen at {seen[0]}" if seen else ""
+        calls = f" ({s.calls:,} call(s))" if s.calls else ""
+        out.append(
+            f"flow {graph.name!r}: recorded runs name step {shown(s.name)!r}{calls}, which is "
+            f"not a step of the flow now: renamed or removed?{where}"
+        )
+    for e in observed.edges:
+        if e.declared or e.ghost:
             continue
         src = graph.step(e.source).location if e.source in graph else "?"
         dst_node = graph.step(e.target) if e.target in graph else None
@@ -173,8 +225,12 @@ def observed_drawing(
     docs builds draw the same diagram on every rebuild and staleness check.
 
     Raises:
-        ObservedError: no file matches, or the run is not in the files.
+        ObservedError: no file matches, or the run is not in the files; a trace store
+            (``clickhouse://...``, ``chdb:PATH``) that cannot be asked.
     """
+    if isinstance(patterns, str) and is_store(patterns):
+        drawn, overlay, warnings = _store_drawing(graph, _anchored(patterns, base), run or None)
+        return drawn, overlay, (), warnings
     files = expand([patterns] if isinstance(patterns, str) else patterns, base)
     read = tuple(str(Path(f).resolve()) for f in files)
     stats = []
@@ -196,3 +252,43 @@ def _drawing(
     observed = observe(graph, paths)
     drawn, overlay = observed_overlay(graph, observed)
     return drawn, overlay, tuple(drift_messages(graph, observed))
+
+
+def _anchored(source: str, base: str | None) -> str:
+    """A ``chdb:`` folder relative to ``base`` (the site's folder), as files are."""
+    if base is None or not source.lower().startswith("chdb:"):
+        return source
+    rest = source[5:]
+    path, sep, query = rest.partition("?")
+    if not path or Path(path).is_absolute():
+        return source
+    return f"chdb:{Path(base) / path}{sep}{query}"
+
+
+#: Store answers by (graph, source, run): a docs build draws a diagram several times (pages,
+#: staleness checks), and a served site rebuilds often; the store is asked again after this.
+_STORE_TTL_S = 60.0
+_store_answers: dict[
+    tuple[FlowGraph, str, str | None], tuple[float, tuple[FlowGraph, Overlay, tuple[str, ...]]]
+] = {}
+
+
+def _store_drawing(
+    graph: FlowGraph, source: str, run: str | None
+) -> tuple[FlowGraph, Overlay, tuple[str, ...]]:
+    key = (graph, source, run)
+    now = time.monotonic()
+    cached = _store_answers.get(key)
+    if cached is not None and now - cached[0] < _STORE_TTL_S:
+        return cached[1]
+    if run:
+        drawn, overlay = replay_overlay(graph, replay_run(graph, [source], run))
+        answer: tuple[FlowGraph, Overlay, tuple[str, ...]] = (drawn, overlay, ())
+    else:
+        observed = observe(graph, [source])
+        drawn, overlay = observed_overlay(graph, observed)
+        answer = (drawn, overlay, tuple(drift_messages(graph, observed)))
+    if len(_store_answers) >= 32:
+        _store_answers.clear()
+    _store_answers[key] = (now, answer)
+    return answer

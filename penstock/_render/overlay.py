@@ -21,7 +21,16 @@ from types import MappingProxyType
 from penstock._errors import RenderError
 from penstock._suggest import did_you_mean
 
-__all__ = ["SHAPES", "STYLES", "EdgeMark", "LegendKey", "NodeMark", "Overlay", "Style"]
+__all__ = [
+    "SHAPES",
+    "STYLES",
+    "EdgeMark",
+    "LegendKey",
+    "NodeMark",
+    "Overlay",
+    "Style",
+    "edge_marker",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,8 @@ STYLES: Mapping[str, Style] = MappingProxyType(
             "never observed", stroke="#8c959f", fill="#f6f8fa", text="#57606a", dashed=True
         ),
         "drift": Style("not declared", stroke="#bc4c00", fill="#fff1e5", text="#5c2200", width=2.5),
+        # No fill of its own: a dashed outline on the theme's background, light or dark.
+        "ghost": Style("not in the code", stroke="#6e7781", dashed=True),
         "failing": Style("failed", stroke="#cf222e", fill="#ffebe9", text="#6e1119", width=2.5),
         "highlight": Style("highlighted", stroke="#8250df", fill="#fbefff", text="#3e1f79"),
     }
@@ -193,3 +204,14 @@ def edge_width(mark: EdgeMark | None) -> float | None:
     if mark.style is not None:
         return STYLES[mark.style].width
     return None
+
+
+def edge_marker(style: str) -> int:
+    """The ``stroke-miterlimit`` that tags an edge drawn in ``style`` for the page's CSS.
+
+    Mermaid's grammar takes no ``var(...)`` in ``linkStyle`` and adds no class to an edge, so
+    an edge cannot be coloured from CSS by class. Its ``linkStyle`` carries this number
+    instead, and ``penstock.css`` selects ``[style*="stroke-miterlimit:N"]``. The miter limit
+    itself changes nothing on a drawn edge (its curves have no sharp joins).
+    """
+    return 11 + list(STYLES).index(style)

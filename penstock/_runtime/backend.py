@@ -23,7 +23,15 @@ if TYPE_CHECKING:
 
     from penstock._runtime.stepinfo import StepInfo
 
-__all__ = ["HOOKS", "OPTIONAL_HOOKS", "REQUIRED_HOOKS", "Backend", "BaseBackend", "StepRun"]
+__all__ = [
+    "HOOKS",
+    "OPTIONAL_HOOKS",
+    "REQUIRED_HOOKS",
+    "Backend",
+    "BaseBackend",
+    "StepRun",
+    "note_done",
+]
 
 
 class BaseBackend:
@@ -135,7 +143,13 @@ class StepRun:
     _active: Any
     parent: StepRun | None = None
     _pred: StepInfo | None = None
+    #: The step of the child call that completed last (see `note_done`).
     _last_child: StepInfo | None = None
+    #: The steps of completed child calls, most recent last, once two different steps have
+    #: completed under this call (the happens-before rule looks at earlier siblings).
+    _done: dict[StepInfo, None] | None = None
+    #: The step this call came from under the happens-before rule (`penstock._runtime.rule`).
+    _edge: StepInfo | None = None
     _trace_id = 0
     _span_id = 0
     _corr: str | None = None
@@ -151,6 +165,8 @@ class StepRun:
     linked: StepRun | None = None
     sampled = True
     trace_state: str | None = None
+    #: What the taps (`penstock._runtime.taps`) keep per call: the coverage plugin's run items.
+    _observed: Any = None
 
     @property
     def backend(self) -> Backend | None:
@@ -194,6 +210,17 @@ class StepRun:
         """The step that completed last before this one under the same parent, else the parent."""
         pred = self._pred
         return pred.name if pred is not None else None
+
+    @property
+    def edge_from(self) -> str | None:
+        """The step this call's transition came from, under the happens-before rule.
+
+        The source of the declared edge the call took (a step that completed earlier under
+        the same caller, else an enclosing one), or, when none is declared, its immediate
+        predecessor (else its caller); ``None`` for a run's first step and for recursion.
+        """
+        edge = self._edge
+        return edge.name if edge is not None else None
 
     @property
     def trace_id(self) -> int:
@@ -244,6 +271,26 @@ class StepRun:
 
     def __repr__(self) -> str:
         return f"<StepRun {self._info.flow}.{self._info.name} {self.status}>"
+
+
+def note_done(parent: StepRun, info: StepInfo) -> None:
+    """Remember that a child call of step ``info`` completed under ``parent``.
+
+    Costs one attribute store while a call's children are all the same step; the ordered
+    history is kept only once a second step completes under it.
+    """
+    last = parent._last_child
+    if last is info:
+        return
+    parent._last_child = info
+    if last is None:
+        return
+    done = parent._done
+    if done is None:
+        parent._done = {last: None, info: None}
+    else:
+        done.pop(info, None)
+        done[info] = None
 
 
 #: The step hooks every backend implements.

@@ -23,8 +23,10 @@ class CorrelationIdFilter(logging.Filter):
     step records) are left alone. It never drops a record.
 
     Example:
-        >>> handler = logging.StreamHandler()
-        >>> handler.addFilter(penstock.CorrelationIdFilter())
+        ```python
+        handler = logging.StreamHandler()
+        handler.addFilter(penstock.CorrelationIdFilter())
+        ```
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -17,7 +17,7 @@ import sys
 
 from penstock._runtime import lifecycle
 from penstock._runtime.active import hook_failed
-from penstock._runtime.backend import StepRun
+from penstock._runtime.backend import StepRun, note_done
 from penstock._runtime.lifecycle import activate, begin, deactivate, end, nest
 from penstock._runtime.stepinfo import SpecInfo
 
@@ -89,8 +89,8 @@ def _sync(func: Callable[..., Any], handle: StepHandle) -> Callable[..., Any]:
                 raise
             _reset_current(token)
             run.status = "ok"
-            if parent is not None:
-                parent._last_child = run._info
+            if parent is not None and parent._last_child is not run._info:
+                note_done(parent, run._info)
             return result
         try:
             run = begin(si)

@@ -17,8 +17,8 @@ from time import time_ns
 
 from penstock._runtime import selection
 from penstock._runtime.active import hook_failed, reset_failures
-from penstock._runtime.backend import StepRun
-from penstock._runtime.drift import first_transition
+from penstock._runtime.backend import StepRun, note_done
+from penstock._runtime.drift import SEARCH, first_transition, search_transition
 from penstock._runtime.drift import reset as reset_drift
 
 TYPE_CHECKING = False
@@ -63,6 +63,7 @@ SCOPED = False
 _NOT_FAILURES: tuple[type[BaseException], ...] = (KeyboardInterrupt, GeneratorExit)
 
 _MISSING = Token.MISSING
+_UNSEEN = object()
 _new_run = object.__new__
 _modules = sys.modules
 
@@ -167,8 +168,9 @@ def nest(run: StepRun, parent: StepRun, si: SpecInfo) -> None:
     """Make ``run`` a call inside ``parent``: its flow, its predecessor, drift.
 
     A step in several flows is recorded in its caller's flow. The predecessor is the step that
-    last completed under the same parent, else the parent; a (predecessor, caller) pair not
-    seen before is checked against the declaration (`penstock._runtime.drift`).
+    last completed under the same parent, else the parent. The edge the call takes follows the
+    happens-before rule (`penstock._runtime.rule`); an undeclared one is reported as drift
+    (`penstock._runtime.drift`).
     """
     pflow = parent._info.flow
     info = si.default if pflow is None else si.by_flow.get(pflow, si.default)
@@ -180,10 +182,15 @@ def nest(run: StepRun, parent: StepRun, si: SpecInfo) -> None:
     last = parent._last_child
     pred = parent._info if last is None else last
     run._pred = pred
-    if pred is not info:
-        key: object = pred if last is None else (pred, parent._info)
-        if key not in info.seen:
-            first_transition(run, info, key)
+    # The edge this call takes: known from (predecessor, caller) alone in the common cases,
+    # cached per step; else looked up among earlier siblings and enclosing calls.
+    key: object = pred if last is None else (pred, parent._info)
+    edge = info.seen.get(key, _UNSEEN)
+    if edge is _UNSEEN:
+        edge = first_transition(run, info, key)
+    if edge is SEARCH:
+        edge = search_transition(run, info)
+    run._edge = edge  # type: ignore[assignment]  # SEARCH was replaced above
 
 
 def activate(run: StepRun) -> None:
@@ -232,8 +239,8 @@ def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
         run.error = exc
         run.status = "cancelled" if _is_cancellation(exc) else "error"
     parent = run.parent
-    if parent is not None:
-        parent._last_child = run._info
+    if parent is not None and parent._last_child is not run._info:
+        note_done(parent, run._info)
     if active.timed:
         run.end_ns = time_ns()
     on_end = active.on_end

@@ -199,7 +199,7 @@ def backend_class(name: str) -> Any:
         except ImportError as exc:
             raise BackendError(
                 f"backend {name!r} cannot be loaded: {exc}; install what it needs "
-                "(the otel backend needs opentelemetry-api: pip install 'penstock[otel]')"
+                "(the otel backend needs opentelemetry-api: pip install 'penstock-flows[otel]')"
             ) from exc
     eps = _entry_points()
     if name in eps:

@@ -9,6 +9,8 @@ id generated).
 
 from __future__ import annotations
 
+from penstock._runtime.rule import SCHEMA_VERSION
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,7 +46,7 @@ class StepInfo:
         attributes: dict[str, Any] = {
             "penstock.step": name,
             "penstock.entrypoint": False,
-            "penstock.schema": 1,
+            "penstock.schema": SCHEMA_VERSION,
         }
         if flow:
             attributes["penstock.flow"] = flow
@@ -57,8 +59,9 @@ class StepInfo:
         #: Read-only for backends: the same dict is shared by every call of the step.
         self.attributes = attributes
         self.declared: frozenset[str] | None = None
-        #: Predecessor keys already checked for drift (identity of StepInfo objects).
-        self.seen: dict[object, None] = {}
+        #: (predecessor, caller) keys already classified, with the edge source they decide
+        #: (or `penstock._runtime.drift.SEARCH`), by identity of StepInfo objects.
+        self.seen: dict[object, StepInfo | None] = {}
 
     def __repr__(self) -> str:
         return f"<StepInfo {self.flow}.{self.name}>"

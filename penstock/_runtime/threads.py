@@ -28,8 +28,10 @@ def bind_context(func: Callable[P, R], /) -> Callable[P, R]:
     the pool are children of the step that was current here, with the same correlation ID.
 
     Example:
-        >>> pool.submit(penstock.bind_context(fetch_part), "PN-100")
-        >>> await loop.run_in_executor(None, penstock.bind_context(fetch_part), "PN-100")
+        ```python
+        pool.submit(penstock.bind_context(fetch_part), "PN-100")
+        await loop.run_in_executor(None, penstock.bind_context(fetch_part), "PN-100")
+        ```
     """
     bound: Callable[P, R] = partial(copy_context().run, func)
     return bound

@@ -12,22 +12,27 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from penstock._errors import DiffError, RevisionError
-from penstock._graph.dump import read_dump
+from penstock._graph.dump import read_dump_document
 from penstock._graph.model import FlowGraph
 from penstock._suggest import did_you_mean
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "WORKING_TREE",
+    "Interrupted",
     "LoadedVersion",
     "load_version",
     "load_versions",
@@ -37,6 +42,58 @@ __all__ = [
 
 #: How reports name the working tree (the default ``NEW``).
 WORKING_TREE = "working tree"
+#: Seconds a version may take to load (check out, import, dump) before it is given up.
+DEFAULT_TIMEOUT = 300.0
+#: Signals that end a comparison cleanly: CI cancelling a job sends SIGTERM, a closed
+#: terminal SIGHUP, Ctrl-C SIGINT.
+_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Interrupted(BaseException):
+    """A signal stopped the comparison (raised after the checkout and children are cleaned up).
+
+    A `BaseException`, like `KeyboardInterrupt`, so no ``except Exception`` on the way up
+    swallows it.
+
+    Attributes:
+        signum: the signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@contextmanager
+def _signals_end_cleanly() -> Iterator[None]:
+    """Turn SIGTERM, SIGINT and SIGHUP into `Interrupted` while a comparison runs.
+
+    The exception unwinds the stack, so every child is killed and every checkout and temporary
+    folder removed on the way out. Further signals are ignored while that cleanup runs. Only
+    the main thread can set handlers; elsewhere (a docs server's worker thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+
+    def stop(signum: int, frame: object) -> None:
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    for sig, handler in previous.items():
+        # A signal the caller chose to ignore (nohup) stays ignored.
+        if handler is not signal.SIG_IGN:
+            signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
 
 # The child process must import the installed penstock, not a folder of the checkout that
 # happens to be called `penstock`: drop the current directory `-c` puts first on sys.path.
@@ -57,11 +114,14 @@ class LoadedVersion:
             file name, or ``working tree``.
         flows: its flows by name, sorted.
         commit: the full commit id for a revision, else ``None``.
+        bodies: fingerprints of its step functions by ``module.qualname`` (empty for a dump
+            written without them).
     """
 
     label: str
     flows: dict[str, FlowGraph]
     commit: str | None = None
+    bodies: dict[str, str] = field(default_factory=dict)
 
 
 def load_version(
@@ -70,6 +130,8 @@ def load_version(
     modules: Sequence[str] = (),
     paths: Sequence[str] = (),
     cwd: str | os.PathLike[str] | None = None,
+    exclude: Sequence[str] = (),
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> LoadedVersion:
     """Load the flows ``spec`` names.
 
@@ -80,13 +142,19 @@ def load_version(
         paths: folders to import from, relative to ``cwd`` (default: that version's
             ``[tool.penstock] paths``, else ``cwd``).
         cwd: the folder the command runs in (default: the current directory).
+        exclude: globs of submodules a package's import skips (default: that version's
+            ``[tool.penstock] exclude``).
+        timeout: seconds the loading may take (``None``: no limit); then the loader is killed.
 
     Raises:
-        DiffError: not a readable dump, not in a git repository.
+        DiffError: not a readable dump, not in a git repository, or over the timeout.
         RevisionError: unknown revision, or its modules fail to import (with the module and
             ``file:line``).
+        Interrupted: SIGTERM, SIGINT or SIGHUP arrived (everything is cleaned up first).
     """
-    return load_versions([spec], modules=modules, paths=paths, cwd=cwd)[0]
+    return load_versions(
+        [spec], modules=modules, paths=paths, cwd=cwd, exclude=exclude, timeout=timeout
+    )[0]
 
 
 def load_versions(
@@ -95,15 +163,18 @@ def load_versions(
     modules: Sequence[str] = (),
     paths: Sequence[str] = (),
     cwd: str | os.PathLike[str] | None = None,
+    exclude: Sequence[str] = (),
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> list[LoadedVersion]:
     """Load several versions (see `load_version`).
 
     Their modules are imported at the same time, by one process each; errors are raised in
-    the order of ``specs``.
+    the order of ``specs``. ``timeout`` bounds the whole, from checkout to the last dump.
     """
     here = Path(cwd if cwd is not None else os.getcwd()).resolve()
-    with ExitStack() as stack:
-        jobs = [_prepare(spec, here, modules, paths, stack) for spec in specs]
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with _signals_end_cleanly(), ExitStack() as stack:
+        jobs = [_prepare(spec, here, modules, paths, exclude, stack) for spec in specs]
         for job in jobs:
             if isinstance(job, _Job):
                 job.start(stack)
@@ -113,7 +184,7 @@ def load_versions(
                 outcomes.append(job)
                 continue
             try:
-                outcomes.append(job.finish())
+                outcomes.append(job.finish(deadline, timeout))
             except DiffError as exc:
                 outcomes.append(exc)
     loaded = []
@@ -129,6 +200,7 @@ def _prepare(
     here: Path,
     modules: Sequence[str],
     paths: Sequence[str],
+    exclude: Sequence[str],
     stack: ExitStack,
 ) -> LoadedVersion | _Job:
     """A dump file read, or a process to start in the working tree or a revision's checkout.
@@ -136,14 +208,15 @@ def _prepare(
     The checkout is made now, and removed when ``stack`` closes.
     """
     if spec is None:
-        return _Job(WORKING_TREE, here, modules, paths, tree_root=None)
+        return _Job(WORKING_TREE, here, modules, paths, exclude, tree_root=None)
     as_file = here / spec
     if as_file.is_file():
         try:
             text = as_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise DiffError(f"cannot read dump file {spec}: {exc}") from None
-        return LoadedVersion(spec, read_dump(text, spec))
+        dump = read_dump_document(text, spec)
+        return LoadedVersion(spec, dump.flows, bodies=dump.bodies)
     top = _toplevel(here, spec)
     commit = _resolve(top, spec)
     label = spec if commit.startswith(spec) else f"{spec} ({commit[:12]})"
@@ -153,7 +226,7 @@ def _prepare(
         rel = here.relative_to(top).as_posix()
         raise RevisionError(spec, f"revision {spec!r} has no folder {rel!r} to run in")
     moved = [_into_tree(p, here, top, tree) for p in paths]
-    return _Job(label, sub, modules, moved, tree_root=tree, revision=spec, commit=commit)
+    return _Job(label, sub, modules, moved, exclude, tree_root=tree, revision=spec, commit=commit)
 
 
 def resolve_commit(revision: str, cwd: str | os.PathLike[str]) -> str:
@@ -196,9 +269,14 @@ def _toplevel(here: Path, spec: str) -> Path:
 def _resolve(top: Path, spec: str) -> str:
     if spec.startswith("-"):
         raise RevisionError(spec, f"{spec!r} is not a file or a git revision")
-    out = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{spec}^{{commit}}"], top)
+    # Resolved first, peeled to its commit second: `^{commit}` appended to `:/fix the bug`
+    # would become part of the message searched for.
+    out = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", spec], top)
     if out.returncode == 0:
-        return out.stdout.strip()
+        peeled = _git(["rev-parse", "--verify", "--quiet", f"{out.stdout.strip()}^{{commit}}"], top)
+        if peeled.returncode == 0:
+            return peeled.stdout.strip()
+        raise RevisionError(spec, f"{spec!r} names a git object that is not a commit")
     refs = _git(["for-each-ref", "--format=%(refname:short)"], top).stdout.split()
     hint = did_you_mean(spec, refs)
     if _git(["rev-parse", "--is-shallow-repository"], top).stdout.strip() == "true":
@@ -253,6 +331,7 @@ class _Job:
         folder: Path,
         modules: Sequence[str],
         paths: Sequence[str],
+        exclude: Sequence[str],
         *,
         tree_root: Path | None,
         revision: str | None = None,
@@ -262,6 +341,7 @@ class _Job:
         self.folder = folder
         self.modules = list(modules)
         self.paths = [str((folder / p).resolve()) for p in paths]
+        self.exclude = list(exclude)
         self.tree_root = tree_root
         self.revision = revision
         self.commit = commit
@@ -275,10 +355,13 @@ class _Job:
             "result": str(self.tmp / "result.json"),
             "modules": self.modules,
             "paths": self.paths,
+            "exclude": self.exclude,
             "root": str(self.tree_root or self.folder),
         }
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         # Output goes to files, not pipes: two children never wait on each other's pipe.
+        # Its own session: a module that starts processes of its own is stopped with it, and
+        # a Ctrl-C in the terminal reaches only this process, which then cleans up.
         with (self.tmp / "out.txt").open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", _WORKER, json.dumps(request)],
@@ -287,19 +370,39 @@ class _Job:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
+                start_new_session=hasattr(os, "killpg"),
             )
         stack.callback(self._stop)
 
     def _stop(self) -> None:
         # Runs before the checkout is removed: never leave a child importing from it.
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        proc = self.proc
+        if proc is None:
+            return
+        if hasattr(os, "killpg"):
+            with suppress(ProcessLookupError, PermissionError):  # already gone
+                os.killpg(proc.pid, signal.SIGKILL)  # the child and whatever it started
+        elif proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
-    def finish(self) -> LoadedVersion:
-        """Wait for the process; its flows, or the error naming the module and line."""
+    def finish(self, deadline: float | None = None, timeout: float | None = None) -> LoadedVersion:
+        """Wait for the process; its flows, or the error naming the module and line.
+
+        Raises:
+            DiffError: the process did not finish by ``deadline`` (``time.monotonic()``).
+        """
         assert self.proc is not None
-        status = self.proc.wait()
+        try:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            status = self.proc.wait(left)
+        except subprocess.TimeoutExpired:
+            name = self.label if self.revision is None else f"revision {self.label}"
+            raise DiffError(
+                f"{name}: loading its flows took longer than {timeout:g} s (--timeout), and "
+                "was stopped: does a module loop, or wait for a network or a lock, when "
+                "imported?"
+            ) from None
         try:
             answer = json.loads((self.tmp / "result.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -309,8 +412,8 @@ class _Job:
                 f"could not load the flows of {self.label} (exit status {status}):\n{tail}"
             ) from None
         if answer.get("ok"):
-            flows = read_dump(json.dumps(answer["dump"]), self.label)
-            return LoadedVersion(self.label, flows, self.commit)
+            dump = read_dump_document(json.dumps(answer["dump"]), self.label)
+            return LoadedVersion(self.label, dump.flows, self.commit, dump.bodies)
         module, location = answer.get("module"), answer.get("location")
         where = f" ({location})" if location else ""
         what = f"could not import module {module!r}{where}" if module else "could not load flows"
@@ -335,7 +438,9 @@ def _worker(argv: Sequence[str]) -> int:
     root = Path(request["root"])
     here = Path.cwd()
     try:
-        answer = worker_dump(request["modules"], request["paths"], here, root)
+        answer = worker_dump(
+            request["modules"], request["paths"], here, root, exclude=request["exclude"]
+        )
     except DiffError as exc:
         answer = {"ok": False, "error": str(exc)}
     result.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
@@ -347,17 +452,20 @@ def worker_dump(
     paths: Sequence[str],
     here: Path,
     root: Path,
+    exclude: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Import the modules as the ``penstock`` command does, and dump every flow.
 
-    The modules and folders come from ``modules``/``paths``, else from the ``[tool.penstock]``
-    found from ``here`` (the same rules as every other command).
+    The modules, folders and excluded submodules come from ``modules``/``paths``/``exclude``,
+    else from the ``[tool.penstock]`` found from ``here`` (the same rules as every other
+    command).
 
     Returns ``{"ok": True, "dump": DOCUMENT}``, or ``{"ok": False, "error": ..., "module":
     ..., "location": "file:line" (relative to ``root``), "traceback": ...}`` when a module
     fails to import or none is configured. Step files are written relative to ``here``.
     """
     from penstock._errors import PenstockError
+    from penstock._graph.bodies import step_bodies
     from penstock._graph.dump import dump_document
     from penstock._graph.model import flows
     from penstock._project.config import module_sources
@@ -370,6 +478,7 @@ def worker_dump(
             start=here,
             settings=("-m MODULE", "--path DIR"),
             fallback_folders=[here],
+            exclude=exclude,
         )
     except PenstockError as exc:  # an invalid [tool.penstock]
         return {"ok": False, "error": _relative_text(str(exc), root)}
@@ -381,7 +490,11 @@ def worker_dump(
         }
     failures: list[ModuleImportError] = []
     import_modules(
-        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+        sources.modules,
+        sources.folders,
+        failures=failures,
+        paths_setting=sources.paths_setting,
+        exclude=sources.exclude,
     )
     if failures:
         first = failures[0]
@@ -394,7 +507,8 @@ def worker_dump(
             "error": lines[-1].strip() if lines else "import failed",
             "traceback": details,
         }
-    return {"ok": True, "dump": dump_document(flows().values(), root=here)}
+    graphs = flows().values()
+    return {"ok": True, "dump": dump_document(graphs, root=here, bodies=step_bodies())}
 
 
 def _relative_text(text: str, root: Path) -> str:

@@ -1,12 +1,13 @@
 """The ``logging`` backend: one standard-library log record per finished step.
 
-Records go to the ``penstock`` logger (INFO; ERROR with exception info on failure) and carry
-the step's fields as attributes (``correlation_id``, ``flow``, ``step``, ``parent_step``,
-``predecessor``, ``duration_ms``, ``status``, ``start_time``, ``span_id``, ``parent_span_id``
-(also across processes), ``penstock_schema`` (the layout's version), and on failure
+Records go to the ``penstock`` logger (INFO; ERROR with exception info on failure) and carry the
+step's fields as attributes (``correlation_id``, ``flow``, ``step``, ``parent_step``,
+``predecessor``, ``edge_from`` (the step the call's edge came from, see `penstock._runtime.rule`),
+``duration_ms``, ``status``, ``start_time``, ``span_id``, ``parent_span_id`` (also across
+processes), ``penstock_schema`` (the layout's version), and on failure
 ``exception_type``/``exception_message``; ``linked_correlation_id`` for a linked run), so JSON
-formatters emit them as fields. The record's ``pathname``/``lineno``/``funcName`` are those of
-the decorated function.
+formatters emit them as fields. The record's ``pathname``/``lineno``/``funcName`` are those of the
+decorated function.
 
 While the application has configured no logging at all (no handler on the ``penstock`` logger
 nor on any logger above it), the backend prints each record to standard error itself (see
@@ -24,6 +25,7 @@ import re
 import sys
 from typing import IO, Any
 
+from penstock._runtime.rule import SCHEMA_VERSION
 from penstock._runtime.selection import OUTPUTS as _OUTPUTS
 from penstock.backends import BaseBackend, StepRun
 
@@ -188,11 +190,14 @@ class LoggingBackend(BaseBackend):
         fields["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
         pred = step._pred
         fields["predecessor"] = pred.name if pred is not None else None
-        fields["duration_ms"] = round(duration_ms, 3)
+        edge = step._edge
+        fields["edge_from"] = edge.name if edge is not None else None
+        # To the nanosecond the clock gives: percentiles of sub-0.1 ms steps stay within 1 %.
+        fields["duration_ms"] = round(duration_ms, 6)
         fields["status"] = status
         fields["start_time"] = step.start_ns / 1e9
         fields["span_id"] = f"{step.span_id:016x}"
-        fields["penstock_schema"] = 1
+        fields["penstock_schema"] = SCHEMA_VERSION
         if error is not None and status == "error":
             fields["exception_type"] = type(error).__qualname__
             fields["exception_message"] = str(error)
@@ -312,7 +317,14 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in (*STEP_FIELDS, "start_time", "span_id", "parent_span_id", "penstock_schema"):
+        for key in (
+            *STEP_FIELDS,
+            "edge_from",
+            "start_time",
+            "span_id",
+            "parent_span_id",
+            "penstock_schema",
+        ):
             value = fields.get(key)
             if value is not None:
                 data[key] = value

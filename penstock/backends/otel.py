@@ -1,16 +1,16 @@
 """The ``otel`` backend: one OpenTelemetry span per step call (needs only opentelemetry-api).
 
 Span name ``"{flow}.{step}"`` (just ``"{step}"`` for a function in no flow); attributes
-``penstock.flow``, ``penstock.step``, ``penstock.entrypoint``, ``penstock.schema`` (the
-record layout's version), ``penstock.parent_step`` and ``penstock.predecessor`` (for a call
-inside a run, as in log records), and OpenTelemetry's code attributes: the stable
-``code.function.name`` (fully qualified), ``code.file.path`` and ``code.line.number`` by
-default, the deprecated ``code.function``/``code.namespace``/``code.filepath``/``code.lineno``
-with ``code_attributes="deprecated"``, both with ``"both"`` (or
+``penstock.flow``, ``penstock.step``, ``penstock.entrypoint``, ``penstock.schema`` (the record
+layout's version), ``penstock.parent_step``, ``penstock.predecessor`` and ``penstock.edge_from``
+(for a call inside a run, as in log records), and OpenTelemetry's code attributes: the stable
+``code.function.name`` (fully qualified), ``code.file.path`` and ``code.line.number`` by default,
+the deprecated ``code.function``/``code.namespace``/``code.filepath``/``code.lineno`` with
+``code_attributes="deprecated"``, both with ``"both"`` (or
 ``OTEL_SEMCONV_STABILITY_OPT_IN=code/dup``). A failed step records the exception and sets the
-status to ERROR (``"{type}: {message}"``); a cancelled one gets ``penstock.cancelled = true``.
-The span is current while the step's code runs, so spans of other instrumentations nest under
-it, and it nests under theirs.
+status to ERROR (``"{type}: {message}"``); a cancelled one gets ``penstock.cancelled = true``. The
+span is current while the step's code runs, so spans of other instrumentations nest under it, and
+it nests under theirs.
 
 Kind ``INTERNAL``, except for the first step of a run continued from another process when the
 integration says how the run came: ``CONSUMER`` for a message (Celery, Kafka), ``SERVER`` for a
@@ -102,6 +102,9 @@ class OtelBackend(BaseBackend):
             pred = step._pred
             if pred is not None:
                 attributes["penstock.predecessor"] = pred.name
+            edge = step._edge
+            if edge is not None:
+                attributes["penstock.edge_from"] = edge.name
         span = self.tracer.start_span(
             info.span_name,
             context=ctx,

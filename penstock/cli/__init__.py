@@ -1,7 +1,7 @@
 """The ``penstock`` command: list, draw, check and walk flows (for CI and humans).
 
-One module per command (``list_``, ``check``, ``dag``, ``paths``, ``observe``, ``map_``,
-``dump``, ``diff``),
+One module per command (``list_``, ``check``, ``dag``, ``paths``, ``observe``, ``coverage``,
+``map_``, ``dump``, ``diff``),
 each with ``add_parser(subparsers)`` declaring its arguments and ``run(args) -> int`` doing the
 work; ``add_parser`` binds ``run`` with ``set_defaults(func=run)``, so adding a command is a new
 module and one line in `COMMANDS`. Output goes through `penstock.cli._output`; every command
@@ -15,17 +15,18 @@ import sys
 from collections.abc import Sequence
 
 from penstock._errors import FlowNotFoundError, ObservedError, PenstockError
+from penstock._version import __version__
 
 # list_ and map_: a submodule named list or map would be bound over the builtin in this
 # package's namespace once imported.
-from penstock.cli import check, dag, diff, dump, list_, map_, observe, paths
+from penstock.cli import check, coverage, dag, diff, dump, list_, map_, observe, paths
 from penstock.cli._common import load, source_options
 from penstock.cli._status import ExitCode
 
 __all__ = ["COMMANDS", "ExitCode", "build_parser", "main"]
 
 #: The command modules, in the order ``penstock --help`` lists them.
-COMMANDS = (list_, dag, check, paths, observe, map_, dump, diff)
+COMMANDS = (list_, dag, check, paths, observe, coverage, map_, dump, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw, check and list the business flows declared with penstock.",
         parents=[source_options([])],
     )
+    parser.add_argument("--version", action="version", version=f"penstock {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)

@@ -1,4 +1,4 @@
-"""What the commands share: the ``-m``/``--path`` options, loading the modules, and more.
+"""What the commands share: the ``-m``/``--path``/``--exclude`` options, loading the modules.
 
 Also refusing a broken flow, and the command line that reruns penstock with the same modules.
 """
@@ -10,12 +10,13 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penstock._graph.checks import Problem, check_resolution
 from penstock._graph.model import FlowGraph, resolve_flow
 from penstock._project.config import ModuleSources, module_sources
-from penstock._project.hints import missing_module_hints
+from penstock._project.hints import missing_module_hints, shown_path
 from penstock._project.modules import ModuleImportError, import_modules
 from penstock.cli._status import ExitCode
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 
 def source_options(default: Any) -> argparse.ArgumentParser:
-    """A parent parser with ``-m MODULE`` and ``--path DIR``, defaulting to ``default``."""
+    """A parent parser with ``-m MODULE``, ``--path DIR`` and ``--exclude GLOB``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-m",
@@ -56,6 +57,14 @@ def source_options(default: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="add DIR to sys.path before importing (repeatable); default: paths in "
         "[tool.penstock], else pyproject.toml's folder (and src/), and the current directory",
+    )
+    common.add_argument(
+        "--exclude",
+        action="append",
+        default=default,
+        metavar="GLOB",
+        help="do not import the submodules of a package whose dotted name matches GLOB "
+        "(repeatable, e.g. 'shop.scripts.*'); default: exclude in [tool.penstock]",
     )
     return common
 
@@ -90,10 +99,15 @@ def load(args: argparse.Namespace) -> ModuleSources:
         settings=("-m MODULE", "--path DIR"),
         # Like `python -m`: the current directory is importable unless --path says otherwise.
         fallback_folders=[cwd],
+        exclude=args.exclude,
     )
     failures: list[ModuleImportError] = []
     import_modules(
-        sources.modules, sources.folders, failures=failures, paths_setting=sources.paths_setting
+        sources.modules,
+        sources.folders,
+        failures=failures,
+        paths_setting=sources.paths_setting,
+        exclude=sources.exclude,
     )
     if failures:
         for error in failures:
@@ -109,13 +123,16 @@ def rerun(args: argparse.Namespace, *words: str) -> str:
         parts += ["--path", p]
     for m in args.module:
         parts += ["-m", m]
+    for glob in args.exclude:
+        parts += ["--exclude", glob]
     return shlex.join([*parts, *words])
 
 
 def print_problems(problems: Sequence[Problem], sources: ModuleSources) -> None:
     """Each problem on standard output, with hints about modules left out."""
     for p in problems:
-        print(p)
+        # The file relative to the current folder, as the hints under it and compilers show it.
+        print(f"{shown_path(Path(p.file))}:{p.line}: [{p.kind}] {p.message}")
         for hint in missing_module_hints(p, sources):
             print(f"  {hint}")
 

@@ -33,7 +33,7 @@ def add_parser(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """The modules given with -m (default: ``[tool.penstock]``), dumped."""
     here = Path.cwd()
-    answer = worker_dump(args.module, args.path, here, here)
+    answer = worker_dump(args.module, args.path, here, here, exclude=args.exclude)
     if not answer.get("ok"):
         _report_failure(answer)
         return ExitCode.USAGE

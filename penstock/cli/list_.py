@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from penstock._graph.model import flows
+from penstock._text import shown
 from penstock.cli._common import command_options
 from penstock.cli._status import ExitCode
 
@@ -32,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
             'pyproject.toml:\n\n[tool.penstock]\nmodules = ["your_package"]'
         )
         return ExitCode.OK
-    width = max(len(n) for n in all_flows)
+    # Names are shown with invisible and reordering characters (U+202E...) escaped.
+    width = max(len(shown(n)) for n in all_flows)
     for name, g in all_flows.items():
-        entries = ", ".join(g.entrypoints) or "(no entrypoint)"
-        print(f"{name:<{width}}  {len(g.steps):>4} steps  entrypoints: {entries}")
+        entries = ", ".join(shown(e) for e in g.entrypoints) or "(no entrypoint)"
+        print(f"{shown(name):<{width}}  {len(g.steps):>4} steps  entrypoints: {entries}")
     return ExitCode.OK

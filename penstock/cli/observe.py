@@ -27,7 +27,20 @@ def add_parser(subparsers: Subparsers) -> None:
         help="count what recorded runs did on a flow (JSON log lines or OTLP JSON files)",
     )
     cmd.add_argument("flow")
-    cmd.add_argument("files", nargs="+", metavar="FILE", help="log or OTLP JSON files (.gz too)")
+    cmd.add_argument("files", nargs="*", metavar="FILE", help="log or OTLP JSON files (.gz too)")
+    cmd.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="ask a trace store instead of reading files: "
+        "clickhouse://USER@HOST:PORT/DATABASE?table=otel_traces (clickhouses:// for TLS; "
+        "password from $PENSTOCK_CLICKHOUSE_PASSWORD) or chdb:PATH",
+    )
+    cmd.add_argument(
+        "--show-sql",
+        action="store_true",
+        help="with --from: print the query penstock sends, and send nothing",
+    )
     cmd.add_argument("-f", "--format", choices=FORMATS, default="text")
     cmd.add_argument("--since", metavar="ISO-TIME", help="only calls that started at or after")
     cmd.add_argument("--until", metavar="ISO-TIME", help="only calls that started before")
@@ -53,8 +66,11 @@ def run(args: argparse.Namespace) -> int:
     from penstock._render.observed import drift_messages, observed_overlay, replay_overlay
 
     graph = get_flow(args.flow)
+    sources = _sources(args)
+    if args.show_sql:
+        return _show_sql(args, graph.name)
     if args.run is not None:
-        one = replay_run(graph, args.files, args.run)
+        one = replay_run(graph, sources, args.run)
         if args.format == "json":
             write(json.dumps(one.as_dict(), indent=2, ensure_ascii=False) + "\n")
         elif args.format == "mermaid":
@@ -63,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             write(replay_text(one))
         return ExitCode.OK
-    observed = observe(graph, args.files, since=args.since, until=args.until)
+    observed = observe(graph, sources, since=args.since, until=args.until)
     if args.format == "json":
         write(json.dumps(observed.as_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.format == "mermaid":
@@ -73,4 +89,39 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {message}", file=sys.stderr)
     else:
         write(summary_text(observed))
+    return ExitCode.OK
+
+
+def _sources(args: argparse.Namespace) -> list[str]:
+    """The files, or the one store ``--from`` names (exactly one of them)."""
+    from penstock._errors import ObservedError
+    from penstock._observed.store_url import is_store
+
+    if args.source is None:
+        if not args.files:
+            raise ObservedError("give the recorded-runs files, or a trace store with --from URL")
+        return list(args.files)
+    if args.files:
+        raise ObservedError(
+            f"--from reads a trace store: give no files with it (got {len(args.files)})"
+        )
+    if not is_store(args.source):
+        raise ObservedError(
+            f"--from {args.source!r} is not a trace store URL: use "
+            "clickhouse://USER@HOST:PORT/DATABASE?table=otel_traces, clickhouses://... or chdb:PATH"
+        )
+    return [args.source]
+
+
+def _show_sql(args: argparse.Namespace, flow: str) -> int:
+    from penstock._errors import ObservedError
+    from penstock._observed.store import tally_query
+    from penstock._observed.store_url import parse_store
+    from penstock._observed.tally import to_epoch
+
+    if args.source is None:
+        raise ObservedError("--show-sql prints the query sent to a store: give --from URL")
+    store = parse_store(args.source)
+    low, high = to_epoch(args.since, "since"), to_epoch(args.until, "until")
+    write(f"-- flow {flow!r}, {store.display()}\n{tally_query(store, flow, low, high)}\n")
     return ExitCode.OK

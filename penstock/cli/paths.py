@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from penstock._render.branches import describe_path
+from penstock._text import shown
 from penstock.cli._common import allow_problems_option, checked_flow, command_options
 from penstock.cli._status import ExitCode
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.PROBLEMS
     found = graph.paths(limit=args.limit)
     for path in found:
-        print(describe_path(graph, path))
+        print(shown(describe_path(graph, path)))  # names with U+202E and the like escaped
     if len(found) >= args.limit:
         print(f"(stopped after {args.limit} paths; raise --limit)", file=sys.stderr)
     return ExitCode.OK

@@ -18,10 +18,13 @@ glue over this package, which gives them:
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from penstock._docs_map import flow_anchor, flow_outline, map_diagram, mermaid_url
@@ -35,15 +38,17 @@ from penstock._project.modules import ModuleImportError, import_modules
 from penstock._project.site_assets import (
     D3_JS,
     DIAGRAM_CSS,
+    DIAGRAMS_JS,
     LICENSES,
     MERMAID_ESM,
     MERMAID_INIT,
     MERMAID_JS,
     STATIC_DIR,
 )
+from penstock._render.legend import legend_html, with_legend
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from penstock._render.overlay import Overlay
-from penstock._render.stubs import mermaid_with_stubs
+from penstock._render.stubs import has_stubs, mermaid_with_stubs
 from penstock.docs._failures import (
     DiagramLimitError,
     FailureReport,
@@ -51,13 +56,16 @@ from penstock.docs._failures import (
     GraphvizError,
     ObservedDataError,
     OptionError,
+    PartialFlowError,
     UnknownFlowError,
     failure_report,
+    import_summary,
 )
 from penstock.docs._options import DiagramOption, DiagramOptions
 
 __all__ = [
     "D3_JS",
+    "DIAGRAMS_JS",
     "DIAGRAM_CSS",
     "LICENSES",
     "MERMAID_ESM",
@@ -75,6 +83,7 @@ __all__ = [
     "ModuleSources",
     "ObservedDataError",
     "OptionError",
+    "PartialFlowError",
     "ProjectConfig",
     "UnknownFlowError",
     "drawable_flow",
@@ -83,6 +92,7 @@ __all__ = [
     "flow_diagram",
     "flow_outline",
     "flow_svg",
+    "import_summary",
     "load_modules",
     "map_diagram",
     "mermaid_url",
@@ -105,6 +115,37 @@ class Diagram:
     #: Warnings to report at the directive: undeclared transitions seen in recorded runs, or
     #: a ``since`` revision that could not be read (the flow is then drawn without highlights).
     warnings: tuple[str, ...] = ()
+    #: A line for under the diagram (the ``coverage`` option's percentages), or ``None``.
+    caption: str | None = None
+    #: The legend as HTML, shown below the diagram ("" without one); see `legend_html`.
+    legend: str = ""
+
+    @property
+    def top_down(self) -> str | None:
+        """The same diagram drawn top-down, for a left-right one too wide for its page.
+
+        ``None`` when the diagram is top-down already. The page's script draws it instead
+        when the left-right drawing cannot fit the text column with legible labels.
+        """
+        flipped, count = _LR_LINE.subn("graph TD", self.mermaid, count=1)
+        return flipped if count else None
+
+    @property
+    def box_classes(self) -> tuple[str, ...]:
+        """The classes of the box a host draws the diagram in (penstock-diagrams.js reads it)."""
+        small = ("penstock-small",) if "<small>" in self.mermaid else ()
+        return ("penstock-diagram", *small)
+
+    def top_down_html(self) -> str:
+        """`top_down` in an inert ``<template>`` for the page's script ("" when top-down)."""
+        flipped = self.top_down
+        if flipped is None:
+            return ""
+        text = html.escape(flipped, quote=False)
+        return f'<template class="penstock-top-down">{text}</template>'
+
+
+_LR_LINE = re.compile(r"^graph (?:LR|RL)$", re.MULTILINE)
 
 
 def flow_diagram(
@@ -145,16 +186,30 @@ def flow_diagram(
     if opts.link_api and api_url is not None:
         link = api_url
     drawn, overlay, data_files, warnings = _marked(graph, opts)
+    if opts.observed and opts.drift == "ignore":
+        # Drift is still marked on the drawing ("not declared"); a `since` revision that
+        # could not be read is still said.
+        warnings = tuple(w for w in warnings if w.startswith("since "))
+    # The legend goes below the drawing as HTML, and `legend: false` turns off every legend,
+    # an overlay's included.
+    if opts.legend:
+        overlay = with_legend(drawn, overlay, stubs=has_stubs(drawn, links))
+    legend = legend_html(overlay) if opts.legend else ""
+    caption = None
+    if opts.coverage:
+        from penstock._coverage.drawing import caption_text
+
+        caption = caption_text(_flow_coverage(graph, opts)[0])
     text = mermaid_with_stubs(
         drawn,
         links=links,
         flow_url=flow_url,
-        legend=opts.legend,
         direction=opts.direction,
         title=opts.title,
         show_docs=opts.show_docs,
         link=link,
-        overlay=overlay,
+        overlay=replace(overlay, legend=False) if overlay is not None else None,
+        colors="css",
     )
     text = with_mermaid_config(text, SIZE_CONFIG)
     if len(text) > MAX_TEXT_SIZE:
@@ -166,12 +221,12 @@ def flow_diagram(
             "mermaid.initialize({maxTextSize: N})."
         )
     files = tuple(sorted({s.file for s in graph.steps if s.file and not s.file.startswith("<")}))
-    return Diagram(name, text, graph, files, data_files, warnings)
+    return Diagram(name, text, graph, files, data_files, warnings, legend=legend, caption=caption)
 
 
 #: Mermaid configuration of every docs diagram: drawn at its natural size, not shrunk to the
-#: page width (a wide flow's labels would become unreadably small); a wide diagram scrolls
-#: instead (``penstock.css``, served with the site).
+#: page width by Mermaid (a wide flow's labels would become unreadably small); the page's
+#: script (``penstock-diagrams.js``, served with the site) fits it to the column instead.
 SIZE_CONFIG: Mapping[str, Any] = {"flowchart": {"useMaxWidth": False}}
 
 _CONFIG_LINE = "---\nconfig: "
@@ -194,6 +249,10 @@ def drawable_flow(name: str, options: DiagramOptions | None = None) -> FlowGraph
         res = resolve_flow(name)
     except FlowNotFoundError as exc:
         raise UnknownFlowError(exc.flow, exc.known, exc.suggestions) from None
+    modules = {step.module for step in res.graph.steps}
+    for module, summary in opts.failed_imports:
+        if module in modules:
+            raise PartialFlowError(name, module, summary)
     if not opts.allow_problems:
         problems = check_resolution(res)
         if problems:
@@ -283,6 +342,8 @@ def _marked(
 
     Returns the graph to draw, its overlay, the data files read and warnings for the page.
     """
+    if opts.since is not None:
+        return _since(graph, opts)
     if opts.observed:
         from penstock._errors import ObservedError
         from penstock._render.observed import observed_drawing
@@ -293,30 +354,90 @@ def _marked(
             return observed_drawing(graph, opts.observed, opts.observed_base, opts.run)
         except ObservedError as exc:
             raise ObservedDataError(f"observed: {exc}") from None
-    if opts.since is not None:
-        drawn, overlay, warnings = _since(graph, opts)
-        return drawn, overlay, (), warnings
+    if opts.coverage:
+        from penstock._coverage.drawing import coverage_overlay
+
+        if opts.collapse:
+            raise OptionError("options 'coverage' and 'collapse' cannot be used together")
+        fc, path = _flow_coverage(graph, opts)
+        # The percentages go in the caption, not also in the legend.
+        overlay, warnings = coverage_overlay(graph, fc, percentages=False)
+        return graph, overlay, (path,), warnings
     return graph, None, (), ()
+
+
+@functools.lru_cache(maxsize=16)
+def _read_coverage(path: str, size: int, mtime_ns: int) -> Any:
+    """The report at ``path``, read once while its size and modification time stay the same.
+
+    A docs build draws many diagrams over the same report (and asks for the caption too).
+
+    Raises:
+        ObservedDataError: it cannot be read.
+    """
+    from penstock._coverage.model import read_report
+    from penstock._errors import CoverageError
+
+    try:
+        return read_report(path)
+    except CoverageError as exc:
+        raise ObservedDataError(f"coverage: {exc}") from None
+
+
+def _flow_coverage(graph: FlowGraph, opts: DiagramOptions) -> tuple[Any, str]:
+    """The flow's part of the ``coverage`` report, and the report's absolute path."""
+    from pathlib import Path
+
+    from penstock._suggest import did_you_mean
+
+    assert opts.coverage is not None
+    path = Path(opts.observed_base or os.getcwd(), opts.coverage).resolve()
+    try:
+        st = path.stat()
+    except OSError:
+        report = _read_coverage(str(path), -1, -1)  # read_report says what is wrong
+    else:
+        report = _read_coverage(str(path), st.st_size, st.st_mtime_ns)
+    fc = report.flows.get(graph.name)
+    if fc is None:
+        known = sorted(report.flows)
+        raise ObservedDataError(
+            f"coverage: {opts.coverage} has no flow {graph.name!r}"
+            f"{did_you_mean(graph.name, known)} (flows in it: {', '.join(known) or 'none'}); "
+            "was it measured with --penstock-cov=FLOW for other flows?"
+        )
+    return fc, str(path)
 
 
 def _since(
     graph: FlowGraph, opts: DiagramOptions
-) -> tuple[FlowGraph, Overlay | None, tuple[str, ...]]:
+) -> tuple[FlowGraph, Overlay | None, tuple[str, ...], tuple[str, ...]]:
+    """The changes since a revision, with the recorded traffic on them when ``observed`` is set.
+
+    A revision or dump that cannot be read (an invalid dump included) is a warning at the
+    directive, never an aborted build; so are recorded runs that cannot be read.
+    """
     if opts.since is None:
-        return graph, None, ()
+        return graph, None, (), ()
+    from penstock._errors import ObservedError
     from penstock._versions.since import since_overlay
 
     try:
-        drawn, overlay = since_overlay(
+        drawn, overlay, read = since_overlay(
             graph,
             opts.since,
             modules=opts.since_modules,
             paths=opts.since_paths,
             root=opts.since_root,
+            observed=opts.observed,
+            observed_base=opts.observed_base,
+            timeout=opts.since_seconds,
         )
     except DiffError as exc:
-        return graph, None, (f"since {opts.since!r}: drawn without highlights: {exc}",)
-    return drawn, overlay, ()
+        return graph, None, (), (f"since {opts.since!r}: drawn without highlights: {exc}",)
+    except ObservedError as exc:
+        return graph, None, (), (f"since {opts.since!r}: observed: {exc}",)
+    return drawn, overlay, read, ()
 
 
 def load_modules(
@@ -326,10 +447,12 @@ def load_modules(
     fresh: bool = False,
     failures: list[ModuleImportError] | None = None,
     paths_setting: str = "paths",
+    exclude: Iterable[str] = (),
 ) -> list[str]:
     """Import the modules that declare flows; return the source files of every step module.
 
-    A package imports its submodules too (``__main__`` excepted).
+    A package imports its submodules too, except ``__main__``, programs (a first line
+    ``#!``) and the names matching ``exclude``.
 
     Args:
         modules: dotted names to import.
@@ -341,6 +464,7 @@ def load_modules(
             are still imported, so one broken module does not take every diagram down with it.
         paths_setting: how the caller's users add folders (e.g. ``"penstock_paths in
             conf.py"``), named when a module is not found.
+        exclude: globs of dotted names a package's import skips (``ModuleSources.exclude``).
 
     Raises:
         ModuleImportError: a module raised (only when ``failures`` is not given); carries its
@@ -348,5 +472,10 @@ def load_modules(
             the module is not on ``sys.path``, the folders searched and the setting to change.
     """
     return import_modules(
-        modules, paths, fresh=fresh, failures=failures, paths_setting=paths_setting
+        modules,
+        paths,
+        fresh=fresh,
+        failures=failures,
+        paths_setting=paths_setting,
+        exclude=exclude,
     )

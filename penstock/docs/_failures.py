@@ -27,8 +27,10 @@ __all__ = [
     "GraphvizError",
     "ObservedDataError",
     "OptionError",
+    "PartialFlowError",
     "UnknownFlowError",
     "failure_report",
+    "import_summary",
 ]
 
 
@@ -91,6 +93,32 @@ class ObservedDataError(DocsError):
     kind = "observed"
 
 
+class PartialFlowError(DocsError):
+    """The flow's module failed to import part-way: only some of its steps are known.
+
+    Drawing what was declared before the failure would show a flow that looks whole and is
+    not (and recorded runs over it would report false drift), so the diagram is not drawn.
+    """
+
+    kind = "partial-flow"
+
+    def __init__(self, flow: str, module: str, summary: str) -> None:
+        self.flow = flow
+        self.module = module
+        super().__init__(
+            f"flow {flow!r} is incomplete: module {module!r} failed to import part-way "
+            f"({summary}); only the steps declared before the failure are known, so the "
+            "flow is not drawn. Fix the module and rebuild."
+        )
+
+
+def import_summary(error: ModuleImportError) -> str:
+    """``ExceptionType: message at file:line`` of an import failure, on one line."""
+    lines = [line.strip() for line in error.details.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "import failed"
+    return f"{last} at {error.location}" if error.location else last
+
+
 @dataclass(frozen=True)
 class FailureReport:
     """What a host says about a diagram that could not be drawn.
@@ -143,6 +171,10 @@ def failure_report(
         page = _relative(message, root)
         return FailureReport(message, page, "", kind, reported=True)
     message = str(exc)
+    if isinstance(exc, PartialFlowError):
+        # The import failure itself was warned about already: the page shows the error box.
+        page = _relative(message, root)
+        return FailureReport(message, page, "", kind, reported=True)
     if sources is not None and isinstance(exc, FlowProblemsError):
         hints = [h for p in exc.problems for h in missing_module_hints(p, sources, None)]
         message += "".join(f"\n  {h}" for h in hints)

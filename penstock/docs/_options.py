@@ -20,7 +20,10 @@ from penstock._render.mermaid import DIRECTIONS
 from penstock._suggest import did_you_mean
 from penstock.docs._failures import OptionError
 
-__all__ = ["DiagramOption", "DiagramOptions"]
+__all__ = ["DRIFT_CHOICES", "DiagramOption", "DiagramOptions"]
+
+#: Values of the ``drift`` option.
+DRIFT_CHOICES = ("warn", "ignore")
 
 _META = "penstock"
 
@@ -76,7 +79,8 @@ class DiagramOptions:
             ``{module}`` and ``{qualname}``, e.g. ``https://git.example/app/blob/main/{path}#L{line}``.
         source_root: the folder ``{path}`` is relative to (default: the current directory).
         allow_problems: draw the flow even when `penstock.check` reports problems.
-        observed_base: the folder ``observed`` is relative to (the site's config folder).
+        observed_base: the folder ``observed`` and ``coverage`` are relative to (the site's
+            config folder).
         since_modules: the modules to load at the ``since`` revision (set by the docs
             extensions from their own configuration).
         since_paths: their folders (absolute, or relative to ``since_root``).
@@ -95,7 +99,9 @@ class DiagramOptions:
     observed: str | None = _option(
         None,
         "Recorded runs drawn over the flow: a file or glob of JSON log lines or OTLP JSON, "
-        "relative to the site's configuration file.",
+        "relative to the site's configuration file; or a trace store asked for the counts: "
+        "clickhouse://USER@HOST:PORT/DATABASE (password from $PENSTOCK_CLICKHOUSE_PASSWORD) "
+        "or chdb:PATH.",
         site=True,
     )
     run: str | None = _option(
@@ -124,13 +130,33 @@ class DiagramOptions:
     )
     since: str | None = _option(
         None,
-        "A git revision (or a penstock dump file): mark what changed in the flow since then.",
+        "A git revision (or a penstock dump file): mark what changed in the flow since then "
+        "(with observed: the recorded calls on what was removed).",
+        required=True,
+    )
+    since_timeout: str | None = _option(
+        None,
+        "Seconds the since revision may take to load (check out, import, dump) before the "
+        "diagram is drawn without highlights and a warning (default 300; 0: no limit).",
+        site=True,
+    )
+    coverage: str | None = _option(
+        None,
+        "A flow coverage report (JSON, from --penstock-cov-report=json:PATH or penstock "
+        "coverage -f json), relative to the site's configuration file: uncovered steps and "
+        "edges highlighted, the percentages in the caption.",
         required=True,
     )
     svg: bool = _option(
         False, "Draw the diagram at build time with Graphviz: an inline SVG, no JavaScript."
     )
     zoom: bool = _option(False, "Zoom, pan and full screen on the diagram (HTML pages).", site=True)
+    drift: str = _option(
+        "warn",
+        "With observed: what a transition seen in the runs but not declared does: warn (a build "
+        "warning; fails a strict build) or ignore (only marked on the diagram).",
+        site=True,
+    )
 
     source_url: str | None = None
     source_root: str | None = None
@@ -139,6 +165,9 @@ class DiagramOptions:
     since_modules: tuple[str, ...] = ()
     since_paths: tuple[str, ...] = ()
     since_root: str | None = None
+    #: ``(module, summary)`` of each module that failed to import at the last load (set by the
+    #: host): a flow with steps in one of them is incomplete and is not drawn.
+    failed_imports: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def options(cls) -> tuple[DiagramOption, ...]:
@@ -213,12 +242,51 @@ class DiagramOptions:
                 f"{prefix}option 'since' must be a git revision written as text (quote "
                 f'numbers, e.g. since: "v1.10"), got {self.since!r}'
             )
-        if self.since is not None and self.observed:
+        if self.since is not None and self.observed and self.run is not None:
             raise OptionError(
-                f"{prefix}options 'since' and 'observed' draw different marks; use one per diagram"
+                f"{prefix}option 'run' draws one recorded run, 'since' what changed; with "
+                "'since', 'observed' puts the recorded traffic on the changes instead"
             )
         observed, run = _observed_options(self.observed, self.run, prefix)
-        return replace(self, direction=direction, title=title, observed=observed, run=run)
+        drift = str(self.drift).strip().lower()
+        if drift not in DRIFT_CHOICES:
+            hint = did_you_mean(drift, DRIFT_CHOICES)
+            raise OptionError(
+                f"{prefix}option 'drift' is one of {', '.join(DRIFT_CHOICES)}, "
+                f"got {self.drift!r}{hint}"
+            )
+        if self.since_timeout is not None:
+            _seconds(self.since_timeout, prefix)
+        coverage = None if self.coverage in (None, False, "") else self.coverage
+        if coverage is not None and not isinstance(coverage, str):
+            raise OptionError(
+                f"{prefix}option 'coverage' must be the path of a coverage report (JSON), "
+                f"got {coverage!r}"
+            )
+        if coverage is not None and (observed or self.since is not None):
+            other = "observed" if observed else "since"
+            raise OptionError(
+                f"{prefix}options 'coverage' and {other!r} draw different marks; "
+                "use one per diagram"
+            )
+        return replace(
+            self,
+            direction=direction,
+            title=title,
+            observed=observed,
+            run=run,
+            coverage=coverage,
+            drift=drift,
+        )
+
+    @property
+    def since_seconds(self) -> float | None:
+        """``since_timeout`` in seconds (``None``: no limit); the default when unset."""
+        from penstock._versions.revisions import DEFAULT_TIMEOUT
+
+        if self.since_timeout is None:
+            return DEFAULT_TIMEOUT
+        return _seconds(self.since_timeout, "") or None
 
     def source_linker(self) -> Callable[[StepNode], str | None] | None:
         """The source link of a step under these options (``None`` without a ``source_url``).
@@ -226,6 +294,20 @@ class DiagramOptions:
         Hosts use it as the fallback of ``link_api`` for steps the API reference does not list.
         """
         return _source_linker(self) if self.source_url else None
+
+
+def _seconds(value: Any, prefix: str) -> float:
+    # YAML and conf.py give numbers; reStructuredText gives text.
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if isinstance(value, bool) or not seconds >= 0:
+        raise OptionError(
+            f"{prefix}option 'since_timeout' must be a number of seconds (0: no limit), "
+            f"got {value!r}"
+        )
+    return seconds
 
 
 def _observed_options(observed: Any, run: Any, prefix: str) -> tuple[str | None, str | None]:

@@ -131,8 +131,10 @@ def test_conditions_stubs_and_legend_render(browser: Browser, site: tuple[str, S
     assert "kafka: order-events" in diagram.edge_labels
     assert "b" not in diagram.markup
     assert "shipping" in diagram.labels
-    assert "only one of the labelled arrows leaving it is taken" in diagram.labels
-    assert "another flow this one hands work to or receives work from" in diagram.labels
+    # The legend is below the drawing (HTML), never inside it.
+    assert "only one of the labelled arrows leaving it is taken" in diagram.legend
+    assert "another flow this one hands work to or receives work from" in diagram.legend
+    assert not set(diagram.legend) & set(diagram.labels)
 
 
 def test_stub_link_opens_the_other_flows_diagram(

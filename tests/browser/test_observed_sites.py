@@ -69,8 +69,8 @@ def _dashed(edge: dict[str, Any]) -> bool:
 def _check_overview(report: PageReport) -> None:
     report.assert_clean(expected_diagrams=1)
     diagram = report.diagrams[0]
-    assert "declared, never observed" in diagram.labels
-    assert "observed, not declared" in diagram.labels
+    assert "declared, never observed" in diagram.legend
+    assert "observed, not declared" in diagram.legend
     assert any(label.startswith("refund\nnever called") for label in diagram.labels)
     assert any("8 calls · 25% errors · p95" in label for label in diagram.labels)
     [drawn] = report.extra
@@ -90,7 +90,7 @@ def _check_run(report: PageReport) -> None:
     report.assert_clean(expected_diagrams=1)
     diagram = report.diagrams[0]
     assert any("failed here" in label for label in diagram.labels), diagram.labels
-    assert "where the run failed" in diagram.labels
+    assert "where the run failed" in diagram.legend
     [drawn] = report.extra
     assert _dashed(_edge(drawn, "charge", "ship"))
 

@@ -62,13 +62,16 @@ def steps(labels: tuple[str, ...]) -> list[str]:
 
 
 def test_home_and_getting_started_draw_the_example_live(pages: dict[str, PageReport]) -> None:
-    """The home page and getting started both carry the example flow drawn from its code."""
-    assert {"index.html", "getting-started/index.html"} <= set(pages)
+    """The home page draws the code beside it; getting started the example service."""
+    assert {"index.html", "getting-started/index.html", "gallery/index.html"} <= set(pages)
     home = pages["index.html"].diagrams
     assert len(home) == 1
-    assert sorted(steps(home[0].labels)) == sorted(BOM_SYNC)
-    assert home[0].title == "bom_sync, as declared in the code"
-    assert home[0].edge_labels == ("celery",)
+    assert {"place_order", "charge_card", "ship", "email_declined"} <= set(home[0].labels)
+    assert set(home[0].edge_labels) == {"paid", "declined"}
+    gallery = pages["gallery/index.html"].diagrams[0]
+    assert sorted(label.split("\n")[0] for label in steps(gallery.labels)) == sorted(BOM_SYNC)
+    assert gallery.title == "bom_sync, as declared in the code"
+    assert gallery.edge_labels == ("celery",)
     started = pages["getting-started/index.html"].diagrams
     assert len(started) == 1
     # show_docs: each label is the step name, then its docstring summary.
@@ -85,8 +88,8 @@ def test_every_diagram_on_every_page_renders_offline(pages: dict[str, PageReport
 
 
 def test_home_diagram_links_each_step_to_its_source(pages: dict[str, PageReport]) -> None:
-    """With link_source, every node of the home diagram links to its function on GitHub."""
-    (diagram,) = pages["index.html"].diagrams
+    """With link_source, every node of the gallery's first diagram links to its source."""
+    diagram = pages["gallery/index.html"].diagrams[0]
     assert len(diagram.hrefs) == len(BOM_SYNC)
     assert all(SOURCE_LINK.match(href) for href in diagram.hrefs), diagram.hrefs
 
@@ -98,14 +101,14 @@ def test_directive_inside_a_code_fence_stays_literal(built: tuple[Path, str]) ->
     assert "::: penstock-flow bom_sync" in html
 
 
-def test_api_reference_documents_every_public_name() -> None:
-    """Each name in penstock.__all__ has its own `::: penstock.NAME` block in the API page."""
+def test_api_reference_documents_every_public_name(built: tuple[Path, str]) -> None:
+    """Each name in penstock.__all__ has its own anchor on the `penstock` reference page."""
     import penstock
 
-    page = (ROOT / "docs" / "reference" / "api.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"^::: penstock\.(\w+)\s*$", page, flags=re.MULTILINE))
+    page = (built[0] / "reference" / "penstock" / "index.html").read_text(encoding="utf-8")
+    documented = set(re.findall(r'id="penstock\.(\w+)"', page))
     missing = sorted(set(penstock.__all__) - documented - {"__version__"})
-    assert not missing, f"add these to docs/reference/api.md: {missing}"
+    assert not missing, f"not on the reference page: {missing}"
 
 
 def test_pages_without_diagrams_load_offline_too(
@@ -117,7 +120,7 @@ def test_pages_without_diagrams_load_offline_too(
         for p in built[0].rglob("index.html")
         if p.relative_to(built[0]).as_posix() not in pages
     )
-    assert "reference/api/index.html" in others
+    assert "reference/penstock/index.html" in others
     for page in others:
         browser.check_page(served.url(page)).assert_clean(expected_diagrams=0)
 
@@ -125,8 +128,9 @@ def test_pages_without_diagrams_load_offline_too(
 def _api_text(built: tuple[Path, str]) -> str:
     import html
 
-    page = (built[0] / "reference" / "api" / "index.html").read_text(encoding="utf-8")
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
+    pages = sorted((built[0] / "reference").rglob("index.html"))
+    text = "".join(page.read_text(encoding="utf-8") for page in pages)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def test_api_reference_shows_public_signatures_only(built: tuple[Path, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,3 +89,60 @@ def test_console_copy_buttons_copy_commands_only(site: StaticSite, browser: Brow
     for text in copied:
         lines = [line for line in text.splitlines() if line.strip()]
         assert all(line.startswith("penstock ") for line in lines), text
+
+
+def _pages(site: StaticSite) -> list[str]:
+    return sorted(
+        p.relative_to(site.folder).as_posix()
+        for p in site.folder.rglob("*.html")
+        if p.name != "404.html"
+    )
+
+
+_ROW_AS_TEXT = re.compile(r"<p>\s*\|[^\n]*\|")
+_HEADING_IN_TABLE = re.compile(r"<t[dh][^>]*>\s*#{1,6} ")
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+
+
+def test_the_site_renders_as_written(site: StaticSite) -> None:
+    """No Markdown table row shown as text, no heading swallowed into a table, no literal
+    role markup outside code."""
+    found = []
+    for page in _pages(site):
+        text = (site.folder / page).read_text(encoding="utf-8")
+        prose = _CODE.sub("", text)
+        found += [f"{page}: table row as text: {m[:80]!r}" for m in _ROW_AS_TEXT.findall(prose)]
+        found += [f"{page}: heading in a table: {m!r}" for m in _HEADING_IN_TABLE.findall(prose)]
+        if ":penstock:flow:" in prose:
+            found.append(f"{page}: literal :penstock:flow: outside code")
+    assert not found, "\n".join(found)
+
+
+_WIDE_TABLES = """
+() => [...document.querySelectorAll('.md-typeset table')]
+  .filter((t) => !t.closest('.penstock-bench')).filter(
+  (t) => t.getBoundingClientRect().width > t.closest('.md-content__inner')
+    .getBoundingClientRect().width + 1 || t.scrollWidth > t.parentElement.clientWidth + 1
+).map((t) => [t.querySelector('th') ? t.querySelector('th').textContent.trim() : '',
+  Math.round(t.scrollWidth), Math.round(t.parentElement.clientWidth)])
+"""
+
+
+def test_no_table_is_wider_than_its_column(site: StaticSite, browser: Browser) -> None:
+    """At 1280 px every table fits the text column (no sideways scrolling).
+
+    The benchmark results (benchmarks/RESULTS.md, eight columns, on a page without side bars)
+    are laid out on their own: see test_benchmarks_verdict_columns_are_visible.
+    """
+    context = browser._browser.new_context(viewport={"width": 1280, "height": 900})
+    found = {}
+    try:
+        page = context.new_page()
+        for name in _pages(site):
+            page.goto(site.url(name), wait_until="load")
+            wide = page.evaluate(_WIDE_TABLES)
+            if wide:
+                found[name] = wide
+    finally:
+        context.close()
+    assert not found, found

@@ -104,7 +104,9 @@ def test_unknown_after_suggests_close_names(broken: dict[str, list[penstock.Prob
     assert typo.flow == "broken"
     assert "runs after 'strat'" in typo.message
     assert "did you mean 'start'" in typo.message
-    assert typo.line == _line_of("typo")
+    # The line of the @step(after=...) that holds the typo, not the @flow above it.
+    assert BROKEN.splitlines()[typo.line - 1] == '@step(after="strat")'
+    assert typo.line == _line_of("typo") + 1
     assert str(typo).startswith(f"{typo.file}:{typo.line}: [unknown-after] ")
 
 

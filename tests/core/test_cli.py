@@ -83,8 +83,12 @@ def test_check_exit_codes(tmp_path: Path) -> None:
     )
     bad = run_cli("--path", str(tmp_path), "-m", "badflow", "check")
     assert bad.returncode == 1
-    assert f"{tmp_path / 'badflow.py'}:3: [unknown-after]" in bad.stdout
+    # The line of @step(after=...) that names the missing step; outside the current folder
+    # the path is absolute.
+    assert f"{tmp_path / 'badflow.py'}:4: [unknown-after]" in bad.stdout
     assert f"{tmp_path / 'badflow.py'}:3: [no-entrypoint]" in bad.stdout
+    inside = run_cli("--path", ".", "-m", "badflow", "check", cwd=tmp_path)
+    assert inside.stdout.startswith("badflow.py:4: [unknown-after]"), inside.stdout
 
 
 def test_import_failure_shows_module_and_traceback(tmp_path: Path) -> None:
@@ -103,3 +107,19 @@ def test_unknown_flow_lists_known_and_suggests() -> None:
     assert out.returncode == 2
     assert "did you mean 'bom_sync'?" in out.stderr
     assert "Known flows: bom_sync" in out.stderr
+
+
+def test_version_is_the_installed_one() -> None:
+    """`penstock --version` prints the version the build wrote from the git tag."""
+    out = run_cli("--version")
+    assert out.returncode == 0, out.stderr
+    # Read in a fresh process too: any build of the checkout (a wheel built by another test)
+    # rewrites the version file, so this process's penstock.__version__ may be older.
+    version = subprocess.run(
+        [sys.executable, "-c", "import penstock; print(penstock.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out.stdout == f"penstock {version}\n"
+    assert version != "0.0.0+unknown", "the build wrote no version file"

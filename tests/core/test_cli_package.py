@@ -26,7 +26,17 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 def test_each_command_module_registers_its_run() -> None:
     """Every module of COMMANDS adds one command whose func is that module's run."""
     commands = _subparsers(build_parser())
-    assert list(commands) == ["list", "dag", "check", "paths", "observe", "map", "dump", "diff"]
+    assert list(commands) == [
+        "list",
+        "dag",
+        "check",
+        "paths",
+        "observe",
+        "coverage",
+        "map",
+        "dump",
+        "diff",
+    ]
     for module, (name, sub) in zip(COMMANDS, commands.items(), strict=True):
         assert sub.get_default("func") is module.run, name
 
@@ -53,7 +63,7 @@ def test_exit_codes_are_one_enum(capsys: pytest.CaptureFixture[str]) -> None:
 def test_every_drawing_option_of_dag_is_in_the_regenerate_hint() -> None:
     """An option added to ``dag`` that is not declared among the shaping ones fails here."""
     dag = _subparsers(build_parser())["dag"]
-    not_shaping = {"help", "module", "path", "flow", "output", "check"}
+    not_shaping = {"help", "module", "path", "exclude", "flow", "output", "check"}
     options = {a.dest for a in dag._actions} - not_shaping
     shaping = {flags[-1].lstrip("-").replace("-", "_") for flags, _, _ in dag_command._SHAPING}
     assert options == shaping | {"allow_problems"}

@@ -73,3 +73,17 @@ def test_failure_report_keeps_build_paths_off_the_page(tmp_path: Path) -> None:
     assert report.details == "second line src/shop.py"
     assert report.kind == "bad-option"
     assert not report.reported
+
+
+def test_drift_option_is_warn_or_ignore_with_a_suggestion() -> None:
+    """``drift`` is declared once: ``warn`` by default, ``ignore`` accepted in any case, any
+    other value an option error with a did-you-mean; a site may set its default."""
+    from penstock.docs import DiagramOptions, OptionError
+
+    assert DiagramOptions().validated().drift == "warn"
+    assert DiagramOptions().merged({"drift": "IGNORE"}).drift == "ignore"
+    with pytest.raises(OptionError, match="option 'drift' is one of warn, ignore, got 'ignor'"):
+        DiagramOptions().merged({"drift": "ignor"})
+    (drift,) = [o for o in DiagramOptions.options() if o.name == "drift"]
+    assert drift.site
+    assert drift.default == "warn"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from penstock import Edge, FlowGraph, StepNode
 from penstock._graph.compare import compare
 
@@ -58,8 +60,8 @@ def test_transport_description_and_kind_changes() -> None:
 def test_rename_is_matched_by_function_before_name() -> None:
     """A function renamed to another step's old name is a rename, and the other is new."""
     old = graph("f", [node("a", "m.fa"), node("b", "m.fb")], [("a", "b")])
-    # fa is now called "b"; fb is gone; a new function takes the name "a".
-    new = graph("f", [node("a", "m.new"), node("b", "m.fa")], [("b", "a")])
+    # fa is now called "b"; fb is gone; a new function of another module takes the name "a".
+    new = graph("f", [node("a", "other.new"), node("b", "m.fa")], [("b", "a")])
     d = compare({"f": old}, {"f": new}).flows["f"]
     assert d.renamed == (("a", "b"),)
     assert d.steps_added == ("a",)
@@ -157,3 +159,128 @@ def test_condition_changes_are_reported_on_edges_kept() -> None:
         ["pay", "alert", None, "declined"],
         ["pay", "ship", "approved", "captured"],
     ]
+
+
+def test_a_renamed_function_is_a_probable_rename_when_unambiguous() -> None:
+    """Same module, kind, description and edges: one removed and one added step pair up."""
+    steps = [node("receive", "shop.receive"), node("approve_refund", "shop.approve_refund")]
+    old = graph(
+        "f",
+        [*steps, node("pay", "shop.pay")],
+        [("receive", "approve_refund"), ("approve_refund", "pay")],
+    )
+    new = graph(
+        "f",
+        [steps[0], node("accept_refund", "shop.accept_refund"), node("pay", "shop.pay")],
+        [("receive", "accept_refund"), ("accept_refund", "pay")],
+    )
+    same = {"shop.approve_refund": "aa" * 8, "shop.accept_refund": "aa" * 8}
+    d = compare({"f": old}, {"f": new}, old_bodies=same, new_bodies=same).flows["f"]
+    assert d.renamed == d.probable_renames == (("approve_refund", "accept_refund"),)
+    assert d.steps_added == d.steps_removed == ()
+    assert d.edges_added == d.edges_removed == ()
+    (change,) = d.steps_changed
+    assert change.probable
+    assert change.as_dict() == {
+        "name": ["approve_refund", "accept_refund"],
+        "function": ["shop.approve_refund", "shop.accept_refund"],
+    }
+    assert d.as_dict()["steps"]["probable_renames"] == [["approve_refund", "accept_refund"]]
+
+
+def test_a_step_replaced_at_the_same_place_is_not_a_rename() -> None:
+    """Another body (or no fingerprints at all): removed and added, never a guess."""
+    old = graph(
+        "f", [node("receive", "shop.receive"), node("fax", "shop.fax")], [("receive", "fax")]
+    )
+    new = graph(
+        "f", [node("receive", "shop.receive"), node("email", "shop.email")], [("receive", "email")]
+    )
+    bodies = {"shop.fax": "11" * 8, "shop.email": "22" * 8}
+    for kwargs in ({}, {"old_bodies": bodies, "new_bodies": bodies}):
+        d = compare({"f": old}, {"f": new}, **kwargs).flows["f"]  # type: ignore[arg-type]
+        assert d.probable_renames == ()
+        assert d.steps_removed == ("fax",)
+        assert d.steps_added == ("email",)
+
+
+def test_no_probable_rename_when_two_steps_fit_or_anything_differs() -> None:
+    """Two candidates, another module, or another edge: removed and added stay as they are."""
+    same = dict.fromkeys(["m.x", "m.y", "m.p", "m.q", "n.p"], "ab" * 8)
+    old = graph(
+        "f", [node("a", "m.a"), node("x", "m.x"), node("y", "m.y")], [("a", "x"), ("a", "y")]
+    )
+    twins = graph(
+        "f", [node("a", "m.a"), node("p", "m.p"), node("q", "m.q")], [("a", "p"), ("a", "q")]
+    )
+    d = compare({"f": old}, {"f": twins}, old_bodies=same, new_bodies=same).flows["f"]
+    assert d.probable_renames == ()
+    assert d.steps_removed == ("x", "y")
+    other_module = graph(
+        "f", [node("a", "m.a"), node("p", "n.p"), node("y", "m.y")], [("a", "p"), ("a", "y")]
+    )
+    d = compare({"f": old}, {"f": other_module}, old_bodies=same, new_bodies=same).flows["f"]
+    assert d.probable_renames == ()
+    assert d.steps_removed == ("x",)
+    other_place = graph(
+        "f", [node("a", "m.a"), node("p", "m.p"), node("y", "m.y")], [("y", "p"), ("a", "y")]
+    )
+    d = compare({"f": old}, {"f": other_place}, old_bodies=same, new_bodies=same).flows["f"]
+    assert d.probable_renames == ()
+
+
+def _moving_flows(n: int) -> tuple[dict[str, FlowGraph], dict[str, FlowGraph]]:
+    """``n`` flows whose second step moves to the next flow."""
+    old, new = {}, {}
+    for i in range(n):
+        j = (i - 1) % n
+        old[f"f{i}"] = graph(
+            f"f{i}", [node("s", f"m{i}.s"), node(f"t{i}", f"m{i}.t")], [("s", f"t{i}")]
+        )
+        new[f"f{i}"] = graph(f"f{i}", [node("s", f"m{i}.s"), node(f"t{j}", f"m{j}.t")])
+    return old, new
+
+
+def test_moves_are_found_in_work_linear_in_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every move is found, and 4x the flows costs about 4x the step lookups, not 16x."""
+    import penstock._graph.compare as module
+
+    calls = 0
+    real = module._key
+
+    def counting(step: StepNode) -> tuple[str, str]:
+        nonlocal calls
+        calls += 1
+        return real(step)
+
+    monkeypatch.setattr(module, "_key", counting)
+    counts = []
+    for n in (500, 2000):
+        calls = 0
+        diff = compare(*_moving_flows(n))
+        assert diff.flows["f5"].moved_in == (("t4", "f4"),)
+        assert diff.flows["f5"].moved_out == (("t5", "f6"),)
+        assert sum(len(d.moved_in) for d in diff.flows.values()) == n
+        counts.append(calls)
+    assert counts[1] <= 4.5 * counts[0], counts
+
+
+def test_a_probable_rename_survives_a_neighbour_replaced_in_the_same_change() -> None:
+    """approve -> check renamed while the fax step after it became email: still paired."""
+    old = graph(
+        "f",
+        [node("receive", "m.receive"), node("approve", "m.approve"), node("fax", "m.fax")],
+        [("receive", "approve"), ("approve", "fax")],
+    )
+    new = graph(
+        "f",
+        [node("receive", "m.receive"), node("check", "m.check"), node("email", "m.email")],
+        [("receive", "check"), ("check", "email")],
+    )
+    bodies = {"m.approve": "ab" * 8, "m.check": "ab" * 8, "m.fax": "01" * 8, "m.email": "02" * 8}
+    d = compare({"f": old}, {"f": new}, old_bodies=bodies, new_bodies=bodies).flows["f"]
+    assert d.probable_renames == (("approve", "check"),)
+    assert d.steps_removed == ("fax",)
+    assert d.steps_added == ("email",)
+    assert d.edges_removed == (("approve", "fax"),)
+    assert d.edges_added == (("check", "email"),)

@@ -31,6 +31,7 @@ def test_rename_remove_add_and_line_moves(repo: Repo) -> None:
         "removed": ["legacy_fax"],
         "changed": ["check"],
         "renamed": [["validate", "check"]],
+        "probable_renames": [],
         "moved_in": [],
         "moved_out": [],
     }
@@ -102,6 +103,7 @@ def test_working_tree_is_the_default_new_and_nothing_is_touched(repo: Repo, tmp_
                 "removed": [],
                 "changed": [],
                 "renamed": [],
+                "probable_renames": [],
                 "moved_in": [],
                 "moved_out": [],
             },
@@ -115,14 +117,31 @@ def test_working_tree_is_the_default_new_and_nothing_is_touched(repo: Repo, tmp_
 
 
 def test_text_format_is_a_stat(repo: Repo) -> None:
-    """The default text output has one aligned line per changed flow and a totals line."""
+    """The default text output: an aligned stat line per changed flow, every change under it
+    (moves, renames, entrypoints included), and a totals line."""
     out = repo.penstock("diff", "v2", "v3")
     assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
-    assert lines[0] == " billing | changed  steps +1 ~1  edges +1"
-    assert lines[1] == " orders  | changed  steps -1 ~1  edges +1 -2  entrypoints +1"
-    assert lines[2] == " returns | added    steps +2  edges +1  entrypoints +1"
-    assert lines[3].startswith(" 3 flows changed (1 added): steps +3 -1 ~2, edges +3 -2 (v2 (")
+    assert out.stdout.splitlines()[:-1] == [
+        " billing | changed  steps +1 ~1  edges +1",
+        "     + step reserve: moved in from flow orders",
+        "     ~ step charge: description changed",
+        "     + edge charge -> reserve",
+        " orders  | changed  steps -1 ~1  edges +1 -2  entrypoints +1",
+        "     - step reserve: moved to flow billing",
+        "     ~ step check: now an entrypoint",
+        "     + edge check -> notify",
+        "     - edge check -> reserve",
+        "     - edge reserve -> notify",
+        "     + entrypoint check",
+        " returns | added    steps +2  edges +1  entrypoints +1",
+        "     + step refund",
+        "     + step request_return",
+        "     + edge request_return -> refund",
+        "     + entrypoint request_return",
+    ]
+    assert out.stdout.splitlines()[-1].startswith(
+        " 3 flows changed (1 added): steps +3 -1 ~2, edges +3 -2 (v2 ("
+    )
 
 
 def test_exit_code(repo: Repo) -> None:

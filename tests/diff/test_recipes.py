@@ -26,7 +26,8 @@ def penstock_commands() -> list[list[str]]:
     """Every `penstock ...` command line of the CI recipes, with shell variables filled in."""
     found = []
     for block in yaml_blocks():
-        for line in block.splitlines():
+        # Shell line continuations joined first.
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
             text = line.strip().removeprefix("- ").removeprefix("run: ")
             if text.startswith("penstock "):
                 text = re.sub(r"\$\{?\w+\}?", "main", text.split(">")[0])
@@ -39,7 +40,8 @@ def test_recipes_are_valid_yaml_with_the_commands() -> None:
     for block in yaml_blocks():
         yaml.safe_load(block)
     commands = penstock_commands()
-    assert sum(1 for c in commands if c[:1] == ["diff"] and "markdown" in c) == 2
+    assert sum(1 for c in commands if c[:1] == ["diff"] and "markdown" in c) == 3
+    assert any("--fail-on-live-removal" in c and "--observed" in c for c in commands)
 
 
 @pytest.mark.parametrize("argv", penstock_commands(), ids=" ".join)
@@ -47,6 +49,23 @@ def test_recipe_commands_parse(argv: list[str]) -> None:
     """The commands the recipes run are accepted by penstock's own argument parser."""
     args = build_parser().parse_args(argv)
     assert args.command == "diff"
+
+
+def test_the_github_recipe_never_runs_pull_request_code_with_secrets() -> None:
+    """The check runs on pull_request and uploads; only a workflow_run job posts."""
+    workflows = [yaml.safe_load(b) for b in yaml_blocks()[:2]]
+    check, comment = workflows
+    assert check[True] == "pull_request"  # YAML 1.1 reads the key `on` as True
+    assert check["permissions"] == {"contents": "read"}
+    assert "pull_request_target" not in DOC.read_text().split("### GitLab CI")[0].replace(
+        "A workflow triggered by `pull_request_target`", ""
+    )
+    assert set(comment[True]) == {"workflow_run"}
+    steps = comment["jobs"]["comment"]["steps"]
+    assert not any("checkout" in str(s.get("uses", "")) for s in steps)
+    runs = " ".join(str(s.get("run", "")) for s in steps)
+    assert "penstock diff" not in runs
+    assert "pip install" not in runs
 
 
 def test_pre_commit_hooks_run(tmp_path: Path) -> None:

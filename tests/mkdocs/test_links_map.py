@@ -102,10 +102,14 @@ def test_map_links_every_flow(site: Build, mermaid_oracle: MermaidOracle) -> Non
 def test_legend_by_default_and_off_per_diagram(site: Build, mermaid_oracle: MermaidOracle) -> None:
     """Diagrams get a legend of their shapes unless `legend: false`; it renders in Mermaid."""
     (shipping,) = site.diagrams("guide/shipping")
-    assert '["Legend"]' in shipping
-    assert '{"only one of the labelled arrows leaving it is taken"}' in shipping
+    # Below the drawing, as HTML: never inside it (where it widened the diagram).
+    assert "Legend" not in shipping
+    page = site.page("guide/shipping")
+    assert '<div class="penstock-legend"' in page
+    assert "only one of the labelled arrows leaving it is taken" in page
     (plain,) = site.diagrams("plain")
     assert "Legend" not in plain
+    assert "penstock-legend" not in site.page("plain")
     for parsed in mermaid_oracle.parse_one(shipping):
         assert parsed.ok, parsed.error
 

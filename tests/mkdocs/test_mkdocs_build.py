@@ -320,3 +320,52 @@ def test_coexists_with_mkdocstrings(tmp_path: Path) -> None:
     assert "doc doc-object" in page
     assert "receive_order" in page
     assert build.diagrams() == [expected(["shop.orders"], root / "src", "orders")]
+
+
+HALF = """
+from penstock import entrypoint, flow, step
+
+
+@flow("half")
+@entrypoint
+def start(): ...
+
+
+@flow("half")
+@step(after=start)
+def middle(): ...
+
+
+@flow("half")
+@step(after=no_such_step)
+def last(): ...
+"""
+
+
+def test_half_imported_flow_is_an_error_box_not_a_truncated_diagram(tmp_path: Path) -> None:
+    """A module that raises part-way: its flow is not drawn as if whole, even without
+    --strict; the page says which module failed, with what and where; recorded runs over it
+    add no drift warnings."""
+    (tmp_path / "runs.log").write_text("")
+    root = write_site(
+        tmp_path,
+        {
+            "index.md": "# Half\n\n::: penstock-flow half\n",
+            "runs.md": "# Runs\n\n::: penstock-flow half\n    observed: ../runs.log\n",
+        },
+        plugin={"modules": ["shop.half"]},
+        modules={"shop/half.py": HALF},
+    )
+    build = run("mkdocs", root)
+    assert build.returncode == 0, build.output
+    assert build.output.count("WARNING") == 1, build.output  # the import failure, once
+    for name in ("index", "runs"):
+        page = build.page(name)
+        assert '<pre class="mermaid">' not in page
+        assert "penstock-error" in page
+        assert "flow &#x27;half&#x27; is incomplete" in page or "flow 'half' is incomplete" in page
+        assert "module &#x27;shop.half&#x27;" in page or "module 'shop.half'" in page
+        assert "NameError: name" in page
+        box = page[page.index("penstock-error") :][:1500]
+        assert "half.py:16" in box, box
+        assert str(tmp_path) not in page

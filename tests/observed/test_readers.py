@@ -11,6 +11,7 @@ import pytest
 
 import penstock
 from penstock._errors import ObservedError
+from penstock._observed.record import DUPLICATE
 from penstock._observed.tally import ObservedFlow, observe
 from tests.observed import shop
 
@@ -40,7 +41,9 @@ def test_otlp_json_gives_the_same_counts_as_the_logs(json_log: Path, otlp_file: 
     assert _edges(from_spans) == _edges(from_logs) == shop.EXPECTED_EDGES
     assert _calls(from_spans) == _calls(from_logs)
     assert from_spans.runs == from_logs.runs
-    assert from_spans.skipped == {"foreign span": 8}
+    # Spans of other instrumentations are not lost data: counted apart, not "skipped".
+    assert from_spans.skipped == {}
+    assert from_spans.foreign_spans == 8
 
 
 def test_otlp_lines_are_the_collector_encoding(otlp_file: Path) -> None:
@@ -67,13 +70,18 @@ def test_undeclared_transition_names_the_first_line_that_showed_it(json_log: Pat
     assert (record["step"], record["predecessor"]) == ("ship", "validate")
 
 
-def test_several_files_and_gzip_add_up(json_log: Path, tmp_path: Path) -> None:
-    """Two files (one gzipped) count every run of both."""
+def test_a_file_and_its_gzipped_copy_count_once(json_log: Path, tmp_path: Path) -> None:
+    """The same records read twice (a rotated, gzipped copy) are the same calls."""
     packed = tmp_path / "old.log.gz"
     packed.write_bytes(gzip.compress(json_log.read_bytes()))
+    alone = observe(shop.FLOW, [json_log])
     observed = observe(shop.FLOW, [json_log, packed])
     assert observed.runs == len(shop.ORDERS)  # the same correlation IDs
-    assert observed.edge("checkout", "validate").count == 18  # type: ignore[union-attr]
+    assert observed.edge("checkout", "validate").count == 9  # type: ignore[union-attr]
+    assert observed.steps == alone.steps
+    assert observed.edges == alone.edges
+    records = sum(s.calls for s in alone.steps)
+    assert observed.skipped[DUPLICATE] == records
 
 
 def test_globs_are_expanded_relative_to_base(json_log: Path) -> None:
@@ -126,15 +134,14 @@ def test_bad_otlp_input_is_skipped_and_counted(otlp_file: Path, tmp_path: Path) 
     span = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     for attr in span["attributes"]:
         if attr["key"] == "penstock.schema":
-            attr["value"] = {"intValue": "2"}
+            attr["value"] = {"intValue": "99"}
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join([lines[1][:40], '{"hello": 1}', json.dumps(doc)]) + "\n")
-    # The first line decides the format: put an OTLP line first.
     path.write_text(lines[0] + "\n" + path.read_text())
     observed = observe(shop.FLOW, [path])
     assert observed.skipped == {
         "truncated or invalid JSON": 1,
-        "not an OTLP trace line": 1,
+        "not a step record": 1,
         "unknown schema version": 1,
     }
     assert sum(s.calls for s in observed.steps) == 1
@@ -288,7 +295,7 @@ def test_non_finite_durations_and_deep_nesting_are_skipped(json_log: Path, tmp_p
     path = tmp_path / "odd.log"
     path.write_text("\n".join(lines) + "\n")
     observed = observe(shop.FLOW, [path])
-    assert observed.skipped == {"wrong value: duration_ms": 2, "truncated or invalid JSON": 1}
+    assert observed.skipped == {"invalid number: duration_ms": 2, "truncated or invalid JSON": 1}
 
 
 def test_span_status_and_cancellation_are_read(otlp_file: Path, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from penstock import Edge, FlowGraph, FlowLink, Overlay, StepNode, generate_dag
-from penstock._render.legend import with_legend
+from penstock import Edge, FlowGraph, FlowLink, NodeMark, Overlay, StepNode, generate_dag
+from penstock._render.legend import legend_html, with_legend
 from penstock._render.stubs import mermaid_with_stubs
 from tests.support.graphviz import Graphviz
 from tests.support.mermaid import MermaidOracle
@@ -88,3 +88,36 @@ def test_dot_draws_the_keys(graphviz: Graphviz) -> None:
     ]
     assert "k0 [label=" in text
     assert 'style="rounded,bold"' in text.split("k0 [", 1)[1].split("\n", 1)[0]
+
+
+def test_an_entrypoint_reached_by_a_message_is_not_a_remote_key() -> None:
+    """The "subroutine" key is only for steps drawn with that shape (not a stadium entry)."""
+
+    def node(name: str, kind: str, transport: str | None = None) -> StepNode:
+        return StepNode(name, kind, "m", name, "m.py", 1, None, transport)  # type: ignore[arg-type]
+
+    graph = FlowGraph(
+        "f",
+        (node("consume", "entrypoint", "kafka"), node("store", "step")),
+        (Edge("consume", "store"),),
+        ("consume",),
+    )
+    overlay = with_legend(graph, None, stubs=False)
+    assert overlay is not None
+    assert [k.shape for k in overlay.keys] == ["stadium"]
+
+
+def test_html_legend_lists_keys_styles_and_notes_escaped() -> None:
+    """Below the diagram: one line per key, style and note, text escaped, swatch classed."""
+    overlay = Overlay(
+        nodes={"pay": NodeMark("added")},
+        notes=("edge labels: <times> observed",),
+        keys=(with_legend(_graph(), None, stubs=False) or Overlay()).keys,
+    )
+    html = legend_html(overlay)
+    assert html.startswith('<div class="penstock-legend"')
+    assert html.count("<li") == 3 + 1 + 1
+    assert 'class="penstock-key penstock-key-box ps_added"' in html
+    assert "edge labels: &lt;times&gt; observed" in html
+    assert legend_html(None) == ""
+    assert legend_html(Overlay(nodes={"pay": NodeMark("added")}, legend=False)) == ""

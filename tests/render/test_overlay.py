@@ -185,3 +185,25 @@ def test_weight_outside_range_is_refused() -> None:
     """Weights are relative (0..1)."""
     with pytest.raises(RenderError, match="outside 0..1"):
         Overlay(edges={("a", "b"): EdgeMark(weight=3)})
+
+
+def test_css_colors_leave_colours_to_the_page(mermaid_oracle: MermaidOracle) -> None:
+    """``colors="css"``: classes, widths and dashes only; styled edges carry their CSS tag."""
+    from penstock._render.mermaid import render_mermaid
+    from penstock._render.overlay import edge_marker
+
+    overlay = Overlay(
+        nodes={"refund": NodeMark("dead"), "charge": NodeMark("failing")},
+        edges={("charge", "refund"): EdgeMark("dead"), ("charge", "ship"): EdgeMark(None, "3", 1)},
+        legend=False,
+    )
+    text = render_mermaid(_flow(), overlay=overlay, colors="css")
+    assert "#" not in text.replace("#32;", "")  # no colour anywhere
+    dead = f"stroke-width:1.5px,stroke-dasharray:5 4,stroke-miterlimit:{edge_marker('dead')}"
+    assert f"    linkStyle 2 {dead}" in text
+    assert "    classDef ps_failing stroke-width:2.5px" in text
+    assert "    class refund ps_dead" in text
+    for parsed in mermaid_oracle.parse_one(text):
+        assert parsed.ok, parsed.error
+    with pytest.raises(RenderError, match="unknown colors 'dark'"):
+        render_mermaid(_flow(), colors="dark")

@@ -64,9 +64,14 @@ def test_legend_by_default_and_off_per_diagram(tmp_path: Path) -> None:
     """A diagram gets a legend of its shapes; :legend: false and :links: false drop them."""
     out = _build(tmp_path)
     (shipping,) = mermaid_blocks(out / "sub" / "shipping.html")
-    assert '["Legend"]' in shipping
+    # Below the drawing, as HTML: never inside it (where it widened the diagram).
+    assert "Legend" not in shipping
+    page = (out / "sub" / "shipping.html").read_text()
+    assert '<div class="penstock-legend"' in page
+    assert "only one of the labelled arrows leaving it is taken" in page
     (plain,) = mermaid_blocks(out / "plain.html")
     assert "Legend" not in plain
+    assert "penstock-legend" not in (out / "plain.html").read_text()
     assert '>"shipping"]' not in plain
 
 

@@ -47,11 +47,11 @@ def test_each_mistake_is_a_located_typed_warning(app: SphinxTestApp) -> None:
 
 @pytest.mark.sphinx("html", testroot="mistakes", srcdir="warnings-problems")
 def test_flow_problems_name_the_step_file_and_line(app: SphinxTestApp) -> None:
-    """A flow-problems warning lists each problem with the step's file:line and a did-you-mean."""
+    """A flow-problems warning names the `@step(after=...)` line of each problem."""
     app.build()
     (message,) = [m for _, sub, m in warnings_of(app) if sub == "flow-problems"]
     assert re.search(
-        r"flawed[/\\]looping\.py:12: \[unknown-after\] step 'finish' of flow 'looping' runs "
+        r"flawed[/\\]looping\.py:13: \[unknown-after\] step 'finish' of flow 'looping' runs "
         r"after 'finsh', .*did you mean 'finish'\?",
         message,
     )

@@ -110,7 +110,12 @@ _READ = (
       title: null,
       error: role === "error" ? textOf(svg) : null,
       source: el.getAttribute("data-original-code") || (svg ? null : el.textContent),
+      legend: [],
     };
+    const box = el.closest(".penstock-diagram");
+    if (box) {
+      out.legend = [...box.querySelectorAll(".penstock-legend li")].map((li) => textOf(li));
+    }
     if (svg && role !== "error") {
       out.labels = [...svg.querySelectorAll("g.node")].map((node) => {
         const label = node.querySelector(".nodeLabel") || node.querySelector(".label") || node;
@@ -161,6 +166,7 @@ class DiagramReport:
         title: the diagram title text, if any.
         error: the error SVG's text, if this container holds one.
         source: the Mermaid text when the diagram was not drawn (for messages).
+        legend: the lines of the legend penstock shows below the diagram (HTML, not drawn).
     """
 
     rendered: bool
@@ -172,6 +178,7 @@ class DiagramReport:
     title: str | None
     error: str | None
     source: str | None
+    legend: tuple[str, ...] = ()
 
 
 @dataclass
@@ -333,6 +340,7 @@ class Browser:
                 title=d["title"],
                 error=d["error"],
                 source=d["source"],
+                legend=tuple(d["legend"]),
             )
             for d in data["diagrams"]
         ]

@@ -10,5 +10,10 @@ if (typeof globalThis.mermaid === "undefined") {
     document.head.appendChild(script);
   });
 }
+// penstock-diagrams.js (a classic script, run before this module) hands penstock's colour
+// rules to Mermaid.
+if (typeof globalThis.penstockPrepareMermaid === "function") {
+  globalThis.penstockPrepareMermaid(globalThis.mermaid);
+}
 globalThis.mermaid.initialize({ startOnLoad: false });
 export default globalThis.mermaid;

@@ -1,0 +1,221 @@
+"""Flow coverage (issue 24): what ``--penstock-cov`` costs a test suite, and what it costs off.
+
+A generated pytest suite of 100 tests, each running a four-step flow 250 times (100,000
+decorated calls), under the backend a suite gets without configuring one. Each case is a fresh
+``python -m pytest`` process, run in alternation; the figure is the median over the rounds of
+the CPU time (user + system) the process used, which other processes on a busy machine
+disturb less than its wall-clock time.
+
+Targets:
+
+- with ``--penstock-cov`` (term report): at most 1.10x the same suite without it;
+- the plugin loaded but not enabled adds nothing measurable: a decorated call costs at most
+  1.02x what it costs before the plugin is loaded and configured (best of interleaved tight
+  loops in one fresh process, as ``bench_runtime``); the note gives what the plugin's own
+  hooks take per session. (Whole pytest sessions differ by more than that from run to run on
+  a shared machine, so they cannot show "nothing".)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+Row = dict[str, object]
+
+APP = """
+from penstock import entrypoint, flow, step
+
+
+@flow("orders")
+@entrypoint
+def place(n):
+    check(n)
+    if n % 2:
+        pay(n)
+    else:
+        hold(n)
+    audit(n)
+    return n
+
+
+@flow("orders")
+@step(after="place")
+def check(n):
+    return n
+
+
+@flow("orders")
+@step(after="check", when="odd")
+def pay(n):
+    return n
+
+
+@flow("orders")
+@step(after="check", when="even")
+def hold(n):
+    return n
+
+
+@flow("orders")
+@step(after=["pay", "hold"])
+def audit(n):
+    return n
+"""
+
+TEST = """
+import pytest
+
+from app import place
+
+
+@pytest.mark.parametrize("i", range(100))
+def test_orders(i):
+    for n in range(250):
+        assert place(n) == n
+"""
+
+
+def _suite(folder: Path) -> None:
+    (folder / "app.py").write_text(APP)
+    (folder / "test_orders.py").write_text(TEST)
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+
+
+def _time(folder: Path, args: list[str]) -> float:
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    env.pop("PYTEST_ADDOPTS", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    took = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pytest {' '.join(args)} failed:\n{proc.stdout[-2000:]}")
+    return took
+
+
+def _disabled_case() -> dict[str, float]:
+    """In this (fresh) process: per-call time before and after loading the plugin, disabled."""
+    import argparse
+
+    import pytest
+
+    import penstock
+    from benchmarks.bench_runtime import compare
+
+    # The noop backend: the cheapest call, where anything added would show most.
+    penstock.configure(backend="noop")
+    namespace: dict[str, object] = {}
+    exec(compile(APP, "app.py", "exec"), namespace)
+    place = namespace["place"]
+
+    def call() -> object:
+        return place(3)  # type: ignore[operator]
+
+    before = compare([call], 2_000, repeat=9)[0]
+
+    class Config:
+        # What pytest hands the plugin when no coverage option is given.
+        option = argparse.Namespace(
+            penstock_cov=[],
+            no_penstock_cov=False,
+            penstock_cov_report=[],
+            penstock_cov_fail_under=None,
+        )
+        rootpath = Path.cwd()
+
+        def getoption(self, name: str, default: object = None) -> object:
+            return getattr(self.option, name, default)
+
+    import time
+
+    start = time.perf_counter()
+    from penstock._coverage import pytest_plugin
+
+    parser = pytest.Parser()
+    pytest_plugin.pytest_addoption(parser)
+    pytest_plugin.pytest_configure(Config())  # type: ignore[arg-type]
+    hooks_us = (time.perf_counter() - start) * 1e6
+    after_runs = []
+    before_runs = [before]
+    for _ in range(3):
+        after_runs.append(compare([call], 2_000, repeat=9)[0])
+    return {"before": min(before_runs), "after": min(after_runs), "hooks_us": hooks_us}
+
+
+def run(quick: bool = False) -> list[Row]:
+    rounds = 3 if quick else 9
+    cases = {
+        "off": [],
+        "on": ["--penstock-cov"],
+    }
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _suite(folder)
+        _time(folder, ["--penstock-cov"])  # warm up: bytecode, file cache
+        for _ in range(rounds):
+            for name, args in cases.items():
+                times[name].append(_time(folder, args))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    on_ratio = med["on"] / med["off"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_coverage", "--disabled"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    disabled = json.loads(proc.stdout.strip().splitlines()[-1])
+    off_ratio = disabled["after"] / disabled["before"]
+
+    def spread(name: str) -> str:
+        return f"{min(times[name]):.2f}-{max(times[name]):.2f} s"
+
+    return [
+        {
+            "benchmark": "pytest suite, 100,000 decorated calls, with --penstock-cov",
+            "baseline": "the same suite without --penstock-cov",
+            "baseline_us": med["off"] * 1e6,
+            "penstock_us": med["on"] * 1e6,
+            "ratio": on_ratio,
+            "limit": 1.10,
+            "ok": on_ratio <= 1.10,
+            "note": f"median CPU time of {rounds} fresh pytest processes each, alternated: "
+            f"{med['on']:.2f} s ({spread('on')}) vs {med['off']:.2f} s ({spread('off')}); "
+            "default backend, 100 tests x 250 runs of 4 steps",
+        },
+        {
+            "benchmark": "decorated call (4 steps, noop backend), coverage plugin loaded, off",
+            "baseline": "the same call before the plugin is loaded",
+            "baseline_us": disabled["before"],
+            "penstock_us": disabled["after"],
+            "ratio": off_ratio,
+            "limit": 1.02,
+            "ok": off_ratio <= 1.02,
+            "note": f"best of interleaved loops in one process; the plugin's hooks take "
+            f"{disabled['hooks_us']:,.0f} us per session (import, options, configure, reading "
+            "pyproject.toml)",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    if "--disabled" in sys.argv:
+        print(json.dumps(_disabled_case()))
+    else:
+        for row in run(quick="--quick" in sys.argv):
+            print(row)
