@@ -10,7 +10,10 @@ forgotten on the first registration from the new one.
 from __future__ import annotations
 
 import sys
-from threading import RLock
+
+# _thread, not threading: the standard library documents it ("low-level threading API"),
+# and threading would cost `import penstock` about a millisecond (tests/test_import_light.py).
+from _thread import RLock
 from weakref import ref as weakref
 
 TYPE_CHECKING = False

@@ -13,13 +13,12 @@ checking.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
-
 from penstock._runtime.stepinfo import new_span_id, new_trace_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextvars import Token
+    from typing import Any, Protocol, runtime_checkable
 
     from penstock._runtime.stepinfo import StepInfo
 
@@ -104,21 +103,62 @@ class BaseBackend:
         return f"<{type(self).__name__}>"
 
 
-@runtime_checkable
-class Backend(Protocol):
-    """What penstock calls to record step calls. All hooks take keyword-only arguments."""
+if TYPE_CHECKING:
 
-    def on_start(self, *, step: StepRun, **kwargs: Any) -> None:
+    @runtime_checkable
+    class Backend(Protocol):
+        """What penstock calls to record step calls. All hooks take keyword-only arguments."""
+
+        def on_start(self, *, step: StepRun, **kwargs: Any) -> None:
+            """A call of a step started."""
+
+        def on_enter(self, *, step: StepRun, **kwargs: Any) -> Any:
+            """The step's code is about to run in this context; the result goes to ``on_exit``."""
+
+        def on_exit(self, *, step: StepRun, token: Any, **kwargs: Any) -> None:
+            """The step's code stopped running in this context (returned, raised or yielded)."""
+
+        def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
+            """The call finished: ``step.status``, ``step.error`` and ``step.end_ns`` are set."""
+
+
+def _backend_protocol() -> Any:
+    """The `Backend` protocol, made at its first use.
+
+    ``import penstock`` loads this module but must not import ``typing``: only code that
+    names the protocol does (its class statement above is for type checkers).
+    """
+    from typing import Protocol, runtime_checkable
+
+    def on_start(self: Any, *, step: StepRun, **kwargs: Any) -> None:
         """A call of a step started."""
 
-    def on_enter(self, *, step: StepRun, **kwargs: Any) -> Any:
+    def on_enter(self: Any, *, step: StepRun, **kwargs: Any) -> Any:
         """The step's code is about to run in this context; the result goes to ``on_exit``."""
 
-    def on_exit(self, *, step: StepRun, token: Any, **kwargs: Any) -> None:
+    def on_exit(self: Any, *, step: StepRun, token: Any, **kwargs: Any) -> None:
         """The step's code stopped running in this context (returned, raised or yielded)."""
 
-    def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
+    def on_end(self: Any, *, step: StepRun, **kwargs: Any) -> None:
         """The call finished: ``step.status``, ``step.error`` and ``step.end_ns`` are set."""
+
+    namespace = {
+        "__doc__": "What penstock calls to record step calls. All hooks take keyword-only "
+        "arguments.",
+        "__module__": "penstock.backends",
+        "on_start": on_start,
+        "on_enter": on_enter,
+        "on_exit": on_exit,
+        "on_end": on_end,
+    }
+    return runtime_checkable(type("Backend", (Protocol,), namespace))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Backend":
+        made = globals()["Backend"] = _backend_protocol()
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class StepRun:

@@ -9,7 +9,9 @@ transition.
 
 from __future__ import annotations
 
-from threading import Lock
+# _thread, not threading: the standard library documents it ("low-level threading API"),
+# and threading would cost `import penstock` about a millisecond (tests/test_import_light.py).
+from _thread import allocate_lock as Lock
 
 from penstock._runtime.active import hook_failed
 from penstock._runtime.backend import StepRun

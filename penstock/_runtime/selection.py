@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from threading import RLock
+
+# _thread, not threading: the standard library documents it ("low-level threading API"),
+# and threading would cost `import penstock` about a millisecond (tests/test_import_light.py).
+from _thread import RLock
 
 from penstock._errors import BackendError
 from penstock._runtime.active import Active, hook_failed
