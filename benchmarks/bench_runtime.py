@@ -149,7 +149,7 @@ def _otel_rows(proc_name: str, processor: Any, number: int) -> list[Row]:
     import penstock
     from penstock import flow, step
     from penstock._declared.spec import handle_of
-    from penstock._runtime.steprun import SpecInfo
+    from penstock._runtime.stepinfo import SpecInfo
 
     provider = TracerProvider()
     provider.add_span_processor(processor)

@@ -1,9 +1,9 @@
 """A worker thread that takes jobs from a `queue.Queue` and continues the run that sent each.
 
-The low-level half of penstock's integration contract, for a hot path where one object per
-message counts: the sender puts the headers of its step (`trace_headers`) next to the job;
-the worker turns them into a `RemoteEntry` once (`extract_entry`) and enters and leaves it
-around the job (`enter_remote`, `exit_remote`). Public names only.
+The sender puts the headers of its step (`trace_headers`, reused while the same step sends job
+after job) next to the job; the worker reads them (`extract`) and does the job inside the run
+they carry (`RemoteContext.continue_run`). Public names only: the general integration contract,
+the same calls penstock's own gRPC server wrappers make for each call they receive.
 """
 
 from __future__ import annotations
@@ -13,13 +13,7 @@ import threading
 from typing import Any
 
 from penstock import entrypoint, flow, step
-from penstock.propagation import (
-    dict_getter,
-    enter_remote,
-    exit_remote,
-    extract_entry,
-    trace_headers,
-)
+from penstock.propagation import dict_getter, extract, trace_headers
 
 FLOW = "queued_jobs"
 
@@ -44,15 +38,12 @@ def work(jobs: queue.Queue[Job | None], results: list[Any]) -> None:
     """Take jobs until ``None`` comes; run each inside the run that sent it."""
     while (job := jobs.get()) is not None:
         headers, payload = job
-        entry = extract_entry(headers, dict_getter)
-        if entry is None:  # sent outside a run: the job starts a run of its own
+        remote = extract(headers, dict_getter)
+        if remote is None:  # sent outside a run: the job starts a run of its own
             results.append(process(payload))
             continue
-        token = enter_remote(entry)
-        try:
+        with remote.continue_run(kind="consumer", attributes={"messaging.system": "queue"}):
             results.append(process(payload))
-        finally:
-            exit_remote(token)
 
 
 def start_worker(jobs: queue.Queue[Job | None], results: list[Any]) -> threading.Thread:

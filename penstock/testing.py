@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from threading import Lock
 from typing import Any
 
+from penstock._runtime.configure import configured
 from penstock.backends import BaseBackend, StepRun
 
 __all__ = ["RecordingBackend", "penstock_recorder", "recording"]
@@ -105,15 +106,15 @@ class RecordingBackend(BaseBackend):
 
 @contextmanager
 def recording() -> Iterator[RecordingBackend]:
-    """Record through a fresh `RecordingBackend` while the block runs, then reset."""
-    import penstock
+    """Record through a fresh `RecordingBackend` while the block runs.
 
+    Afterwards the backend configured before the block records again, as it was: it is not
+    closed nor made anew (a logging handler it installed stays), and a choice still to be made
+    at the first run (``"auto"``, ``"otel"``) is still to be made. Blocks nest.
+    """
     backend = RecordingBackend()
-    penstock.configure(backend=backend)
-    try:
+    with configured(backend):
         yield backend
-    finally:
-        penstock.reset()
 
 
 try:

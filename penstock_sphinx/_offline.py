@@ -10,8 +10,6 @@ drawn then, so HTML builds pay nothing for it.
 
 from __future__ import annotations
 
-import re
-
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.ext.graphviz import graphviz
@@ -23,9 +21,6 @@ from penstock.docs import DiagramOptions, flow_outline, map_diagram
 __all__ = ["keep_offline_forms", "keep_offline_map", "swap_for_builder"]
 
 logger = logging.getLogger(__name__)
-
-#: Tooltips and links mean nothing in a picture of a PDF or an EPUB page: they go.
-_NO_MAPS = re.compile(r', (?:tooltip|URL)="(?:[^"\\]|\\.)*"')
 
 #: Builders whose pages show a picture rather than running Mermaid.
 _TEXT_FORMATS = frozenset({"text", "man"})
@@ -58,8 +53,10 @@ def _forms(kind: str, subject: str, extra: object) -> tuple[str, str, str]:
         links=extra.links,
         legend=extra.legend,
         collapse=extra.collapse,
+        # Tooltips and links mean nothing in a picture of a PDF or an EPUB page.
+        interactive=False,
     )
-    return _NO_MAPS.sub("", dot), flow_outline(graph, links=extra.links), f"flow {subject}"
+    return dot, flow_outline(graph, links=extra.links), f"flow {subject}"
 
 
 def swap_for_builder(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -10,8 +10,11 @@ forgotten on the first registration from the new one.
 from __future__ import annotations
 
 import sys
+
+# _thread, not threading: the standard library documents it ("low-level threading API"),
+# and threading would cost `import penstock` about a millisecond (tests/test_import_light.py).
 from _thread import RLock
-from _weakref import ref as weakref
+from weakref import ref as weakref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

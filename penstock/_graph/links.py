@@ -14,15 +14,23 @@ and ``penstock map`` draws one box per flow with the links between them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from penstock._declared.registry import REGISTRY, Registry
 from penstock._declared.spec import FlowStep, StepSpec
-from penstock._graph.model import resolve
+from penstock._graph.model import FlowGraph, resolve
 from penstock._suggest import close_matches
 
-__all__ = ["FlowLink", "UnknownHandOver", "flow_links", "links_of", "unknown_hand_overs"]
+__all__ = [
+    "FlowLink",
+    "UnknownHandOver",
+    "flow_links",
+    "linked_flows",
+    "links_of",
+    "unknown_hand_overs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +185,24 @@ def _order(link: FlowLink) -> tuple[str, str, str, str, str, str]:
         link.transport or "",
         link.channel or "",
     )
+
+
+def linked_flows(
+    graph: FlowGraph, links: Sequence[FlowLink]
+) -> list[tuple[str, str, list[FlowLink]]]:
+    """``(direction, other flow, links)`` per other flow that ``graph`` is linked with.
+
+    ``"out"`` (``graph`` hands work to it) first, then ``"in"``, each sorted by flow name;
+    links inside ``graph`` itself, or to steps it does not have, are left out. Diagrams draw
+    one stub per entry.
+    """
+    groups: dict[tuple[str, str], list[FlowLink]] = {}
+    for link in links:
+        if link.source_flow == link.target_flow:
+            continue
+        if link.source_flow == graph.name and link.source_step in graph:
+            groups.setdefault(("out", link.target_flow), []).append(link)
+        if link.target_flow == graph.name and link.target_step in graph:
+            groups.setdefault(("in", link.source_flow), []).append(link)
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0] != "out", item[0][1]))
+    return [(direction, other, found) for (direction, other), found in ordered]

@@ -13,7 +13,7 @@ from penstock._graph.model import FlowGraph, StepNode, get_flow
 from penstock._render.dot import render_dot
 from penstock._render.legend import with_legend
 from penstock._render.overlay import Overlay
-from penstock._render.stubs import dot_stubs, has_stubs, mermaid_with_stubs
+from penstock._render.stubs import has_stubs, mermaid_with_stubs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def generate_dag(
     flow_url: Callable[[str], str | None] | None = None,
     legend: bool = False,
     collapse: bool = False,
+    interactive: bool = True,
 ) -> str:
     """Render a flow as text.
 
@@ -49,7 +50,8 @@ def generate_dag(
         direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL``.
         title: Mermaid only: a title above the diagram.
         show_docs: put each step's docstring summary under its name (Mermaid and DOT).
-        link: Mermaid only: a function giving a URL for a step, to make nodes links.
+        link: Mermaid and DOT: a function giving a URL for a step, to make nodes links
+            (``http(s)`` or relative; others are left out).
         overlay: Mermaid and DOT: marks drawn over the flow (see `Overlay`).
         observed: recorded runs drawn over the flow (from `penstock.observe`: counts on
             edges, dead paths, undeclared transitions, per-step calls, error rate and p95),
@@ -63,6 +65,8 @@ def generate_dag(
             steps in another process, decision points, stubs) to the overlay's.
         collapse: draw each module's steps as one box (big flows); an overlay then marks
             the module boxes.
+        interactive: DOT only: ``False`` leaves out every ``URL`` and ``tooltip`` attribute,
+            for a picture that cannot follow a link (a PDF, an EPUB page).
 
     Raises:
         FlowNotFoundError: unknown flow name.
@@ -97,9 +101,16 @@ def generate_dag(
     if format == "dot":
         if legend:
             overlay = with_legend(graph, overlay, stubs=has_stubs(graph, found))
-        text = render_dot(graph, direction=direction, show_docs=show_docs, overlay=overlay)
-        extra = "".join(f"{line}\n" for line in dot_stubs(graph, found, flow_url))
-        return text[: -len("}\n")] + extra + "}\n"
+        return render_dot(
+            graph,
+            direction=direction,
+            show_docs=show_docs,
+            overlay=overlay,
+            links=found,
+            flow_url=flow_url,
+            link=link,
+            interactive=interactive,
+        )
     if format == "json":
         data = graph.as_dict()
         if links:

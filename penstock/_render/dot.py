@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from penstock._graph.links import FlowLink, linked_flows
 from penstock._graph.model import Edge, FlowGraph, StepNode
 from penstock._render.branches import branching
-from penstock._render.mermaid import normalize_direction
+from penstock._render.mermaid import normalize_direction, safe_url
 from penstock._render.overlay import STYLES, EdgeMark, NodeMark, Overlay, edge_width
 
 __all__ = ["render_dot"]
@@ -39,6 +42,10 @@ def render_dot(
     direction: str = "TD",
     show_docs: bool = False,
     overlay: Overlay | None = None,
+    links: Sequence[FlowLink] = (),
+    flow_url: Callable[[str], str | None] | None = None,
+    link: Callable[[StepNode], str | None] | None = None,
+    interactive: bool = True,
 ) -> str:
     """Return a ``digraph`` for ``graph``; entrypoints are drawn bold and rounded.
 
@@ -47,18 +54,28 @@ def render_dot(
         direction: ``TD``/``TB``, ``BT``, ``LR`` or ``RL`` (any case).
         show_docs: add each step's docstring summary under its name.
         overlay: marks drawn over the flow, with a legend of the styles used.
+        links: links to other flows, drawn as stubs (one dashed box per other flow).
+        flow_url: gives the URL of another flow's diagram: its stub links there.
+        link: gives a URL for a step (``http(s)`` or relative): the step links there.
+        interactive: write ``URL`` and ``tooltip`` attributes (SVG and image maps use them);
+            ``False`` for a picture that cannot follow a link (a PDF, an EPUB page).
     """
     rankdir = {"TD": "TB"}.get(normalize_direction(direction), normalize_direction(direction))
     ids = {node.name: f"n{i}" for i, node in enumerate(graph.steps)}
     if overlay is not None:
         overlay.check(set(ids), {(e.source, e.target) for e in graph.edges})
+    if not interactive:
+        link = flow_url = None
     lines = [
         f"digraph {quote(graph.name)} {{",
         f"    rankdir={rankdir};",
         '    node [shape=box, fontname="Helvetica"];',
     ]
     node_marks = overlay.nodes if overlay is not None else {}
-    lines += [_node_line(node, ids, show_docs, node_marks.get(node.name)) for node in graph.steps]
+    lines += [
+        _node_line(node, ids, show_docs, node_marks.get(node.name), link, interactive)
+        for node in graph.steps
+    ]
     # Alternatives (edges with when=) leave from a small empty diamond after their source.
     decisions = branching(graph).decisions
     for name, k in decisions.items():
@@ -75,17 +92,30 @@ def render_dot(
         lines.append(f"    {source} -> {ids[edge.target]}{suffix};")
     if overlay is not None:
         lines += _legend(overlay, len(graph.steps))
+    lines += _stubs(graph, ids, links, flow_url)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _node_line(node: StepNode, ids: dict[str, str], show_docs: bool, mark: NodeMark | None) -> str:
+def _node_line(
+    node: StepNode,
+    ids: dict[str, str],
+    show_docs: bool,
+    mark: NodeMark | None,
+    link: Callable[[StepNode], str | None] | None,
+    interactive: bool,
+) -> str:
     label = node.name
     if show_docs and node.doc:
         label += "\n" + node.doc
     if mark is not None and mark.note:
         label += "\n" + mark.note
-    attrs = [f"label={quote(label)}"]
+    attrs = []
+    url = link(node) if link is not None else None
+    if url and safe_url(url):
+        # target: a page showing the SVG inline follows the link in itself, not in the SVG.
+        attrs += [f"URL={quote(url)}", 'target="_top"']
+    attrs.append(f"label={quote(label)}")
     styles = []
     if node.kind == "entrypoint":
         styles += ["rounded", "bold"]
@@ -95,7 +125,7 @@ def _node_line(node: StepNode, ids: dict[str, str], show_docs: bool, mark: NodeM
         styles += _node_style(mark.style, attrs)
     if styles:
         attrs.append(f'style="{",".join(styles)}"')
-    if node.doc:
+    if node.doc and interactive:
         attrs.append(f"tooltip={quote(node.doc)}")
     return f"    {ids[node.name]} [{', '.join(attrs)}];"
 
@@ -156,4 +186,31 @@ def _legend(overlay: Overlay, first_free: int) -> list[str]:
             attrs.append(f'style="{",".join(styles)}"')
         lines.append(f"        n{first_free + offset} [{', '.join(attrs)}];")
     lines.append("    }")
+    return lines
+
+
+def _stubs(
+    graph: FlowGraph,
+    ids: dict[str, str],
+    links: Sequence[FlowLink],
+    flow_url: Callable[[str], str | None] | None,
+) -> list[str]:
+    """One dashed box per other flow ``graph`` is linked with, dotted edges to its steps."""
+    lines: list[str] = []
+    for k, (direction, other, found) in enumerate(linked_flows(graph, links)):
+        sid = f"s{k}"
+        attrs = [f"label={quote(other)}", "shape=cds", "style=dashed"]
+        url = flow_url(other) if flow_url is not None else None
+        if url and safe_url(url):
+            attrs += [f"URL={quote(url)}", f"tooltip={quote('flow ' + other)}"]
+        lines.append(f"    {sid} [{', '.join(attrs)}];")
+        seen: set[str] = set()
+        for link in found:
+            step = ids[link.source_step if direction == "out" else link.target_step]
+            pair = (step, sid) if direction == "out" else (sid, step)
+            label = f", label={quote(link.label)}" if link.label else ""
+            line = f"    {pair[0]} -> {pair[1]} [style=dotted{label}];"
+            if line not in seen:
+                seen.add(line)
+                lines.append(line)
     return lines

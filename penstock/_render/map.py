@@ -11,7 +11,7 @@ from penstock._errors import RenderError
 from penstock._graph.links import flow_links
 from penstock._graph.model import flows
 from penstock._render.dot import quote
-from penstock._render.mermaid import _safe_url, _url_text, label_text, normalize_direction
+from penstock._render.mermaid import _url_text, label_text, normalize_direction, safe_url
 
 __all__ = ["FlowMap", "MapEdge", "MapFlow", "flow_map", "render_map"]
 
@@ -119,7 +119,7 @@ def render_map(
             lines.append(f"    {ids[e.source]} {arrow} {ids[e.target]}")
         for f in flow_map.flows:
             url = flow_url(f.name) if flow_url is not None else None
-            if url and _safe_url(url):
+            if url and safe_url(url):
                 tip = label_text(f"flow {f.name}")
                 lines.append(f'    click {ids[f.name]} href "{_url_text(url)}" "{tip}"')
         return "\n".join(lines) + "\n"
@@ -133,7 +133,7 @@ def render_map(
         for f in flow_map.flows:
             attrs = [f"label={quote(f.name)}"]
             url = flow_url(f.name) if flow_url is not None else None
-            if url and _safe_url(url):
+            if url and safe_url(url):
                 attrs += [f"URL={quote(url)}", f"tooltip={quote('flow ' + f.name)}"]
             lines.append(f"    {ids[f.name]} [{', '.join(attrs)}];")
         for e in flow_map.edges:

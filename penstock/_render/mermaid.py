@@ -143,7 +143,7 @@ def render_mermaid(
     if link is not None:
         for node in graph.steps:
             url = link(node)
-            if url and _safe_url(url):
+            if url and safe_url(url):
                 # module.qualname, not the file path: a built site must not show build paths.
                 tip = label_text(f"{node.module}.{node.qualname}")
                 lines.append(f'    click {ids[node.name]} href "{_url_text(url)}" "{tip}"')
@@ -326,10 +326,8 @@ def normalize_direction(direction: str) -> str:
     return d
 
 
-_URL_OK = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*\Z")
-
-
-def _safe_url(url: str) -> bool:
+def safe_url(url: str) -> bool:
+    """Whether a diagram may link to ``url``: ``http(s)`` or relative, never ``javascript:``."""
     lowered = url.strip().lower()
     if ":" in lowered.split("/", 1)[0]:
         return lowered.startswith(("http://", "https://"))

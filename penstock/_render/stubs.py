@@ -1,4 +1,4 @@
-"""Other flows drawn as small linked stubs in a flow's diagram (Mermaid and DOT).
+"""Other flows drawn as small linked stubs in a flow's Mermaid diagram (DOT: `render_dot`).
 
 A stub is one box per other flow this flow hands work to, or receives work from (see
 `penstock._graph.links`), joined by a dotted edge to the step concerned and labelled with the
@@ -10,44 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from penstock._graph.links import FlowLink
+from penstock._graph.links import FlowLink, linked_flows
 from penstock._graph.model import FlowGraph
 from penstock._render.branches import branching
-from penstock._render.dot import quote
 from penstock._render.legend import with_legend
 from penstock._render.mermaid import (
-    _safe_url,
     _url_text,
     is_plain_id,
     label_text,
     legend_size,
     render_mermaid,
+    safe_url,
 )
 from penstock._render.overlay import Overlay
 
-__all__ = ["FlowUrl", "dot_stubs", "has_stubs", "mermaid_stubs", "mermaid_with_stubs"]
+__all__ = ["FlowUrl", "has_stubs", "mermaid_stubs", "mermaid_with_stubs"]
 
 #: Gives the URL of a flow's diagram (``None``: not drawn anywhere known).
 FlowUrl = Callable[[str], str | None]
 
 
-def _stubs(graph: FlowGraph, links: Sequence[FlowLink]) -> list[tuple[str, str, list[FlowLink]]]:
-    """``(direction, other flow, links)`` per stub: ``"out"`` stubs first, in link order."""
-    groups: dict[tuple[str, str], list[FlowLink]] = {}
-    for link in links:
-        if link.source_flow == link.target_flow:
-            continue
-        if link.source_flow == graph.name and link.source_step in graph:
-            groups.setdefault(("out", link.target_flow), []).append(link)
-        if link.target_flow == graph.name and link.target_step in graph:
-            groups.setdefault(("in", link.source_flow), []).append(link)
-    ordered = sorted(groups.items(), key=lambda item: (item[0][0] != "out", item[0][1]))
-    return [(direction, other, found) for (direction, other), found in ordered]
-
-
 def has_stubs(graph: FlowGraph, links: Sequence[FlowLink]) -> bool:
     """Whether ``graph`` is drawn with at least one stub of another flow."""
-    return bool(_stubs(graph, links))
+    return bool(linked_flows(graph, links))
 
 
 def mermaid_with_stubs(
@@ -89,7 +74,7 @@ def mermaid_stubs(
     )
     lines: list[str] = []
     clicks: list[str] = []
-    for k, (direction, other, found) in enumerate(_stubs(graph, links)):
+    for k, (direction, other, found) in enumerate(linked_flows(graph, links)):
         sid = f"n{first + k}"
         # The "flag" shape: a box with a notch, for "this is another flow".
         lines.append(f'    {sid}>"{label_text(other)}"]')
@@ -102,32 +87,7 @@ def mermaid_stubs(
             if line not in lines:
                 lines.append(line)
         url = flow_url(other) if flow_url is not None else None
-        if url and _safe_url(url):
+        if url and safe_url(url):
             tip = label_text(f"flow {other}")
             clicks.append(f'    click {sid} href "{_url_text(url)}" "{tip}"')
     return lines + clicks
-
-
-def dot_stubs(
-    graph: FlowGraph, links: Sequence[FlowLink], flow_url: FlowUrl | None = None
-) -> list[str]:
-    """Statements to add inside `render_dot`'s ``digraph`` of ``graph``."""
-    ids = {n.name: f"n{i}" for i, n in enumerate(graph.steps)}
-    lines: list[str] = []
-    for k, (direction, other, found) in enumerate(_stubs(graph, links)):
-        sid = f"s{k}"
-        attrs = [f"label={quote(other)}", "shape=cds", "style=dashed"]
-        url = flow_url(other) if flow_url is not None else None
-        if url and _safe_url(url):
-            attrs += [f"URL={quote(url)}", f"tooltip={quote('flow ' + other)}"]
-        lines.append(f"    {sid} [{', '.join(attrs)}];")
-        seen: set[str] = set()
-        for link in found:
-            step = ids[link.source_step if direction == "out" else link.target_step]
-            pair = (step, sid) if direction == "out" else (sid, step)
-            label = f", label={quote(link.label)}" if link.label else ""
-            line = f"    {pair[0]} -> {pair[1]} [style=dotted{label}];"
-            if line not in seen:
-                seen.add(line)
-                lines.append(line)
-    return lines

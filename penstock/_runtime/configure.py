@@ -6,15 +6,18 @@ run (see there). This module installs what is decided now into the run state.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from penstock._errors import BackendError
 from penstock._runtime import lifecycle, selection
+from penstock._runtime.active import Active
 
 if TYPE_CHECKING:
-    from penstock.backends import Backend
+    from penstock._runtime.backend import Backend
 
-__all__ = ["available_backends", "configure", "reset"]
+__all__ = ["available_backends", "configure", "configured", "reset"]
 
 available_backends = selection.available_backends
 
@@ -75,6 +78,30 @@ def reset() -> None:
     with selection.lock:
         _install(None, {})
     lifecycle.reset_state()
+
+
+@contextmanager
+def configured(backend: Backend) -> Iterator[None]:
+    """``configure(backend)`` while the block runs; then the configuration before it, as it was.
+
+    The backend recording before the block is neither closed nor made anew: it records again
+    after the block (its handlers, its provider untouched), and a choice still to be decided
+    at the first run ("auto", "otel") is still to be decided. Run state (observed edges,
+    drift reports) is left alone.
+    """
+    selection.validate_backend(backend)
+    with selection.lock:
+        saved = selection.save()
+        before = (lifecycle.ACTIVE, lifecycle.RECHECK)
+        # Not set_choice: it would close the backend being replaced.
+        selection.restore((backend, {}, [*saved[2], backend], saved[3]))
+        lifecycle.install(Active(backend))
+    try:
+        yield
+    finally:
+        with selection.lock:
+            selection.restore(saved)
+            lifecycle.install(*before)
 
 
 def _install(choice: Any, options: dict[str, Any], backend: Any = None) -> None:

@@ -9,15 +9,18 @@ transition.
 
 from __future__ import annotations
 
-from _thread import allocate_lock
+# _thread, not threading: the standard library documents it ("low-level threading API"),
+# and threading would cost `import penstock` about a millisecond (tests/test_import_light.py).
+from _thread import allocate_lock as Lock
 
 from penstock._runtime.active import hook_failed
+from penstock._runtime.backend import StepRun
 from penstock._runtime.rule import edge_source
-from penstock._runtime.steprun import StepInfo, StepRun
+from penstock._runtime.stepinfo import StepInfo
 
 __all__ = ["SEARCH", "first_transition", "observed_edges", "reset", "search_transition"]
 
-_edges_lock = allocate_lock()
+_edges_lock = Lock()
 
 #: flow -> {(from_step, to_step): None}, in the order first seen.
 _OBSERVED: dict[str, dict[tuple[str, str], None]] = {}

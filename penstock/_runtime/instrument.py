@@ -13,11 +13,13 @@ or from another task, cannot break context restoration).
 from __future__ import annotations
 
 import functools
+import sys
 
 from penstock._runtime import lifecycle
 from penstock._runtime.active import hook_failed
+from penstock._runtime.backend import StepRun, note_done
 from penstock._runtime.lifecycle import activate, begin, deactivate, end, nest
-from penstock._runtime.steprun import SpecInfo, StepRun, note_done
+from penstock._runtime.stepinfo import SpecInfo
 
 # Not `from typing import TYPE_CHECKING`: importing typing alone costs more than penstock.
 TYPE_CHECKING = False
@@ -252,7 +254,12 @@ def function_kind(func: Callable[..., Any]) -> str:
     flags = code.co_flags
     if flags & _CO_ASYNC_GENERATOR:
         return "asyncgen"
-    if flags & _CO_COROUTINE or getattr(target, "_is_coroutine_marker", None) is not None:
+    if flags & _CO_COROUTINE:
+        return "coroutine"
+    # A function marked with inspect.markcoroutinefunction (3.12+): only possible once the
+    # program imported inspect, so it is asked only then (import penstock stays light).
+    inspect = sys.modules.get("inspect")
+    if inspect is not None and not flags & _CO_GENERATOR and inspect.iscoroutinefunction(target):
         return "coroutine"
     if flags & _CO_GENERATOR:
         return "generator"

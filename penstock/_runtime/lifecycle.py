@@ -12,21 +12,21 @@ costly; the backend is decided on the first run by `penstock._runtime.selection`
 from __future__ import annotations
 
 import sys
-from _contextvars import ContextVar, Token
+from contextvars import ContextVar, Token
 from time import time_ns
 
 from penstock._runtime import selection
 from penstock._runtime.active import hook_failed, reset_failures
+from penstock._runtime.backend import StepRun, note_done
 from penstock._runtime.drift import SEARCH, first_transition, search_transition
 from penstock._runtime.drift import reset as reset_drift
-from penstock._runtime.steprun import StepRun, note_done
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from penstock._runtime.active import Active
-    from penstock._runtime.steprun import SpecInfo
+    from penstock._runtime.stepinfo import SpecInfo
 
 __all__ = [
     "CURRENT",

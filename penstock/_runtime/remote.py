@@ -1,15 +1,16 @@
 """Runs continued from another process: a remote parent made current while a block runs.
 
 Integrations (``penstock.propagation``, ``penstock.contrib``, a user's own) read a trace context
-from a carrier and continue the run it names with `continue_remote`, or, on a hot path of one
-received call or message, with `enter_remote`/`exit_remote`.
+from a carrier and continue the run it names with `continue_remote` (public in
+``penstock.propagation``), which enters and leaves it with `enter_remote`/`exit_remote`.
 """
 
 from __future__ import annotations
 
 from penstock._runtime import lifecycle
 from penstock._runtime.active import IDLE, hook_failed
-from penstock._runtime.steprun import StepInfo, StepRun
+from penstock._runtime.backend import StepRun
+from penstock._runtime.stepinfo import StepInfo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,7 +18,14 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-__all__ = ["RunScope", "continue_remote", "enter_remote", "exit_remote", "remote_info"]
+__all__ = [
+    "RunScope",
+    "continue_remote",
+    "continuing",
+    "enter_remote",
+    "exit_remote",
+    "remote_info",
+]
 
 # The ContextVar's own methods: no Python frame on the per-message path.
 _set_current = lifecycle.CURRENT.set
@@ -38,27 +46,6 @@ class _RemoteRun(StepRun):
     #: ``(kind, attributes)`` of the hop that brought the run ("consumer" or "server", and
     #: e.g. messaging or RPC attributes), for the first step that continues it; or ``None``.
     hop: tuple[str, Mapping[str, Any]] | None = None
-    #: The span id as read from the wire, when the entry kept it hex (see ``enter_remote``).
-    _span_hex: str | None = None
-
-    # Ids read from the wire stay hex until something needs them as numbers: a server
-    # whose call starts no step (or only steps of a backend that needs no ids) never
-    # converts them, and the correlation ID is the hex itself.
-    @property
-    def trace_id(self) -> int:
-        """128-bit W3C trace id of the remote run."""
-        tid = self._trace_id
-        if not tid:
-            tid = self._trace_id = int(self._corr or "0", 16)
-        return tid
-
-    @property
-    def span_id(self) -> int:
-        """64-bit W3C span id of the remote parent."""
-        sid = self._span_id
-        if not sid:
-            sid = self._span_id = int(self._span_hex or "0", 16)
-        return sid
 
 
 _new_remote = object.__new__
@@ -69,13 +56,9 @@ def enter_remote(entry: tuple[Any, ...]) -> Any:
 
     `exit_remote` undoes it.
 
-    For integrations whose hot path is one received call or message (no object per call).
-    Public as `penstock.propagation.enter_remote`.
-
     Args:
-        entry: a `penstock.propagation.RemoteEntry`, from
-            `penstock.propagation.remote_entry`, `penstock.propagation.RemoteContext.entry`
-            or `penstock.propagation.extract_entry`.
+        entry: ``(trace_id, span_id, StepInfo of the remote step, link, sampled,
+            tracestate, hop)``, as `continue_remote` makes it.
 
     Returns:
         What `exit_remote` needs; call it in the same context, also when the code raised.
@@ -83,12 +66,8 @@ def enter_remote(entry: tuple[Any, ...]) -> Any:
     trace_id, span_id, info, link, sampled, trace_state, hop = entry
     run = _new_remote(_RemoteRun)
     run._info = info
-    if type(trace_id) is str:  # hex, as extract_entry read it from gRPC metadata
-        run._corr = trace_id
-        run._span_hex = span_id
-    else:
-        run._trace_id = trace_id
-        run._span_id = span_id
+    run._trace_id = trace_id
+    run._span_id = span_id
     if link:
         run.link = True
     if not sampled:
@@ -193,6 +172,20 @@ class continue_remote:
         if entered is not None:
             exit_remote(entered)
 
+
+def continuing(entry: tuple[Any, ...]) -> continue_remote:
+    """A `continue_remote` block for a ready entry, as ``__init__`` would make it.
+
+    For `penstock.propagation.RemoteContext.continue_run`, which has its parts at hand (one
+    block per received call or message): no look-up, no copy.
+    """
+    block = _new_block(continue_remote)
+    block._args = entry
+    block._entered = None
+    return block
+
+
+_new_block = object.__new__
 
 remote_infos: dict[tuple[str | None, str], StepInfo] = {}
 

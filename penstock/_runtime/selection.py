@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+
+# _thread, not threading: the standard library documents it ("low-level threading API"),
+# and threading would cost `import penstock` about a millisecond (tests/test_import_light.py).
 from _thread import RLock
 
 from penstock._errors import BackendError
@@ -32,6 +35,8 @@ __all__ = [
     "decide",
     "lock",
     "make",
+    "restore",
+    "save",
     "set_choice",
     "validate_backend",
 ]
@@ -74,6 +79,24 @@ def set_choice(choice: Any, options: dict[str, Any], backend: Any = None) -> Act
         if choice is None:
             _warned_fallback = False
         return None if backend is None else _own(backend)
+
+
+def save() -> tuple[Any, ...]:
+    """What configure() chose and the backends it owns, for `restore` (nothing is closed)."""
+    with lock:
+        return (_choice, dict(_options), list(_owned), _warned_fallback)
+
+
+def restore(saved: tuple[Any, ...]) -> None:
+    """Go back to what `save` returned; backends owned since then and not before are closed."""
+    global _choice, _options, _warned_fallback
+    choice, options, owned, warned = saved
+    with lock:
+        for backend in _owned:
+            if backend not in owned:
+                _close(backend)
+        _owned[:] = owned
+        _choice, _options, _warned_fallback = choice, options, warned
 
 
 def decide() -> tuple[Active, Callable[[], Active | None] | None]:

@@ -16,11 +16,8 @@ documentation walks through one.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
-
 from penstock._runtime import lifecycle
-from penstock._runtime.backend import BaseBackend
-from penstock._runtime.steprun import StepRun
+from penstock._runtime.backend import Backend, BaseBackend, StepRun
 
 __all__ = ["Backend", "BaseBackend", "StepRun", "active_backend"]
 
@@ -34,20 +31,3 @@ def active_backend() -> Backend | None:
     """
     active = lifecycle.ACTIVE
     return None if active is None else active.backend
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """What penstock calls to record step calls. All hooks take keyword-only arguments."""
-
-    def on_start(self, *, step: StepRun, **kwargs: Any) -> None:
-        """A call of a step started."""
-
-    def on_enter(self, *, step: StepRun, **kwargs: Any) -> Any:
-        """The step's code is about to run in this context; the result goes to ``on_exit``."""
-
-    def on_exit(self, *, step: StepRun, token: Any, **kwargs: Any) -> None:
-        """The step's code stopped running in this context (returned, raised or yielded)."""
-
-    def on_end(self, *, step: StepRun, **kwargs: Any) -> None:
-        """The call finished: ``step.status``, ``step.error`` and ``step.end_ns`` are set."""

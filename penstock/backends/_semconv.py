@@ -1,11 +1,13 @@
 """The OpenTelemetry semantic conventions the otel backend follows: code attributes and span kinds.
 
-Attribute names come from ``opentelemetry-semantic-conventions`` (never typed here): the stable
-``code.function.name`` (fully qualified), ``code.file.path`` and ``code.line.number`` by
-default; the deprecated ``code.function`` (qualified name), ``code.namespace`` (module),
-``code.filepath`` and ``code.lineno`` for dashboards that still read them, or both. The choice:
-the backend's ``code_attributes`` option, else ``OTEL_SEMCONV_STABILITY_OPT_IN`` (``code``:
-stable, ``code/dup``: both, as OpenTelemetry's instrumentations read it), else stable.
+Attribute names are the conventions' own (the tests compare them with
+``opentelemetry-semantic-conventions``, whose deprecated names live only in a private module
+penstock does not import): the stable ``code.function.name`` (fully qualified),
+``code.file.path`` and ``code.line.number`` by default; the deprecated ``code.function``
+(qualified name), ``code.namespace`` (module), ``code.filepath`` and ``code.lineno`` for
+dashboards that still read them, or both. The choice: the backend's ``code_attributes``
+option, else ``OTEL_SEMCONV_STABILITY_OPT_IN`` (``code``: stable, ``code/dup``: both, as
+OpenTelemetry's instrumentations read it), else stable.
 """
 
 from __future__ import annotations
@@ -48,25 +50,17 @@ def code_mode(option: str | None = None) -> CodeAttributes:
 def code_attributes(
     qualname: str, module: str, file: str, line: int, mode: CodeAttributes
 ) -> dict[str, Any]:
-    """The code attributes of a function defined at ``file``:``line``, named per ``mode``.
-
-    None without ``opentelemetry-semantic-conventions``, which the ``otel`` extra installs
-    (with the API alone spans record nothing anyway).
-    """
+    """The code attributes of a function defined at ``file``:``line``, named per ``mode``."""
     attributes: dict[str, Any] = {}
-    try:
-        from opentelemetry.semconv._incubating.attributes import code_attributes as names
-    except ImportError:  # pragma: no cover - semantic conventions not installed
-        return attributes
     if mode != "deprecated":
-        attributes[names.CODE_FUNCTION_NAME] = f"{module}.{qualname}" if module else qualname
-        attributes[names.CODE_FILE_PATH] = file
-        attributes[names.CODE_LINE_NUMBER] = line
+        attributes["code.function.name"] = f"{module}.{qualname}" if module else qualname
+        attributes["code.file.path"] = file
+        attributes["code.line.number"] = line
     if mode != "stable":
-        attributes[names.CODE_FUNCTION] = qualname
-        attributes[names.CODE_NAMESPACE] = module
-        attributes[names.CODE_FILEPATH] = file
-        attributes[names.CODE_LINENO] = line
+        attributes["code.function"] = qualname
+        attributes["code.namespace"] = module
+        attributes["code.filepath"] = file
+        attributes["code.lineno"] = line
     return attributes
 
 

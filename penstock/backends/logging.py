@@ -21,6 +21,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 from typing import IO, Any
 
@@ -267,17 +268,24 @@ def _default_output(output: str | None) -> logging.Handler | None:
 
 
 class LogfmtFormatter(logging.Formatter):
-    """One ``key=value`` line per record: time, level, the step fields, then the message.
+    r"""One ``key=value`` line per record: time, level, the step fields, then the message.
 
     Example: ``time=2026-01-01T12:00:00.123Z level=info flow=bom_sync step=sync_reference
     correlation_id=4bf92f3577b34da6a3ce929d0e0e4736 duration_ms=12.3 status=ok``. Records that
     are not step records (application logs through `penstock.CorrelationIdFilter`)
     print the fields they have and ``msg="..."``.
+
+    Values cannot forge a record: a value with a space, ``=``, ``"`` or ``\`` is quoted, and
+    inside the quotes every control character (C0, DEL, C1 with U+0085) and the line
+    separators U+2028 and U+2029 are escaped (``\n``, ``\r``, ``\t``, ``\x1b``,
+    ``\u2028``...), so a record is always one physical line starting with ``time=``. The
+    traceback of a failed step follows on lines that each start with ``  | ``, its control
+    characters escaped the same way.
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        """One logfmt line (and the traceback of a failed step, once)."""
-        parts = [f"time={_iso(record.created)}", f"level={record.levelname.lower()}"]
+        """One logfmt line (and the traceback of a failed step, once, each line prefixed)."""
+        parts = [f"time={_iso(record.created)}", f"level={_logfmt_value(record.levelname.lower())}"]
         fields = record.__dict__
         is_step = "duration_ms" in fields and "status" in fields
         for key in STEP_FIELDS:
@@ -289,12 +297,16 @@ class LogfmtFormatter(logging.Formatter):
             parts.append(f"msg={_logfmt_value(record.getMessage())}")
         line = " ".join(parts)
         if record.exc_info and (not is_step or fields.get("status") == "error"):
-            line += "\n" + self.formatException(record.exc_info)
+            line += _continuation(self.formatException(record.exc_info))
         return line
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and the fields."""
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and the fields.
+
+    The line is ASCII: every control character, DEL and line separator in a value (the
+    traceback included) is escaped, so a record is always exactly one physical line.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """One JSON object."""
@@ -318,6 +330,7 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
+        # ensure_ascii (the default) escapes every control, DEL and line separator.
         return json.dumps(data, default=str)
 
 
@@ -329,9 +342,41 @@ def _iso(created: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"
 
 
+#: Every character a log line must not carry raw: C0 controls, DEL, C1 controls (U+0085, NEL,
+#: among them) and the Unicode line and paragraph separators. ``str.splitlines`` breaks lines
+#: at several of them, terminals act on others (ESC starts a control sequence): any of them in
+#: a value could make a line that reads as a record of its own.
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+#: Whether a value must be quoted: separators, quotes, backslashes, any whitespace, controls.
+_NEEDS_QUOTES = re.compile(f'[\\s="\\\\{_CONTROLS}]').search
+#: What is escaped inside quotes (and, in a traceback, controls alone).
+_ESCAPED = re.compile(f'[\\\\"{_CONTROLS}]').sub
+_CONTROL = re.compile(f"[{_CONTROLS}]").sub
+_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: What starts each line of a traceback printed after its record: never ``time=``.
+_TRACEBACK_PREFIX = "  | "
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _logfmt_value(value: object) -> str:
     text = str(value)
-    if text and not any(c in text for c in ' ="\\\n\t'):
+    if text and _NEEDS_QUOTES(text) is None:
         return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    return f'"{_ESCAPED(_escape, text)}"'
+
+
+def _continuation(text: str) -> str:
+    r"""A traceback as lines following a record: each prefixed, controls escaped.
+
+    ``splitlines`` breaks at every line boundary Python knows (``\r``, U+2028...), so no
+    part of an exception message can start a line of its own.
+    """
+    return "".join(f"\n{_TRACEBACK_PREFIX}{_CONTROL(_escape, line)}" for line in text.splitlines())

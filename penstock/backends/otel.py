@@ -21,6 +21,7 @@ hop, that span stays current and the step is an ``INTERNAL`` child of it: one sp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -209,6 +210,17 @@ def remote_span_context(remote: StepRun) -> SpanContext:
 
 #: tracestate header -> its TraceState (a server sees the same few headers call after call).
 _trace_states: dict[str, TraceState] = {}
+#: A tracestate member by W3C Trace Context level 1 (2020), the grammar OpenTelemetry's
+#: ``TraceState`` checks (and warns about, member by member): a key of a lower-case letter
+#: and up to 255 more characters, or a multi-tenant ``tenant@system`` key with a system id of
+#: up to 14; a value of 1 to 256 printable characters but ``,`` and ``=``, not ending with a
+#: space. The tests compare this with ``TraceState`` itself.
+_LEVEL1_KEY = re.compile(
+    r"[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
+).fullmatch
+_LEVEL1_VALUE = re.compile(
+    r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]"
+).fullmatch
 
 
 def _trace_state(header: str) -> TraceState:
@@ -222,14 +234,10 @@ def _trace_state(header: str) -> TraceState:
     found = _trace_states.get(header)
     if found is not None:
         return found
-    try:
-        from opentelemetry.trace.span import _is_valid_pair
-    except ImportError:  # pragma: no cover - another API release: let it judge the header
-        return TraceState.from_header([header])
     entries = []
     for member in header.split(","):
         key, _, value = member.partition("=")
-        if _is_valid_pair(key, value):
+        if _LEVEL1_KEY(key) is not None and _LEVEL1_VALUE(value) is not None:
             entries.append((key, value))
     state = TraceState(entries)
     if len(_trace_states) >= 1024:  # headers come from the wire: keep the cache bounded

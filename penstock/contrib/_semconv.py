@@ -1,7 +1,8 @@
 """Span attributes of a hop, named by OpenTelemetry's semantic conventions.
 
-The names come from ``opentelemetry-semantic-conventions`` (the ``otel`` extra installs it);
-without it the integrations pass no attributes (they only matter to the otel backend).
+The names are the conventions' own (messaging and RPC are still incubating: the
+``opentelemetry-semantic-conventions`` package keeps them in a private module, which penstock
+does not import; the tests compare both). They only matter to the otel backend.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from typing import Any
 
 def messaging(system: str, destination: object = None) -> dict[str, Any]:
     """``messaging.system`` and, when known, ``messaging.destination.name``."""
-    try:
-        from opentelemetry.semconv._incubating.attributes import messaging_attributes as names
-    except ImportError:  # pragma: no cover - semantic conventions not installed
-        return {}
-    attributes: dict[str, Any] = {names.MESSAGING_SYSTEM: system}
+    attributes: dict[str, Any] = {"messaging.system": system}
     if isinstance(destination, str) and destination:
-        attributes[names.MESSAGING_DESTINATION_NAME] = destination
+        attributes["messaging.destination.name"] = destination
     return attributes
 
 
@@ -27,30 +24,22 @@ def rpc(system: str, full_method: object = None) -> dict[str, Any]:
     ``rpc.system`` and, from a gRPC method path ``/package.Service/Method``, ``rpc.service``
     and ``rpc.method``.
     """
-    try:
-        from opentelemetry.semconv._incubating.attributes import rpc_attributes as names
-    except ImportError:  # pragma: no cover - semantic conventions not installed
-        return {}
-    attributes: dict[str, Any] = {names.RPC_SYSTEM: system}
+    attributes: dict[str, Any] = {"rpc.system": system}
     if isinstance(full_method, str):
         service, _, method = full_method.lstrip("/").rpartition("/")
         if service and method:
-            attributes[names.RPC_SERVICE] = service
-            attributes[names.RPC_METHOD] = method
+            attributes["rpc.service"] = service
+            attributes["rpc.method"] = method
     return attributes
 
 
 def http_server(method: object, scheme: object, path: object) -> dict[str, Any]:
     """The stable HTTP server attributes of a request: method, scheme and path."""
-    try:
-        from opentelemetry.semconv.attributes import http_attributes, url_attributes
-    except ImportError:  # pragma: no cover - semantic conventions not installed
-        return {}
     attributes: dict[str, Any] = {}
     if isinstance(method, str) and method:
-        attributes[http_attributes.HTTP_REQUEST_METHOD] = method
+        attributes["http.request.method"] = method
     if isinstance(scheme, str) and scheme:
-        attributes[url_attributes.URL_SCHEME] = scheme
+        attributes["url.scheme"] = scheme
     if isinstance(path, str) and path:
-        attributes[url_attributes.URL_PATH] = path
+        attributes["url.path"] = path
     return attributes

@@ -47,10 +47,11 @@ _PUBLISH_UID = "penstock.contrib.celery.before_task_publish"
 _PRERUN_UID = "penstock.contrib.celery.task_prerun"
 _POSTRUN_UID = "penstock.contrib.celery.task_postrun"
 
-#: task id -> the continue_remote blocks entered in task_prerun (a stack: eager calls nest).
-_ACTIVE: dict[str, list[Any]] = {}
-#: Far above any pool's concurrency: entries left by a worker killed mid-task are dropped.
-_MAX_ACTIVE = 10_000
+#: The attribute of a Celery task object that holds, per task id being run, the
+#: continue_remote blocks entered in task_prerun (a stack: an eager call of the same id
+#: nests). Kept on the task, as OpenTelemetry's Celery instrumentation keeps its spans: an
+#: entry lives exactly as long as its task runs, and nothing is shared between task types.
+_RUNS = "_penstock_runs"
 _installed = False
 
 
@@ -161,24 +162,27 @@ def _task_prerun(task_id: Any = None, task: Any = None, **kwargs: Any) -> None:
             return
         delivery = getattr(request, "delivery_info", None)
         queue = delivery.get("routing_key") if isinstance(delivery, dict) else None
+        runs = getattr(task, _RUNS, None)
+        if not isinstance(runs, dict):
+            runs = {}
+            setattr(task, _RUNS, runs)
         block = remote.continue_run(kind="consumer", attributes=messaging("celery", queue))
         block.__enter__()
-        if len(_ACTIVE) >= _MAX_ACTIVE:
-            _ACTIVE.clear()
-        _ACTIVE.setdefault(task_id, []).append(block)
+        runs.setdefault(task_id, []).append(block)
     except Exception as exc:
         _log.debug("penstock could not continue the run of Celery task %r: %r", task_id, exc)
 
 
-def _task_postrun(task_id: Any = None, **kwargs: Any) -> None:
-    """Leave the block entered by `_task_prerun`."""
+def _task_postrun(task_id: Any = None, task: Any = None, **kwargs: Any) -> None:
+    """Leave the block entered by `_task_prerun` for this task id (it ran, or failed)."""
     try:
-        stack = _ACTIVE.get(task_id) if isinstance(task_id, str) else None
+        runs = getattr(task, _RUNS, None)
+        stack = runs.get(task_id) if isinstance(runs, dict) else None
         if not stack:
             return
         block = stack.pop()
         if not stack:
-            del _ACTIVE[task_id]
+            del runs[task_id]  # type: ignore[union-attr]  # a dict: checked above
         block.__exit__(None, None, None)
     except Exception as exc:
         _log.debug("penstock could not end the run of Celery task %r: %r", task_id, exc)

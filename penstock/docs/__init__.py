@@ -310,27 +310,25 @@ def flow_svg(
     """
     # Only sites that ask for SVG pay for these imports.
     from penstock._render.dag import generate_dag
-    from penstock._render.svg import svg_from_dot, with_node_urls
+    from penstock._render.svg import svg_from_dot
 
     opts = (options or DiagramOptions()).validated()
     graph = drawable_flow(flow, opts) if isinstance(flow, str) else flow
     name = graph.name
+    link = opts.source_linker() if opts.link_source else None
+    if opts.link_api and api_url is not None:
+        link = api_url
     dot = generate_dag(
         graph,
         format="dot",
         direction=opts.direction,
         show_docs=opts.show_docs,
+        link=link,
         links=opts.links,
         flow_url=flow_url,
         legend=opts.legend,
         collapse=opts.collapse,
     )
-    link = opts.source_linker() if opts.link_source else None
-    if opts.link_api and api_url is not None:
-        link = api_url
-    if link is not None:
-        drawn = collapse_by_module(graph) if opts.collapse else graph
-        dot = with_node_urls(dot, drawn, link)
     try:
         return svg_from_dot(dot)
     except RenderError as exc:

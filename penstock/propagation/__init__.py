@@ -21,9 +21,6 @@ Reading and writing headers:
 Continuing a run, and asking about the current one:
 
 - `RemoteContext` (what `extract` returns) and `continue_remote` (a context manager from ids).
-- For a hot path (one received call or message): `extract_entry` or `remote_entry` make a
-  `RemoteEntry`; `enter_remote` and `exit_remote` enter and leave it, no object per call;
-  `stream_entry` for the later parts of a streamed call.
 - How the run came (``kind="consumer"`` for a message, ``"server"`` for a call, and the hop's
   attributes): under the otel backend the first step that continues it is a ``CONSUMER`` or
   ``SERVER`` span, unless another instrumentation already made that span.
@@ -62,26 +59,10 @@ from typing import Any, Literal
 from opentelemetry.propagators.textmap import CarrierT, Getter, Setter
 
 from penstock._runtime.lifecycle import current_ids, current_run, current_step
-from penstock._runtime.remote import (
-    RunScope,
-    continue_remote,
-    enter_remote,
-    exit_remote,
-    remote_info,
-)
+from penstock._runtime.remote import RunScope, continue_remote, remote_info
 from penstock._runtime.remote import remote_infos as _infos
 from penstock.propagation import _w3c
 from penstock.propagation._carriers import (
-    MAX_VALUE_BYTES as MAX_VALUE_BYTES,
-)
-from penstock.propagation._carriers import (
-    CeleryGetter,
-    DictGetter,
-    DictSetter,
-    GrpcMetadataGetter,
-    GrpcMetadataSetter,
-    KafkaHeadersGetter,
-    KafkaHeadersSetter,
     celery_getter,
     dict_getter,
     dict_setter,
@@ -92,32 +73,12 @@ from penstock.propagation._carriers import (
 )
 from penstock.propagation._fields import cached_fields, context_of
 from penstock.propagation._propagators import default_propagators as _default_propagators
-from penstock.propagation._propagators import textmap_checked as _checked
-from penstock.propagation._remote import _NO_ATTRIBUTES as _NO_ATTRIBUTES
-from penstock.propagation._remote import _UNNAMED as _UNNAMED
-from penstock.propagation._remote import (
-    RemoteContext,
-    RemoteEntry,
-    RemoteToken,
-    hop_of,
-    remote_entry,
-    stream_entry,
-)
-from penstock.propagation._w3c import MAX_NAME_CHARS, SafeGetter, names_from_items
+from penstock.propagation._remote import RemoteContext
+from penstock.propagation._w3c import SafeGetter, names_from_items
 
 __all__ = [
-    "MAX_NAME_CHARS",
-    "CeleryGetter",
-    "DictGetter",
-    "DictSetter",
     "Getter",
-    "GrpcMetadataGetter",
-    "GrpcMetadataSetter",
-    "KafkaHeadersGetter",
-    "KafkaHeadersSetter",
     "RemoteContext",
-    "RemoteEntry",
-    "RemoteToken",
     "RunScope",
     "Setter",
     "celery_getter",
@@ -127,17 +88,12 @@ __all__ = [
     "current_step",
     "dict_getter",
     "dict_setter",
-    "enter_remote",
-    "exit_remote",
     "extract",
-    "extract_entry",
     "grpc_getter",
     "grpc_setter",
     "inject",
     "kafka_getter",
     "kafka_setter",
-    "remote_entry",
-    "stream_entry",
     "trace_headers",
 ]
 
@@ -227,6 +183,8 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
         if carrier is None:
             return None
         if _default_propagators():
+            if getter is grpc_getter:
+                return _from_metadata(carrier)  # every call a gRPC server receives
             parsed = _parse(carrier, getter)
             if parsed is None:
                 return None
@@ -263,108 +221,72 @@ def _parse(carrier: Any, getter: Getter[Any]) -> _w3c.Parsed | None:
     )
 
 
-def extract_entry(
-    carrier: Any,
-    getter: Getter[Any] = dict_getter,
-    *,
-    link: bool = False,
-    kind: Literal["consumer", "server"] | None = None,
-    attributes: Mapping[str, Any] | None = None,
-) -> RemoteEntry | None:
-    """`extract` as a `RemoteEntry` for `enter_remote`: a receiving integration's hot path.
+def _from_metadata(metadata: Any) -> RemoteContext | None:
+    """`extract` of gRPC metadata under the default propagators.
 
-    With the default propagators no `RemoteContext` is made.
-
-    Args:
-        carrier: the incoming headers or metadata.
-        getter: how to read it (`grpc_getter` metadata is read in one pass).
-        link: start new runs linked to the remote one instead of continuing it.
-        kind: how the run came, ``"consumer"`` or ``"server"`` (see `continue_remote`).
-        attributes: span attributes of the hop (see `continue_remote`).
-
-    Returns:
-        The entry, or ``None`` when the carrier carries no valid context.
+    Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys to
+    bytes): penstock's own headers are picked up in one pass. Anything else (``tracestate``,
+    a repeated header, a key in another case, bytes, items that are not pairs, another
+    traceparent form) is read the general way, by `_w3c.parse_metadata`.
     """
-    # One frame, kept flat (a documented hot path): every call a gRPC server receives comes
-    # here, and on a live server each frame and look-up costs several times what it costs
-    # in a loop.
     global _last_read
-    hop: tuple[str, Mapping[str, Any]] | None
-    if kind is None:
-        hop = None
-    elif kind == "server" or kind == "consumer":  # hop_of(), inline
-        hop = (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
-    else:
-        hop = hop_of(kind, attributes)  # raises, naming the kinds
+    traceparent = baggage = None
     try:
-        # (Constants rather than module names where they can be: on a live server each
-        # object looked up costs, not only each frame.)
-        if _checked[0] is not _checked[2]["_HTTP_TEXT_FORMAT"] or not _checked[1]:
-            remote = extract(carrier, getter)  # checks the propagators first
-            if remote is None:
-                return None
-            return remote.entry(link=link, kind=kind, attributes=attributes)
-        if getter is not grpc_getter:
-            parsed = _parse(carrier, getter) if carrier is not None else None
-        else:
-            # Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys
-            # to bytes): penstock's own headers are picked up in one pass. Anything else
-            # (``tracestate``, a repeated header, a key in another case, bytes, items that
-            # are not pairs, another traceparent form) is read by _w3c.parse_metadata.
-            traceparent = baggage = None
-            try:
-                for key, value in carrier:
-                    if key == "traceparent" and traceparent is None:
-                        traceparent = value
-                    elif key == "baggage" and baggage is None:
-                        baggage = value
-                    elif key in _HEADERS or (not key.islower() and key.lower() in _HEADERS):
-                        traceparent = _OTHER
-                        break
-            except (TypeError, ValueError, AttributeError):
-                traceparent = _OTHER
-            if traceparent is None:
-                return None
-            last = _last_read
-            if traceparent == last[0] and baggage == last[1]:
-                # The headers of the call before: a client calling from one step.
-                return (last[2], last[3], last[4], link, last[5], None, hop)
-            if (
-                type(traceparent) is str
-                and (baggage is None or type(baggage) is str)
-                and _OWN_TRACEPARENT(traceparent) is not None
-            ):
-                # Valid by the pattern (non-zero ids too): the ids stay hex until something
-                # needs them as numbers (enter_remote keeps them so; the correlation ID is
-                # the hex).
-                trace_hex, span_hex = traceparent[3:35], traceparent[36:52]
-                info = _UNNAMED
-                if baggage is not None:
-                    names = _w3c.parse_names(baggage, trace_hex)
-                    if names is not None:
-                        info = _infos.get(names) or remote_info(*names)
-                sampled = traceparent[54] in "13579bdf"  # trace-flags bit 0
-                _last_read = (traceparent, baggage, trace_hex, span_hex, info, sampled)
-                return (trace_hex, span_hex, info, link, sampled, None, hop)
-            parsed = _w3c.parse_metadata(carrier)
-        if parsed is None:
-            return None
-        trace_id, span_id, flags, state, flow, step = parsed
-        info = _UNNAMED if step is None else (_infos.get((flow, step)) or remote_info(flow, step))
-        return (trace_id, span_id, info, link, bool(flags & 1), state, hop)
-    except Exception as exc:
-        _log.debug("penstock ignored an unreadable trace context: %r", exc, exc_info=True)
+        for key, value in metadata:
+            if key == "traceparent" and traceparent is None:
+                traceparent = value
+            elif key == "baggage" and baggage is None:
+                baggage = value
+            elif key in _HEADERS or (not key.islower() and key.lower() in _HEADERS):
+                return _context_of(_w3c.parse_metadata(metadata))
+    except (TypeError, ValueError, AttributeError):
+        return _context_of(_w3c.parse_metadata(metadata))
+    if traceparent is None:
         return None
+    last = _last_read
+    if traceparent == last[0] and baggage == last[1]:
+        # The headers of the call before (a client calling from one step): read already.
+        remote = RemoteContext(*last[2])
+        remote._info = last[3]
+        return remote
+    if (
+        type(traceparent) is not str
+        or (baggage is not None and type(baggage) is not str)
+        or _OWN_TRACEPARENT(traceparent) is None
+    ):
+        return _context_of(_w3c.parse_metadata(metadata))
+    # Valid by the pattern (non-zero ids too).
+    trace_hex = traceparent[3:35]
+    names = _w3c.parse_names(baggage, trace_hex) if baggage is not None else None
+    flow, step = names if names is not None else (None, None)
+    fields = (
+        int(trace_hex, 16),
+        int(traceparent[36:52], 16),
+        int(traceparent[53:55], 16),
+        None,
+        step,
+        flow,
+    )
+    remote = RemoteContext(*fields)
+    key = (flow, step or "")
+    remote._info = _infos.get(key) or remote_info(*key)
+    _last_read = (traceparent, baggage, fields, remote._info)
+    return remote
 
 
+def _context_of(parsed: _w3c.Parsed | None) -> RemoteContext | None:
+    if parsed is None:
+        return None
+    trace_id, span_id, flags, state, flow, step = parsed
+    return RemoteContext(trace_id, span_id, flags, state, step, flow)
+
+
+#: (traceparent, baggage, then the RemoteContext fields read from them and the sender's
+#: StepInfo) of the last gRPC metadata read the short way: reading depends on those two
+#: strings alone, and a client calling from one step sends the same ones call after call.
+_last_read: tuple[Any, ...] = (None, None, (), None)
 _HEADERS = _w3c.HEADERS
-#: (traceparent, baggage, then what extract_entry read from them: trace and span ids in hex,
-#: the sender's StepInfo, sampled) for the last gRPC metadata read the short way. Reading
-#: depends on those two strings alone.
-_last_read: tuple[Any, ...] = (None, None, "", "", None, True)
 _OWN_TRACEPARENT = _w3c.OWN_TRACEPARENT
-#: Metadata to read the general way.
-_OTHER = object()
 
 
 @contextmanager

@@ -149,7 +149,7 @@ kafka_getter = KafkaHeadersGetter()
 kafka_setter = KafkaHeadersSetter()
 """Writes into a Kafka headers list."""
 grpc_getter = GrpcMetadataGetter()
-"""Reads gRPC metadata (`extract` and `extract_entry` read it in one pass)."""
+"""Reads gRPC metadata (`extract` reads penstock's own headers in one pass)."""
 grpc_setter = GrpcMetadataSetter()
 """Writes into a gRPC metadata list."""
 

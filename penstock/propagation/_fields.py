@@ -13,8 +13,9 @@ from urllib.parse import quote_plus
 
 from opentelemetry import context as _otel_context
 
-from penstock._runtime.steprun import StepRun
-from penstock.propagation._propagators import TEXTMAP_KEY, default_propagators, textmap_checked
+from penstock._runtime.backend import StepRun
+from penstock.propagation import _propagators
+from penstock.propagation._propagators import default_propagators, textmap_checked
 from penstock.propagation._w3c import (
     BAGGAGE_FLOW,
     BAGGAGE_STEP,
@@ -23,13 +24,7 @@ from penstock.propagation._w3c import (
     check_tracestate,
 )
 
-# opentelemetry.context.get_current() is two Python calls deep; its runtime context's own
-# ContextVar answers the same (and this runs on every gRPC call).
-_otel_current: Any = getattr(
-    getattr(getattr(_otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None),
-    "get",
-    _otel_context.get_current,
-)
+_otel_current = _otel_context.get_current
 
 #: (flow, step) -> the URL-encoded baggage members naming it.
 _baggage_names: dict[tuple[str | None, str], str] = {}
@@ -60,8 +55,7 @@ def cached_fields(run: StepRun, names: bool = True) -> tuple[tuple[str, str], ..
     """
     global _last_fields
     ctx = _otel_current()
-    # The global propagator (a placeholder until the first check, which that mismatch runs).
-    textmap = textmap_checked[2][TEXTMAP_KEY]
+    textmap = _propagators.global_textmap()
     last_run, last_ctx, last_textmap, last_names, fields = _last_fields
     if last_run is run and last_ctx is ctx and last_textmap is textmap and last_names is names:
         return fields

@@ -1,87 +1,97 @@
-"""Which propagators OpenTelemetry is configured with, checked once per global propagator.
+"""Whether OpenTelemetry's global propagator behaves as its default pair, judged once per object.
 
 With the default pair (W3C trace context, then W3C baggage) penstock reads and writes those
 headers itself (`penstock.propagation._w3c`, `penstock.propagation._fields`); any other
 configuration (``OTEL_PROPAGATORS``, B3, Jaeger...) goes through ``opentelemetry.propagate``.
+
+Only public OpenTelemetry API is used: the propagator is read with
+``get_global_textmap()``, and judged by what it does, not by what it is made of: the header
+names it declares (``fields``) and what it writes and reads for a known context. A user's own
+composite of the same two propagators passes; any other propagator, or one that writes the
+same headers differently, does not.
 """
 
 from __future__ import annotations
 
-from functools import partial
-from operator import getitem
+from collections.abc import Callable
 from typing import Any
 
-#: The key under which ``opentelemetry.propagate`` keeps the global propagator.
-TEXTMAP_KEY = "_HTTP_TEXT_FORMAT"
-#: [the global propagator last checked, whether it is the default pair, a mapping whose
-#: `TEXTMAP_KEY` is the global propagator now]. The mapping is the module's namespace once
-#: checked (a subscript is the cheapest reading for a server's hot path); until then, and if
-#: the API ever keeps the propagator elsewhere, one whose propagator never matches.
-textmap_checked: list[Any] = [None, False, {TEXTMAP_KEY: object()}]
-#: Bound on the first check: OpenTelemetry's own traceparent pattern and baggage validator,
-#: so that penstock's reading accepts what OpenTelemetry's propagators accept (where those
-#: are conformant).
-traceparent_re: Any = None
-valid_pair: Any = None
+#: [the global propagator last judged, whether it behaves as the default pair].
+textmap_checked: list[Any] = [None, False]
+
+_FIELDS = frozenset({"traceparent", "tracestate", "baggage"})
+#: The known context of the probe, and the headers the default pair makes of it.
+_TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
+_SPAN_ID = 0x00F067AA0BA902B7
+_STATE = "congo=t61rcWkgMzE"
+_BAGGAGE = ("penstock.probe", "a b/c")
+_HEADERS = {
+    "traceparent": f"00-{_TRACE_ID:032x}-{_SPAN_ID:016x}-01",
+    "tracestate": _STATE,
+    "baggage": "penstock.probe=a+b%2Fc",
+}
 
 
-def _global_textmap() -> Any:
-    """``opentelemetry.propagate.get_global_textmap()``.
+def _first_global_textmap() -> Any:
+    """``opentelemetry.propagate.get_global_textmap()``, imported on first use.
 
-    The module is imported on first use, then this name is rebound to `textmap_reader`'s
-    reader.
+    ``opentelemetry.propagate`` loads the configured propagators when imported; once it is,
+    `global_textmap` is the function itself (read it as ``_propagators.global_textmap``).
     """
-    global _global_textmap, _namespace
-    from opentelemetry import propagate
+    global global_textmap
+    from opentelemetry.propagate import get_global_textmap
 
-    _global_textmap, _namespace = textmap_reader(propagate)
-    return _global_textmap()
-
-
-#: Where the global propagator is kept (see `textmap_checked`); set with the reader.
-_namespace: Any = textmap_checked[2]
+    global_textmap = get_global_textmap
+    return get_global_textmap()
 
 
-def textmap_reader(propagate: Any) -> tuple[Any, Any]:
-    """A reader of the global propagator that runs no Python frame, and where it reads.
-
-    ``get_global_textmap()`` returns the module's ``_HTTP_TEXT_FORMAT``, which
-    ``set_global_textmap`` replaces; reading it through C (``partial`` of ``getitem``) saves
-    a frame on every propagated call, where each costs a microsecond on a live server. If the
-    API ever keeps it elsewhere, the function itself is used, with a mapping whose
-    propagator never matches.
-    """
-    namespace = vars(propagate)
-    if namespace.get(TEXTMAP_KEY, namespace) is propagate.get_global_textmap():
-        return partial(getitem, namespace, TEXTMAP_KEY), namespace
-    return propagate.get_global_textmap, {TEXTMAP_KEY: object()}
+#: ``opentelemetry.propagate.get_global_textmap``, once imported.
+global_textmap: Callable[[], Any] = _first_global_textmap
 
 
 def default_propagators() -> bool:
-    """Whether the global propagator is OpenTelemetry's default pair (checked once per object)."""
-    textmap = _global_textmap()
+    """Whether the global propagator behaves as OpenTelemetry's default pair.
+
+    Judged once per propagator object (``set_global_textmap`` installs a new one).
+    """
+    textmap = global_textmap()
     if textmap is textmap_checked[0]:
         return bool(textmap_checked[1])
-    global traceparent_re, valid_pair
-    from opentelemetry.baggage.propagation import W3CBaggagePropagator
-    from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    validator: Any = None
-    pattern: Any = None
-    try:
-        from opentelemetry.baggage import _is_valid_pair as validator
-
-        pattern = TraceContextTextMapPropagator._TRACEPARENT_HEADER_FORMAT_RE
-    except (ImportError, AttributeError):  # pragma: no cover - another API release
-        pass
-    inner = getattr(textmap, "_propagators", None)
-    ok = (
-        pattern is not None
-        and type(textmap) is CompositePropagator
-        and isinstance(inner, list)
-        and [type(p) for p in inner] == [TraceContextTextMapPropagator, W3CBaggagePropagator]
-    )
-    traceparent_re, valid_pair = pattern, validator
-    textmap_checked[:] = [textmap, ok, _namespace]
+    ok = behaves_as_default(textmap)
+    textmap_checked[:] = [textmap, ok]
     return ok
+
+
+def behaves_as_default(textmap: Any) -> bool:
+    """Whether ``textmap`` declares, writes and reads exactly the default pair's headers."""
+    try:
+        from opentelemetry import baggage, trace
+        from opentelemetry.context import Context
+
+        if frozenset(textmap.fields) != _FIELDS:
+            return False
+        span = trace.NonRecordingSpan(
+            trace.SpanContext(
+                _TRACE_ID,
+                _SPAN_ID,
+                is_remote=True,
+                trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+                trace_state=trace.TraceState.from_header([_STATE]),
+            )
+        )
+        sent = baggage.set_baggage(*_BAGGAGE, context=trace.set_span_in_context(span, Context()))
+        written: dict[str, str] = {}
+        textmap.inject(written, context=sent)
+        if written != _HEADERS:
+            return False
+        received = textmap.extract(dict(_HEADERS), context=Context())
+        context = trace.get_current_span(received).get_span_context()
+        return (
+            (context.trace_id, context.span_id, int(context.trace_flags))
+            == (_TRACE_ID, _SPAN_ID, 1)
+            and context.is_remote
+            and context.trace_state.to_header() == _STATE
+            and dict(baggage.get_all(received)) == dict([_BAGGAGE])
+        )
+    except Exception:  # a propagator that fails on a valid context is not the default pair
+        return False

@@ -1,87 +1,11 @@
-"""A remote run to continue: the context read from a carrier, and the hot path's entry.
-
-`enter_remote` and `exit_remote` are the run state's own functions, re-exported by
-`penstock.propagation`.
-"""
+"""A remote run to continue: the context read from a carrier."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from penstock._runtime.remote import continue_remote, remote_info, remote_infos
-
-RemoteEntry = tuple[Any, ...]
-"""A remote run ready to be entered by `enter_remote` (continued, or linked to).
-
-Opaque: make one with `remote_entry`, `RemoteContext.entry` or `extract_entry`. It can be
-entered any number of times, from any thread (a server reuses one for calls that bring the
-same context).
-"""
-RemoteToken = object
-"""What `enter_remote` returns and `exit_remote` takes. Opaque."""
-
-_UNNAMED = remote_info(None, "")
-
-
-def remote_entry(
-    trace_id: int,
-    span_id: int,
-    *,
-    sampled: bool = True,
-    trace_state: str | None = None,
-    parent_step: str | None = None,
-    parent_flow: str | None = None,
-    link: bool = False,
-    kind: Literal["consumer", "server"] | None = None,
-    attributes: Mapping[str, Any] | None = None,
-) -> RemoteEntry:
-    """A remote run to continue with `enter_remote` (what `continue_remote` enters).
-
-    Args:
-        trace_id: the remote 128-bit trace id (non-zero).
-        span_id: the remote 64-bit span id, the parent of the next step (non-zero).
-        sampled: the remote sampling decision (W3C trace-flags bit 0).
-        trace_state: the remote W3C ``tracestate`` header, if any.
-        parent_step: the remote step's name, if known.
-        parent_flow: the remote step's flow, if known.
-        link: start new runs linked to the remote one instead of continuing it.
-        kind: how the run came, for the span kind of the first step that continues it
-            (see `continue_remote`): ``"consumer"`` or ``"server"``.
-        attributes: span attributes of the hop for that step (``messaging.system``...).
-
-    Returns:
-        The entry; make it once and enter it as often as needed.
-    """
-    key = (parent_flow, parent_step or "")
-    info = remote_infos.get(key) or remote_info(*key)
-    return (trace_id, span_id, info, link, sampled, trace_state, hop_of(kind, attributes))
-
-
-def hop_of(
-    kind: str | None, attributes: Mapping[str, Any] | None
-) -> tuple[str, Mapping[str, Any]] | None:
-    """The hop part of an entry (``attributes`` is kept, not copied: do not change it)."""
-    if kind is None:
-        return None
-    if kind != "consumer" and kind != "server":
-        raise ValueError(f"kind={kind!r}: expected 'consumer' or 'server'")
-    return (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
-
-
-_NO_ATTRIBUTES: Mapping[str, Any] = {}
-
-
-def stream_entry(entry: RemoteEntry) -> RemoteEntry:
-    """The entry for the later parts of a streamed call or message (gRPC streamed responses).
-
-    The same run, without the hop's span kind, so that a call shows one ``SERVER`` (or
-    ``CONSUMER``) span, not one per part.
-
-    Args:
-        entry: the call's entry, as entered for its first part.
-    """
-    return entry if entry[6] is None else (*entry[:6], None)
+from penstock._runtime.remote import continue_remote, continuing, remote_info, remote_infos
 
 
 class RemoteContext:
@@ -97,7 +21,7 @@ class RemoteContext:
     """
 
     __slots__ = (
-        "_entry",
+        "_info",
         "parent_flow",
         "parent_step",
         "span_id",
@@ -122,15 +46,8 @@ class RemoteContext:
         self.trace_state = trace_state
         self.parent_step = parent_step
         self.parent_flow = parent_flow
-        # Made once: a server reuses this context for every call that brings the same one.
-        self._entry = remote_entry(
-            trace_id,
-            span_id,
-            sampled=bool(trace_flags & 1),
-            trace_state=trace_state,
-            parent_step=parent_step,
-            parent_flow=parent_flow,
-        )
+        #: The remote step's shared StepInfo, looked up at the first continue_run.
+        self._info: Any = None
 
     @property
     def sampled(self) -> bool:
@@ -159,38 +76,35 @@ class RemoteContext:
         Args:
             link: start a new run linked to this one instead of continuing it.
             kind: how the run came (see `continue_remote`).
-            attributes: span attributes of the hop (see `continue_remote`).
+            attributes: span attributes of the hop (see `continue_remote`); used as given,
+                not copied (an integration passes the same dict call after call): do not
+                change it afterwards.
+
+        Raises:
+            ValueError: ``kind`` is neither ``"consumer"`` nor ``"server"`` (nor ``None``).
         """
-        return continue_remote(
-            self.trace_id,
-            self.span_id,
-            sampled=bool(self.trace_flags & 1),
-            trace_state=self.trace_state,
-            parent_step=self.parent_step,
-            parent_flow=self.parent_flow,
-            link=link,
-            kind=kind,
-            attributes=attributes,
+        # Made for every call a server receives: no copies, the remote step looked up once.
+        info = self._info
+        if info is None:
+            key = (self.parent_flow, self.parent_step or "")
+            info = self._info = remote_infos.get(key) or remote_info(*key)
+        if kind is None:
+            hop = None
+        elif kind == "server" or kind == "consumer":
+            hop = (kind, attributes if attributes is not None else _NO_ATTRIBUTES)
+        else:
+            raise ValueError(f"kind={kind!r}: expected 'consumer' or 'server'")
+        return continuing(
+            (
+                self.trace_id,
+                self.span_id,
+                info,
+                link,
+                bool(self.trace_flags & 1),
+                self.trace_state,
+                hop,
+            )
         )
-
-    def entry(
-        self,
-        *,
-        link: bool = False,
-        kind: Literal["consumer", "server"] | None = None,
-        attributes: Mapping[str, Any] | None = None,
-    ) -> RemoteEntry:
-        """This context as a `RemoteEntry`, for `enter_remote`.
-
-        Args:
-            link: start new runs linked to this one instead of continuing it.
-            kind: how the run came (see `continue_remote`).
-            attributes: span attributes of the hop (see `continue_remote`).
-        """
-        entry = self._entry
-        if not link and kind is None:
-            return entry
-        return (*entry[:3], link, *entry[4:6], hop_of(kind, attributes))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RemoteContext):
@@ -203,3 +117,6 @@ class RemoteContext:
     def __repr__(self) -> str:
         step = f" from {self.parent_flow}.{self.parent_step}" if self.parent_step else ""
         return f"<RemoteContext {self.traceparent}{step}>"
+
+
+_NO_ATTRIBUTES: Mapping[str, Any] = {}

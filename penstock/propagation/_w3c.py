@@ -21,7 +21,6 @@ from urllib.parse import unquote_plus
 
 from opentelemetry.propagators.textmap import Getter
 
-from penstock.propagation import _propagators
 from penstock.propagation._carriers import MAX_VALUE_BYTES, as_text
 
 _log = logging.getLogger("penstock.propagation")
@@ -46,6 +45,35 @@ MAX_BAGGAGE_PAIR = 4096
 
 #: The header names penstock reads, as gRPC metadata keys (always lower-case on the wire).
 HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
+
+#: A traceparent of any version (W3C Trace Context): version, trace id, parent id, flags, and
+#: what a later version may add after a dash; optional whitespace around it. The same
+#: acceptance as OpenTelemetry's propagator (the tests compare both).
+_TRACEPARENT = re.compile(
+    r"^[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:(-.*)|[ \t]*)$"
+).search
+
+# W3C Baggage: a key is an RFC 7230 token; a value is URL-encoded printable ASCII other than
+# space, '"', ',', ';' and '\'; properties follow after ';' (a key, or key=value), optional
+# whitespace around them. The grammar OpenTelemetry's baggage propagator checks too.
+_OWS = r"[ \t]*"
+_TOKEN = r"[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+"
+_VALUE = r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"
+_BAGGAGE_KEY = re.compile(_TOKEN).fullmatch
+_BAGGAGE_VALUE = re.compile(_VALUE).fullmatch
+_BAGGAGE_PROPERTY = re.compile(
+    rf"{_OWS}{_TOKEN}{_OWS}={_OWS}{_VALUE}{_OWS}|{_OWS}{_TOKEN}{_OWS}"
+).fullmatch
+
+
+def valid_baggage_pair(key: str, value: str) -> bool:
+    """Whether ``key=value`` is a valid W3C Baggage member (value with its properties)."""
+    if _BAGGAGE_KEY(key) is None:
+        return False
+    value, *properties = value.split(";")
+    if _BAGGAGE_VALUE(value.rstrip(" \t")) is None:
+        return False
+    return all(_BAGGAGE_PROPERTY(p) is not None for p in properties)
 
 
 # --- untrusted values ----------------------------------------------------------------------
@@ -179,14 +207,10 @@ def check_tracestate(values: list[str]) -> list[str]:
 
 
 def _check_baggage(values: list[str]) -> list[str]:
-    try:
-        from opentelemetry.baggage import _is_valid_pair
-    except ImportError:  # pragma: no cover - a different API release: let OpenTelemetry judge
-        return values
     members = []
     for member in values[0].split(","):
         name, sep, value = member.partition("=")
-        if sep and _is_valid_pair(name.strip(" \t"), value.strip(" \t")):
+        if sep and valid_baggage_pair(name.strip(" \t"), value.strip(" \t")):
             members.append(member)
         elif member.strip():
             _log.debug("penstock ignored a malformed baggage member")
@@ -236,7 +260,7 @@ def parse_traceparent(text: str) -> tuple[int, int, int, str] | None:
     else:
         if len(text) > _MAX_TRACEPARENT or not _printable_ascii(text):
             return None
-        match = _propagators.traceparent_re.search(text)
+        match = _TRACEPARENT(text)
         if match is None:
             return None
         version, trace_hex, span_hex, flags_hex = match.group(1, 2, 3, 4)
@@ -330,7 +354,6 @@ def _penstock_items(header: str) -> dict[str, str]:
             return {}
         header = checked[0]
     items: dict[str, str] = {}
-    valid_pair = _propagators.valid_pair
     for member in header.split(","):
         name, sep, value = member.partition("=")
         name = name.strip(" \t")
@@ -340,7 +363,7 @@ def _penstock_items(header: str) -> dict[str, str]:
             # decode to themselves: skip the regular expressions for them.
             if value.isalnum():
                 items[name] = value
-            elif valid_pair is not None and valid_pair(name, value):
+            elif valid_baggage_pair(name, value):
                 items[name] = unquote_plus(value).strip()
     return items
 
@@ -349,7 +372,7 @@ def parse_metadata(metadata: Iterable[Any]) -> Parsed | None:
     """`parse_headers` of gRPC metadata (``(key, str | bytes)`` items), gathered by name.
 
     Keys are compared case-blind, as the getter does. A server's hot path reads penstock's
-    own headers in one pass first (`penstock.propagation.extract_entry`) and comes here for
+    own headers in one pass first (`penstock.propagation.extract`) and comes here for
     anything else.
     """
     by_name: dict[str, list[Any]] = {}

@@ -3,6 +3,7 @@ and handlers that never raise into Celery (fuzzed with hostile headers)."""
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 import pytest
@@ -205,4 +206,24 @@ def test_prerun_hook_tolerates_broken_tasks() -> None:
     pc._task_prerun(task_id="1", task=Exploding())
     pc._task_postrun(task_id="1")
     pc._task_postrun(task_id=None)
+    assert current_ids() is None
+
+
+def test_running_tasks_are_never_dropped_and_finished_ones_leave_nothing() -> None:
+    """State is kept per task id on the task: 12,000 calls running at once all end their run."""
+    traceparent = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+    tasks = [_Task(Context({"traceparent": traceparent})) for _ in range(3)]
+    calls = [(f"id-{i}", tasks[i % 3], contextvars.copy_context()) for i in range(12_000)]
+    # More calls running at once (each in its own context, as a pool's threads are) than the
+    # old module-wide table held before it was cleared whole.
+    for task_id, task, context in calls:
+        context.run(pc._task_prerun, task_id=task_id, task=task)
+        assert context.run(current_ids) == (int("ab" * 16, 16), int("cd" * 8, 16))
+    assert sum(len(getattr(t, pc._RUNS)) for t in tasks) == len(calls)
+    # They finish in another order than they started: each is still there when it ends.
+    for task_id, task, context in sorted(calls, key=lambda call: hash(call[0]) % 7):
+        assert task_id in getattr(task, pc._RUNS)
+        context.run(pc._task_postrun, task_id=task_id, task=task)
+        assert context.run(current_ids) is None
+    assert [getattr(t, pc._RUNS) for t in tasks] == [{}, {}, {}]
     assert current_ids() is None

@@ -86,6 +86,27 @@ def test_retries_keep_the_correlation_id(worker: Worker, worker_app: Module) -> 
 
 
 @pytest.mark.parametrize("worker", ["logging"], indirect=True)
+def test_the_worker_keeps_a_run_only_while_its_task_runs(
+    worker: Worker, worker_app: Module
+) -> None:
+    """A running task's call is kept under its id; finished, failed or retried ones leave none."""
+    from celery import group
+
+    name = worker_app.runs_kept.name
+    while_running = _send_in_a_run(lambda: group(worker_app.runs_kept.s() for _ in range(4))())
+    for seen in while_running.get(timeout=30):
+        assert seen["kept"] == {name: [seen["id"]]}
+    # Calls that succeed, retry, fail for good, or come without a trace context.
+    _send_in_a_run(lambda: worker_app.flaky.delay(1)).get(timeout=30)
+    failing = _send_in_a_run(lambda: worker_app.flaky.delay(9))
+    with pytest.raises(Exception, match="retry"):
+        failing.get(timeout=30)
+    worker_app.runs_kept.delay().get(timeout=30)
+    after = _send_in_a_run(lambda: worker_app.runs_kept.delay()).get(timeout=30)
+    assert after["kept"] == {name: [after["id"]]}
+
+
+@pytest.mark.parametrize("worker", ["logging"], indirect=True)
 def test_plain_tasks_groups_and_chains_carry_the_run(worker: Worker, worker_app: Module) -> None:
     """Plain tasks, groups and chains sent inside a run all continue it in the worker."""
     from celery import chain, group

@@ -25,13 +25,10 @@ from penstock.contrib.grpc import (
     wrap_server,
 )
 from penstock.propagation import (
-    RemoteEntry,
+    RemoteContext,
     continue_remote,
     current_ids,
-    enter_remote,
-    exit_remote,
     extract,
-    extract_entry,
     grpc_getter,
     grpc_setter,
     inject,
@@ -396,27 +393,39 @@ def test_metadata_under_the_otel_backend_names_the_current_span(otel_spans: Any)
     )
 
 
-def numeric(entry: RemoteEntry | None) -> RemoteEntry | None:
-    """``entry`` with its ids as numbers (read from gRPC metadata, they may stay hex)."""
-    if entry is None:
-        return None
-    ids = tuple(int(i, 16) if isinstance(i, str) else i for i in entry[:2])
-    return (*ids, *entry[2:])
-
-
-def test_an_entry_read_from_metadata_enters_with_its_ids() -> None:
-    """Ids kept hex from the wire give the same run as numbers would."""
+def test_a_context_read_from_metadata_continues_with_its_ids() -> None:
+    """The ids read from the wire are the remote parent's, and the headers sent on are too."""
     trace_hex, span_hex = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     carrier = (("traceparent", f"00-{trace_hex}-{span_hex}-01"),)
-    entry = extract_entry(carrier, grpc_getter)
-    assert entry is not None
-    entered = enter_remote(entry)
-    try:
+    remote = extract(carrier, grpc_getter)
+    assert remote is not None
+    with remote.continue_run():
         assert current_ids() == (int(trace_hex, 16), int(span_hex, 16))
         assert trace_headers(names=False) == (("traceparent", f"00-{trace_hex}-{span_hex}-01"),)
-    finally:
-        exit_remote(entered)
     assert current_ids() is None
+
+
+def general_reading(carrier: Any) -> RemoteContext | None:
+    """What the general metadata reader makes of ``carrier`` (no one-pass shortcut)."""
+    from penstock.propagation import _w3c
+
+    parsed = _w3c.parse_metadata(carrier)
+    if parsed is None:
+        return None
+    trace_id, span_id, flags, state, flow, step = parsed
+    return RemoteContext(trace_id, span_id, flags, state, step, flow)
+
+
+def server_reading(carrier: Any) -> RemoteContext | None:
+    """What the gRPC server wrappers' private hot path reads from ``carrier``, as a context."""
+    from penstock.propagation._entry import metadata_entry
+
+    entry = metadata_entry(carrier, False, ("server", {}))
+    if entry is None:
+        return None
+    trace_id, span_id, info, _link, sampled, state, _hop = entry
+    remote = RemoteContext(trace_id, span_id, int(sampled), state, info.name or None, info.flow)
+    return remote
 
 
 values = st.one_of(
@@ -450,9 +459,8 @@ def test_one_pass_reading_equals_opentelemetry(
     carrier = tuple(items)
     fast = extract(carrier, grpc_getter)
     assert extract(list(carrier), grpc_getter) == fast
-    if all(key == key.lower() for key, _ in items):  # gRPC hands servers lower-case keys
-        entry = numeric(extract_entry(carrier, grpc_getter))
-        assert entry == (None if fast is None else fast.entry())
+    assert fast == general_reading(carrier)
+    assert server_reading(carrier) == fast
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
@@ -493,4 +501,6 @@ def test_penstock_own_baggage_reads_as_opentelemetry_reads_it(
         assert fast == slow
     assert fast is not None
     assert fast.trace_id == trace_id
-    assert numeric(extract_entry(carrier, grpc_getter)) == fast.entry()
+    assert general_reading(carrier) == fast
+    assert server_reading(carrier) == fast
+    assert server_reading(carrier) == fast, "read again (the last reading reused)"

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import penstock
 from penstock import flow, step
 from penstock.propagation import (
-    MAX_VALUE_BYTES,
     RemoteContext,
     celery_getter,
     continue_from,
@@ -27,6 +26,7 @@ from penstock.propagation import (
     kafka_getter,
     kafka_setter,
 )
+from penstock.propagation._carriers import MAX_VALUE_BYTES
 from penstock.testing import recording
 from tests.conformance import oracle
 
@@ -116,6 +116,48 @@ def test_tracestate_is_carried_through() -> None:
     assert remote is not None
     assert remote.trace_state == "vendor=abc,other=1"
     assert carrier["tracestate"] == "vendor=abc,other=1"
+
+
+def test_the_default_pair_is_recognised_by_what_it_does() -> None:
+    """Judged through public API: the default pair (however composed) yes, anything else no."""
+    from opentelemetry import propagate
+    from opentelemetry.baggage.propagation import W3CBaggagePropagator
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from penstock.propagation._propagators import behaves_as_default
+
+    class UpperCaseState(TextMapPropagator):
+        """Declares the default fields, but writes its tracestate otherwise."""
+
+        def __init__(self) -> None:
+            self.inner = CompositePropagator(
+                [TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+            )
+
+        def extract(self, carrier: Any, context: Any = None, getter: Any = None) -> Any:
+            return self.inner.extract(carrier, context=context)
+
+        def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
+            self.inner.inject(carrier, context=context)
+            carrier["tracestate"] = carrier["tracestate"].upper()
+
+        @property
+        def fields(self) -> set[str]:
+            return set(self.inner.fields)
+
+    assert behaves_as_default(propagate.get_global_textmap())
+    assert behaves_as_default(
+        CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
+    )
+    assert behaves_as_default(
+        CompositePropagator([W3CBaggagePropagator(), TraceContextTextMapPropagator()])
+    )
+    assert not behaves_as_default(CompositePropagator([TraceContextTextMapPropagator()]))
+    assert not behaves_as_default(TraceContextTextMapPropagator())
+    assert not behaves_as_default(UpperCaseState())
+    assert not behaves_as_default(object())
 
 
 def test_configured_propagators_apply() -> None:

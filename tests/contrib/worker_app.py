@@ -38,6 +38,20 @@ def flaky(self: Any, failures: int) -> str | None:
     return penstock.current_correlation_id()
 
 
+@flow(TEST_FLOW)
+@flow_task(app=app, bind=True)
+def runs_kept(self: Any) -> dict[str, Any]:
+    """What penstock keeps in this worker while this task runs: task name -> call ids."""
+    from penstock.contrib import celery as penstock_celery
+
+    kept = {
+        name: sorted(runs)
+        for name, task in app.tasks.items()
+        if (runs := getattr(task, penstock_celery._RUNS, None))
+    }
+    return {"id": self.request.id, "kept": kept}
+
+
 @app.task(name="tests.contrib.worker_app.plain")
 def plain() -> str | None:
     """A plain Celery task (not a step) that calls a step: the step continues the run."""

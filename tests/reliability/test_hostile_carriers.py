@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 import penstock
 from penstock import flow, step
 from penstock.propagation import (
-    MAX_NAME_CHARS,
-    MAX_VALUE_BYTES,
     celery_getter,
     continue_from,
     dict_setter,
@@ -25,6 +23,8 @@ from penstock.propagation import (
     inject,
     kafka_getter,
 )
+from penstock.propagation._carriers import MAX_VALUE_BYTES
+from penstock.propagation._w3c import MAX_NAME_CHARS
 from penstock.testing import recording
 
 VALID = "00-" + "4bf92f3577b34da6a3ce929d0e0e4736" + "-" + "00f067aa0ba902b7" + "-01"

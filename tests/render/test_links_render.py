@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from penstock import Edge, FlowGraph, FlowLink, StepNode, generate_dag
+from penstock._render.dot import render_dot
 from penstock._render.map import FlowMap, MapEdge, MapFlow, render_map
-from penstock._render.stubs import dot_stubs, mermaid_stubs
+from penstock._render.stubs import mermaid_stubs
 from tests.render.strategies import names
 from tests.support.graphviz import Graphviz, spaces
 from tests.support.mermaid import MermaidOracle
@@ -85,8 +86,7 @@ def test_stubs_parse_and_show_flow_names_verbatim(
 def test_stubs_are_drawn_verbatim_by_dot(graphviz: Graphviz, links: list[FlowLink]) -> None:
     """dot draws each stub with the flow name and each link label as given."""
     graph = _graph()
-    text = generate_dag(graph, format="dot")
-    text = text[: -len("}\n")] + "".join(f"{x}\n" for x in dot_stubs(graph, links)) + "}\n"
+    text = render_dot(graph, links=links)
     drawn = graphviz.draw(text)
     stub_names = sorted(
         lines[0] if lines else "" for i, lines in drawn.nodes.items() if i[0] == "s"

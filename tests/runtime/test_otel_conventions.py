@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind
 
 import penstock
 from penstock import flow, step
-from penstock.propagation import continue_remote, enter_remote, exit_remote, remote_entry
+from penstock.propagation import continue_remote
 from penstock.testing import recording
 
 STABLE = {stable.CODE_FUNCTION_NAME, stable.CODE_FILE_PATH, stable.CODE_LINE_NUMBER}
@@ -147,28 +147,30 @@ def test_a_hop_span_made_by_another_instrumentation_stays_the_parent(
     def task() -> None:
         return None
 
-    entry = remote_entry(0x1234, 0x5678, kind="consumer", attributes={"messaging.system": "x"})
+    def continued() -> continue_remote:
+        return continue_remote(
+            0x1234, 0x5678, kind="consumer", attributes={"messaging.system": "x"}
+        )
+
     for instrumentation_first in (True, False):
         spans.clear()
         parent_ctx = trace.set_span_in_context(trace.NonRecordingSpan(remote))
         if instrumentation_first:
-            with tracer.start_as_current_span(
-                "run/task", context=parent_ctx, kind=SpanKind.CONSUMER
-            ):
-                token = enter_remote(entry)
-                try:
-                    task()
-                finally:
-                    exit_remote(token)
-        else:
-            token = enter_remote(entry)
-            try:
-                with tracer.start_as_current_span(
+            with (
+                tracer.start_as_current_span(
                     "run/task", context=parent_ctx, kind=SpanKind.CONSUMER
-                ):
-                    task()
-            finally:
-                exit_remote(token)
+                ),
+                continued(),
+            ):
+                task()
+        else:
+            with (
+                continued(),
+                tracer.start_as_current_span(
+                    "run/task", context=parent_ctx, kind=SpanKind.CONSUMER
+                ),
+            ):
+                task()
         found = {s.name: s for s in spans.get_finished_spans()}
         consumer, step_span = found["run/task"], found["conventions.task"]
         assert step_span.kind is SpanKind.INTERNAL
@@ -182,3 +184,21 @@ def test_logging_backend_is_unaffected() -> None:
     with recording() as recorder, continue_remote(0x1234, 0x5678, kind="server"):
         _one_step()
     assert recorder.get("work").trace_id == 0x1234
+
+
+def test_hop_attribute_names_are_the_conventions_own() -> None:
+    """The messaging and RPC attribute names penstock writes are the semantic conventions'."""
+    from opentelemetry.semconv._incubating.attributes import messaging_attributes as m
+    from opentelemetry.semconv._incubating.attributes import rpc_attributes as r
+    from opentelemetry.semconv.attributes import http_attributes as h
+    from opentelemetry.semconv.attributes import url_attributes as u
+
+    from penstock.contrib._semconv import http_server, messaging, rpc
+
+    assert set(messaging("celery", "queue")) == {m.MESSAGING_SYSTEM, m.MESSAGING_DESTINATION_NAME}
+    assert set(rpc("grpc", "/shop.Orders/Get")) == {r.RPC_SYSTEM, r.RPC_SERVICE, r.RPC_METHOD}
+    assert set(http_server("GET", "https", "/orders")) == {
+        h.HTTP_REQUEST_METHOD,
+        u.URL_SCHEME,
+        u.URL_PATH,
+    }

@@ -26,9 +26,11 @@ correlation ID and the client's step as parent (``link=True`` starts linked runs
 Metadata that is missing, malformed or hostile is ignored and the handler runs as a fresh run;
 penstock never fails a call.
 
-Built on `penstock.propagation` alone (`trace_headers`, `inject`, `extract_entry`,
-`enter_remote`, `exit_remote`): the client in `_client`, the handler wrappers in `_handlers`,
-sync servers in `_server`, ``grpc.aio`` in `_aio`.
+Built on `penstock.propagation`'s integration kit (`trace_headers`, `inject`, `extract`),
+except for the server's per-call reading, which goes through the private
+`penstock.propagation._entry` (the same reading, without an object per call; why is said
+there): the client in `_client`, the handler wrappers in `_handlers`, sync servers in
+`_server`, ``grpc.aio`` in `_aio`.
 """
 
 from __future__ import annotations

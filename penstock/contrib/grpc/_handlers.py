@@ -2,8 +2,9 @@
 
 One wrapper per kind of behavior (sync, coroutine, async generator), made once per handler
 (when a servicer method is decorated or a handler registered); per call it reads the metadata
-with `penstock.propagation.extract_entry` and enters the run with
-`penstock.propagation.enter_remote`.
+into an entry and enters the run without making an object (`penstock.propagation._entry`:
+the one private path an integration uses, for the reason given there; it reads exactly what
+`penstock.propagation.extract` reads).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import Any, TypeVar, overload
 import grpc
 
 from penstock.contrib._semconv import rpc
-from penstock.propagation import (
-    RemoteEntry,
+from penstock.propagation._entry import (
+    Entry,
     enter_remote,
     exit_remote,
-    extract_entry,
-    grpc_getter,
+    metadata_entry,
     stream_entry,
 )
 
@@ -41,11 +41,10 @@ _MARK = "_penstock_continues_call"
 CACHE_SIZE = 1024
 
 
-def _remote(context: Any, link: bool, hop: dict[str, Any]) -> RemoteEntry | None:
+def _remote(context: Any, link: bool, hop: tuple[str, dict[str, Any]]) -> Entry | None:
     """The run the call's metadata carries (``context``: the servicer context)."""
     try:
-        metadata = context.invocation_metadata()
-        return extract_entry(metadata, grpc_getter, link=link, kind="server", attributes=hop)
+        return metadata_entry(context.invocation_metadata(), link, hop)
     except Exception as exc:  # a context without metadata: serve the call as a fresh run
         _log.debug("penstock could not read trace metadata: %r", exc)
         return None
@@ -66,7 +65,7 @@ def continuing(
     """
     if getattr(behavior, _MARK, False):
         return behavior
-    hop = rpc("grpc", method)
+    hop = ("server", rpc("grpc", method))
     if _is_async_gen_function(behavior):
         serve = _serving_async_gen(behavior, link, hop)
     elif _is_coroutine_function(behavior):
@@ -81,19 +80,13 @@ def continuing(
 
 
 def _serving_unary(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     # A method handler's behavior that returns one response: gRPC calls it with exactly
     # these two arguments, so no tuple is packed per call and the result is not inspected.
     def serve_unary(request: Any, context: Any) -> Any:
         try:  # _remote(), inline: every frame costs on a live server
-            entry = extract_entry(
-                context.invocation_metadata(),
-                grpc_getter,
-                link=link,
-                kind="server",
-                attributes=hop,
-            )
+            entry = metadata_entry(context.invocation_metadata(), link, hop)
         except Exception as exc:  # a context without metadata: serve a fresh run
             _log.debug("penstock could not read trace metadata: %r", exc)
             entry = None
@@ -109,7 +102,7 @@ def _serving_unary(
 
 
 def _serving_sync(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     # A decorated servicer method ((self, request, context)) or a streaming behavior.
     def serve_sync(*args: Any) -> Any:
@@ -130,7 +123,7 @@ def _serving_sync(
 
 
 def _serving_coroutine(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     # Also a grpc.aio streaming handler that writes with context.write(): one await.
     async def serve_async(*args: Any) -> Any:
@@ -147,7 +140,7 @@ def _serving_coroutine(
 
 
 def _serving_async_gen(
-    behavior: Callable[..., Any], link: bool, hop: dict[str, Any]
+    behavior: Callable[..., Any], link: bool, hop: tuple[str, dict[str, Any]]
 ) -> Callable[..., Any]:
     async def serve_stream(*args: Any) -> AsyncIterator[Any]:
         entry = _remote(args[-1], link, hop)
@@ -170,7 +163,7 @@ def _serving_async_gen(
     return serve_stream
 
 
-def _iterate_in(responses: Iterator[Any], entry: RemoteEntry) -> Iterator[Any]:
+def _iterate_in(responses: Iterator[Any], entry: Entry) -> Iterator[Any]:
     """Run each step of a response iterator inside the remote run (gRPC drives it later)."""
     while True:
         entered = enter_remote(entry)

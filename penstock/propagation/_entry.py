@@ -1,0 +1,123 @@
+"""The gRPC server's hot path: a call's metadata read into an entry, entered without objects.
+
+Private, and used by one integration only (`penstock.contrib.grpc`'s server wrappers). Every
+call a gRPC server receives comes here, where each Python frame costs about a microsecond on
+a live server: the general contract (`penstock.propagation.extract`, then
+`RemoteContext.continue_run` in a ``with`` block) makes about six more frames and an object or
+two per call, which measured 1.060 against the 1.05 limit on the "new step per call" rows of
+``make bench`` (this path: about 1.045). It reads and accepts exactly what `extract` does
+(the tests compare both); a third-party integration has the same behaviour through `extract`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from penstock._runtime.remote import enter_remote, exit_remote, remote_info
+from penstock._runtime.remote import remote_infos as _infos
+from penstock.propagation import _propagators, _w3c
+from penstock.propagation._propagators import default_propagators, textmap_checked
+
+__all__ = ["enter_remote", "exit_remote", "metadata_entry", "stream_entry"]
+
+_log = logging.getLogger("penstock.propagation")
+
+#: An entry: ``(trace_id, span_id, StepInfo of the sender, link, sampled, tracestate, hop)``,
+#: as `penstock._runtime.remote.enter_remote` takes it.
+Entry = tuple[Any, ...]
+
+_UNNAMED = remote_info(None, "")
+_NO_ATTRIBUTES: Mapping[str, Any] = {}
+_HEADERS = _w3c.HEADERS
+_OWN_TRACEPARENT = _w3c.OWN_TRACEPARENT
+#: (traceparent, baggage, then the trace and span ids, the sender's StepInfo and sampled) of
+#: the last metadata read the short way: reading depends on those two strings alone, and a
+#: client calling from one step sends the same ones call after call.
+_last_read: tuple[Any, ...] = (None, None, 0, 0, None, True)
+#: Metadata to read the general way.
+_OTHER = object()
+
+
+def metadata_entry(metadata: Any, link: bool, hop: tuple[str, Mapping[str, Any]]) -> Entry | None:
+    """The entry of the run a call's gRPC ``metadata`` carries, ``None`` if none or malformed.
+
+    ``hop`` is ``("server", attributes)``. Kept in one frame (see the module's docstring).
+    """
+    global _last_read
+    try:
+        if (
+            textmap_checked[0] is not _propagators.global_textmap() or not textmap_checked[1]
+        ) and not default_propagators():  # judged once per propagator object
+            from penstock.propagation import extract as general
+            from penstock.propagation import grpc_getter
+
+            remote = general(metadata, grpc_getter)
+            if remote is None:
+                return None
+            info = remote_info(remote.parent_flow, remote.parent_step or "")
+            return (
+                remote.trace_id,
+                remote.span_id,
+                info,
+                link,
+                remote.sampled,
+                remote.trace_state,
+                hop,
+            )
+        # Servers get lower-case keys and ``str`` values (gRPC decodes only ``-bin`` keys to
+        # bytes): penstock's own headers are picked up in one pass. Anything else
+        # (``tracestate``, a repeated header, a key in another case, bytes, items that are
+        # not pairs, another traceparent form) is read by _w3c.parse_metadata.
+        traceparent = baggage = None
+        try:
+            for key, value in metadata:
+                if key == "traceparent" and traceparent is None:
+                    traceparent = value
+                elif key == "baggage" and baggage is None:
+                    baggage = value
+                elif key in _HEADERS or (not key.islower() and key.lower() in _HEADERS):
+                    traceparent = _OTHER
+                    break
+        except (TypeError, ValueError, AttributeError):
+            traceparent = _OTHER
+        if traceparent is None:
+            return None
+        last = _last_read
+        if traceparent == last[0] and baggage == last[1]:
+            return (last[2], last[3], last[4], link, last[5], None, hop)
+        if (
+            traceparent is not _OTHER
+            and type(traceparent) is str
+            and (baggage is None or type(baggage) is str)
+            and _OWN_TRACEPARENT(traceparent) is not None
+        ):
+            # Valid by the pattern (non-zero ids too).
+            trace_hex = traceparent[3:35]
+            info = _UNNAMED
+            if baggage is not None:
+                names = _w3c.parse_names(baggage, trace_hex)
+                if names is not None:
+                    info = _infos.get(names) or remote_info(*names)
+            trace_id, span_id = int(trace_hex, 16), int(traceparent[36:52], 16)
+            sampled = traceparent[54] in "13579bdf"  # trace-flags bit 0
+            _last_read = (traceparent, baggage, trace_id, span_id, info, sampled)
+            return (trace_id, span_id, info, link, sampled, None, hop)
+        parsed = _w3c.parse_metadata(metadata)
+        if parsed is None:
+            return None
+        trace_id, span_id, flags, state, flow, step = parsed
+        info = _UNNAMED if step is None else (_infos.get((flow, step)) or remote_info(flow, step))
+        return (trace_id, span_id, info, link, bool(flags & 1), state, hop)
+    except Exception as exc:
+        _log.debug("penstock ignored an unreadable trace context: %r", exc, exc_info=True)
+        return None
+
+
+def stream_entry(entry: Entry) -> Entry:
+    """The entry for the later parts of a streamed call: the same run, without the hop.
+
+    So that a call shows one ``SERVER`` span, not one per part.
+    """
+    return entry if entry[6] is None else (*entry[:6], None)
