@@ -1,15 +1,14 @@
 """What the ASGI and WSGI middlewares share: whether to read the request, and the reply header.
 
 An incoming HTTP request is read like any other carrier, with `penstock.propagation.extract`
-(the same parser and limits as Celery, Kafka and gRPC). One exception: when another
-instrumentation (OpenTelemetry's ASGI/WSGI middleware, FastAPIInstrumentor...) already made a
-span for the request, it has read the headers itself and penstock's steps join its span, so
-the middleware does not read them a second time.
+(the same parser and limits as Celery, Kafka and gRPC), and continued as a ``server`` hop. Next
+to another instrumentation (OpenTelemetry's ASGI/WSGI middleware, FastAPIInstrumentor,
+FastAPI's own telemetry), the otel backend sees that instrumentation's span for the hop
+current and makes penstock's steps its children, as it does next to OpenTelemetry's gRPC
+interceptors: one span per hop, one trace.
 """
 
 from __future__ import annotations
-
-import sys
 
 #: The response header that carries the correlation ID unless the middleware is told otherwise.
 DEFAULT_HEADER = "X-Correlation-ID"
@@ -27,12 +26,3 @@ def header_name(name: str | None) -> str | None:
             "!#$%&'*+-.^_`|~ only); pass None to send no header"
         )
     return name
-
-
-def another_instrumentation_has_the_request() -> bool:
-    """Whether an OpenTelemetry span (another instrumentation's) is current and valid."""
-    if "opentelemetry.trace" not in sys.modules:
-        return False  # nothing could have made one without importing the API
-    from opentelemetry import trace
-
-    return trace.get_current_span().get_span_context().is_valid

@@ -25,10 +25,9 @@ Lifespan events pass straight through; response bodies, streamed responses and w
 messages are never touched (a websocket's steps continue the run of its handshake).
 
 Next to OpenTelemetry's ASGI instrumentation (``OpenTelemetryMiddleware``,
-``FastAPIInstrumentor``): when its server span is current, it has read the headers already,
-so this middleware does not read them again and penstock's steps join that span (one trace, no
-second span for the request). Add penstock's middleware *inside* OpenTelemetry's, as
-``FastAPIInstrumentor.instrument_app`` and ``add_middleware`` arrange by themselves.
+``FastAPIInstrumentor``, FastAPI's own telemetry) and the ``otel`` backend, that
+instrumentation's span for the request stays the one span of the hop and penstock's steps are
+its children: one trace, no second span for the request.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from penstock.contrib._http import DEFAULT_HEADER, another_instrumentation_has_the_request
+from penstock.contrib._http import DEFAULT_HEADER
 from penstock.contrib._http import header_name as _checked_name
 from penstock.contrib._semconv import http_server
 from penstock.propagation import Getter, RunScope, extract
@@ -118,8 +117,6 @@ class PenstockMiddleware:
     def _continued(self, scope: Scope) -> AbstractContextManager[Any]:
         """The remote run the request carries, to continue while it is handled (or nothing)."""
         try:
-            if another_instrumentation_has_the_request():
-                return nullcontext()
             remote = extract(scope.get("headers") or (), asgi_headers_getter)
             if remote is None:
                 return nullcontext()

@@ -22,8 +22,8 @@ The headers are read with `penstock.propagation.extract`, as every integration r
 server joins repeated headers with commas before the application sees them (CGI's rule), so a
 request with two ``traceparent`` headers carries an invalid one and starts a fresh run, as
 W3C Trace Context says. Next to OpenTelemetry's WSGI instrumentation (``OpenTelemetryMiddleware``
-wrapping this one): its span is current, so the headers are not read a second time and
-penstock's steps join that span.
+wrapping this one) and the ``otel`` backend, its span stays the one span of the request and
+penstock's steps are its children.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
-from penstock.contrib._http import DEFAULT_HEADER, another_instrumentation_has_the_request
+from penstock.contrib._http import DEFAULT_HEADER
 from penstock.contrib._http import header_name as _checked_name
 from penstock.contrib._semconv import http_server
 from penstock.propagation import Getter, RunScope, extract
@@ -91,17 +91,16 @@ class PenstockWSGIMiddleware:
         """Handle one request."""
         continued: Any = nullcontext()
         try:
-            if not another_instrumentation_has_the_request():
-                remote = extract(environ, wsgi_environ_getter)
-                if remote is not None:
-                    attributes = http_server(
-                        environ.get("REQUEST_METHOD"),
-                        environ.get("wsgi.url_scheme"),
-                        environ.get("PATH_INFO"),
-                    )
-                    continued = remote.continue_run(
-                        link=self._link, kind="server", attributes=attributes
-                    )
+            remote = extract(environ, wsgi_environ_getter)
+            if remote is not None:
+                attributes = http_server(
+                    environ.get("REQUEST_METHOD"),
+                    environ.get("wsgi.url_scheme"),
+                    environ.get("PATH_INFO"),
+                )
+                continued = remote.continue_run(
+                    link=self._link, kind="server", attributes=attributes
+                )
         except Exception as exc:  # never break a request because of its headers
             _log.debug("penstock could not read the request's trace context: %r", exc)
         with continued, RunScope() as run_scope:

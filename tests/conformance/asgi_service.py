@@ -19,6 +19,7 @@ from fastapi import Request as HTTPRequest
 from penstock import entrypoint, flow, step
 from penstock.contrib.asgi import PenstockMiddleware
 from penstock.propagation import inject
+from tests.contrib.web_apps import without_native_telemetry
 
 FLOW = "asgi_callbacks"
 
@@ -45,7 +46,8 @@ def post_callback(url: str, arguments: Any) -> int:
         return status
 
 
-app = FastAPI()
+# Without FastAPI's own telemetry: the harness measures penstock's middleware alone.
+app = without_native_telemetry(FastAPI)
 app.add_middleware(PenstockMiddleware)
 
 
