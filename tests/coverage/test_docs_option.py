@@ -46,10 +46,11 @@ def test_mkdocs_draws_the_report_with_a_caption(tmp_path: Path) -> None:
     [drawn] = build.diagrams("index")
     assert "not covered" in drawn
     assert "not taken" in drawn
-    assert "not exercised by the tests" in drawn
-    assert "plain: covered" in drawn
-    assert "Flow coverage" not in drawn  # the percentages are the caption, not a legend line
     page = build.page("index")
+    legend = html.unescape(page)  # the legend is HTML below the drawing
+    assert "not exercised by the tests" in legend
+    assert "plain: covered" in legend
+    assert "Flow coverage" not in drawn  # the percentages are the caption, not a legend line
     assert f"<figcaption>{CAPTION}</figcaption>" in html.unescape(page)
     assert "bad.md:3: penstock-flow 'orders': coverage: cannot read coverage report" in (
         build.output
