@@ -75,6 +75,34 @@ class ASGIHeadersGetter(Getter[Iterable[Any]]):
 asgi_headers_getter = ASGIHeadersGetter()
 
 
+#: The request headers that carry a trace context, as ASGI names them.
+_TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate", b"baggage": "baggage"}
+
+
+def _trace_headers(headers: Iterable[Any]) -> dict[str, Any] | None:
+    """The trace context headers of a request, in one pass (``None`` without ``traceparent``).
+
+    A header that came several times keeps every value (a list), so that `extract` judges a
+    repeated ``traceparent`` itself, as W3C Trace Context says.
+    """
+    found: dict[str, Any] | None = None
+    for name, value in headers:
+        key = _TRACE_HEADERS.get(name)
+        if key is None:
+            continue
+        text = value.decode("latin-1")
+        if found is None:
+            found = {key: text}
+        elif key in found:
+            old = found[key]
+            found[key] = [*old, text] if isinstance(old, list) else [old, text]
+        else:
+            found[key] = text
+    if found is None or "traceparent" not in found:
+        return None
+    return found
+
+
 class PenstockMiddleware:
     """Continue the caller's run while a request is handled; name the run in the response.
 
@@ -117,7 +145,10 @@ class PenstockMiddleware:
     def _continued(self, scope: Scope) -> AbstractContextManager[Any]:
         """The remote run the request carries, to continue while it is handled (or nothing)."""
         try:
-            remote = extract(scope.get("headers") or (), asgi_headers_getter)
+            carrier = _trace_headers(scope.get("headers") or ())
+            if carrier is None:
+                return nullcontext()
+            remote = extract(carrier)
             if remote is None:
                 return nullcontext()
             attributes = http_server(scope.get("method"), scope.get("scheme"), scope.get("path"))
