@@ -22,12 +22,12 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_propagation import _interleave
 from tests.support.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,19 +94,6 @@ def _server_process() -> Iterator[tuple[int, int]]:
         yield plain, wrapped
     finally:
         stop_process(proc)
-
-
-def _interleave(calls: list[Callable[[], object]], rounds: int) -> list[list[float]]:
-    times: list[list[float]] = [[] for _ in calls]
-    for _ in range(50):  # warm up the connections and the server's caches
-        for fn in calls:
-            fn()
-    for _ in range(rounds):
-        for fn, out in zip(calls, times, strict=True):
-            start = time.perf_counter_ns()
-            fn()
-            out.append((time.perf_counter_ns() - start) / 1000.0)
-    return times
 
 
 def _row(name: str, pairs: list[tuple[list[float], list[float]]], note: str) -> Row:
