@@ -56,7 +56,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class ASGIHeadersGetter(Getter[Iterable[Any]]):
     """Read an ASGI scope's ``headers``: ``(name, value)`` byte pairs, names lower-case.
 
-    Returns every value of a header that came several times (penstock judges repeated
+    For your own code that reads a scope with `penstock.propagation.continue_from` or
+    `extract` (the middleware picks the three trace headers in one pass instead). Returns
+    every value of a header that came several times (penstock judges repeated
     ``traceparent`` headers itself). Bytes are decoded as Latin-1, as HTTP/1.1 does; penstock's
     parser then refuses anything that is not ASCII.
     """
