@@ -402,8 +402,23 @@ _MEASURE = r"""
         if (c < worst) { worst = c; worstText = "legend: " + li.textContent.trim(); }
       }
     }
+    // Graphviz's marked steps take their fill from penstock.css's custom property of the
+    // page's palette (light or dark), not from the colour Graphviz wrote.
+    const unstyled = [];
+    for (const g of graphviz ? svg.querySelectorAll("g.node") : []) {
+      const mark = [...g.classList].find((c) => /^ps_/.test(c) && !/^ps_(stub|ghost)$/.test(c));
+      if (!mark) continue;
+      const want = getComputedStyle(svg).getPropertyValue(`--penstock-${mark.slice(3)}-fill`);
+      const hex = want.trim().match(/^#([0-9a-f]{6})$/i);
+      const shape = g.querySelector("polygon, path, ellipse");
+      const got = shape && parse(getComputedStyle(shape).fill);
+      const same = hex && got && [0, 1, 2].every(
+        (i) => parseInt(hex[1].slice(2 * i, 2 * i + 2), 16) === got[i]);
+      if (!same) unstyled.push(`${g.textContent.trim()}: ${want.trim()} expected`);
+    }
     const bar = box.querySelector(".penstock-wide-bar");
     out.push({
+      unstyled: unstyled,
       fit: box.getAttribute("data-penstock-fit"),
       scale: scale,
       natural: natural,
@@ -499,6 +514,8 @@ def test_diagrams_fit_the_column_legibly_in_light_and_dark(
                 problems.append(f"{where}: labels {m['label_px']:.1f} px")
             if m["contrast"] < MIN_CONTRAST:
                 problems.append(f"{where}: contrast {m['contrast']:.2f} ({m['worst_text']!r})")
+            if m["unstyled"]:
+                problems.append(f"{where}: not in the palette's colours: {m['unstyled']}")
             if m["legend_below"] is False:
                 problems.append(f"{where}: legend not below the diagram")
             if m["legend_width"] > m["column"] + 1:

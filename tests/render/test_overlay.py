@@ -234,9 +234,9 @@ def test_graphviz_svg_marks_carry_classes_for_the_page_colours() -> None:
     assert "Legend" not in svg
     css = (STATIC_DIR / DIAGRAM_CSS).read_text(encoding="utf-8")
     for rule in (
-        ".penstock-svg .ps_added > :is(polygon, path, ellipse)",
-        ".penstock-svg .ps_removed > text",
-        ".penstock-svg .ps_edge_observed > path",
+        ".penstock-svg .ps_added :is(polygon, path, ellipse)",
+        ".penstock-svg .ps_removed text",
+        ".penstock-svg .ps_edge_observed path",
     ):
         assert rule in css
     # Sized in CSS px (not points) so the page's script can fit it like a Mermaid drawing.
