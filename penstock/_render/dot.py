@@ -70,6 +70,8 @@ def render_dot(
         f"digraph {quote(graph.name)} {{",
         f"    rankdir={rankdir};",
         '    node [shape=box, fontname="Helvetica"];',
+        # Edge labels in the nodes' typeface (Graphviz's default is a serif).
+        '    edge [fontname="Helvetica"];',
     ]
     node_marks = overlay.nodes if overlay is not None else {}
     lines += [
