@@ -146,7 +146,8 @@ def flow_diagram(
     Raises:
         UnknownFlowError: no such flow (with the known flows and a did-you-mean).
         FlowProblemsError: the flow has problems and ``allow_problems`` is false.
-        DiagramLimitError: over Mermaid's 500 edges or 50,000 characters.
+        penstock.DocsError: (``kind`` ``diagram-too-large``) over Mermaid's 500 edges or
+            50,000 characters.
     """
     opts = (options or DiagramOptions()).validated()
     graph = drawable_flow(flow, opts) if isinstance(flow, str) else flow
@@ -286,7 +287,8 @@ def flow_svg(
     Raises:
         UnknownFlowError: no such flow.
         FlowProblemsError: the flow has problems and ``allow_problems`` is false.
-        GraphvizError: ``dot`` is missing or failed (the message says how to fix it).
+        penstock.DocsError: (``kind`` ``diagram``) ``dot`` is missing or failed (the message
+            says how to fix it).
     """
     # Only sites that ask for SVG pay for these imports.
     from penstock._render.dag import generate_dag
