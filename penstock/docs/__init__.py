@@ -37,7 +37,7 @@ from penstock._graph.links import links_of
 from penstock._graph.model import FlowGraph, StepNode, resolve_flow
 from penstock._project.config import ModuleSources, ProjectConfig, module_sources
 from penstock._project.modules import ModuleImportError, import_modules
-from penstock._project.site_assets import ASSETS
+from penstock._project.site_assets import ASSETS, SiteAssets
 from penstock._render.legend import legend_html, with_legend
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from penstock._render.overlay import Overlay
@@ -66,6 +66,7 @@ __all__ = [
     "ModuleSources",
     "OptionError",
     "ProjectConfig",
+    "SiteAssets",
     "UnknownFlowError",
     "drawable_flow",
     "failure_report",
