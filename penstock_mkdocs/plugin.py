@@ -22,14 +22,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from penstock import DocsError, PenstockError
-from penstock.docs import (
-    DIAGRAM_CSS,
-    DIAGRAMS_JS,
-    LICENSES,
-    MERMAID_INIT,
-    MERMAID_JS,
-    STATIC_DIR,
-)
+from penstock.docs import ASSETS
 from penstock_mkdocs._apilinks import PREFIX, resolve
 from penstock_mkdocs._directive import MARKER
 from penstock_mkdocs._disabled import DisabledExtension
@@ -153,20 +146,20 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         self._site_wide = _instant_navigation(config)
         # Zoom, pan and full screen for ``zoom`` diagrams: a script served from the site.
         self._add_script(ZOOM_JS)
-        css = f"assets/stylesheets/penstock/{Path(DIAGRAM_CSS).name}"
-        self._assets.append((STATIC_DIR / DIAGRAM_CSS, css))
+        css = f"assets/stylesheets/penstock/{Path(ASSETS.diagram_css).name}"
+        self._assets.append((ASSETS.folder / ASSETS.diagram_css, css))
         self._css.append(css)
         choice = (self.config.mermaid_js or "bundled").strip()
         if choice == "cdn" or (not self.config.mermaid_js and _loads_mermaid(config)):
             # Told to use the CDN, or the site loads its own Mermaid in extra_javascript.
-            self._add_script(STATIC_DIR / DIAGRAMS_JS)
+            self._add_script(ASSETS.folder / ASSETS.diagrams_js)
         else:
             if choice == "bundled":
-                self._add_script(STATIC_DIR / MERMAID_JS)
-                for licence in LICENSES:
+                self._add_script(ASSETS.folder / ASSETS.mermaid_js)
+                for licence in ASSETS.licenses:
                     if "mermaid" in licence:
                         self._assets.append(
-                            (STATIC_DIR / licence, f"{MERMAID_DIR}/{Path(licence).name}")
+                            (ASSETS.folder / licence, f"{MERMAID_DIR}/{Path(licence).name}")
                         )
             elif choice.startswith(("http://", "https://", "//")):
                 self._scripts.append(choice)
@@ -180,10 +173,10 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                     )
                 self._add_script(path)
             # After Mermaid (it hands penstock's colour rules to it), before the starter below.
-            self._add_script(STATIC_DIR / DIAGRAMS_JS)
+            self._add_script(ASSETS.folder / ASSETS.diagrams_js)
             if config.theme.name != "material":
                 # Material draws pre.mermaid itself; other themes need a starter.
-                self._add_script(STATIC_DIR / MERMAID_INIT)
+                self._add_script(ASSETS.folder / ASSETS.mermaid_init)
         if self._site_wide:
             # Material's instant navigation swaps the page's content without loading the new
             # page's own stylesheets and scripts: a reader who starts on a page without a

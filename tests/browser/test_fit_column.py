@@ -236,8 +236,8 @@ def _zensical(root: Path, log: Path, theme: str) -> Path:
     _write_app(root, log)
     (root / "docs" / "penstock").mkdir(parents=True)
     (root / "docs" / "index.md").write_text(_md_page())
-    for name in (docs.DIAGRAM_CSS, docs.MERMAID_JS, docs.DIAGRAMS_JS):
-        shutil.copy(docs.STATIC_DIR / name, root / "docs" / "penstock")
+    for name in (docs.ASSETS.diagram_css, docs.ASSETS.mermaid_js, docs.ASSETS.diagrams_js):
+        shutil.copy(docs.ASSETS.folder / name, root / "docs" / "penstock")
     (root / "mkdocs.yml").write_text(
         "site_name: fit\n"
         "theme:\n  font: false\n  palette:\n"

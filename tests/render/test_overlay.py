@@ -214,7 +214,7 @@ def test_graphviz_svg_marks_carry_classes_for_the_page_colours() -> None:
     (light and dark custom properties); the picture's own colours stay for PNG and PDF."""
     from penstock._render.dot import render_dot
     from penstock._render.svg import svg_from_dot
-    from penstock.docs import DIAGRAM_CSS, STATIC_DIR
+    from penstock.docs import ASSETS
     from tests.support.system import require_executable
 
     require_executable("dot", "install Graphviz, e.g. apt-get install graphviz")
@@ -232,7 +232,7 @@ def test_graphviz_svg_marks_carry_classes_for_the_page_colours() -> None:
     assert re.search(r'<g id="node\d+" class="node ps_removed">', svg)
     assert re.search(r'<g id="edge\d+" class="edge ps_edge_observed">', svg)
     assert "Legend" not in svg
-    css = (STATIC_DIR / DIAGRAM_CSS).read_text(encoding="utf-8")
+    css = (ASSETS.folder / ASSETS.diagram_css).read_text(encoding="utf-8")
     for rule in (
         ".penstock-svg .ps_added :is(polygon, path, ellipse)",
         ".penstock-svg .ps_removed text",
