@@ -48,10 +48,9 @@ COPIED = """
 })
 """
 
-#: Tables (but the benchmark results) wider than the text column, or scrolling sideways.
+#: Tables wider than the text column, or scrolling sideways.
 WIDE_TABLES = """
-() => [...document.querySelectorAll('.md-typeset table')]
-  .filter((t) => !t.closest('.penstock-bench')).filter(
+() => [...document.querySelectorAll('.md-typeset table')].filter(
   (t) => t.getBoundingClientRect().width > t.closest('.md-content__inner')
     .getBoundingClientRect().width + 1 || t.scrollWidth > t.parentElement.clientWidth + 1
 ).map((t) => [t.querySelector('th') ? t.querySelector('th').textContent.trim() : '',

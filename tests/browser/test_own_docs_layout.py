@@ -75,11 +75,8 @@ def test_the_site_renders_as_written(site: StaticSite) -> None:
 
 
 def test_no_table_is_wider_than_its_column(site: StaticSite, own_docs_pages: OwnDocsPages) -> None:
-    """At 1280 px every table fits the text column (no sideways scrolling).
-
-    The benchmark results (benchmarks/RESULTS.md, eight columns, on a page without side bars)
-    are laid out on their own: see test_benchmarks_verdict_columns_are_visible.
-    """
+    """At 1280 px every table fits the text column (no sideways scrolling), the benchmark
+    results too (benchmarks/RESULTS.md as `make bench` writes it: eight columns, long notes)."""
     found = {}
     for name in _pages(site):
         wide = own_docs_pages.measure(name, "wide_tables")
