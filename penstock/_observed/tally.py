@@ -207,7 +207,8 @@ class Tally:
         self.skipped = Skipped()
         self.stats: dict[str, _Stats] = {}
         self.edges: dict[tuple[str, str], int] = {}
-        self.first_seen: dict[tuple[str, str], str] = {}
+        #: Where each undeclared edge was first seen: its record (or, from a store, the text).
+        self.first_seen: dict[tuple[str, str], RawRecord | str] = {}
         #: When each edge was last taken (the latest start of a call that took it).
         self.last_seen: dict[tuple[str, str], float] = {}
         self.runs: set[str] = set()
@@ -291,7 +292,7 @@ class Tally:
                 if start is not None and start > last_seen.get(edge, -1e300):
                     last_seen[edge] = start
                 if edge not in declared and edge not in first_seen:
-                    first_seen[edge] = _where(record)
+                    first_seen[edge] = record
 
     def settle(self, records: Iterable[RawRecord]) -> None:
         """Decide the deferred edges from ``records`` (all the records of the deferred runs)."""
@@ -320,18 +321,19 @@ class Tally:
                 if start is not None and start > self.last_seen.get(edge, -1e300):
                     self.last_seen[edge] = start
                 if edge not in declared and edge not in self.first_seen:
-                    self.first_seen[edge] = _where(tuple(record))  # type: ignore[arg-type]
+                    self.first_seen[edge] = tuple(record)  # type: ignore[assignment]
         self.deferred.clear()
 
     def result(self, files: Sequence[str] = ()) -> ObservedFlow:
         """The counts, with every declared step and edge."""
         skipped = Skipped(self.skipped)
         foreign = skipped.pop("foreign span", 0)
+        first_seen = {e: w if isinstance(w, str) else _where(w) for e, w in self.first_seen.items()}
         return _result(
             self.graph,
             self.stats,
             self.edges,
-            self.first_seen,
+            first_seen,
             self.runs if self.run_count is None else self.run_count,
             skipped,
             files,
@@ -382,8 +384,13 @@ def observe(
     if store is not None:
         return _from_store(graph, store, to_epoch(since, "since"), to_epoch(until, "until"))
     paths = expand(files, base)
-    tally = Tally(graph, to_epoch(since, "since"), to_epoch(until, "until"))
-    tally.add_all(read_records(paths, tally.skipped))
+    low, high = to_epoch(since, "since"), to_epoch(until, "until")
+    from penstock._observed.split import tally_in_two
+
+    tally = tally_in_two(graph, low, high, paths)
+    if tally is None:
+        tally = Tally(graph, low, high)
+        tally.add_all(read_records(paths, tally.skipped))
     if tally.deferred:
         tally.settle(read_records(paths, Skipped()))
     return tally.result([str(p) for p in paths])
