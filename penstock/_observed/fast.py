@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from penstock._observed.files import NAME_CAP
 from penstock._observed.logs import MAX_DURATION_MS, MAX_EPOCH_S
@@ -55,30 +55,35 @@ def _struct() -> Any:
     if _reader_type is not None:
         return _reader_type
     import msgspec
-    from msgspec import UNSET, Raw, UnsetType
+    from msgspec import UNSET, Meta, Raw, UnsetType
 
-    # Built with defstruct: the types are objects here, not annotations to resolve.
-    text = str | None
+    # Built with defstruct: the types are objects here, not annotations to resolve. The
+    # limits the plain reader checks are checked by msgspec while decoding (a value out of
+    # them fails the line, which then goes to the plain reader for its reason).
+    name = Annotated[str, Meta(max_length=NAME_CAP)] | None
+    required = Annotated[str, Meta(min_length=1, max_length=NAME_CAP)] | UnsetType
     fields: list[tuple[str, Any, Any]] = [
-        # Presence matters for these (a record needs all three; penstock_schema defaults to
-        # 1 only when absent): UNSET tells absent from null.
-        ("step", str | UnsetType, UNSET),
-        ("duration_ms", float | UnsetType, UNSET),
+        # Presence matters for these (a record needs step, duration_ms and status; a
+        # missing penstock_schema is 1, a null one is wrong): UNSET tells absent from null.
+        ("step", required, UNSET),
+        ("duration_ms", Annotated[float, Meta(ge=0, lt=MAX_DURATION_MS)] | UnsetType, UNSET),
+        # Not a Literal: an application's line with an HTTP status would fail its block.
         ("status", str | UnsetType, UNSET),
-        ("penstock_schema", int | None | UnsetType, UNSET),
-        ("correlation_id", text, None),
-        ("flow", text, None),
-        ("parent_step", text, None),
-        ("predecessor", text, None),
-        ("edge_from", text, None),
-        ("start_time", float | None, None),
-        ("span_id", text, None),
-        ("parent_span_id", text, None),
+        ("penstock_schema", Literal[tuple(sorted(SCHEMAS))] | UnsetType, UNSET),
+        ("correlation_id", required, UNSET),
+        ("flow", name, None),
+        ("parent_step", name, None),
+        ("predecessor", name, None),
+        ("edge_from", name, None),
+        ("start_time", Annotated[float, Meta(ge=0, lt=MAX_EPOCH_S)] | None, None),
+        ("span_id", name, None),
+        ("parent_span_id", name, None),
         # Shapes the plain reader handles (a Docker wrapper, an OTLP document): only whether
         # they are present is looked at, their values are not built.
         *((key, Raw | UnsetType, UNSET) for key in _OTHER_SHAPES),
     ]
-    LogLine = msgspec.defstruct("LogLine", fields)
+    # gc=False: a struct holds strings and numbers only, never a cycle.
+    LogLine = msgspec.defstruct("LogLine", fields, gc=False)
     decoder = msgspec.json.Decoder(LogLine)
     _reader_type = (LogLine, decoder.decode, msgspec.DecodeError, decoder.decode_lines, UNSET)
     return _reader_type
@@ -122,10 +127,10 @@ def block_records(
 ) -> Iterator[RawRecord]:
     """The records of an uncompressed file read in blocks of whole lines, while it can.
 
-    A block whose lines all open with ``{`` is decoded in one call (msgspec's
+    A block of JSON objects, one a line, is decoded in one call (msgspec's
     ``decode_lines``); a line the fast path does not read as a plain step record goes to
-    ``single``. Reading stops at a block with any other line, a line without its newline
-    at the end, or one ``single`` refuses: ``done`` is then set to the byte offset and the
+    ``single``. Reading stops at a line that does not open with ``{``, a line without its
+    newline at the end, or one ``single`` refuses: ``done`` is then set to the byte offset and the
     number of lines read, for the plain reader to go on from there (the offset is -1 when
     the whole file or window was read).
     """
@@ -153,19 +158,17 @@ def block_records(
                 return
             block, tail = data[:cut], data[cut:]
             count = block.count(b"\n")
-            if block[:1] != b"{" or block.count(b"\n{") != count - 1:
-                done[:] = [offset, number]  # other kinds of line: read in order
-                return
             structs = None
-            # A block without nesting (each line opens one object, nothing else) is
-            # decoded in one call; any nesting is checked line by line.
+            # A block whose lines each open one object and nothing else is decoded in one
+            # call (it fails on any line that is not a JSON object, and a blank line it
+            # passes over shows in the count); any nesting is checked line by line.
             if block.count(b"{") + block.count(b"[") == count:
                 try:
                     structs = decode_lines(block)
                 except (refused, RecursionError):
                     structs = None
                 if structs is not None and len(structs) != count:
-                    structs = None  # pragma: no cover - every line is a value here
+                    structs = None
             lines = None
             for index in range(count):
                 at = number + index + 1
@@ -174,6 +177,9 @@ def block_records(
                 else:
                     if lines is None:
                         lines = block.split(b"\n")
+                    if lines[index][:1] != b"{":  # other kinds of line: read in order
+                        done[:] = [offset + sum(len(x) + 1 for x in lines[:index]), at - 1]
+                        return
                     found = _line(lines[index], at, convert)
                 if found is None:
                     if lines is None:
@@ -211,12 +217,12 @@ def _converter(file: str) -> Callable[[Any, int], RawRecord | str | None] | None
         unset = _struct()[4]
     except ImportError:
         return None
-    schemas, statuses, cap = SCHEMAS, STATUSES, NAME_CAP
-    max_duration, max_start = MAX_DURATION_MS, MAX_EPOCH_S
+    statuses = STATUSES
 
     def convert(r: Any, number: int) -> RawRecord | str | None:
-        # Runs once per line (the observe rows of make bench): kept flat, every unusual
-        # case returns None for the plain reader to name.
+        # Runs once per line (the observe rows of make bench): msgspec checked the types
+        # and limits; what is left is kept flat, and every unusual case returns None for
+        # the plain reader to name.
         if (
             r.log is not unset
             or r.stream is not unset
@@ -228,46 +234,26 @@ def _converter(file: str) -> Callable[[Any, int], RawRecord | str | None] | None
         step, duration, status = r.step, r.duration_ms, r.status
         if step is unset or duration is unset or status is unset:
             return APP_LINE
+        cid = r.correlation_id
+        if cid is unset or status not in statuses:
+            return None
         schema = r.penstock_schema
         if schema is unset:
             schema = 1
-        elif schema not in schemas:
-            return None
-        cid = r.correlation_id
-        start = r.start_time
-        flow, parent, pred, edge = r.flow, r.parent_step, r.predecessor, r.edge_from
-        span_id, parent_span_id = r.span_id, r.parent_span_id
-        if (
-            cid is None
-            or not 0 <= duration < max_duration
-            or (start is not None and not 0 <= start < max_start)
-            or status not in statuses
-            or not step
-            or not cid
-            or len(step) > cap
-            or len(cid) > cap
-            or (flow is not None and len(flow) > cap)
-            or (parent is not None and len(parent) > cap)
-            or (pred is not None and len(pred) > cap)
-            or (edge is not None and len(edge) > cap)
-            or (span_id is not None and len(span_id) > cap)
-            or (parent_span_id is not None and len(parent_span_id) > cap)
-        ):
-            return None
         return (
             cid,
-            flow,
+            r.flow,
             step,
-            parent or None,
-            pred or None,
+            r.parent_step or None,
+            r.predecessor or None,
             duration,
             status,
-            start,
-            span_id or None,
-            parent_span_id or None,
+            r.start_time,
+            r.span_id or None,
+            r.parent_span_id or None,
             file,
             number,
-            edge or None,
+            r.edge_from or None,
             schema,
             False,
         )

@@ -181,6 +181,7 @@ def _child(
 
 def _state(tally: Tally, held: set[str]) -> dict[str, Any]:
     """What the parent needs of a child's tally (the seen marks as one array, not a set)."""
+    tally.fold()
     return {
         "skipped": dict(tally.skipped),
         "stats": {

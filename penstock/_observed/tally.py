@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import ceil, log
@@ -212,6 +214,8 @@ class Tally:
         #: When each edge was last taken (the latest start of a call that took it).
         self.last_seen: dict[tuple[str, str], float] = {}
         self.runs: set[str] = set()
+        #: Calls counted by (step, edge source, status): [calls, latest start, durations].
+        self.groups: dict[tuple[str, Any, str], list[Any]] = {}
         self.other_flows: dict[str, int] = {}
         #: Hashes of (run, span id) already counted: one int per call, not two strings.
         self.seen: set[int] = set()
@@ -223,8 +227,10 @@ class Tally:
 
     def add_all(self, records: Iterable[RawRecord]) -> None:
         """Count ``records`` (the same run and span id read again counts once)."""
-        # Kept in one method over 60 lines: it runs once per record (the observe rows of
-        # make bench), where a helper call per record costs more than the rest of it.
+        # Runs once per record (the observe rows of make bench): a record only bumps the
+        # counts of its group (step, edge source, status) and adds its duration to the
+        # group's array; steps, edges and percentiles are made of the groups in `fold`.
+        # Kept in one method: a helper call per record costs more than the rest of it.
         name = self.graph.name
         low, high = self.low, self.high
         windowed = low is not None or high is not None
@@ -232,19 +238,18 @@ class Tally:
         edge_of = rule.edge
         declared = rule.declared
         skipped = self.skipped
-        stats = self.stats
-        edges = self.edges
+        groups = self.groups
         first_seen = self.first_seen
-        last_seen = self.last_seen
-        runs = self.runs
+        runs_add = self.runs.add
         other = self.other_flows
         seen = self.seen
         seen_add = seen.add
         deferred = self.deferred
         defer = DEFER
-        inv_log_gamma, tiny, tiny_bucket = INV_LOG_GAMMA, TINY, TINY_BUCKET
+        since = EDGE_FROM_SINCE
+        source: Any
         for record in records:
-            cid, rflow, step, parent, pred, duration, status, start = record[:8]
+            (cid, rflow, step, parent, pred, duration, status, start, span_id) = record[:9]
             if rflow != name:
                 key = rflow or ""
                 other[key] = other.get(key, 0) + 1
@@ -256,46 +261,68 @@ class Tally:
                 if (low is not None and start < low) or (high is not None and start >= high):
                     skipped["outside since/until"] += 1
                     continue
-            span_id = record[8]
             # Without a span id (hand-made records), the call is its step, start and duration.
-            mark = hash((cid, span_id) if span_id is not None else (cid, step, start, duration))
-            if mark in seen:
+            size = len(seen)
+            seen_add(hash((cid, span_id) if span_id is not None else (cid, step, start, duration)))
+            if len(seen) == size:
                 skipped[DUPLICATE] += 1
                 continue
-            seen_add(mark)
-            runs.add(cid)
-            st = stats.get(step)
-            if st is None:
-                st = stats[step] = _Stats()
-            st.calls += 1
-            if status == "error":
-                st.errors += 1
-            if start is not None and (st.last is None or start > st.last):
-                st.last = start
-            # Sketch.add, inlined: this loop runs once per record.
-            sketch = st.sketch
-            bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
-            buckets = sketch.buckets
-            buckets[bucket] = buckets.get(bucket, 0) + 1
-            sketch.count += 1
-            if record[13] >= EDGE_FROM_SINCE:
+            runs_add(cid)
+            if record[13] >= since:
                 source = record[12]
-                edge = None if source is None else (source, step)
             else:
                 edge = edge_of(step, parent, pred)
                 if edge is defer:
                     deferred.add((cid, span_id, record[10], record[11]))
                     self.deferred_runs.add(cid)
-                    continue
-            if edge is not None:
-                edges[edge] = edges.get(edge, 0) + 1
-                if start is not None and start > last_seen.get(edge, -1e300):
-                    last_seen[edge] = start
-                if edge not in declared and edge not in first_seen:
-                    first_seen[edge] = record
+                    source = defer
+                else:
+                    source = None if edge is None else edge[0]
+            group = groups.get((step, source, status))
+            if group is None:
+                group = groups[(step, source, status)] = [0, None, array("d")]
+                if source is not None and source is not defer:
+                    edge = (source, step)
+                    if edge not in declared and edge not in first_seen:
+                        first_seen[edge] = record
+            group[0] += 1
+            if start is not None and (group[1] is None or start > group[1]):
+                group[1] = start
+            group[2].append(duration)
+
+    def fold(self) -> None:
+        """Make the per-step and per-edge counts of the groups `add_all` counted."""
+        defer = DEFER
+        inv_log_gamma, tiny = INV_LOG_GAMMA, TINY
+        for (step, source, status), (calls, last, durations) in self.groups.items():
+            st = self.stats.get(step)
+            if st is None:
+                st = self.stats[step] = _Stats()
+            st.calls += calls
+            if status == "error":
+                st.errors += calls
+            if last is not None and (st.last is None or last > st.last):
+                st.last = last
+            # Sketch.add for the whole array at once: the same buckets, in C loops.
+            above = list(filter(tiny.__lt__, durations))
+            buckets = st.sketch.buckets
+            counted = Counter(map(ceil, map(inv_log_gamma.__mul__, map(log, above))))
+            if len(above) < len(durations):
+                counted[TINY_BUCKET] += len(durations) - len(above)
+            for bucket, n in counted.items():
+                buckets[bucket] = buckets.get(bucket, 0) + n
+            st.sketch.count += len(durations)
+            if source is None or source is defer:
+                continue
+            edge = (source, step)
+            self.edges[edge] = self.edges.get(edge, 0) + calls
+            if last is not None and last > self.last_seen.get(edge, -1e300):
+                self.last_seen[edge] = last
+        self.groups.clear()
 
     def settle(self, records: Iterable[RawRecord]) -> None:
         """Decide the deferred edges from ``records`` (all the records of the deferred runs)."""
+        self.fold()
         if not self.deferred:
             return
         name = self.graph.name
@@ -326,6 +353,7 @@ class Tally:
 
     def result(self, files: Sequence[str] = ()) -> ObservedFlow:
         """The counts, with every declared step and edge."""
+        self.fold()
         skipped = Skipped(self.skipped)
         foreign = skipped.pop("foreign span", 0)
         first_seen = {e: w if isinstance(w, str) else _where(w) for e, w in self.first_seen.items()}
