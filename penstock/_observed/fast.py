@@ -180,11 +180,15 @@ def block_records(
                     if lines[index][:1] != b"{":  # other kinds of line: read in order
                         done[:] = [offset + sum(len(x) + 1 for x in lines[:index]), at - 1]
                         return
-                    found = _line(lines[index], at, convert)
+                    # An OTLP document (the Collector's layout) is no log line: straight on.
+                    if lines[index][:17] == b'{"resourceSpans":':
+                        found = None
+                    else:
+                        found = _line(lines[index], at, convert)
                 if found is None:
                     if lines is None:
                         lines = block.split(b"\n")
-                    records = single(lines[index] + b"\n", at)
+                    records = single(lines[index], at)
                     if records is None:
                         done[:] = [offset + sum(len(x) + 1 for x in lines[:index]), at - 1]
                         return

@@ -134,20 +134,23 @@ def replay_run(
     mine: list[Record] = []
     runs: set[str] = set()
     seen: set[tuple[str, str]] = set()
+    name = graph.name
     for raw in read_records(paths, skipped):
-        record = Record(*raw)
-        if record.flow != graph.name:
+        # The run's records only are made Records: the others are counted, no more.
+        if raw[1] != name:
             skipped["other flow"] += 1
             continue
-        if record.correlation_id.startswith(wanted):
-            runs.add(record.correlation_id)
+        cid = raw[0]
+        if cid.startswith(wanted):
+            runs.add(cid)
             if len(runs) == 1:  # an ambiguous prefix keeps no records, only the IDs it matched
-                if record.span_id is not None:
-                    if (record.correlation_id, record.span_id) in seen:
+                span_id = raw[8]
+                if span_id is not None:
+                    if (cid, span_id) in seen:
                         skipped[DUPLICATE] += 1
                         continue
-                    seen.add((record.correlation_id, record.span_id))
-                mine.append(record)
+                    seen.add((cid, span_id))
+                mine.append(Record(*raw))
         else:
             skipped["other run"] += 1
     if not mine:

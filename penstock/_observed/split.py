@@ -38,7 +38,7 @@ from penstock._observed.tally import Tally, _Stats
 __all__ = ["MIN_BYTES", "tally_in_two"]
 
 #: Below this many bytes of input a second process costs more than it saves.
-MIN_BYTES = 24 << 20
+MIN_BYTES = 8 << 20
 #: How far past the middle of a file to look for a line to cut it at.
 _SEARCH = 4 << 20
 
