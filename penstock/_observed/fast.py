@@ -162,7 +162,7 @@ def block_records(
             # A block whose lines each open one object and nothing else is decoded in one
             # call (it fails on any line that is not a JSON object, and a blank line it
             # passes over shows in the count); any nesting is checked line by line.
-            if block.count(b"{") + block.count(b"[") == count:
+            if b"[" not in block and block.count(b"{") == count:
                 try:
                     structs = decode_lines(block)
                 except (refused, RecursionError):
