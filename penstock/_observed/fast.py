@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from penstock._observed.files import NAME_CAP
-from penstock._observed.logs import MAX_DURATION_MS, MAX_EPOCH_S
-from penstock._observed.record import SCHEMAS, STATUSES, RawRecord
+from penstock._observed.record import (
+    MAX_DURATION_MS,
+    MAX_EPOCH_S,
+    SCHEMAS,
+    STATUSES,
+    RawRecord,
+)
 
 __all__ = [
     "APP_LINE",

@@ -22,41 +22,46 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from penstock._graph.model import FlowGraph
 from penstock._observed.documents import PartEnd
 from penstock._observed.files import is_compressed
-from penstock._observed.record import RawRecord
+from penstock._observed.record import RawRecord, Skipped
 from penstock._observed.source import read_part
-from penstock._observed.tally import Tally, _Stats
 
-__all__ = ["MIN_BYTES", "tally_in_two"]
+__all__ = ["MIN_BYTES", "Counts", "tally_in_two"]
 
 #: Below this many bytes of input a second process costs more than it saves.
 MIN_BYTES = 8 << 20
 #: How far past the middle of a file to look for a line to cut it at.
 _SEARCH = 4 << 20
 
+C = TypeVar("C", bound="Counts")
+
 #: One unit of work: a file, and the bytes of it to read (``None``: all of it).
 _Unit = tuple[Path, "tuple[int, int] | None"]
 
 
-def tally_in_two(
-    graph: FlowGraph,
-    since: float | None,
-    until: float | None,
-    paths: Sequence[Path],
-    *,
-    force: bool = False,
-) -> Tally | None:
+class Counts(Protocol):
+    """What is asked of the tally of each part (`penstock._observed.tally.Tally`)."""
+
+    skipped: Skipped
+
+    def add_all(self, records: Iterable[RawRecord]) -> None: ...
+
+    def state(self, held: set[str]) -> dict[str, Any]: ...
+
+    def merge(self, theirs: dict[str, Any], cut_file: str | None, offset: int) -> bool: ...
+
+
+def tally_in_two(new: Callable[[], C], paths: Sequence[Path], *, force: bool = False) -> C | None:
     """The counts of ``paths`` read on two cores, or ``None`` when it does not pay or apply.
 
-    ``force`` reads any input this way (tests), as long as it can be cut in two.
+    ``new`` makes an empty tally (one per part); ``force`` reads any input this way
+    (tests), as long as it can be cut in two.
     """
     if not hasattr(os, "fork") or (threading.active_count() > 1 and not force):
         return None
@@ -68,10 +73,10 @@ def tally_in_two(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
         os.close(read_fd)
-        _child(write_fd, graph, since, until, second)
+        _child(write_fd, new, second)
     os.close(write_fd)
     try:
-        tally = Tally(graph, since, until)
+        tally = new()
         held: set[str] = set()
         ends = PartEnd()
         tally.add_all(_read(first, tally, held, ends))
@@ -86,7 +91,7 @@ def tally_in_two(
     if theirs is None or (cut_file is not None and ends.loose):
         return None
     offset = ends.lines if cut_file is not None else 0
-    if not _merge(tally, theirs, cut_file, offset):
+    if not tally.merge(theirs, cut_file, offset):
         return None
     held |= theirs["held"]
     if held:
@@ -97,7 +102,7 @@ def tally_in_two(
 
 
 def _read(
-    units: Sequence[_Unit], tally: Tally, held: set[str], ends: PartEnd
+    units: Sequence[_Unit], tally: Counts, held: set[str], ends: PartEnd
 ) -> Iterator[RawRecord]:
     last = len(units) - 1
     return chain.from_iterable(
@@ -156,20 +161,16 @@ def _line_start(path: Path, middle: int, size: int) -> int | None:
 
 
 def _child(
-    write_fd: int,
-    graph: FlowGraph,
-    since: float | None,
-    until: float | None,
-    units: list[_Unit],
+    write_fd: int, new: Callable[[], Counts], units: list[_Unit]
 ) -> None:  # pragma: no cover - runs in the forked child
     """Count ``units`` and send the counts down the pipe; never returns."""
     code = 1
     try:
         try:
-            tally = Tally(graph, since, until)
+            tally = new()
             held: set[str] = set()
             tally.add_all(_read(units, tally, held, PartEnd()))
-            payload = pickle.dumps(_state(tally, held), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(tally.state(held), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             payload = b""  # the plain reading in order names the problem
         with os.fdopen(write_fd, "wb") as pipe:
@@ -177,67 +178,3 @@ def _child(
         code = 0
     finally:
         os._exit(code)
-
-
-def _state(tally: Tally, held: set[str]) -> dict[str, Any]:
-    """What the parent needs of a child's tally (the seen marks as one array, not a set)."""
-    tally.fold()
-    return {
-        "skipped": dict(tally.skipped),
-        "stats": {
-            step: (st.calls, st.errors, st.last, st.sketch.buckets, st.sketch.count)
-            for step, st in tally.stats.items()
-        },
-        "edges": tally.edges,
-        "first_seen": tally.first_seen,
-        "last_seen": tally.last_seen,
-        "runs": tally.runs,
-        "other_flows": tally.other_flows,
-        "seen": array("q", tally.seen),
-        "deferred": tally.deferred,
-        "deferred_runs": tally.deferred_runs,
-        "held": held,
-    }
-
-
-def _merge(tally: Tally, theirs: dict[str, Any], cut_file: str | None, offset: int) -> bool:
-    """Add the second part's counts to the first's; ``False`` when they share a call."""
-    seen = theirs["seen"]
-    if not tally.seen.isdisjoint(seen):
-        return False
-    tally.seen.update(seen)
-
-    def moved(record: Any) -> Any:
-        # Line numbers of the second part of the cut file count from its start.
-        if isinstance(record, tuple) and record[10] == cut_file:
-            return (*record[:11], record[11] + offset, *record[12:])
-        return record
-
-    tally.skipped.update(theirs["skipped"])
-    for step, (calls, errors, last, buckets, count) in theirs["stats"].items():
-        st = tally.stats.get(step)
-        if st is None:
-            st = tally.stats[step] = _Stats()
-        st.calls += calls
-        st.errors += errors
-        if last is not None and (st.last is None or last > st.last):
-            st.last = last
-        mine = st.sketch.buckets
-        for bucket, n in buckets.items():
-            mine[bucket] = mine.get(bucket, 0) + n
-        st.sketch.count += count
-    for edge, n in theirs["edges"].items():
-        tally.edges[edge] = tally.edges.get(edge, 0) + n
-    for edge, record in theirs["first_seen"].items():
-        if edge not in tally.first_seen:
-            tally.first_seen[edge] = moved(record)
-    for edge, start in theirs["last_seen"].items():
-        if start > tally.last_seen.get(edge, -1e300):
-            tally.last_seen[edge] = start
-    tally.runs |= theirs["runs"]
-    for flow, n in theirs["other_flows"].items():
-        tally.other_flows[flow] = tally.other_flows.get(flow, 0) + n
-    for cid, span_id, file, line in theirs["deferred"]:
-        tally.deferred.add((cid, span_id, file, line + offset if file == cut_file else line))
-    tally.deferred_runs |= theirs["deferred_runs"]
-    return True

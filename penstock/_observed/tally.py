@@ -321,6 +321,77 @@ class Tally:
                 self.last_seen[edge] = last
         self.groups.clear()
 
+    def state(self, held: set[str]) -> dict[str, Any]:
+        """What a process that counted a part sends back (`penstock._observed.split`).
+
+        The seen marks go as one array, not a set; ``held`` are its spans to place.
+        """
+        tally = self
+        tally.fold()
+        return {
+            "skipped": dict(tally.skipped),
+            "stats": {
+                step: (st.calls, st.errors, st.last, st.sketch.buckets, st.sketch.count)
+                for step, st in tally.stats.items()
+            },
+            "edges": tally.edges,
+            "first_seen": tally.first_seen,
+            "last_seen": tally.last_seen,
+            "runs": tally.runs,
+            "other_flows": tally.other_flows,
+            "seen": array("q", tally.seen),
+            "deferred": tally.deferred,
+            "deferred_runs": tally.deferred_runs,
+            "held": held,
+        }
+
+    def merge(self, theirs: dict[str, Any], cut_file: str | None, offset: int) -> bool:
+        """Add the `state` of the part after this one; ``False`` when they share a call.
+
+        Line numbers of ``cut_file`` in that part count from its start: ``offset`` is
+        added to them.
+        """
+        tally = self
+        seen = theirs["seen"]
+        if not tally.seen.isdisjoint(seen):
+            return False
+        tally.seen.update(seen)
+
+        def moved(record: Any) -> Any:
+            # Line numbers of the second part of the cut file count from its start.
+            if isinstance(record, tuple) and record[10] == cut_file:
+                return (*record[:11], record[11] + offset, *record[12:])
+            return record
+
+        tally.skipped.update(theirs["skipped"])
+        for step, (calls, errors, last, buckets, count) in theirs["stats"].items():
+            st = tally.stats.get(step)
+            if st is None:
+                st = tally.stats[step] = _Stats()
+            st.calls += calls
+            st.errors += errors
+            if last is not None and (st.last is None or last > st.last):
+                st.last = last
+            mine = st.sketch.buckets
+            for bucket, n in buckets.items():
+                mine[bucket] = mine.get(bucket, 0) + n
+            st.sketch.count += count
+        for edge, n in theirs["edges"].items():
+            tally.edges[edge] = tally.edges.get(edge, 0) + n
+        for edge, record in theirs["first_seen"].items():
+            if edge not in tally.first_seen:
+                tally.first_seen[edge] = moved(record)
+        for edge, start in theirs["last_seen"].items():
+            if start > tally.last_seen.get(edge, -1e300):
+                tally.last_seen[edge] = start
+        tally.runs |= theirs["runs"]
+        for flow, n in theirs["other_flows"].items():
+            tally.other_flows[flow] = tally.other_flows.get(flow, 0) + n
+        for cid, span_id, file, line in theirs["deferred"]:
+            tally.deferred.add((cid, span_id, file, line + offset if file == cut_file else line))
+        tally.deferred_runs |= theirs["deferred_runs"]
+        return True
+
     def settle(self, records: Iterable[RawRecord]) -> None:
         """Decide the deferred edges from ``records`` (all the records of the deferred runs)."""
         self.fold()
@@ -421,7 +492,7 @@ def observe(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        tally = tally_in_two(graph, low, high, paths)
+        tally = tally_in_two(lambda: Tally(graph, low, high), paths)
         if tally is None:
             tally = Tally(graph, low, high)
             tally.add_all(read_records(paths, tally.skipped))

@@ -30,7 +30,7 @@ from penstock._observed.replay import replay_run
 from penstock._observed.report import replay_text, summary_text
 from penstock._observed.source import read_records
 from penstock._observed.split import tally_in_two
-from penstock._observed.tally import ObservedFlow, observe
+from penstock._observed.tally import ObservedFlow, Tally, observe
 from tests.observed import shop
 
 pytest.importorskip("msgspec")
@@ -48,7 +48,8 @@ def _set_mode(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
 def _observe_in_two(flow: str, files: list[Path]) -> tuple[ObservedFlow, bool]:
     """`observe` with the input cut in two whatever its size; whether the cut was used."""
     paths = list(files)
-    tally = tally_in_two(get_flow(flow), None, None, paths, force=True)
+    graph = get_flow(flow)
+    tally = tally_in_two(lambda: Tally(graph), paths, force=True)
     used = tally is not None
     if tally is None:
         return observe(flow, files), False
@@ -278,7 +279,7 @@ def test_two_cores_fall_back_to_reading_in_order(
     twice = tmp_path / "twice.log"
     twice.write_text("".join(json.dumps(r) + "\n" for r in records * 2))
     graph = get_flow(shop.FLOW)
-    assert tally_in_two(graph, None, None, [twice], force=True) is None
+    assert tally_in_two(lambda: Tally(graph), [twice], force=True) is None
     result = observe(shop.FLOW, [twice])
     assert result.skipped[DUPLICATE] == len(records)
     # Docker pieces around the middle: the first half ends holding a piece.
@@ -286,7 +287,7 @@ def test_two_cores_fall_back_to_reading_in_order(
     pieces = [json.dumps({"log": json.dumps(r)[:15], "stream": "stdout"}) for r in records]
     ends = [json.dumps({"log": json.dumps(r)[15:] + "\n", "stream": "stdout"}) for r in records]
     docker.write_text("".join(f"{a}\n{b}\n" for a, b in zip(pieces, ends, strict=True)))
-    tally = tally_in_two(graph, None, None, [docker], force=True)
+    tally = tally_in_two(lambda: Tally(graph), [docker], force=True)
     # Cut before a piece's end, the first half holds a piece: refused; cut before a
     # piece, the halves are whole: the same counts.
     if tally is not None:
@@ -297,7 +298,7 @@ def test_two_cores_only_for_large_inputs_without_threads(
     json_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     graph = get_flow(shop.FLOW)
-    assert tally_in_two(graph, None, None, [json_log]) is None  # small
+    assert tally_in_two(lambda: Tally(graph), [json_log]) is None  # small
     monkeypatch.setattr(split_module, "MIN_BYTES", 1)
     monkeypatch.setattr(split_module.threading, "active_count", lambda: 2)
-    assert tally_in_two(graph, None, None, [json_log]) is None  # another thread runs
+    assert tally_in_two(lambda: Tally(graph), [json_log]) is None  # another thread runs
