@@ -63,7 +63,7 @@ def tally_in_two(new: Callable[[], C], paths: Sequence[Path], *, force: bool = F
     ``new`` makes an empty tally (one per part); ``force`` reads any input this way
     (tests), as long as it can be cut in two.
     """
-    if not hasattr(os, "fork") or (threading.active_count() > 1 and not force):
+    if not hasattr(os, "fork") or not (force or _alone()):
         return None
     cut = _cut(paths, 1 if force else MIN_BYTES)
     if cut is None:
@@ -99,6 +99,14 @@ def tally_in_two(new: Callable[[], C], paths: Sequence[Path], *, force: bool = F
 
         tally.add_all(place_held_spans(paths, held))
     return tally
+
+
+def _alone() -> bool:
+    """Whether this process runs one thread only (C libraries' threads counted too)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
 
 
 def _read(

@@ -14,6 +14,7 @@ import io
 import json
 import random
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -300,5 +301,13 @@ def test_two_cores_only_for_large_inputs_without_threads(
     graph = get_flow(shop.FLOW)
     assert tally_in_two(lambda: Tally(graph), [json_log]) is None  # small
     monkeypatch.setattr(split_module, "MIN_BYTES", 1)
-    monkeypatch.setattr(split_module.threading, "active_count", lambda: 2)
-    assert tally_in_two(lambda: Tally(graph), [json_log]) is None  # another thread runs
+    ready = threading.Event()
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (ready.set(), done.wait(10)))
+    worker.start()
+    try:
+        ready.wait(10)
+        assert tally_in_two(lambda: Tally(graph), [json_log]) is None  # another thread runs
+    finally:
+        done.set()
+        worker.join()
