@@ -49,6 +49,7 @@ class Counts(Protocol):
     """What is asked of the tally of each part (`penstock._observed.tally.Tally`)."""
 
     skipped: Skipped
+    seen: set[int]
 
     def add_all(self, records: Iterable[RawRecord]) -> None: ...
 
@@ -95,6 +96,7 @@ def tally_in_two(new: Callable[[], C], paths: Sequence[Path], *, force: bool = F
         return None
     held |= theirs["held"]
     if held:
+        tally.seen.update(theirs["seen"])
         from penstock._observed.tree import place_held_spans
 
         tally.add_all(place_held_spans(paths, held))

@@ -352,10 +352,10 @@ class Tally:
         added to them.
         """
         tally = self
-        seen = theirs["seen"]
-        if not tally.seen.isdisjoint(seen):
+        # Their marks are not added to ours: only a later add_all (spans placed from the
+        # tree) would need them, and the caller adds them then.
+        if not tally.seen.isdisjoint(theirs["seen"]):
             return False
-        tally.seen.update(seen)
 
         def moved(record: Any) -> Any:
             # Line numbers of the second part of the cut file count from its start.

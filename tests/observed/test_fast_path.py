@@ -207,6 +207,27 @@ def test_every_fixture_reads_the_same_every_way(
             otlp_file.read_text(),
         )
     )
+    # Older layouts: edges rebuilt from the run's tree, spans placed from the span tree.
+    legacy_log = tmp_path / "legacy.log"
+    legacy_log.write_text(
+        "".join(
+            json.dumps({k: v for k, v in r.items() if k not in ("penstock_schema", "edge_from")})
+            + "\n"
+            for r in records
+        )
+    )
+    legacy_otlp = tmp_path / "legacy.jsonl"
+    old_keys = ("penstock.schema", "penstock.edge_from", "penstock.parent_step")
+    old_keys += ("penstock.predecessor",)
+    documents = [json.loads(line) for line in otlp_file.read_text().splitlines()]
+    for document in documents:
+        for resource in document["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    span["attributes"] = [
+                        a for a in span.get("attributes", []) if a["key"] not in old_keys
+                    ]
+    legacy_otlp.write_text("".join(json.dumps(d) + "\n" for d in documents))
     again = tmp_path / "again.log"  # the same records in both halves: counted once
     again.write_text(text + text)
     run = records[0]["correlation_id"]
@@ -219,6 +240,9 @@ def test_every_fixture_reads_the_same_every_way(
         [cri],
         [b64],
         [again],
+        [legacy_log],
+        [legacy_otlp],
+        [legacy_otlp, legacy_log],
         [json_log, gz, otlp_file],
         [otlp_file, json_log],
     ]
