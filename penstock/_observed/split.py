@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 from penstock._observed.documents import PartEnd
 from penstock._observed.files import is_compressed
 from penstock._observed.record import RawRecord, Skipped
-from penstock._observed.source import read_part
+from penstock._observed.source import part_batches
 
 __all__ = ["MIN_BYTES", "Counts", "tally_in_two"]
 
@@ -52,6 +52,8 @@ class Counts(Protocol):
     seen: set[int]
 
     def add_all(self, records: Iterable[RawRecord]) -> None: ...
+
+    def add_batches(self, batches: Iterable[list[RawRecord]]) -> None: ...
 
     def state(self, held: set[str]) -> dict[str, Any]: ...
 
@@ -80,7 +82,7 @@ def tally_in_two(new: Callable[[], C], paths: Sequence[Path], *, force: bool = F
         tally = new()
         held: set[str] = set()
         ends = PartEnd()
-        tally.add_all(_read(first, tally, held, ends))
+        tally.add_batches(_read(first, tally, held, ends))
         with os.fdopen(read_fd, "rb") as pipe:
             read_fd = -1
             payload = pipe.read()
@@ -113,10 +115,10 @@ def _alone() -> bool:
 
 def _read(
     units: Sequence[_Unit], tally: Counts, held: set[str], ends: PartEnd
-) -> Iterator[RawRecord]:
+) -> Iterator[list[RawRecord]]:
     last = len(units) - 1
     return chain.from_iterable(
-        read_part(path, tally.skipped, held, window, ends if i == last else None)
+        part_batches(path, tally.skipped, held, window, ends if i == last else None)
         for i, (path, window) in enumerate(units)
     )
 
@@ -179,7 +181,7 @@ def _child(
         try:
             tally = new()
             held: set[str] = set()
-            tally.add_all(_read(units, tally, held, PartEnd()))
+            tally.add_batches(_read(units, tally, held, PartEnd()))
             payload = pickle.dumps(tally.state(held), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             payload = b""  # the plain reading in order names the problem

@@ -18,7 +18,7 @@ from penstock._observed.files import expand
 from penstock._observed.record import DUPLICATE, EDGE_FROM_SINCE, RawRecord, Record, Skipped
 from penstock._observed.rule import DEFER, EdgeRule, rebuild_edges
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
-from penstock._observed.source import read_records
+from penstock._observed.source import read_batches, read_records
 from penstock._observed.store_url import StoreURL, store_of
 
 __all__ = [
@@ -291,6 +291,12 @@ class Tally:
                 group[1] = start
             group[2].append(duration)
 
+    def add_batches(self, batches: Iterable[list[RawRecord]]) -> None:
+        """`add_all` for records that come in lists (`read_batches`)."""
+        add_all = self.add_all
+        for batch in batches:
+            add_all(batch)
+
     def fold(self) -> None:
         """Make the per-step and per-edge counts of the groups `add_all` counted."""
         defer = DEFER
@@ -495,7 +501,7 @@ def observe(
         tally = tally_in_two(lambda: Tally(graph, low, high), paths)
         if tally is None:
             tally = Tally(graph, low, high)
-            tally.add_all(read_records(paths, tally.skipped))
+            tally.add_batches(read_batches(paths, tally.skipped))
     finally:
         if collecting:
             gc.enable()
