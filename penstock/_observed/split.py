@@ -55,6 +55,8 @@ class Counts(Protocol):
 
     def add_batches(self, batches: Iterable[list[RawRecord]]) -> None: ...
 
+    def fold(self) -> None: ...
+
     def state(self, held: set[str]) -> dict[str, Any]: ...
 
     def merge(self, theirs: dict[str, Any], cut_file: str | None, offset: int) -> bool: ...
@@ -83,6 +85,7 @@ def tally_in_two(new: Callable[[], C], paths: Sequence[Path], *, force: bool = F
         held: set[str] = set()
         ends = PartEnd()
         tally.add_batches(_read(first, tally, held, ends))
+        tally.fold()  # while the child may still be counting
         with os.fdopen(read_fd, "rb") as pipe:
             read_fd = -1
             payload = pipe.read()

@@ -311,7 +311,10 @@ class Tally:
             if last is not None and (st.last is None or last > st.last):
                 st.last = last
             # Sketch.add for the whole array at once: the same buckets, in C loops.
-            above = list(filter(tiny.__lt__, durations))
+            # (Durations at or below TINY share one bucket: filtered out only when present.)
+            above: Any = (
+                durations if min(durations) > tiny else list(filter(tiny.__lt__, durations))
+            )
             buckets = st.sketch.buckets
             counted = Counter(map(ceil, map(inv_log_gamma.__mul__, map(log, above))))
             if len(above) < len(durations):
