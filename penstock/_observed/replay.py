@@ -6,6 +6,7 @@ import os
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,10 @@ def _from_store(graph: FlowGraph, store: StoreURL, run: str, wanted: str) -> Run
 
 def _ordered(graph: FlowGraph, records: list[Record]) -> list[ReplayStep]:
     # Every step here is O(n log n) or better: a run of 100,000 records replays in a second.
-    records.sort(key=lambda r: (r.start if r.start is not None else 0.0, r.file, r.line))
+    if all(r.start is not None for r in records):
+        records.sort(key=itemgetter(7, 10, 11))  # (start, file, line), without a lambda
+    else:
+        records.sort(key=lambda r: (r.start if r.start is not None else 0.0, r.file, r.line))
     by_span = {r.span_id: r for r in records if r.span_id}
     failed_children = {r.parent_span_id for r in records if r.status == "error"}
     starts: dict[str, list[float]] = {}
@@ -223,6 +227,15 @@ def _ordered(graph: FlowGraph, records: list[Record]) -> list[ReplayStep]:
     depths: dict[int, int] = {}
 
     def depth_of(r: Record) -> int:
+        # The common case first: the caller started earlier, so its depth is known.
+        caller = caller_of(r)
+        if caller is None:
+            depths[id(r)] = 0
+            return 0
+        known = depths.get(id(caller)) if caller is not r else None
+        if known is not None:
+            depths[id(r)] = known + 1
+            return known + 1
         chain: list[Record] = []
         seen: set[int] = set()
         cur: Record | None = r
