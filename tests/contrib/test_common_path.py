@@ -221,3 +221,39 @@ def test_a_remote_parent_takes_its_edge_on_every_request(
     assert len(drift) == 1
     assert "'take_order'" in drift[0].getMessage()
     assert "'bill_order'" in drift[0].getMessage()
+
+
+asgi_names = st.sampled_from(
+    [b"traceparent", b"tracestate", b"baggage", b"Traceparent", b"x-other"]
+)
+asgi_values = st.one_of(
+    traceparents.map(lambda text: text.encode("utf-8")),
+    tracestates.map(lambda text: text.encode("utf-8")),
+    baggages.map(lambda text: text.encode("utf-8")),
+    st.binary(max_size=30),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(headers=st.lists(st.tuples(asgi_names, asgi_values), max_size=5))
+def test_the_asgi_middleware_reads_what_extract_reads(headers: list[tuple[bytes, bytes]]) -> None:
+    """The middleware's one-pass reading of a request equals `extract` of its headers."""
+    from penstock.contrib.asgi import asgi_headers_getter
+    from penstock.propagation._entry import http_entry
+
+    expected = extract(headers, asgi_headers_getter)
+    entry = http_entry(headers, False)
+    if expected is None:
+        assert entry is None
+        return
+    assert entry is not None
+    trace_id, span_id, info, link, sampled, state, hop = entry
+    assert (trace_id, span_id, sampled, state) == (
+        expected.trace_id,
+        expected.span_id,
+        expected.sampled,
+        expected.trace_state,
+    )
+    assert (info.flow, info.name or None) == (expected.parent_flow, expected.parent_step)
+    assert link is False
+    assert hop is None
