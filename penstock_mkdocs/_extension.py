@@ -22,7 +22,6 @@ from penstock.docs import (
     flow_anchor,
     flow_diagram,
     flow_svg,
-    import_summary,
 )
 from penstock_mkdocs._apilinks import placeholder as api_placeholder
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
@@ -246,7 +245,7 @@ class PenstockExtension(Extension):
         options = self.defaults.merged(values, where=where, host_options=_HOST_OPTIONS)
         if self.loader.errors:
             # A flow whose module failed part-way is shown as an error, never half-drawn.
-            failed = tuple((e.module, import_summary(e)) for e in self.loader.errors)
+            failed = tuple((e.module, e.summary) for e in self.loader.errors)
             options = replace(options, failed_imports=failed)
         if not directive.flow:
             raise OptionError(

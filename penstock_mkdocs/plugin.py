@@ -20,14 +20,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from penstock import DocsError, PenstockError
-from penstock.docs import (
-    DIAGRAM_CSS,
-    DIAGRAMS_JS,
-    LICENSES,
-    MERMAID_INIT,
-    MERMAID_JS,
-    STATIC_DIR,
-)
+from penstock.docs import ASSETS
 from penstock_mkdocs._apilinks import PREFIX, resolve
 from penstock_mkdocs._directive import MARKER
 from penstock_mkdocs._disabled import DisabledExtension
@@ -136,20 +129,20 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         # Zoom, pan and full screen for ``zoom`` diagrams: a script served from the site.
         self._assets.append((ZOOM_JS, f"{MERMAID_DIR}/{ZOOM_JS.name}"))
         config.extra_javascript.append(f"{MERMAID_DIR}/{ZOOM_JS.name}")
-        css = f"assets/stylesheets/penstock/{Path(DIAGRAM_CSS).name}"
-        self._assets.append((STATIC_DIR / DIAGRAM_CSS, css))
+        css = f"assets/stylesheets/penstock/{Path(ASSETS.diagram_css).name}"
+        self._assets.append((ASSETS.folder / ASSETS.diagram_css, css))
         config.extra_css.append(css)
         choice = (self.config.mermaid_js or "bundled").strip()
         if choice == "cdn" or (not self.config.mermaid_js and _loads_mermaid(config)):
             # Told to use the CDN, or the site loads its own Mermaid in extra_javascript.
-            self._add_script(config, STATIC_DIR / DIAGRAMS_JS)
+            self._add_script(config, ASSETS.folder / ASSETS.diagrams_js)
             return config
         if choice == "bundled":
-            self._add_script(config, STATIC_DIR / MERMAID_JS)
-            for licence in LICENSES:
+            self._add_script(config, ASSETS.folder / ASSETS.mermaid_js)
+            for licence in ASSETS.licenses:
                 if "mermaid" in licence:
                     self._assets.append(
-                        (STATIC_DIR / licence, f"{MERMAID_DIR}/{Path(licence).name}")
+                        (ASSETS.folder / licence, f"{MERMAID_DIR}/{Path(licence).name}")
                     )
         elif choice.startswith(("http://", "https://", "//")):
             config.extra_javascript.append(choice)
@@ -163,10 +156,10 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
                 )
             self._add_script(config, path)
         # After Mermaid (it hands penstock's colour rules to it), before the starter below.
-        self._add_script(config, STATIC_DIR / DIAGRAMS_JS)
+        self._add_script(config, ASSETS.folder / ASSETS.diagrams_js)
         if config.theme.name != "material":
             # Material draws pre.mermaid itself; other themes need a starter.
-            self._add_script(config, STATIC_DIR / MERMAID_INIT)
+            self._add_script(config, ASSETS.folder / ASSETS.mermaid_init)
         return config
 
     def _add_script(self, config: MkDocsConfig, source: Path) -> None:
