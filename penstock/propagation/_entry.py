@@ -127,6 +127,8 @@ def http_entry(headers: Iterable[Any], link: bool) -> Entry | None:
     without a context, or a malformed one. One value per trace header, under the default
     propagators, is read flat (`_w3c.parse_common`); anything else by `extract`.
     """
+    if type(headers) is not list and type(headers) is not tuple:
+        headers = list(headers)  # read twice when the flat reading does not apply
     traceparent = tracestate = baggage = None
     repeated = False
     for name, value in headers:

@@ -243,6 +243,7 @@ def test_the_asgi_middleware_reads_what_extract_reads(headers: list[tuple[bytes,
 
     expected = extract(headers, asgi_headers_getter)
     entry = http_entry(headers, False)
+    assert http_entry(iter(headers), False) == entry  # any iterable, read once or twice
     if expected is None:
         assert entry is None
         return
