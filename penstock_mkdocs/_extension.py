@@ -266,8 +266,16 @@ class PenstockExtension(Extension):
         ):
             options = replace(options, observed_base=self.base_dir)
         if options.svg:
-            # The one look-up of the flow's name: what draws it gets the graph.
-            graph = drawable_flow(directive.flow, options)
+            if options.observed or options.since is not None or options.coverage:
+                # What the overlay found (drift, an unreadable revision) is warned as for a
+                # Mermaid drawing, and its files are watched; the graph is looked up once.
+                graph, diagram = self._diagram(directive.flow, options, flow_url)
+                self.state.data_files.update(diagram.data_files)
+                for warning in diagram.warnings:
+                    self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
+            else:
+                # The one look-up of the flow's name: what draws it gets the graph.
+                graph = drawable_flow(directive.flow, options)
             # Drawn now by Graphviz: no JavaScript needed to show it.
             drawn = flow_svg(graph, options, flow_url=flow_url, api_url=api_placeholder)
             self._note_api_links(options, graph, where)

@@ -282,8 +282,11 @@ def flow_svg(
 
     ``flow`` is a graph from `drawable_flow`, or a name, looked up and checked here.
 
-    Lines and text use the page's text colour (``currentColor``), so light and dark palettes
-    both read; node links (``link_source``, ``link_api``) and stub links work as in Mermaid.
+    Lines and text use the page's text colour (``currentColor``); what an overlay marks
+    (``observed``, ``since``, ``coverage``) carries a class whose colours are the custom
+    properties of ``penstock.css``, light or dark with the page, as in the Mermaid drawings.
+    The legend (unless ``legend`` is off) follows the ``<svg>`` as HTML, below it. Node
+    links (``link_source``, ``link_api``) and stub links work as in Mermaid.
 
     Raises:
         UnknownFlowError: no such flow.
@@ -292,7 +295,7 @@ def flow_svg(
             says how to fix it).
     """
     # Only sites that ask for SVG pay for these imports.
-    from penstock._render.dag import generate_dag
+    from penstock._render.dot import render_dot
     from penstock._render.svg import svg_from_dot
 
     opts = (options or DiagramOptions()).validated()
@@ -301,19 +304,26 @@ def flow_svg(
     link = opts.source_linker() if opts.link_source else None
     if opts.link_api and api_url is not None:
         link = api_url
-    dot = generate_dag(
-        graph,
-        format="dot",
+    links = links_of(name) if opts.links else ()
+    if opts.collapse:
+        links = collapse_links(graph, links)
+        graph = collapse_by_module(graph)
+    drawn, overlay, _files, _warnings = _marked(graph, opts)
+    if opts.legend:
+        overlay = with_legend(drawn, overlay, stubs=has_stubs(drawn, links))
+    legend = legend_html(overlay) if opts.legend else ""
+    dot = render_dot(
+        drawn,
         direction=opts.direction,
         show_docs=opts.show_docs,
-        link=link,
-        links=opts.links,
+        # The legend is HTML below the drawing: it never widens the SVG.
+        overlay=replace(overlay, legend=False) if overlay is not None else None,
+        links=links,
         flow_url=flow_url,
-        legend=opts.legend,
-        collapse=opts.collapse,
+        link=link,
     )
     try:
-        return svg_from_dot(dot)
+        return svg_from_dot(dot) + legend
     except RenderError as exc:
         raise GraphvizError(f"flow {name!r}: {exc}") from None
 
