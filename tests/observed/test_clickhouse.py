@@ -155,8 +155,12 @@ def test_show_sql_prints_the_query_and_sends_nothing(
     assert code == 0
     assert "FROM `otel`.`otel_traces`" in out
     assert "Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})" in out
-    assert "SpanAttributes['penstock.flow'] = {flow:String}" in out
+    assert (
+        "SpanAttributes.values[indexOf(SpanAttributes.keys, 'penstock.flow')] = {flow:String}"
+        in out
+    )
     assert "uniqExact(span_key) AS calls" in out
+    assert "uniqExactMerge(traces) AS runs" in out
 
 
 def test_docs_draw_the_overlay_from_a_store_and_warn_when_it_cannot_be_asked(
