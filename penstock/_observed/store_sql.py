@@ -21,6 +21,7 @@ __all__ = [
     "MATERIALIZED",
     "REQUIRED_COLUMNS",
     "columns_sql",
+    "materialized_sql",
     "run_ids_sql",
     "run_sql",
     "runs_of_sql",
@@ -81,6 +82,22 @@ MATERIALIZED = {
     "penstock.edge_from": "penstock_edge_from",
     "penstock.schema": "penstock_schema",
 }
+
+
+def materialized_sql(table: str) -> list[str]:
+    """The statements that add penstock's columns to ``table`` (for operators; never sent).
+
+    ``ADD COLUMN`` fills them for new spans as they are inserted; ``MATERIALIZE COLUMN``
+    writes them into the parts already there (a mutation: it rewrites those parts). Until it
+    has run, ClickHouse computes them from the Map when read: the counts are the same.
+    """
+    out = [
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} LowCardinality(String)\n"
+        f"    MATERIALIZED SpanAttributes['{key}'] CODEC(ZSTD(1))"
+        for key, column in MATERIALIZED.items()
+    ]
+    out += [f"ALTER TABLE {table} MATERIALIZE COLUMN {column}" for column in MATERIALIZED.values()]
+    return out
 
 
 def _attr(key: str, materialized: bool) -> str:
