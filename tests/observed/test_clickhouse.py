@@ -269,3 +269,12 @@ def test_the_store_reads_the_penstock_columns_when_the_table_has_them(tmp_path: 
     assert "SpanAttributes.values[indexOf(SpanAttributes.keys, 'penstock.step')]" in tally_sql(
         "t", ""
     )
+
+
+def test_the_docs_give_the_statements_that_add_the_penstock_columns() -> None:
+    """The ClickHouse page shows the very statements penstock's column detection expects."""
+    from penstock._observed.store_sql import materialized_sql
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "clickhouse.md").read_text("utf-8")
+    for statement in materialized_sql("otel.otel_traces"):
+        assert statement + ";" in page
