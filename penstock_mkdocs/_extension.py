@@ -22,7 +22,6 @@ from penstock.docs import (
     flow_anchor,
     flow_diagram,
     flow_svg,
-    import_summary,
 )
 from penstock_mkdocs._apilinks import placeholder as api_placeholder
 from penstock_mkdocs._directive import MARKER, Directive, find_directives, parse_options
@@ -246,7 +245,7 @@ class PenstockExtension(Extension):
         options = self.defaults.merged(values, where=where, host_options=_HOST_OPTIONS)
         if self.loader.errors:
             # A flow whose module failed part-way is shown as an error, never half-drawn.
-            failed = tuple((e.module, import_summary(e)) for e in self.loader.errors)
+            failed = tuple((e.module, e.summary) for e in self.loader.errors)
             options = replace(options, failed_imports=failed)
         if not directive.flow:
             raise OptionError(
@@ -267,8 +266,16 @@ class PenstockExtension(Extension):
         ):
             options = replace(options, observed_base=self.base_dir)
         if options.svg:
-            # The one look-up of the flow's name: what draws it gets the graph.
-            graph = drawable_flow(directive.flow, options)
+            if options.observed or options.since is not None or options.coverage:
+                # What the overlay found (drift, an unreadable revision) is warned as for a
+                # Mermaid drawing, and its files are watched; the graph is looked up once.
+                graph, diagram = self._diagram(directive.flow, options, flow_url)
+                self.state.data_files.update(diagram.data_files)
+                for warning in diagram.warnings:
+                    self.logger.warning(f"{where}: penstock-flow {directive.flow!r}: {warning}")
+            else:
+                # The one look-up of the flow's name: what draws it gets the graph.
+                graph = drawable_flow(directive.flow, options)
             # Drawn now by Graphviz: no JavaScript needed to show it.
             drawn = flow_svg(graph, options, flow_url=flow_url, api_url=api_placeholder)
             self._note_api_links(options, graph, where)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-
-from mkdocs.utils import get_relative_url
 
 from penstock.docs import OptionError, flow_anchor, map_diagram
 from penstock_mkdocs._directive import Directive, find_directives
@@ -36,9 +35,24 @@ def linker(pages: Mapping[str, str], current_url: str) -> Callable[[str], str | 
         target = pages.get(flow)
         if target is None:
             return None
-        return f"{get_relative_url(target, current_url)}#{flow_anchor(flow)}"
+        return f"{relative_url(target, current_url)}#{flow_anchor(flow)}"
 
     return url
+
+
+def relative_url(target: str, page: str) -> str:
+    """``target`` (a URL inside the site) as a link from the page at URL ``page``.
+
+    MkDocs' page URLs are folders (``guide/``, ``""`` for the home page) or files
+    (``guide.html`` without directory URLs). Written here rather than imported from MkDocs:
+    the extension also runs without MkDocs installed (Zensical, plain Python-Markdown).
+    """
+    last = page.rsplit("/", 1)[-1]
+    folder = posixpath.dirname(page) if "." in last else page.rstrip("/")
+    relative = posixpath.relpath(target.rstrip("/") or ".", folder or ".")
+    if target.endswith("/"):
+        return "./" if relative == "." else relative + "/"
+    return relative
 
 
 def draw_map(

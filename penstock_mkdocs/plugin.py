@@ -8,6 +8,7 @@ Works the same under ProperDocs, which loads ``mkdocs.plugins`` entry points.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Literal
@@ -18,16 +19,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 from penstock import DocsError, PenstockError
-from penstock.docs import (
-    DIAGRAM_CSS,
-    DIAGRAMS_JS,
-    LICENSES,
-    MERMAID_INIT,
-    MERMAID_JS,
-    STATIC_DIR,
-)
+from penstock.docs import ASSETS
 from penstock_mkdocs._apilinks import PREFIX, resolve
 from penstock_mkdocs._directive import MARKER
 from penstock_mkdocs._disabled import DisabledExtension
@@ -55,6 +50,11 @@ log = get_plugin_logger(__name__)
 MERMAID_DIR = "assets/javascripts/penstock"
 #: Zoom, pan and full screen for ``zoom: true`` diagrams; copied next to it.
 ZOOM_JS = Path(__file__).parent / "assets" / "penstock-zoom.js"
+#: A page that needs penstock's files: one of its diagrams, or any Mermaid block (which the
+#: Mermaid penstock ships draws offline). Class names as penstock and superfences write them.
+_NEEDS_ASSETS = re.compile(
+    r'<(?:pre|div)\b[^>]*\bclass="(?:[^"]*\s)?(?:mermaid|penstock-diagram)[\s"]'
+)
 
 
 # MkDocs' Config.__init_subclass__ is unannotated, hence the ignore on both classes.
@@ -85,6 +85,14 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         self.loader: ModuleLoader | None = None
         #: Files copied into the site after the build: (source, path inside the site).
         self._assets: list[tuple[Path, str]] = []
+        #: The stylesheets and scripts a page with a diagram links (site paths or URLs).
+        self._css: list[str] = []
+        self._scripts: list[str] = []
+        #: Whether they are linked from every page (``extra_css``/``extra_javascript``) rather
+        #: than from the pages that need them: under Material's instant navigation.
+        self._site_wide = False
+        #: The pages (source paths) whose HTML holds a diagram, this build.
+        self._pages: set[str] = set()
         self._server: LiveReloadServer | None = None
         self._watched: set[str] = set()
         #: The source of each page that names a directive, read once per build (by on_files).
@@ -133,46 +141,54 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
             raise PluginError(f"penstock plugin: {exc}") from exc
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
         self._assets = []
+        self._css = []
+        self._scripts = []
+        self._site_wide = _instant_navigation(config)
         # Zoom, pan and full screen for ``zoom`` diagrams: a script served from the site.
-        self._assets.append((ZOOM_JS, f"{MERMAID_DIR}/{ZOOM_JS.name}"))
-        config.extra_javascript.append(f"{MERMAID_DIR}/{ZOOM_JS.name}")
-        css = f"assets/stylesheets/penstock/{Path(DIAGRAM_CSS).name}"
-        self._assets.append((STATIC_DIR / DIAGRAM_CSS, css))
-        config.extra_css.append(css)
+        self._add_script(ZOOM_JS)
+        css = f"assets/stylesheets/penstock/{Path(ASSETS.diagram_css).name}"
+        self._assets.append((ASSETS.folder / ASSETS.diagram_css, css))
+        self._css.append(css)
         choice = (self.config.mermaid_js or "bundled").strip()
         if choice == "cdn" or (not self.config.mermaid_js and _loads_mermaid(config)):
             # Told to use the CDN, or the site loads its own Mermaid in extra_javascript.
-            self._add_script(config, STATIC_DIR / DIAGRAMS_JS)
-            return config
-        if choice == "bundled":
-            self._add_script(config, STATIC_DIR / MERMAID_JS)
-            for licence in LICENSES:
-                if "mermaid" in licence:
-                    self._assets.append(
-                        (STATIC_DIR / licence, f"{MERMAID_DIR}/{Path(licence).name}")
-                    )
-        elif choice.startswith(("http://", "https://", "//")):
-            config.extra_javascript.append(choice)
+            self._add_script(ASSETS.folder / ASSETS.diagrams_js)
         else:
-            path = (root / choice).resolve()
-            if not path.is_file():
-                raise PluginError(
-                    f"penstock plugin: mermaid_js file {choice!r} does not exist "
-                    f"(looked for {path.name!r} relative to mkdocs.yml); leave mermaid_js out to "
-                    "use the Mermaid shipped with penstock"
-                )
-            self._add_script(config, path)
-        # After Mermaid (it hands penstock's colour rules to it), before the starter below.
-        self._add_script(config, STATIC_DIR / DIAGRAMS_JS)
-        if config.theme.name != "material":
-            # Material draws pre.mermaid itself; other themes need a starter.
-            self._add_script(config, STATIC_DIR / MERMAID_INIT)
+            if choice == "bundled":
+                self._add_script(ASSETS.folder / ASSETS.mermaid_js)
+                for licence in ASSETS.licenses:
+                    if "mermaid" in licence:
+                        self._assets.append(
+                            (ASSETS.folder / licence, f"{MERMAID_DIR}/{Path(licence).name}")
+                        )
+            elif choice.startswith(("http://", "https://", "//")):
+                self._scripts.append(choice)
+            else:
+                path = (root / choice).resolve()
+                if not path.is_file():
+                    raise PluginError(
+                        f"penstock plugin: mermaid_js file {choice!r} does not exist "
+                        f"(looked for {path.name!r} relative to mkdocs.yml); leave mermaid_js "
+                        "out to use the Mermaid shipped with penstock"
+                    )
+                self._add_script(path)
+            # After Mermaid (it hands penstock's colour rules to it), before the starter below.
+            self._add_script(ASSETS.folder / ASSETS.diagrams_js)
+            if config.theme.name != "material":
+                # Material draws pre.mermaid itself; other themes need a starter.
+                self._add_script(ASSETS.folder / ASSETS.mermaid_init)
+        if self._site_wide:
+            # Material's instant navigation swaps the page's content without loading the new
+            # page's own stylesheets and scripts: a reader who starts on a page without a
+            # diagram would reach one with neither. Every page links them instead.
+            config.extra_css.extend(self._css)
+            config.extra_javascript.extend(self._scripts)
         return config
 
-    def _add_script(self, config: MkDocsConfig, source: Path) -> None:
+    def _add_script(self, source: Path) -> None:
         target = f"{MERMAID_DIR}/{source.name}"
         self._assets.append((source, target))
-        config.extra_javascript.append(target)
+        self._scripts.append(target)
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Import the flow modules afresh, so a rebuild under ``serve`` sees edited code."""
@@ -181,6 +197,7 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         ext = self._ext()
         self._loader().load(fresh=True)
         self.state.drawn.clear()
+        self._pages.clear()
         try:
             ext.report_import_failures()
         except DocsError as exc:
@@ -224,7 +241,25 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
         if self.state.failures and self.config.strict:
             first = self.state.failures[0]
             raise PluginError(f"penstock plugin: {first}") from first
+        if _NEEDS_ASSETS.search(html):
+            self._pages.add(page.file.src_uri)
+        else:
+            self._pages.discard(page.file.src_uri)
         return html
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        """Link penstock's stylesheet and scripts from this page if it holds a diagram.
+
+        As Sphinx does: a page without a diagram loads none of them (Mermaid alone is
+        about 3 MB). They go where MkDocs puts ``extra_css`` and ``extra_javascript``: the
+        stylesheet at the end of ``<head>``, the scripts at the end of ``<body>``, after the
+        theme's own (Material's draws the diagrams with the Mermaid loaded here).
+        """
+        if self.extension is None or self._site_wide or page.file.src_uri not in self._pages:
+            return output
+        links = "".join(f'<link rel="stylesheet" href="{_href(css, page)}">' for css in self._css)
+        scripts = "".join(f'<script src="{_href(js, page)}"></script>' for js in self._scripts)
+        return _before_last(_before_last(output, "</head>", links), "</body>", scripts)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Copy the Mermaid files (and Mermaid's licence) into the site; watch the recorded runs."""
@@ -300,6 +335,26 @@ class PenstockPlugin(BasePlugin[PenstockPluginConfig]):  # type: ignore[no-untyp
 def _markdown_value(value: Any) -> Any:
     # The extension reads unset text options as "" (Python-Markdown's convention).
     return "" if value is None else value
+
+
+def _instant_navigation(config: MkDocsConfig) -> bool:
+    """Whether Material's instant navigation is on (``theme: features: [navigation.instant]``)."""
+    if config.theme.name != "material":
+        return False
+    return "navigation.instant" in (config.theme.get("features") or ())
+
+
+def _href(target: str, page: Page) -> str:
+    """``target`` (a path inside the site, or a URL) as the page links it."""
+    if target.startswith(("http://", "https://", "//")):
+        return target
+    return get_relative_url(target, page.url)
+
+
+def _before_last(html: str, tag: str, insert: str) -> str:
+    """``insert`` put before the last ``tag`` of ``html`` (at the end when there is none)."""
+    at = html.rfind(tag)
+    return html + insert if at < 0 else html[:at] + insert + html[at:]
 
 
 def _loads_mermaid(config: MkDocsConfig) -> bool:

@@ -36,15 +36,10 @@ from sphinx.util import logging
 
 from penstock import PenstockError, __version__
 from penstock.docs import (
-    D3_JS,
-    DIAGRAM_CSS,
-    DIAGRAMS_JS,
-    MERMAID_ESM,
-    STATIC_DIR,
+    ASSETS,
     DiagramOptions,
     ModuleImportError,
     OptionError,
-    import_summary,
     load_modules,
     module_sources,
 )
@@ -129,7 +124,7 @@ def load_flows(app: Sphinx) -> None:
             since_paths=tuple(str(confdir / p) for p in config.penstock_paths),
             since_root=str(confdir),
             # A flow whose module failed part-way is shown as an error, never half-drawn.
-            failed_imports=tuple((f.module, import_summary(f)) for f in failures),
+            failed_imports=tuple((f.module, f.summary) for f in failures),
         ).validated("conf.py (penstock_* settings)")
     except OptionError as exc:
         raise ConfigError(str(exc)) from None
@@ -158,14 +153,14 @@ def serve_bundled_js(app: Sphinx, config: Config) -> None:
         )
     # penstock's stylesheet and fitting script are served either way (and linked only from
     # the pages that draw a diagram: see `page_assets`).
-    config.html_static_path = [*config.html_static_path, str(STATIC_DIR)]
+    config.html_static_path = [*config.html_static_path, str(ASSETS.folder)]
     if choice == "cdn":
         return
     if not config.mermaid_use_local:
-        config.mermaid_use_local = MERMAID_ESM
+        config.mermaid_use_local = ASSETS.mermaid_esm
     if not config.d3_use_local:
         # sphinxcontrib-mermaid adds this one with add_js_file: relative to _static already.
-        config.d3_use_local = D3_JS
+        config.d3_use_local = ASSETS.d3_js
 
 
 def page_assets(
@@ -183,8 +178,8 @@ def page_assets(
     if doctree is None:
         return
     if any("penstock-diagram" in box["classes"] for box in doctree.findall(nodes.container)):
-        app.add_css_file(DIAGRAM_CSS)
-        app.add_js_file(DIAGRAMS_JS)
+        app.add_css_file(ASSETS.diagram_css)
+        app.add_js_file(ASSETS.diagrams_js)
 
 
 def stale_pages(

@@ -163,7 +163,11 @@ class PenstockFlow(SphinxDirective):
         if caption:
             result = figure_wrapper(self, node, caption)
         self.add_name(result)
-        box = diagram_box(diagram.box_classes, result, diagram.top_down_html(), diagram.legend)
+        if svg is None:
+            box = diagram_box(diagram.box_classes, result, diagram.top_down_html(), diagram.legend)
+        else:
+            # Graphviz's SVG brings its own legend; it is never flipped top-down.
+            box = diagram_box(diagram.box_classes, result)
         target = target_node(self.env, flow, result)
         return [box] if target is None else [target, box]
 

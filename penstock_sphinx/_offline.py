@@ -66,9 +66,8 @@ def swap_for_builder(app: Sphinx, doctree: nodes.document, docname: str) -> None
         for node in list(doctree.findall(nodes.Element)):
             svg = node.get("penstock_svg")
             if isinstance(svg, str):
-                node.replace_self(
-                    nodes.raw("", f'<div class="penstock-diagram">{svg}</div>', format="html")
-                )
+                # Inside the diagram's box (a .penstock-diagram) already.
+                node.replace_self(nodes.raw("", svg, format="html"))
         return
     for node in list(doctree.findall(nodes.Element)):
         offline = node.get("penstock_offline")

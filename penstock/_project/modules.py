@@ -54,6 +54,13 @@ class ModuleImportError(DocsError):
         where = f" ({location})" if location else ""
         super().__init__(f"could not import module {module!r}{where}:\n{details}")
 
+    @property
+    def summary(self) -> str:
+        """``ExceptionType: message at file:line`` on one line, for a list of failures."""
+        lines = [line.strip() for line in self.details.strip().splitlines() if line.strip()]
+        last = lines[-1] if lines else "import failed"
+        return f"{last} at {self.location}" if self.location else last
+
 
 def import_modules(
     modules: Iterable[str],

@@ -11,33 +11,44 @@ step only).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = [
-    "D3_JS",
-    "D3_VERSION",
-    "DIAGRAMS_JS",
-    "DIAGRAM_CSS",
-    "LICENSES",
-    "MERMAID_ESM",
-    "MERMAID_INIT",
-    "MERMAID_JS",
-    "MERMAID_VERSION",
-    "STATIC_DIR",
-]
+__all__ = ["ASSETS", "D3_VERSION", "MERMAID_VERSION", "SiteAssets"]
 
-#: A folder to serve as is: everything below is under ``penstock/``.
-STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 #: The versions of the shipped builds (kept in step by ``make vendor-js``).
 MERMAID_VERSION = "11.17.2"
 D3_VERSION = "7.9.2"
-#: Paths relative to `STATIC_DIR` (and to a site's static folder once copied).
-MERMAID_JS = "penstock/mermaid.min.js"
-MERMAID_ESM = "penstock/penstock-mermaid.mjs"
-MERMAID_INIT = "penstock/penstock-mermaid-init.js"
-#: The stylesheet that lets diagrams keep their natural size and scroll sideways when wide.
-DIAGRAM_CSS = "penstock/penstock.css"
-D3_JS = "penstock/d3.min.js"
-#: The script that fits each diagram to its column and hands penstock's colours to Mermaid.
-DIAGRAMS_JS = "penstock/penstock-diagrams.js"
-LICENSES = ("penstock/mermaid.LICENSE.txt", "penstock/d3.LICENSE.txt")
+
+
+@dataclass(frozen=True)
+class SiteAssets:
+    """Where the shipped browser files are: one folder, and paths relative to it.
+
+    The relative paths stay valid once a host copies `folder` into its site's static folder
+    (everything below it is under ``penstock/``), so a host links ``folder / mermaid_js`` at
+    build time and ``mermaid_js`` on the page.
+
+    Attributes:
+        folder: a folder to serve as is.
+        mermaid_js: the pinned Mermaid build (a classic script defining ``mermaid``).
+        mermaid_esm: an ES module wrapper, for hosts that import Mermaid as a module.
+        mermaid_init: draws ``pre.mermaid`` blocks on themes that do not draw them.
+        diagrams_js: fits each diagram to its column and hands penstock's colours to Mermaid.
+        diagram_css: the diagrams' light and dark colours, and their fit to the column.
+        d3_js: d3, for sphinxcontrib-mermaid's ``:zoom:``.
+        licenses: the licences of the shipped third-party builds (Mermaid: MIT, d3: ISC).
+    """
+
+    folder: Path
+    mermaid_js: str = "penstock/mermaid.min.js"
+    mermaid_esm: str = "penstock/penstock-mermaid.mjs"
+    mermaid_init: str = "penstock/penstock-mermaid-init.js"
+    diagrams_js: str = "penstock/penstock-diagrams.js"
+    diagram_css: str = "penstock/penstock.css"
+    d3_js: str = "penstock/d3.min.js"
+    licenses: tuple[str, ...] = ("penstock/mermaid.LICENSE.txt", "penstock/d3.LICENSE.txt")
+
+
+#: The files this installation of penstock ships.
+ASSETS = SiteAssets(Path(__file__).resolve().parent.parent / "_static")

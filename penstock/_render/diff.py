@@ -104,11 +104,18 @@ def traffic_words(seen: Traffic) -> str:
 
 
 def diff_mermaid(
-    diff: FlowDiff, *, direction: str = "TD", traffic: FlowTraffic | None = None
+    diff: FlowDiff,
+    *,
+    direction: str = "TD",
+    traffic: FlowTraffic | None = None,
+    legend: bool = True,
 ) -> str:
-    """Mermaid flowchart text of ``diff`` (see `diff_diagram`)."""
+    """Mermaid flowchart text of ``diff`` (see `diff_diagram`).
+
+    ``legend=False`` leaves the legend out of the drawing, for a report that says it below.
+    """
     graph, overlay = diff_diagram(diff, traffic=traffic)
-    return render_mermaid(graph, direction=direction, overlay=overlay)
+    return render_mermaid(graph, direction=direction, overlay=replace(overlay, legend=legend))
 
 
 def _empty(name: str) -> FlowGraph:

@@ -13,6 +13,7 @@ from penstock._errors import DiffError
 from penstock._graph.compare import FlowDiff, FlowsDiff, StepChange
 from penstock._observed.traffic import DiffTraffic, FlowTraffic
 from penstock._render.diff import change_notes, diff_diagram, diff_mermaid, traffic_words
+from penstock._render.legend import legend_markdown, with_legend
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from penstock._text import shown  # re-exported: the diff report escapes with it
 
@@ -179,8 +180,9 @@ def format_markdown(
 
 def _flow_section(d: FlowDiff, direction: str, traffic: FlowTraffic | None) -> list[str]:
     lines = ["", f"#### {md_text(d.flow)}", "", summary(d, md_text), ""]
-    graph, _ = diff_diagram(d, traffic=traffic)
-    text = diff_mermaid(d, direction=direction, traffic=traffic)
+    graph, overlay = diff_diagram(d, traffic=traffic)
+    # The legend goes below the drawing as text: inside it, it doubled the diagram's width.
+    text = diff_mermaid(d, direction=direction, traffic=traffic, legend=False)
     if len(graph.edges) > MAX_EDGES or len(text) > MAX_TEXT_SIZE:
         # Mermaid refuses the first and silently blanks the second: say so instead.
         lines.append(
@@ -189,6 +191,9 @@ def _flow_section(d: FlowDiff, direction: str, traffic: FlowTraffic | None) -> l
         )
     else:
         lines += ["```mermaid", text.rstrip("\n"), "```"]
+        legend = legend_markdown(with_legend(graph, overlay, stubs=False), md_text)
+        if legend:
+            lines += ["", legend]
     return lines
 
 

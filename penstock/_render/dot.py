@@ -70,6 +70,8 @@ def render_dot(
         f"digraph {quote(graph.name)} {{",
         f"    rankdir={rankdir};",
         '    node [shape=box, fontname="Helvetica"];',
+        # Edge labels in the nodes' typeface (Graphviz's default is a serif).
+        '    edge [fontname="Helvetica"];',
     ]
     node_marks = overlay.nodes if overlay is not None else {}
     lines += [
@@ -138,6 +140,8 @@ def _edge_attrs(edge: Edge, via: str | None, emark: EdgeMark | None) -> list[str
         style = STYLES[emark.style]
         dashed = dashed or style.dashed
         attrs += [f'color="{style.stroke}"', f'fontcolor="{style.stroke}"']
+        # In SVG the class lets a page's CSS give the line its light or dark colour.
+        attrs.append(f'class="ps_edge_{emark.style}"')
     width = edge_width(emark)
     if width is not None:
         attrs.append(f"penwidth={width}")
@@ -150,6 +154,9 @@ def _edge_attrs(edge: Edge, via: str | None, emark: EdgeMark | None) -> list[str
 
 def _node_style(name: str, attrs: list[str]) -> list[str]:
     style = STYLES[name]
+    # The colours below are a picture's (PNG, PDF); in SVG the class gives the page's CSS
+    # (penstock.css: custom properties with light and dark values) the last word.
+    attrs.append(f'class="ps_{name}"')
     attrs.append(f'color="{style.stroke}"')
     attrs.append(f"penwidth={style.width}")
     if style.fill:
@@ -199,7 +206,7 @@ def _stubs(
     lines: list[str] = []
     for k, (direction, other, found) in enumerate(linked_flows(graph, links)):
         sid = f"s{k}"
-        attrs = [f"label={quote(other)}", "shape=cds", "style=dashed"]
+        attrs = [f"label={quote(other)}", "shape=cds", "style=dashed", 'class="ps_stub"']
         url = flow_url(other) if flow_url is not None else None
         if url and safe_url(url):
             attrs += [f"URL={quote(url)}", f"tooltip={quote('flow ' + other)}"]
@@ -209,7 +216,7 @@ def _stubs(
             step = ids[link.source_step if direction == "out" else link.target_step]
             pair = (step, sid) if direction == "out" else (sid, step)
             label = f", label={quote(link.label)}" if link.label else ""
-            line = f"    {pair[0]} -> {pair[1]} [style=dotted{label}];"
+            line = f'    {pair[0]} -> {pair[1]} [style=dotted, class="ps_edge_stub"{label}];'
             if line not in seen:
                 seen.add(line)
                 lines.append(line)

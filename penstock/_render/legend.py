@@ -11,12 +11,13 @@ a legend laid out beside the flow doubled its width and pushed steps out of the 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import replace
 
 from penstock._graph.model import FlowGraph
 from penstock._render.overlay import LegendKey, Overlay
 
-__all__ = ["legend_html", "with_legend"]
+__all__ = ["legend_html", "legend_markdown", "with_legend"]
 
 ENTRYPOINT = LegendKey("stadium", "entrypoint: a run of the flow starts here")
 REMOTE = LegendKey(
@@ -78,3 +79,39 @@ def legend_html(overlay: Overlay | None) -> str:
 
 def _item(swatch: str, text: str) -> str:
     return f'<li><span class="{swatch}" aria-hidden="true"></span>{html.escape(text)}</li>'
+
+
+#: How a legend line in Markdown shows each shape and style: there is no CSS in a pull-request
+#: comment, so a coloured square and words say what the diagram draws.
+_MARKDOWN_SWATCHES = {
+    "stadium": "rounded ends",
+    "subroutine": "double sides",
+    "diamond": "diamond",
+    "flag": "flag",
+    "box": "box",
+    "added": "🟩 green, thick outline",
+    "removed": "🟥 red, dashed",
+    "changed": "🟨 amber",
+    "observed": "🟦 blue",
+    "dead": "⬜ grey, dashed",
+    "drift": "🟧 orange, thick outline",
+    "ghost": "dashed outline",
+    "failing": "🟥 red, thick outline",
+    "highlight": "🟪 purple",
+}
+
+
+def legend_markdown(overlay: Overlay | None, escape: Callable[[str], str]) -> str:
+    """The legend of ``overlay`` as one Markdown line to put below its diagram ("" for none).
+
+    For pull-request comments and other Markdown: below the drawing it never widens it, and
+    its text follows the reader's light or dark theme. ``escape`` makes a text verbatim
+    Markdown (legend lines can hold user text, such as a revision's name).
+    """
+    if overlay is None:
+        return ""
+    items = [f"{_MARKDOWN_SWATCHES[k.shape]}: {escape(k.text)}" for k in overlay.legend_keys()]
+    for style, text in overlay.legend_lines():
+        swatch = "" if style is None else f"{_MARKDOWN_SWATCHES[style]}: "
+        items.append(swatch + escape(text))
+    return "**Legend:** " + " · ".join(items) if items else ""

@@ -238,9 +238,8 @@ def _style_props(style: str, width: float | None, node: bool, css: bool = False)
         props.append(f"color:{s.text}")
     if s.dashed:
         props.append("stroke-dasharray:5 4")
-    if not node and not css:
-        # Edge labels take the line's colour, so a count reads as part of its line.
-        props.append(f"color:{s.stroke}")
+    # Edge labels keep the theme's text colour: a line's colour as text on the label's own
+    # background fell to about 1.6:1 in Mermaid's dark theme (GitHub in dark mode).
     if not node and css:
         props.append(f"stroke-miterlimit:{edge_marker(style)}")
     return ",".join(props)

@@ -24,6 +24,7 @@ class GraphvizMissingError(RenderError):
 
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_POINTS = re.compile(r'\b(width|height)="([0-9.]+)pt"')
 
 
 def svg_from_dot(dot: str, executable: str = "dot") -> str:
@@ -52,4 +53,7 @@ def svg_from_dot(dot: str, executable: str = "dot") -> str:
         r'<polygon fill="white" stroke="transparent"', '<polygon fill="none" stroke="none"', svg
     )
     svg = re.sub(r"<text (?![^>]*\bfill=)", '<text fill="currentColor" ', svg)
+    # Graphviz sizes the drawing in points; CSS px (4/3 of a point) let the page's script
+    # scale it to the column like a Mermaid drawing.
+    svg = _POINTS.sub(lambda m: f'{m[1]}="{float(m[2]) * 4 / 3:.0f}"', svg, count=2)
     return svg.replace("<svg ", '<svg class="penstock-svg" role="img" ', 1)

@@ -10,10 +10,12 @@ glue over this package, which gives them:
 - drawing: `drawable_flow` (a directive's one look-up of its flow), `flow_diagram` (Mermaid),
   `flow_svg` (Graphviz, at build time), `map_diagram`, `flow_outline`, the anchors and URLs of
   links between diagrams;
-- failures: every way a diagram can fail is a `DocsError` subclass whose message names the
-  culprit, and `failure_report` says how to report it, so each host only decides where it goes
-  (a located warning, an admonition, a build failure);
-- the browser files penstock ships so that sites draw offline (`STATIC_DIR`, `MERMAID_JS`, ...).
+- failures: every way a diagram can fail is a `penstock.DocsError` subclass whose message names
+  the culprit and whose ``kind`` is the warning type (`UnknownFlowError`, `FlowProblemsError`,
+  `OptionError` and `ModuleImportError` also carry what a host may show of them), and
+  `failure_report` says how to report it, so each host only decides where it goes (a located
+  warning, an admonition, a build failure);
+- the browser files penstock ships so that sites draw offline (`ASSETS`).
 """
 
 from __future__ import annotations
@@ -35,16 +37,7 @@ from penstock._graph.links import links_of
 from penstock._graph.model import FlowGraph, StepNode, resolve_flow
 from penstock._project.config import ModuleSources, ProjectConfig, module_sources
 from penstock._project.modules import ModuleImportError, import_modules
-from penstock._project.site_assets import (
-    D3_JS,
-    DIAGRAM_CSS,
-    DIAGRAMS_JS,
-    LICENSES,
-    MERMAID_ESM,
-    MERMAID_INIT,
-    MERMAID_JS,
-    STATIC_DIR,
-)
+from penstock._project.site_assets import ASSETS, SiteAssets
 from penstock._render.legend import legend_html, with_legend
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from penstock._render.overlay import Overlay
@@ -59,32 +52,21 @@ from penstock.docs._failures import (
     PartialFlowError,
     UnknownFlowError,
     failure_report,
-    import_summary,
 )
 from penstock.docs._options import DiagramOption, DiagramOptions
 
 __all__ = [
-    "D3_JS",
-    "DIAGRAMS_JS",
-    "DIAGRAM_CSS",
-    "LICENSES",
-    "MERMAID_ESM",
-    "MERMAID_INIT",
-    "MERMAID_JS",
-    "STATIC_DIR",
+    "ASSETS",
     "Diagram",
-    "DiagramLimitError",
     "DiagramOption",
     "DiagramOptions",
     "FailureReport",
     "FlowProblemsError",
-    "GraphvizError",
     "ModuleImportError",
     "ModuleSources",
-    "ObservedDataError",
     "OptionError",
-    "PartialFlowError",
     "ProjectConfig",
+    "SiteAssets",
     "UnknownFlowError",
     "drawable_flow",
     "failure_report",
@@ -92,7 +74,6 @@ __all__ = [
     "flow_diagram",
     "flow_outline",
     "flow_svg",
-    "import_summary",
     "load_modules",
     "map_diagram",
     "mermaid_url",
@@ -166,7 +147,8 @@ def flow_diagram(
     Raises:
         UnknownFlowError: no such flow (with the known flows and a did-you-mean).
         FlowProblemsError: the flow has problems and ``allow_problems`` is false.
-        DiagramLimitError: over Mermaid's 500 edges or 50,000 characters.
+        penstock.DocsError: (``kind`` ``diagram-too-large``) over Mermaid's 500 edges or
+            50,000 characters.
     """
     opts = (options or DiagramOptions()).validated()
     graph = drawable_flow(flow, opts) if isinstance(flow, str) else flow
@@ -300,16 +282,20 @@ def flow_svg(
 
     ``flow`` is a graph from `drawable_flow`, or a name, looked up and checked here.
 
-    Lines and text use the page's text colour (``currentColor``), so light and dark palettes
-    both read; node links (``link_source``, ``link_api``) and stub links work as in Mermaid.
+    Lines and text use the page's text colour (``currentColor``); what an overlay marks
+    (``observed``, ``since``, ``coverage``) carries a class whose colours are the custom
+    properties of ``penstock.css``, light or dark with the page, as in the Mermaid drawings.
+    The legend (unless ``legend`` is off) follows the ``<svg>`` as HTML, below it. Node
+    links (``link_source``, ``link_api``) and stub links work as in Mermaid.
 
     Raises:
         UnknownFlowError: no such flow.
         FlowProblemsError: the flow has problems and ``allow_problems`` is false.
-        GraphvizError: ``dot`` is missing or failed (the message says how to fix it).
+        penstock.DocsError: (``kind`` ``diagram``) ``dot`` is missing or failed (the message
+            says how to fix it).
     """
     # Only sites that ask for SVG pay for these imports.
-    from penstock._render.dag import generate_dag
+    from penstock._render.dot import render_dot
     from penstock._render.svg import svg_from_dot
 
     opts = (options or DiagramOptions()).validated()
@@ -318,19 +304,26 @@ def flow_svg(
     link = opts.source_linker() if opts.link_source else None
     if opts.link_api and api_url is not None:
         link = api_url
-    dot = generate_dag(
-        graph,
-        format="dot",
+    links = links_of(name) if opts.links else ()
+    if opts.collapse:
+        links = collapse_links(graph, links)
+        graph = collapse_by_module(graph)
+    drawn, overlay, _files, _warnings = _marked(graph, opts)
+    if opts.legend:
+        overlay = with_legend(drawn, overlay, stubs=has_stubs(drawn, links))
+    legend = legend_html(overlay) if opts.legend else ""
+    dot = render_dot(
+        drawn,
         direction=opts.direction,
         show_docs=opts.show_docs,
-        link=link,
-        links=opts.links,
+        # The legend is HTML below the drawing: it never widens the SVG.
+        overlay=replace(overlay, legend=False) if overlay is not None else None,
+        links=links,
         flow_url=flow_url,
-        legend=opts.legend,
-        collapse=opts.collapse,
+        link=link,
     )
     try:
-        return svg_from_dot(dot)
+        return svg_from_dot(dot) + legend
     except RenderError as exc:
         raise GraphvizError(f"flow {name!r}: {exc}") from None
 

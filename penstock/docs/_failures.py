@@ -30,7 +30,6 @@ __all__ = [
     "PartialFlowError",
     "UnknownFlowError",
     "failure_report",
-    "import_summary",
 ]
 
 
@@ -110,13 +109,6 @@ class PartialFlowError(DocsError):
             f"({summary}); only the steps declared before the failure are known, so the "
             "flow is not drawn. Fix the module and rebuild."
         )
-
-
-def import_summary(error: ModuleImportError) -> str:
-    """``ExceptionType: message at file:line`` of an import failure, on one line."""
-    lines = [line.strip() for line in error.details.strip().splitlines() if line.strip()]
-    last = lines[-1] if lines else "import failed"
-    return f"{last} at {error.location}" if error.location else last
 
 
 @dataclass(frozen=True)

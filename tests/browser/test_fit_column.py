@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,9 @@ DIAGRAMS = [
     ("flow LR with a Kafka stub", "ledger", {"direction": "LR"}),
     ("observed overlay", "shop", {"observed": "runs/*.log", "drift": "ignore"}),
     ("since overlay", "orders", {"since": "v1.json"}),
+    # Drawn at build time by Graphviz (inline SVG), coloured by the same custom properties.
+    ("svg: observed overlay", "shop", {"observed": "runs/*.log", "drift": "ignore", "svg": "true"}),
+    ("svg: since overlay", "orders", {"since": "v1.json", "svg": "true"}),
 ]
 
 
@@ -190,7 +194,7 @@ def _write_app(root: Path, log: Path) -> None:
     (root / "v1.json").write_text(done.stdout)
 
 
-def _mkdocs(root: Path, log: Path, theme: str) -> Path:
+def _mkdocs(root: Path, log: Path, theme: str, command: str = "mkdocs") -> Path:
     _write_app(root, log)
     (root / "docs").mkdir()
     (root / "docs" / "index.md").write_text(_md_page())
@@ -210,7 +214,44 @@ def _mkdocs(root: Path, log: Path, theme: str) -> Path:
         "      modules: [ordersapp, shopsite.declared]\n"
         "      paths: [app]\n"
     )
-    run_build(["mkdocs", "build", "--strict", "-d", str(root / "site")], cwd=root)
+    run_build([command, "build", "--strict", "-d", str(root / "site")], cwd=root)
+    return root / "site"
+
+
+def _properdocs(root: Path, log: Path, theme: str) -> Path:
+    """The same site built by ProperDocs (a fork of MkDocs that loads MkDocs plugins)."""
+    return _mkdocs(root, log, theme, command="properdocs")
+
+
+def _zensical(root: Path, log: Path, theme: str) -> Path:
+    """The same page built by Zensical, set up as docs/mkdocs.md says.
+
+    Zensical runs Markdown extensions, not MkDocs plugins: the extension is configured under
+    ``markdown_extensions``, and penstock's stylesheet and scripts (the Mermaid it ships, for
+    offline pages) are copied into the docs folder and listed in ``extra_css`` and
+    ``extra_javascript``.
+    """
+    from penstock import docs
+
+    _write_app(root, log)
+    (root / "docs" / "penstock").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text(_md_page())
+    for name in (docs.ASSETS.diagram_css, docs.ASSETS.mermaid_js, docs.ASSETS.diagrams_js):
+        shutil.copy(docs.ASSETS.folder / name, root / "docs" / "penstock")
+    (root / "mkdocs.yml").write_text(
+        "site_name: fit\n"
+        "theme:\n  font: false\n  palette:\n"
+        "    - scheme: default\n      toggle: {icon: material/brightness-4, name: dark}\n"
+        "    - scheme: slate\n      toggle: {icon: material/brightness-7, name: light}\n"
+        "markdown_extensions:\n"
+        "  - penstock_mkdocs:\n"
+        "      modules: [ordersapp, shopsite.declared]\n"
+        "      paths: [app]\n"
+        "      strict: true\n"
+        "extra_css: [penstock/penstock.css]\n"
+        "extra_javascript: [penstock/mermaid.min.js, penstock/penstock-diagrams.js]\n"
+    )
+    run_build(["zensical", "build", "--clean"], cwd=root)
     return root / "site"
 
 
@@ -238,6 +279,8 @@ _MATERIAL_SLATE = "document.body.setAttribute('data-md-color-scheme', 'slate');"
 _FURO_DARK = "document.body.dataset.theme = 'dark';"
 HOSTS: dict[str, tuple[Any, str, dict[str, str]]] = {
     "material": (_mkdocs, "material", {"light": _LIGHT, "dark": _MATERIAL_SLATE}),
+    "properdocs": (_properdocs, "material", {"light": _LIGHT, "dark": _MATERIAL_SLATE}),
+    "zensical": (_zensical, "zensical", {"light": _LIGHT, "dark": _MATERIAL_SLATE}),
     "mkdocs": (_mkdocs, "mkdocs", {"light": _LIGHT}),
     "alabaster": (_sphinx, "alabaster", {"light": _LIGHT}),
     "furo": (_sphinx, "furo", {"light": _LIGHT, "dark": _FURO_DARK}),
@@ -247,15 +290,20 @@ VIEWPORTS = {"1280": (1280, 800), "390": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, StaticSite]]:
-    """Each host's site, built once, served on 127.0.0.1."""
+def sites(
+    tmp_path_factory: pytest.TempPathFactory, build_pool: ThreadPoolExecutor
+) -> Iterator[dict[str, StaticSite]]:
+    """Each host's site, built once (side by side), served on 127.0.0.1."""
     log = record_json_log(tmp_path_factory.mktemp("runs") / "app.log")
     penstock.reset()
+    jobs = {
+        name: build_pool.submit(build, tmp_path_factory.mktemp(name), log, theme)
+        for name, (build, theme, _palettes) in HOSTS.items()
+    }
     served: dict[str, StaticSite] = {}
     try:
-        for name, (build, theme, _palettes) in HOSTS.items():
-            folder = build(tmp_path_factory.mktemp(name), log, theme)
-            served[name] = StaticSite(folder)
+        for name, job in jobs.items():
+            served[name] = StaticSite(job.result())
         yield served
     finally:
         for site in served.values():
@@ -303,10 +351,14 @@ _MEASURE = r"""
       const host = [...box.querySelectorAll(".mermaid")][0];
       svg = host && (host.shadowRoot || host).querySelector("svg[aria-roledescription]");
     }
+    // Graphviz's inline SVG: its user units are points, its font sizes in them.
+    const graphviz = !svg && box.querySelector("svg.penstock-svg");
+    if (graphviz) svg = graphviz;
     if (!svg) { out.push(null); continue; }
     const area = box.querySelector(".penstock-pan") || box;
     const visible = area.getBoundingClientRect();
-    const natural = parseFloat(svg.getAttribute("width")) || svg.viewBox.baseVal.width;
+    const natural = graphviz ? svg.viewBox.baseVal.width
+      : parseFloat(svg.getAttribute("width")) || svg.viewBox.baseVal.width;
     const scale = svg.getBoundingClientRect().width / natural;
     let smallest = Infinity, worst = Infinity, worstText = "", outside = [];
     for (const node of svg.querySelectorAll("g.node")) {
@@ -314,8 +366,13 @@ _MEASURE = r"""
       if (r.left < visible.left - 1 || r.right > visible.right + 1) {
         outside.push(node.textContent.trim() || node.id);
       }
-      const shape = node.querySelector("rect, polygon, path, circle");
+      const shape = node.querySelector("rect, polygon, path, circle, ellipse");
       const fill = shape ? fillOf(shape, backdrop(svg)) : backdrop(svg);
+      for (const t of graphviz ? node.querySelectorAll("text") : []) {
+        if (!t.textContent.trim()) continue;
+        const c = ratio(over(parse(getComputedStyle(t).fill), fill), fill);
+        if (c < worst) { worst = c; worstText = t.textContent.trim(); }
+      }
       for (const t of node.querySelectorAll(".nodeLabel p, .nodeLabel span, .nodeLabel")) {
         if (!t.textContent.trim() || t.children.length && t.querySelector("p, span")) continue;
         const c = ratio(textOn(t, fill), fill);
@@ -327,6 +384,11 @@ _MEASURE = r"""
       const behind = backdrop(e);
       const c = ratio(textOn(e, behind), behind);
       if (c < worst) { worst = c; worstText = e.textContent.trim(); }
+    }
+    for (const t of graphviz ? svg.querySelectorAll("g.edge text") : []) {
+      const behind = backdrop(svg);
+      const c = ratio(over(parse(getComputedStyle(t).fill), behind), behind);
+      if (c < worst) { worst = c; worstText = t.textContent.trim(); }
     }
     for (const el of svg.querySelectorAll(".nodeLabel, .edgeLabel, text")) {
       if (!el.textContent.trim()) continue;
@@ -340,8 +402,23 @@ _MEASURE = r"""
         if (c < worst) { worst = c; worstText = "legend: " + li.textContent.trim(); }
       }
     }
+    // Graphviz's marked steps take their fill from penstock.css's custom property of the
+    // page's palette (light or dark), not from the colour Graphviz wrote.
+    const unstyled = [];
+    for (const g of graphviz ? svg.querySelectorAll("g.node") : []) {
+      const mark = [...g.classList].find((c) => /^ps_/.test(c) && !/^ps_(stub|ghost)$/.test(c));
+      if (!mark) continue;
+      const want = getComputedStyle(svg).getPropertyValue(`--penstock-${mark.slice(3)}-fill`);
+      const hex = want.trim().match(/^#([0-9a-f]{6})$/i);
+      const shape = g.querySelector("polygon, path, ellipse");
+      const got = shape && parse(getComputedStyle(shape).fill);
+      const same = hex && got && [0, 1, 2].every(
+        (i) => parseInt(hex[1].slice(2 * i, 2 * i + 2), 16) === got[i]);
+      if (!same) unstyled.push(`${g.textContent.trim()}: ${want.trim()} expected`);
+    }
     const bar = box.querySelector(".penstock-wide-bar");
     out.push({
+      unstyled: unstyled,
       fit: box.getAttribute("data-penstock-fit"),
       scale: scale,
       natural: natural,
@@ -406,6 +483,8 @@ def _measure_host(browser: Browser, host: str, url: str) -> dict[tuple[str, str]
 #: How each dark palette is turned back to light before the next viewport is measured.
 _LIGHT_AGAIN = {
     "material": "document.body.setAttribute('data-md-color-scheme', 'default');",
+    "properdocs": "document.body.setAttribute('data-md-color-scheme', 'default');",
+    "zensical": "document.body.setAttribute('data-md-color-scheme', 'default');",
     "furo": "document.body.dataset.theme = 'light';",
 }
 
@@ -435,6 +514,8 @@ def test_diagrams_fit_the_column_legibly_in_light_and_dark(
                 problems.append(f"{where}: labels {m['label_px']:.1f} px")
             if m["contrast"] < MIN_CONTRAST:
                 problems.append(f"{where}: contrast {m['contrast']:.2f} ({m['worst_text']!r})")
+            if m["unstyled"]:
+                problems.append(f"{where}: not in the palette's colours: {m['unstyled']}")
             if m["legend_below"] is False:
                 problems.append(f"{where}: legend not below the diagram")
             if m["legend_width"] > m["column"] + 1:

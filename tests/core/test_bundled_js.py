@@ -14,15 +14,16 @@ from tests.support.system import ROOT, missing
 
 def test_shipped_files_match_the_declared_versions() -> None:
     """mermaid.min.js and d3.min.js are the versions penstock.docs names, with their licences."""
-    mermaid = (docs.STATIC_DIR / docs.MERMAID_JS).read_text(encoding="utf-8")
+    assets = docs.ASSETS
+    mermaid = (assets.folder / assets.mermaid_js).read_text(encoding="utf-8")
     assert f'"{site_assets.MERMAID_VERSION}"' in mermaid
-    d3 = (docs.STATIC_DIR / docs.D3_JS).read_text(encoding="utf-8")
+    d3 = (assets.folder / assets.d3_js).read_text(encoding="utf-8")
     assert d3.startswith(f"// https://d3js.org v{site_assets.D3_VERSION} ")
-    mit, isc = (docs.STATIC_DIR / name for name in docs.LICENSES)
+    mit, isc = (assets.folder / name for name in assets.licenses)
     assert "The MIT License" in mit.read_text(encoding="utf-8")
     assert "Permission to use, copy, modify" in isc.read_text(encoding="utf-8")
-    for name in (docs.MERMAID_ESM, docs.MERMAID_INIT):
-        assert (docs.STATIC_DIR / name).is_file()
+    for name in (assets.mermaid_esm, assets.mermaid_init, assets.diagrams_js, assets.diagram_css):
+        assert (assets.folder / name).is_file()
 
 
 def test_the_wheel_carries_the_shipped_files(tmp_path: Path) -> None:
@@ -40,7 +41,7 @@ def test_the_wheel_carries_the_shipped_files(tmp_path: Path) -> None:
             "a wheel build (pip wheel needs hatchling from a package index)", done.stderr[-500:]
         )
     names = set(zipfile.ZipFile(wheels[0]).namelist())
-    shipped = {p.relative_to(ROOT).as_posix() for p in docs.STATIC_DIR.rglob("*") if p.is_file()}
+    shipped = {p.relative_to(ROOT).as_posix() for p in docs.ASSETS.folder.rglob("*") if p.is_file()}
     # Mermaid, d3 and their licences; penstock's own stylesheet and three scripts.
     assert len(shipped) == 8
     assert shipped <= names

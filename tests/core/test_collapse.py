@@ -6,7 +6,8 @@ import pytest
 
 import penstock
 from penstock.cli import main
-from penstock.docs import DiagramLimitError, DiagramOptions, flow_diagram
+from penstock.docs import DiagramOptions, flow_diagram
+from penstock.docs._failures import DiagramLimitError
 from tests.core.conftest import ModuleMaker
 from tests.support.mermaid import MermaidOracle, mermaid_oracle  # noqa: F401 (a fixture)
 

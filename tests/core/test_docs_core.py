@@ -97,14 +97,15 @@ def test_source_links(tmp_path: Path) -> None:
 
 
 def test_oversized_flow_is_refused(make_module: ModuleMaker) -> None:
-    """More than 500 edges raises DiagramLimitError with guidance."""
+    """More than 500 edges raises a DocsError of kind diagram-too-large, with guidance."""
     lines = ["from penstock import entrypoint, flow, step", "", "@flow('huge')", "@entrypoint",
              "def s0(): ..."]  # fmt: skip
     for i in range(1, 503):
         lines += ["@flow('huge')", f"@step(after='s{i - 1}')", f"def s{i}(): ..."]
     make_module("hugeflow", "\n".join(lines) + "\n")
-    with pytest.raises(docs.DiagramLimitError, match="maxEdges"):
+    with pytest.raises(penstock.DocsError, match="maxEdges") as caught:
         docs.flow_diagram("huge")
+    assert caught.value.kind == "diagram-too-large"
 
 
 def test_load_modules_reports_import_errors(tmp_path: Path) -> None:

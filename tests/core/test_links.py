@@ -112,8 +112,9 @@ def test_stubs_in_dot_and_json(make_module: ModuleMaker) -> None:
     """DOT gets dashed cds stubs with URLs; JSON a links list."""
     make_module("links_shop", SHOP)
     dot = penstock.generate_dag("shipping", format="dot", links=True, flow_url=lambda f: f"#{f}")
-    assert '    s0 [label="audit", shape=cds, style=dashed, URL="#audit"' in dot
-    assert '    s1 -> n0 [style=dotted, label="kafka: order-events"];\n' in dot
+    assert '    s0 [label="audit", shape=cds, style=dashed, class="ps_stub", URL="#audit"' in dot
+    stub_edge = '    s1 -> n0 [style=dotted, class="ps_edge_stub", label="kafka: order-events"];\n'
+    assert stub_edge in dot
     data = json.loads(penstock.generate_dag("audit", format="json", links=True))
     assert data["links"] == [FlowLink("shipping", "on_order", "audit", "log_it").as_dict()]
     from importlib.resources import files

@@ -93,3 +93,32 @@ def test_missing_graphviz_is_a_clear_located_warning(tmp_path: Path) -> None:
     assert "index.md:3: penstock-flow 'orders'" in build.output, build.output
     assert "Graphviz's 'dot' command was not found" in build.output
     assert "apt-get install graphviz" in build.output
+
+
+def test_svg_draws_the_observed_overlay_and_warns_drift(tmp_path: Path) -> None:
+    """``svg: true`` with ``observed:``: the marks are in the SVG with the classes the page's
+    colours use, the legend is HTML below it, and drift is a located warning as in Mermaid."""
+    import penstock
+    from tests.observed.conftest import record_json_log
+    from tests.observed.sites import mkdocs_site
+
+    require_executable("dot", "install Graphviz, e.g. apt-get install graphviz")
+    try:
+        log = record_json_log(tmp_path / "app.log")
+    finally:
+        penstock.reset()
+    site = mkdocs_site(tmp_path / "site", log, missing=False)
+    index = site / "docs" / "index.md"
+    index.write_text(index.read_text() + "    svg: true\n")
+    build = run("mkdocs", site)
+    assert build.returncode == 0, build.output
+    page = build.page("index")
+    (svg,) = re.findall(r'<svg class="penstock-svg".*?</svg>', page, re.DOTALL)
+    assert re.search(r'class="node ps_observed"', svg)
+    assert re.search(r'class="node ps_dead"', svg)
+    assert re.search(r'class="edge ps_edge_drift"', svg)
+    assert "Legend" not in svg
+    assert page.index("</svg>") < page.index('class="penstock-legend"')
+    assert "index.md:3: penstock-flow 'shop': flow 'shop': recorded runs went 'validate'" in (
+        build.output
+    )

@@ -207,3 +207,37 @@ def test_css_colors_leave_colours_to_the_page(mermaid_oracle: MermaidOracle) -> 
         assert parsed.ok, parsed.error
     with pytest.raises(RenderError, match="unknown colors 'dark'"):
         render_mermaid(_flow(), colors="dark")
+
+
+def test_graphviz_svg_marks_carry_classes_for_the_page_colours() -> None:
+    """In Graphviz's SVG every marked step and line has a class that penstock.css colours
+    (light and dark custom properties); the picture's own colours stay for PNG and PDF."""
+    from penstock._render.dot import render_dot
+    from penstock._render.svg import svg_from_dot
+    from penstock.docs import ASSETS
+    from tests.support.system import require_executable
+
+    require_executable("dot", "install Graphviz, e.g. apt-get install graphviz")
+    graph = _flow()
+    overlay = Overlay(
+        nodes={"charge": NodeMark(style="added"), "ship": NodeMark(style="removed")},
+        edges={("receive", "charge"): EdgeMark(style="observed", label="3")},
+        legend=False,
+    )
+    dot = render_dot(graph, overlay=overlay)
+    assert 'class="ps_added"' in dot
+    assert f'fillcolor="{STYLES["added"].fill}"' in dot
+    svg = svg_from_dot(dot)
+    assert re.search(r'<g id="node\d+" class="node ps_added">', svg)
+    assert re.search(r'<g id="node\d+" class="node ps_removed">', svg)
+    assert re.search(r'<g id="edge\d+" class="edge ps_edge_observed">', svg)
+    assert "Legend" not in svg
+    css = (ASSETS.folder / ASSETS.diagram_css).read_text(encoding="utf-8")
+    for rule in (
+        ".penstock-svg .ps_added :is(polygon, path, ellipse)",
+        ".penstock-svg .ps_removed text",
+        ".penstock-svg .ps_edge_observed path",
+    ):
+        assert rule in css
+    # Sized in CSS px (not points) so the page's script can fit it like a Mermaid drawing.
+    assert re.match(r'<svg class="penstock-svg" role="img" width="\d+" height="\d+"', svg)

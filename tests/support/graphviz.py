@@ -67,7 +67,8 @@ class Graphviz:
         nodes: dict[str, list[str]] = {}
         edges: dict[tuple[str, str], list[str]] = {}
         for g in root.iter(f"{SVG}g"):
-            kind = g.get("class")
+            # "node" or "edge", then the classes of penstock's marks ("node ps_added").
+            kind = (g.get("class") or "").partition(" ")[0]
             title = g.find(f"{SVG}title")
             if kind not in {"node", "edge"} or title is None or title.text is None:
                 continue

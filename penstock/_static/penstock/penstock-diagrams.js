@@ -36,7 +36,10 @@
       }
       for (var j = 0; j < rules.length; j++) {
         var sel = rules[j].selectorText || "";
-        if (/\.ps_|stroke-miterlimit/.test(sel)) out.push(rules[j].cssText);
+        // Graphviz's SVG rules (.penstock-svg) are for the page only.
+        if (/\.ps_|stroke-miterlimit/.test(sel) && sel.indexOf("penstock-svg") < 0) {
+          out.push(rules[j].cssText);
+        }
       }
     }
     return out.join("\n");
@@ -88,7 +91,11 @@
         break;
       }
     }
-    if (!host) return null;
+    if (!host) {
+      // Graphviz's inline SVG (the svg option): drawn at build time.
+      var inline = box.querySelector("svg.penstock-svg");
+      return inline ? { host: inline, svg: inline } : null;
+    }
     var root = host.shadowRoot || host;
     var svg = root.querySelector("svg[aria-roledescription]");
     if (svg) {
@@ -119,6 +126,12 @@
       for (var i = 0; i < labels.length; i++) {
         if (!labels[i].textContent.trim()) continue;
         smallest = Math.min(smallest, parseFloat(getComputedStyle(labels[i]).fontSize));
+      }
+      // Graphviz draws in points: its SVG is wider in px than its user units.
+      var units = d.svg.viewBox && d.svg.viewBox.baseVal ? d.svg.viewBox.baseVal.width : 0;
+      var width = parseFloat(d.svg.getAttribute("width"));
+      if (d.svg.classList.contains("penstock-svg") && units > 0 && width > 0) {
+        smallest *= width / units;
       }
       if (smallest < Infinity) return smallest;
     }
