@@ -6,8 +6,13 @@ calls one ``@entrypoint`` in both, so the rows measure the middleware alone: rea
 request's trace context, continuing the run, and the ``X-Correlation-ID`` response header.
 The client is ``httpx.Client`` with a kept-alive connection on 127.0.0.1. Rows:
 
-1. requests that carry a ``traceparent`` and penstock's baggage (a run continued);
-2. requests that carry none (the entrypoint starts a fresh run; the header names it).
+1. requests that carry a ``traceparent`` and penstock's baggage (a run continued), the same
+   headers each time, as a client step calling in a loop sends them;
+2. the same, each request sent from a new client step (another parent span id each time), so
+   nothing read from one request's headers can serve the next;
+3. requests that carry none (the entrypoint starts a fresh run; the header names it).
+
+The trace headers are the ones `penstock.propagation.inject` writes in the calling service.
 
 Both sides use the ``noop`` backend (runs and ids as under any backend, no record written;
 ``bench_runtime`` measures what a backend costs per step). The two apps are called in strict
@@ -115,17 +120,31 @@ def _row(name: str, pairs: list[tuple[list[float], list[float]]], note: str) -> 
     }
 
 
+def _sent_by_steps(count: int) -> list[dict[str, str]]:
+    """The headers ``inject`` writes in ``count`` calling steps of one run (``shop.checkout``)."""
+    import random
+
+    from penstock.propagation import continue_remote, inject
+
+    trace_id = random.getrandbits(128) | 1
+    sent = []
+    for span_id in random.sample(range(1, 2**63), count):
+        headers: dict[str, str] = {}
+        with continue_remote(trace_id, span_id, parent_step="checkout", parent_flow="shop"):
+            inject(headers)
+        sent.append(headers)
+    return sent
+
+
 def run(quick: bool = False) -> list[Row]:
     """Both rows, pooled over ``SERVER_DRAWS`` server processes."""
     import httpx
 
     rounds = 300 if quick else 2000
-    headers = {
-        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-        "baggage": "penstock.flow=shop,penstock.step=checkout,"
-        "penstock.trace=0af7651916cd43dd8448eb211c80319c",
-    }
+    # One header set per round and more (the warm-up), each from its own calling step.
+    sent = _sent_by_steps(rounds + 50)
     continued: list[tuple[list[float], list[float]]] = []
+    new_steps: list[tuple[list[float], list[float]]] = []
     fresh: list[tuple[list[float], list[float]]] = []
     for _ in range(2 if quick else SERVER_DRAWS):
         with _server_process() as (plain, wrapped), httpx.Client() as client:
@@ -134,8 +153,16 @@ def run(quick: bool = False) -> list[Row]:
                 url = f"http://127.0.0.1:{port}/item"
                 return lambda: client.get(url, headers=sent)
 
-            base, traced = _interleave([get(plain, headers), get(wrapped, headers)], rounds)
+            def get_each(port: int, sent: list[dict[str, str]]) -> Callable[[], Any]:
+                # Both sides take the next header set of the same list: a pair sends the same.
+                url = f"http://127.0.0.1:{port}/item"
+                following = iter(sent).__next__
+                return lambda: client.get(url, headers=following())
+
+            base, traced = _interleave([get(plain, sent[0]), get(wrapped, sent[0])], rounds)
             continued.append((base, traced))
+            base, traced = _interleave([get_each(plain, sent), get_each(wrapped, sent)], rounds)
+            new_steps.append((base, traced))
             base, traced = _interleave([get(plain, {}), get(wrapped, {})], rounds)
             fresh.append((base, traced))
     return [
@@ -143,6 +170,11 @@ def run(quick: bool = False) -> list[Row]:
             "ASGI request (uvicorn + httpx), PenstockMiddleware, continuing a run",
             continued,
             "traceparent and baggage read, the run continued, X-Correlation-ID sent",
+        ),
+        _row(
+            "ASGI request (uvicorn + httpx), PenstockMiddleware, continuing, a new step per call",
+            new_steps,
+            "as above, each request from another calling step (parent span id)",
         ),
         _row(
             "ASGI request (uvicorn + httpx), PenstockMiddleware, no incoming context",

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from penstock._graph.links import FlowLink, flow_links
     from penstock._graph.model import Edge, FlowGraph, StepNode, flows, get_flow
     from penstock._observed.replay import ReplayStep, RunReplay, replay_run
-    from penstock._observed.tally import ObservedEdge, ObservedFlow, ObservedStep, observe
+    from penstock._observed.results import ObservedEdge, ObservedFlow, ObservedStep
+    from penstock._observed.tally import observe
     from penstock._render.dag import generate_dag
     from penstock._render.overlay import EdgeMark, LegendKey, NodeMark, Overlay
     from penstock._runtime.configure import configure, reset
@@ -110,9 +111,9 @@ _LAZY = {
     "FlowLink": "penstock._graph.links",
     "LegendKey": "penstock._render.overlay",
     "NodeMark": "penstock._render.overlay",
-    "ObservedEdge": "penstock._observed.tally",
-    "ObservedFlow": "penstock._observed.tally",
-    "ObservedStep": "penstock._observed.tally",
+    "ObservedEdge": "penstock._observed.results",
+    "ObservedFlow": "penstock._observed.results",
+    "ObservedStep": "penstock._observed.results",
     "Overlay": "penstock._render.overlay",
     "Problem": "penstock._graph.checks",
     "ProblemKind": "penstock._graph.checks",

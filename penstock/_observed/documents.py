@@ -13,16 +13,18 @@ same objects and the same reasons.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from penstock._observed.fast import APP_LINE, LineReader
 from penstock._observed.files import DOCUMENT_CAP, LINE_CAP, read_lines
-from penstock._observed.record import Skipped
+from penstock._observed.record import RawRecord, Skipped
 
-__all__ = ["FAST_JSON", "documents"]
+__all__ = ["FAST_JSON", "PartEnd", "decoder", "documents"]
 
 #: Use orjson when it is installed (tests turn it off to compare both decoders).
 FAST_JSON = True
@@ -33,7 +35,7 @@ _PRETTY_OPEN = (b"{", b"[")
 _PRETTY_CLOSE = (b"}", b"]")
 
 
-def _decoder() -> Callable[[bytes | str], Any]:
+def decoder() -> Callable[[bytes | str], Any]:
     """``loads`` for one line: orjson when installed (and wanted), falling back per line."""
     plain = json.loads
     if FAST_JSON:
@@ -57,16 +59,38 @@ def _decoder() -> Callable[[bytes | str], Any]:
     return plain
 
 
-def documents(path: Path, skipped: Skipped) -> Iterator[tuple[int, dict[str, Any]]]:
+def documents(
+    path: Path,
+    skipped: Skipped,
+    fast: LineReader | None = None,
+    window: tuple[int, int] | None = None,
+    ends: PartEnd | None = None,
+    first: int = 1,
+) -> Iterator[tuple[int, dict[str, Any] | RawRecord]]:
     """The JSON objects of ``path`` with the line number each starts on, wrappers taken off.
 
-    Lines that are not JSON objects are counted in ``skipped``.
+    Lines that are not JSON objects are counted in ``skipped``. With ``fast``, a line it
+    reads as a step record comes as that record (a tuple) instead of its object.
+    ``window`` reads a part of the file (`read_lines`; line numbers count from its start);
+    ``ends`` is told how many lines the part had and whether it may end inside something a
+    next part would continue. ``first`` is the number of the first line read.
     """
-    loads = _decoder()
+    loads = decoder()
     partial: dict[bytes, list[bytes]] = {}
     docker: list[str] = []
-    lines = enumerate(read_lines(path, skipped), 1)
+    # zip, not enumerate: the counter tells how many lines there were once they run out
+    # (zip takes a number before it finds the lines exhausted, so it is 2 ahead then).
+    counter = itertools.count(first)
+    lines = zip(counter, read_lines(path, skipped, window))  # noqa: B905 - endless counter
     for number, line in lines:
+        if fast is not None and line[:1] == b"{":
+            found = fast(line, number)
+            if found is not None:
+                if found is APP_LINE:
+                    skipped[APP_LINE] += 1
+                else:
+                    yield number, found  # type: ignore[misc]  # a record, not the reason
+                continue
         if line[:1] != b"{" or len(line) < 4:  # the rare lines: a short one may open a document
             stripped = line.strip()
             if not stripped:
@@ -80,6 +104,8 @@ def documents(path: Path, skipped: Skipped) -> Iterator[tuple[int, dict[str, Any
                         skipped["truncated or invalid JSON"] += 1
                     else:
                         yield from _objects(number, data, skipped)
+                elif after is None and ends is not None:
+                    ends.loose = True
                 if after is None:
                     continue
                 number, line = after
@@ -138,6 +164,26 @@ def documents(path: Path, skipped: Skipped) -> Iterator[tuple[int, dict[str, Any
                 skipped["not a JSON object"] += 1
                 continue
         yield number, data
+    if ends is not None:
+        ends.lines = next(counter) - 2  # the number of the last line
+        ends.loose = ends.loose or bool(partial or docker)
+
+
+class PartEnd:
+    """How a part of a file ended, for the part after it (read by another process).
+
+    Attributes:
+        lines: the lines read (the next part's line numbers start after them).
+        loose: whether the part may end inside something the next part continues (a
+            container line's pieces, a pretty-printed document): then reading the parts
+            apart would not be reading the file.
+    """
+
+    __slots__ = ("lines", "loose")
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.loose = False
 
 
 def _objects(number: int, data: Any, skipped: Skipped) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from penstock._errors import ObservedError
 
-__all__ = ["DOCUMENT_CAP", "LINE_CAP", "NAME_CAP", "expand", "read_lines"]
+__all__ = ["DOCUMENT_CAP", "LINE_CAP", "NAME_CAP", "expand", "is_compressed", "read_lines"]
 
 #: The longest line read (bytes); longer ones are skipped ("line over 1 MiB").
 LINE_CAP = 1 << 20
@@ -74,17 +74,40 @@ def expand(
     return list(dict.fromkeys(found))
 
 
-def read_lines(path: Path, skipped: Counter[str] | None = None) -> Iterator[bytes]:
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` opens as gzip or zstd (read by content, as `read_lines` does)."""
+    try:
+        with path.open("rb") as probe:
+            head = probe.read(8)
+    except OSError:
+        return False
+    return head[:2] == _GZIP or head[:4] == _ZSTD or head[4:8] == _ZSTD
+
+
+def read_lines(
+    path: Path,
+    skipped: Counter[str] | None = None,
+    window: tuple[int, int] | None = None,
+) -> Iterator[bytes]:
     """The lines of ``path`` as bytes (decompressed), one at a time, each within the cap.
 
     A damaged or cut compressed stream ends the file there, counted in ``skipped``; so are
-    lines over the cap.
+    lines over the cap. ``window`` reads only the bytes from ``start`` to ``end`` of an
+    uncompressed file (both at the start of a line), for a part read by another process.
 
     Raises:
         ObservedError: the file cannot be opened (permissions, a folder).
     """
     if skipped is None:
         skipped = Counter()
+    if window is not None:
+        try:
+            file = path.open("rb", buffering=0)
+        except OSError as exc:
+            raise ObservedError(f"cannot read recorded-runs file {str(path)!r}: {exc}") from None
+        with io.BufferedReader(_Window(file, *window), 1 << 16) as part:
+            yield from _capped(part, skipped)
+        return
     try:
         with path.open("rb") as probe:
             head = probe.read(8)
@@ -152,6 +175,31 @@ def _capped(stream: IO[bytes], skipped: Counter[str]) -> Iterator[bytes]:
             rest = readline(cap)
             if not rest or rest[-1:] == b"\n":
                 break
+
+
+class _Window(io.RawIOBase):
+    """The bytes of an open file from ``start`` to ``end``, as a stream of its own."""
+
+    def __init__(self, raw: Any, start: int, end: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._left = end - start
+        raw.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)
+        size = self._raw.readinto(view[: min(len(view), self._left)])
+        self._left -= size
+        return int(size)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _framed_messages(zstd: Any, raw: IO[bytes], skipped: Counter[str]) -> Iterator[bytes]:

@@ -12,14 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from penstock._observed.files import NAME_CAP
-from penstock._observed.record import SCHEMAS, STATUSES, RawRecord, Skipped
+from penstock._observed.record import (
+    MAX_DURATION_MS,
+    MAX_EPOCH_S,
+    SCHEMAS,
+    STATUSES,
+    RawRecord,
+    Skipped,
+)
 
 __all__ = ["MAX_DURATION_MS", "MAX_EPOCH_S", "is_step_record", "log_record"]
 
-#: Durations at or above this (ms, about 31 years) are not a step's: "invalid number".
-MAX_DURATION_MS = 1e12
-#: Start times at or above this (seconds since the epoch, year 5138) are invalid.
-MAX_EPOCH_S = 1e11
 
 _NUMBER = frozenset({int, float})
 _TEXT_OR_NONE = frozenset({str, type(None)})

@@ -101,11 +101,20 @@ def _record(
         if type(schema) is not int or schema not in SCHEMAS:
             skipped["unknown schema version"] += 1
             return None
-    trace_id = _hex_id(span.get("traceId"), 16)
+    # _hex_id inline for the common id (hex of the right length, not all zeros).
+    trace_id = span.get("traceId")
+    if type(trace_id) is str and len(trace_id) == 32 and not trace_id.strip(_HEX_DIGITS):
+        trace_id = None if trace_id.count("0") == 32 else trace_id.lower()
+    else:
+        trace_id = _hex_id(trace_id, 16)
     if trace_id is None:
         skipped["invalid id: traceId"] += 1
         return None
-    span_id = _hex_id(span.get("spanId"), 8)
+    span_id = span.get("spanId")
+    if type(span_id) is str and len(span_id) == 16 and not span_id.strip(_HEX_DIGITS):
+        span_id = None if span_id.count("0") == 16 else span_id.lower()
+    else:
+        span_id = _hex_id(span_id, 8)
     if span_id is None:
         skipped["invalid id: spanId"] += 1
         return None
@@ -120,10 +129,18 @@ def _record(
         return None
     # String attributes, unwrapped inline (a wrapper of another type reads as a wrong type).
     step = wrapped.get("stringValue", wrapped) if type(wrapped) is dict else wrapped
-    flow = _text(get("penstock.flow"))
-    parent = _text(get("penstock.parent_step"))
-    pred = _text(get("penstock.predecessor"))
-    edge = _text(get("penstock.edge_from"))
+    flow = get("penstock.flow")
+    if type(flow) is dict:
+        flow = flow.get("stringValue", flow)
+    parent = get("penstock.parent_step")
+    if type(parent) is dict:
+        parent = parent.get("stringValue", parent)
+    pred = get("penstock.predecessor")
+    if type(pred) is dict:
+        pred = pred.get("stringValue", pred)
+    edge = get("penstock.edge_from")
+    if type(edge) is dict:
+        edge = edge.get("stringValue", edge)
     if (
         type(step) is not str
         or not step
@@ -134,14 +151,34 @@ def _record(
     ):
         skipped["wrong type: penstock attribute"] += 1
         return None
-    if any(len(name) > NAME_CAP for name in (step, flow, parent, pred, edge) if name):
+    cap = NAME_CAP
+    if (
+        len(step) > cap
+        or (flow is not None and len(flow) > cap)
+        or (parent is not None and len(parent) > cap)
+        or (pred is not None and len(pred) > cap)
+        or (edge is not None and len(edge) > cap)
+    ):
         skipped[f"name over {NAME_CAP} characters"] += 1
         return None
-    start = _nanos(span.get("startTimeUnixNano"))
+    # _nanos inline for the common time (a decimal string of up to 19 digits).
+    start = span.get("startTimeUnixNano")
+    if type(start) is str and 0 < len(start) < 20 and start.isascii() and start.isdigit():
+        start = int(start)
+        if start >= _MAX_NANOS:
+            start = None
+    else:
+        start = _nanos(start)
     if start is None:
         skipped["invalid number: startTimeUnixNano"] += 1
         return None
-    end = _nanos(span.get("endTimeUnixNano"))
+    end = span.get("endTimeUnixNano")
+    if type(end) is str and 0 < len(end) < 20 and end.isascii() and end.isdigit():
+        end = int(end)
+        if end >= _MAX_NANOS:
+            end = None
+    else:
+        end = _nanos(end)
     if end is None or end < start:
         skipped["invalid number: endTimeUnixNano"] += 1
         return None

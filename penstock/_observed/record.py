@@ -10,6 +10,8 @@ from penstock._runtime.rule import EDGE_FROM_SINCE, SCHEMA_VERSION
 __all__ = [
     "DUPLICATE",
     "EDGE_FROM_SINCE",
+    "MAX_DURATION_MS",
+    "MAX_EPOCH_S",
     "NOT_RECORDS",
     "SCHEMAS",
     "SCHEMA_VERSION",
@@ -22,6 +24,10 @@ __all__ = [
 #: The record layout versions this penstock reads (records without a version are 1).
 SCHEMAS = frozenset(range(1, SCHEMA_VERSION + 1))
 STATUSES = frozenset({"ok", "error", "cancelled"})
+#: Durations at or above this (ms, about 31 years) are not a step's: "invalid number".
+MAX_DURATION_MS = 1e12
+#: Start times at or above this (seconds since the epoch, year 5138) are invalid.
+MAX_EPOCH_S = 1e11
 #: The skip reason of a record read again (at-least-once delivery: a retried batch, a file
 #: and its rotated copy): the same run and span id is the same call, counted once.
 DUPLICATE = "duplicate record (same run and span id, read again)"

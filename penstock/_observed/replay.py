@@ -6,6 +6,7 @@ import os
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -134,20 +135,23 @@ def replay_run(
     mine: list[Record] = []
     runs: set[str] = set()
     seen: set[tuple[str, str]] = set()
+    name = graph.name
     for raw in read_records(paths, skipped):
-        record = Record(*raw)
-        if record.flow != graph.name:
+        # The run's records only are made Records: the others are counted, no more.
+        if raw[1] != name:
             skipped["other flow"] += 1
             continue
-        if record.correlation_id.startswith(wanted):
-            runs.add(record.correlation_id)
+        cid = raw[0]
+        if cid.startswith(wanted):
+            runs.add(cid)
             if len(runs) == 1:  # an ambiguous prefix keeps no records, only the IDs it matched
-                if record.span_id is not None:
-                    if (record.correlation_id, record.span_id) in seen:
+                span_id = raw[8]
+                if span_id is not None:
+                    if (cid, span_id) in seen:
                         skipped[DUPLICATE] += 1
                         continue
-                    seen.add((record.correlation_id, record.span_id))
-                mine.append(record)
+                    seen.add((cid, span_id))
+                mine.append(Record(*raw))
         else:
             skipped["other run"] += 1
     if not mine:
@@ -196,7 +200,10 @@ def _from_store(graph: FlowGraph, store: StoreURL, run: str, wanted: str) -> Run
 
 def _ordered(graph: FlowGraph, records: list[Record]) -> list[ReplayStep]:
     # Every step here is O(n log n) or better: a run of 100,000 records replays in a second.
-    records.sort(key=lambda r: (r.start if r.start is not None else 0.0, r.file, r.line))
+    if all(r.start is not None for r in records):
+        records.sort(key=itemgetter(7, 10, 11))  # (start, file, line), without a lambda
+    else:
+        records.sort(key=lambda r: (r.start if r.start is not None else 0.0, r.file, r.line))
     by_span = {r.span_id: r for r in records if r.span_id}
     failed_children = {r.parent_span_id for r in records if r.status == "error"}
     starts: dict[str, list[float]] = {}
@@ -220,6 +227,15 @@ def _ordered(graph: FlowGraph, records: list[Record]) -> list[ReplayStep]:
     depths: dict[int, int] = {}
 
     def depth_of(r: Record) -> int:
+        # The common case first: the caller started earlier, so its depth is known.
+        caller = caller_of(r)
+        if caller is None:
+            depths[id(r)] = 0
+            return 0
+        known = depths.get(id(caller)) if caller is not r else None
+        if known is not None:
+            depths[id(r)] = known + 1
+            return known + 1
         chain: list[Record] = []
         seen: set[int] = set()
         cur: Record | None = r

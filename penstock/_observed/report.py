@@ -6,8 +6,8 @@ from math import floor, log10
 
 from penstock._observed.record import NOT_RECORDS
 from penstock._observed.replay import RunReplay
+from penstock._observed.results import NOT_DECLARED_NOTE, ObservedFlow
 from penstock._observed.store_url import is_store
-from penstock._observed.tally import NOT_DECLARED_NOTE, ObservedFlow
 from penstock._text import shown
 
 __all__ = ["nothing_text", "replay_text", "summary_text"]

@@ -1,8 +1,9 @@
 """Recorded runs read from a trace store: the counts asked of ClickHouse, not pulled from it.
 
-`tally_store` sends one query (two when there are duplicates or drift to place) over the
-``otel_traces`` table and gets back a few hundred rows: calls, errors and the duration
-sketch's bucket counts per (step, caller, predecessor). The edge rule
+`tally_store` sends one query over the ``otel_traces`` table (a second when there are
+duplicates, one more for older spans to place) and gets back one row holding a few hundred
+groups: calls, errors and the duration sketch's bucket counts per (step, caller,
+predecessor), and the number of runs. The edge rule
 (`penstock._observed.rule`) is applied to those rows here, the same rule as for files, so the
 counts are the same as reading the spans exported to files. `run_records` fetches one trace.
 """
@@ -19,12 +20,12 @@ from penstock._observed.record import DUPLICATE, SCHEMAS, Record, Skipped
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET
 from penstock._observed.store_conn import Connection, StoreError, connect
 from penstock._observed.store_sql import (
+    MATERIALIZED,
     REQUIRED_COLUMNS,
     columns_sql,
     run_ids_sql,
     run_sql,
     runs_of_sql,
-    runs_sql,
     tally_sql,
     trace_window_sql,
     window_sql,
@@ -87,8 +88,8 @@ def _settings(url: StoreURL) -> dict[str, Any]:
     return settings
 
 
-def check_columns(conn: Connection, url: StoreURL) -> None:
-    """Raise `StoreError` naming the table's missing columns (or the missing table)."""
+def check_columns(conn: Connection, url: StoreURL) -> set[str]:
+    """The table's columns; raise `StoreError` naming the missing ones (or the missing table)."""
     rows = conn.rows(columns_sql(), {"database": url.database, "table": url.table}, {})
     have = {str(r[0]) for r in rows}
     if not have:
@@ -102,6 +103,7 @@ def check_columns(conn: Connection, url: StoreURL) -> None:
             f"{url.display()}: the table lacks column(s) {', '.join(missing)}; penstock reads "
             "the schema of the Collector's ClickHouse exporter"
         )
+    return have
 
 
 def _window(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]:
@@ -116,14 +118,17 @@ def _window(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]
 
 
 def tally_query(url: StoreURL, flow: str, low: float | None, high: float | None) -> str:
-    """The counting queries, as sent (parameters as ``{name:Type}``), one after the other."""
+    """The counting query, as sent to the exporter's table (parameters as ``{name:Type}``)."""
     window, _ = _window(low, high)
-    table = url.qualified_table
-    return f"{tally_sql(table, window)};\n\n{runs_sql(table, window)};"
+    return f"{tally_sql(url.qualified_table, window)};"
 
 
 def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None) -> StoreTally:
     """Count the spans of ``flow`` started in ``[low, high)`` (epoch seconds; ``None``: open).
+
+    One query; a second only when a group holds the same span twice (duplicates), counting
+    distinct (trace id, span id) exactly. The penstock columns an operator added
+    (`MATERIALIZED`) are read instead of the Map when the table has them all.
 
     Raises:
         StoreError: the store cannot be reached or asked (named, one line).
@@ -134,14 +139,17 @@ def tally_store(url: StoreURL, flow: str, low: float | None, high: float | None)
     table = url.qualified_table
     out = StoreTally()
     with _connection(url) as conn:
-        check_columns(conn, url)
-        rows = conn.rows(tally_sql(table, window), params, _settings(url))
-        runs = conn.rows(runs_sql(table, window), params, _settings(url))
-    out.runs = int(runs[0][0]) if runs else 0
+        materialized = set(MATERIALIZED.values()) <= check_columns(conn, url)
+        rows = conn.rows(tally_sql(table, window, materialized), params, _settings(url))
+        groups, runs = rows[0] if rows else ([], 0)
+        if any(int(g[7]) != int(g[8]) for g in groups):
+            rows = conn.rows(tally_sql(table, window, materialized, True), params, _settings(url))
+            groups, runs = rows[0]
+    out.runs = int(runs)
     duplicates = 0
-    for row in rows:
+    for group in groups:
         step, parent, pred, edge_from, schema, kind, bucket, copies, calls, errors, first, last = (
-            row
+            group
         )
         calls = int(calls)
         duplicates += int(copies) - calls

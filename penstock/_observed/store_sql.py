@@ -18,12 +18,13 @@ from penstock._observed.files import NAME_CAP
 from penstock._observed.record import SCHEMAS
 
 __all__ = [
+    "MATERIALIZED",
     "REQUIRED_COLUMNS",
     "columns_sql",
+    "materialized_sql",
     "run_ids_sql",
     "run_sql",
     "runs_of_sql",
-    "runs_sql",
     "tally_sql",
     "trace_window_sql",
     "window_sql",
@@ -71,15 +72,72 @@ def window_sql(since: bool, until: bool) -> str:
     return "".join(f"{p}\n      AND " for p in parts)
 
 
-def tally_sql(table: str, window: str) -> str:
-    """Calls, errors and duration buckets per (step, caller, predecessor, edge), in one scan.
+#: Optional columns an operator may add to ``otel_traces``, each ``MATERIALIZED`` from the
+#: attribute it is named after: when all are there, penstock reads them instead of the Map.
+MATERIALIZED = {
+    "penstock.flow": "penstock_flow",
+    "penstock.step": "penstock_step",
+    "penstock.parent_step": "penstock_parent_step",
+    "penstock.predecessor": "penstock_predecessor",
+    "penstock.edge_from": "penstock_edge_from",
+    "penstock.schema": "penstock_schema",
+}
 
-    A call is a distinct (trace id, span id): the same span delivered twice (at least once,
-    by a retrying Collector) falls in the same row and is counted once (``calls`` against
-    ``copies``). Each row also names its earliest span, where a drift is first seen, and
-    when its latest call started.
+
+def materialized_sql(table: str) -> list[str]:
+    """The statements that add penstock's columns to ``table`` (for operators; never sent).
+
+    ``ADD COLUMN`` fills them for new spans as they are inserted; ``MATERIALIZE COLUMN``
+    writes them into the parts already there (a mutation: it rewrites those parts). Until it
+    has run, ClickHouse computes them from the Map when read: the counts are the same.
     """
+    out = [
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} LowCardinality(String)\n"
+        f"    MATERIALIZED SpanAttributes['{key}'] CODEC(ZSTD(1))"
+        for key, column in MATERIALIZED.items()
+    ]
+    out += [f"ALTER TABLE {table} MATERIALIZE COLUMN {column}" for column in MATERIALIZED.values()]
+    return out
+
+
+def _attr(key: str, materialized: bool) -> str:
+    """One penstock attribute of a span, read as cheaply as the table allows.
+
+    The Map is stored as two arrays: finding the key in ``SpanAttributes.keys`` (a
+    LowCardinality array, compared by dictionary position) and taking that element of
+    ``SpanAttributes.values`` costs half of ``SpanAttributes[key]``. A missing key gives
+    ``''`` either way (position 0 is the default value).
+    """
+    if materialized:
+        return MATERIALIZED[key]
+    return f"SpanAttributes.values[indexOf(SpanAttributes.keys, '{key}')]"
+
+
+def tally_sql(table: str, window: str, materialized: bool = False, exact: bool = False) -> str:
+    """Calls, errors and duration buckets per (step, caller, predecessor, edge), and the runs.
+
+    One scan; one row back: the groups (an array of tuples) and the number of runs (distinct
+    trace ids, merged from each group's set).
+
+    Duplicates (the same span delivered twice by a retrying Collector) fall in the same group.
+    A group's ``spans`` counts distinct 64-bit hashes of (trace id, span id): equal to its
+    ``copies``, no two of them are the same span (a hash collision can only make it smaller),
+    and ``calls`` is ``copies``, exactly. When a group has fewer, penstock asks again with
+    ``exact``: calls and errors are counted as distinct (trace id, span id) themselves
+    (``uniqExact``, ClickHouse's 128-bit hash of both). Each row also names its earliest span,
+    where a drift is first seen, and when its latest call started.
+    """
+    flow = _attr("penstock.flow", materialized)
+    if exact:
+        calls = "uniqExact(TraceId, SpanId) AS calls,\n    uniqExactIf(TraceId, SpanId, failed)"
+    else:
+        calls = "uniqExact(span_key) AS calls,\n    countIf(failed)"
     return f"""SELECT
+    groupArray((step, parent, pred, edge_from, schema, kind, bucket, copies, calls, errors,
+                first, last_ns)) AS groups,
+    uniqExactMerge(traces) AS runs
+FROM (
+SELECT
     step,
     parent,
     pred,
@@ -90,20 +148,23 @@ def tally_sql(table: str, window: str) -> str:
        toInt64(ceil(log(duration_ms) * {{inv_log_gamma:Float64}})),
        {{tiny_bucket:Int64}}) AS bucket,
     count() AS copies,
-    uniqExact(span_key) AS calls,
-    uniqExactIf(span_key, failed) AS errors,
+    {calls} AS errors,
     argMin((start_ns, TraceId, SpanId), start_ns) AS first,
-    max(start_ns) AS last_ns
+    max(start_ns) AS last_ns,
+    uniqExactStateIf(trace_key, kind != 'unknown schema') AS traces
 FROM (
     SELECT
         TraceId,
         SpanId,
-        sipHash128(TraceId, SpanId) AS span_key,
-        SpanAttributes['penstock.step'] AS step,
-        SpanAttributes['penstock.parent_step'] AS parent,
-        SpanAttributes['penstock.predecessor'] AS pred,
-        SpanAttributes['penstock.edge_from'] AS edge_from,
-        SpanAttributes['penstock.schema'] AS schema,
+        -- A trace id as the exporter writes it (32 hex digits) is a 128-bit number.
+        if(length(TraceId) = 32, reinterpretAsUInt128(unhex(TraceId)),
+           reinterpretAsUInt128(sipHash128(TraceId))) AS trace_key,
+        cityHash64(TraceId, SpanId) AS span_key,
+        {_attr("penstock.step", materialized)} AS step,
+        {_attr("penstock.parent_step", materialized)} AS parent,
+        {_attr("penstock.predecessor", materialized)} AS pred,
+        {_attr("penstock.edge_from", materialized)} AS edge_from,
+        {_attr("penstock.schema", materialized)} AS schema,
         multiIf(
             schema NOT IN {_SCHEMAS}, 'unknown schema',
             greatest(length(step), length(parent), length(pred), length(edge_from))
@@ -114,10 +175,11 @@ FROM (
         Duration / 1e6 AS duration_ms,
         toUnixTimestamp64Nano(Timestamp) AS start_ns
     FROM {table}
-    WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
+    WHERE {window}{flow} = {{flow:String}}
       AND step != ''
 )
-GROUP BY step, parent, pred, edge_from, schema, kind, bucket"""
+GROUP BY step, parent, pred, edge_from, schema, kind, bucket
+)"""
 
 
 def runs_of_sql(table: str, window: str) -> str:
@@ -154,15 +216,6 @@ WHERE SpanAttributes['penstock.flow'] = {{flow:String}}
                      SpanAttributes['penstock.predecessor']))
   )
 LIMIT 1 BY TraceId, SpanId"""
-
-
-def runs_sql(table: str, window: str) -> str:
-    """The flow's runs: distinct trace ids with a call of the flow in the window."""
-    return f"""SELECT uniqExact(TraceId)
-FROM {table}
-WHERE {window}SpanAttributes['penstock.flow'] = {{flow:String}}
-  AND SpanAttributes['penstock.step'] != ''
-  AND SpanAttributes['penstock.schema'] IN {_SCHEMAS}"""
 
 
 def run_ids_sql(table: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from math import ceil, log
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,10 @@ from typing import Any
 from penstock._graph.model import FlowGraph, get_flow
 from penstock._observed.files import expand
 from penstock._observed.record import DUPLICATE, EDGE_FROM_SINCE, RawRecord, Record, Skipped
+from penstock._observed.results import ObservedEdge, ObservedFlow, ObservedStep
 from penstock._observed.rule import DEFER, EdgeRule, rebuild_edges
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
-from penstock._observed.source import read_records
+from penstock._observed.source import read_batches, read_records
 from penstock._observed.store_url import StoreURL, store_of
 
 __all__ = [
@@ -27,133 +30,6 @@ __all__ = [
     "observe",
     "to_epoch",
 ]
-
-
-#: What the outputs say of a step the records name that the flow does not declare now.
-NOT_DECLARED_NOTE = "not a step of the flow now: renamed or removed?"
-
-
-@dataclass(frozen=True)
-class ObservedStep:
-    """What the records say about one step.
-
-    Attributes:
-        name: the step's name.
-        calls: how many calls the records show.
-        errors: how many of them failed (status ``error``).
-        p50_ms: the median duration in milliseconds (within 1 %), ``None`` when never called.
-        p95_ms: the 95th percentile duration in milliseconds (within 1 %), or ``None``.
-        declared: whether the flow declares this step (a record may name one the code no
-            longer has).
-        last_seen: when the latest call started (seconds since the epoch), or ``None``.
-    """
-
-    name: str
-    calls: int
-    errors: int
-    p50_ms: float | None
-    p95_ms: float | None
-    declared: bool = True
-    # Not compared: two tallies of the same calls are equal whenever they were read.
-    last_seen: float | None = field(default=None, compare=False)
-
-    @property
-    def error_rate(self) -> float:
-        """``errors / calls`` (0 when never called)."""
-        return self.errors / self.calls if self.calls else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        """The step as in ``penstock observe --format json``."""
-        return {
-            "name": self.name,
-            "calls": self.calls,
-            "errors": self.errors,
-            "p50_ms": self.p50_ms,
-            "p95_ms": self.p95_ms,
-            "declared": self.declared,
-            **({} if self.declared else {"note": NOT_DECLARED_NOTE}),
-        }
-
-
-@dataclass(frozen=True)
-class ObservedEdge:
-    """A declared edge with how often runs took it, or a transition runs took undeclared.
-
-    Attributes:
-        source: the step the transition came from.
-        target: the step it went to.
-        declared: whether the flow declares the edge.
-        count: how many calls observed it (0 for a declared edge no run took).
-        seen_at: for an undeclared transition, ``file:line`` of the first record showing it.
-        last_seen: when the latest call that took it started (seconds since the epoch).
-    """
-
-    source: str
-    target: str
-    declared: bool
-    count: int
-    seen_at: str | None = None
-    #: Whether the edge names a step the flow no longer declares (set by `ObservedFlow`).
-    ghost: bool = False
-    last_seen: float | None = field(default=None, compare=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The edge as in ``penstock observe --format json``."""
-        return {
-            "from": self.source,
-            "to": self.target,
-            "declared": self.declared,
-            "count": self.count,
-            **({"note": NOT_DECLARED_NOTE} if self.ghost else {}),
-        }
-
-
-@dataclass(frozen=True)
-class ObservedFlow:
-    """The recorded runs of a flow, laid over its declaration.
-
-    Attributes:
-        flow: the flow's name.
-        runs: distinct correlation IDs with at least one call in the flow.
-        skipped: input left out, by reason (lines that are not step records, damaged ones,
-            foreign spans, records of other flows or outside the time window).
-        steps: every declared step (in the flow's order), then the steps the records name that
-            the flow does not declare.
-        edges: every declared edge (count 0 when never observed), then every observed
-            undeclared transition.
-        files: the files read.
-    """
-
-    flow: str
-    runs: int
-    skipped: dict[str, int]
-    steps: tuple[ObservedStep, ...]
-    edges: tuple[ObservedEdge, ...]
-    files: tuple[str, ...] = field(default=())
-    #: Records of other flows read in the files, by flow ("" for records of no flow).
-    other_flows: dict[str, int] = field(default_factory=dict)
-    #: Spans in the files that are not penstock's.
-    foreign_spans: int = 0
-
-    def step(self, name: str) -> ObservedStep | None:
-        """The step called ``name``, or ``None``."""
-        return next((s for s in self.steps if s.name == name), None)
-
-    def edge(self, source: str, target: str) -> ObservedEdge | None:
-        """The edge ``source -> target``, or ``None``."""
-        return next((e for e in self.edges if (e.source, e.target) == (source, target)), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``penstock observe --format json`` object."""
-        return {
-            "flow": self.flow,
-            "runs": self.runs,
-            "skipped": dict(sorted(self.skipped.items())),
-            "steps": [s.as_dict() for s in self.steps],
-            "edges": [e.as_dict() for e in self.edges],
-            "other_flows": dict(self.other_flows),
-            "foreign_spans": self.foreign_spans,
-        }
 
 
 class _Stats:
@@ -207,10 +83,13 @@ class Tally:
         self.skipped = Skipped()
         self.stats: dict[str, _Stats] = {}
         self.edges: dict[tuple[str, str], int] = {}
-        self.first_seen: dict[tuple[str, str], str] = {}
+        #: Where each undeclared edge was first seen: its record (or, from a store, the text).
+        self.first_seen: dict[tuple[str, str], RawRecord | str] = {}
         #: When each edge was last taken (the latest start of a call that took it).
         self.last_seen: dict[tuple[str, str], float] = {}
         self.runs: set[str] = set()
+        #: Calls counted by (step, edge source, status): [calls, latest start, durations].
+        self.groups: dict[tuple[str, Any, str], list[Any]] = {}
         self.other_flows: dict[str, int] = {}
         #: Hashes of (run, span id) already counted: one int per call, not two strings.
         self.seen: set[int] = set()
@@ -219,11 +98,28 @@ class Tally:
         self.deferred_runs: set[str] = set()
         #: The run count when a source counted the runs itself (a trace store), else None.
         self.run_count: int | None = None
+        #: Distinct runs of the steps and edges a caller asked about (`watch`), by key.
+        self.step_runs: dict[str, set[str]] = {}
+        self.edge_runs: dict[tuple[str, str], set[str]] = {}
+
+    def watch(self, steps: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
+        """Also count the distinct runs that called ``steps`` and took ``edges``.
+
+        Only for the few a caller names (a diff's changes): a set of runs per step for every
+        step would hold every run id once per step.
+        """
+        self.step_runs = {name: set() for name in steps}
+        self.edge_runs = {edge: set() for edge in edges}
 
     def add_all(self, records: Iterable[RawRecord]) -> None:
         """Count ``records`` (the same run and span id read again counts once)."""
-        # Kept in one method over 60 lines: it runs once per record (the observe rows of
-        # make bench), where a helper call per record costs more than the rest of it.
+        # Runs once per record (the observe rows of make bench): a record only bumps the
+        # counts of its group (step, edge source, status) and adds its duration to the
+        # group's array; steps, edges and percentiles are made of the groups in `fold`.
+        # Kept in one method: a helper call per record costs more than the rest of it.
+        if self.step_runs or self.edge_runs:  # once per batch, not per record
+            records = list(records)
+            self._add_runs(records)
         name = self.graph.name
         low, high = self.low, self.high
         windowed = low is not None or high is not None
@@ -231,19 +127,18 @@ class Tally:
         edge_of = rule.edge
         declared = rule.declared
         skipped = self.skipped
-        stats = self.stats
-        edges = self.edges
+        groups = self.groups
         first_seen = self.first_seen
-        last_seen = self.last_seen
-        runs = self.runs
+        runs_add = self.runs.add
         other = self.other_flows
         seen = self.seen
         seen_add = seen.add
         deferred = self.deferred
         defer = DEFER
-        inv_log_gamma, tiny, tiny_bucket = INV_LOG_GAMMA, TINY, TINY_BUCKET
+        since = EDGE_FROM_SINCE
+        source: Any
         for record in records:
-            cid, rflow, step, parent, pred, duration, status, start = record[:8]
+            (cid, rflow, step, parent, pred, duration, status, start, span_id) = record[:9]
             if rflow != name:
                 key = rflow or ""
                 other[key] = other.get(key, 0) + 1
@@ -255,46 +150,188 @@ class Tally:
                 if (low is not None and start < low) or (high is not None and start >= high):
                     skipped["outside since/until"] += 1
                     continue
-            span_id = record[8]
             # Without a span id (hand-made records), the call is its step, start and duration.
-            mark = hash((cid, span_id) if span_id is not None else (cid, step, start, duration))
-            if mark in seen:
+            size = len(seen)
+            seen_add(hash((cid, span_id) if span_id is not None else (cid, step, start, duration)))
+            if len(seen) == size:
                 skipped[DUPLICATE] += 1
                 continue
-            seen_add(mark)
-            runs.add(cid)
-            st = stats.get(step)
-            if st is None:
-                st = stats[step] = _Stats()
-            st.calls += 1
-            if status == "error":
-                st.errors += 1
-            if start is not None and (st.last is None or start > st.last):
-                st.last = start
-            # Sketch.add, inlined: this loop runs once per record.
-            sketch = st.sketch
-            bucket = ceil(log(duration) * inv_log_gamma) if duration > tiny else tiny_bucket
-            buckets = sketch.buckets
-            buckets[bucket] = buckets.get(bucket, 0) + 1
-            sketch.count += 1
-            if record[13] >= EDGE_FROM_SINCE:
+            runs_add(cid)
+            if record[13] >= since:
                 source = record[12]
-                edge = None if source is None else (source, step)
             else:
                 edge = edge_of(step, parent, pred)
                 if edge is defer:
                     deferred.add((cid, span_id, record[10], record[11]))
                     self.deferred_runs.add(cid)
-                    continue
-            if edge is not None:
-                edges[edge] = edges.get(edge, 0) + 1
-                if start is not None and start > last_seen.get(edge, -1e300):
-                    last_seen[edge] = start
-                if edge not in declared and edge not in first_seen:
-                    first_seen[edge] = _where(record)
+                    source = defer
+                else:
+                    source = None if edge is None else edge[0]
+            group = groups.get((step, source, status))
+            if group is None:
+                group = groups[(step, source, status)] = [0, None, array("d")]
+                if source is not None and source is not defer:
+                    edge = (source, step)
+                    if edge not in declared and edge not in first_seen:
+                        first_seen[edge] = record
+            group[0] += 1
+            if start is not None and (group[1] is None or start > group[1]):
+                group[1] = start
+            group[2].append(duration)
+
+    def add_batches(self, batches: Iterable[list[RawRecord]]) -> None:
+        """`add_all` for records that come in lists (`read_batches`)."""
+        add_all = self.add_all
+        for batch in batches:
+            add_all(batch)
+
+    def _add_runs(self, records: Iterable[RawRecord]) -> None:
+        """Note the runs of ``records`` that call a watched step or take a watched edge.
+
+        A record read twice names the same run, so duplicates need no care here; the window
+        does. Edges that only the run's tree decides are noted in `settle`.
+        """
+        name, low, high = self.graph.name, self.low, self.high
+        step_runs, edge_runs = self.step_runs, self.edge_runs
+        edge_of = self.rule.edge
+        for record in records:
+            if record[1] != name:
+                continue
+            start = record[7]
+            if (low is not None or high is not None) and (
+                start is None
+                or (low is not None and start < low)
+                or (high is not None and start >= high)
+            ):
+                continue
+            cid, step = record[0], record[2]
+            runs = step_runs.get(step)
+            if runs is not None:
+                runs.add(cid)
+            if not edge_runs:
+                continue
+            if record[13] >= EDGE_FROM_SINCE:
+                edge = None if record[12] is None else (record[12], step)
+            else:
+                edge = edge_of(step, record[3], record[4])
+            if edge is not None and edge is not DEFER:
+                runs = edge_runs.get(edge)
+                if runs is not None:
+                    runs.add(cid)
+
+    def fold(self) -> None:
+        """Make the per-step and per-edge counts of the groups `add_all` counted."""
+        defer = DEFER
+        inv_log_gamma, tiny = INV_LOG_GAMMA, TINY
+        for (step, source, status), (calls, last, durations) in self.groups.items():
+            st = self.stats.get(step)
+            if st is None:
+                st = self.stats[step] = _Stats()
+            st.calls += calls
+            if status == "error":
+                st.errors += calls
+            if last is not None and (st.last is None or last > st.last):
+                st.last = last
+            # Sketch.add for the whole array at once: the same buckets, in C loops.
+            # (Durations at or below TINY share one bucket: filtered out only when present.)
+            above: Any = (
+                durations if min(durations) > tiny else list(filter(tiny.__lt__, durations))
+            )
+            buckets = st.sketch.buckets
+            counted = Counter(map(ceil, map(inv_log_gamma.__mul__, map(log, above))))
+            if len(above) < len(durations):
+                counted[TINY_BUCKET] += len(durations) - len(above)
+            for bucket, n in counted.items():
+                buckets[bucket] = buckets.get(bucket, 0) + n
+            st.sketch.count += len(durations)
+            if source is None or source is defer:
+                continue
+            edge = (source, step)
+            self.edges[edge] = self.edges.get(edge, 0) + calls
+            if last is not None and last > self.last_seen.get(edge, -1e300):
+                self.last_seen[edge] = last
+        self.groups.clear()
+
+    def state(self, held: set[str]) -> dict[str, Any]:
+        """What a process that counted a part sends back (`penstock._observed.split`).
+
+        The seen marks go as one array, not a set; ``held`` are its spans to place.
+        """
+        tally = self
+        tally.fold()
+        return {
+            "skipped": dict(tally.skipped),
+            "stats": {
+                step: (st.calls, st.errors, st.last, st.sketch.buckets, st.sketch.count)
+                for step, st in tally.stats.items()
+            },
+            "edges": tally.edges,
+            "first_seen": tally.first_seen,
+            "last_seen": tally.last_seen,
+            "runs": tally.runs,
+            "other_flows": tally.other_flows,
+            "seen": array("q", tally.seen),
+            "deferred": tally.deferred,
+            "deferred_runs": tally.deferred_runs,
+            "step_runs": tally.step_runs,
+            "edge_runs": tally.edge_runs,
+            "held": held,
+        }
+
+    def merge(self, theirs: dict[str, Any], cut_file: str | None, offset: int) -> bool:
+        """Add the `state` of the part after this one; ``False`` when they share a call.
+
+        Line numbers of ``cut_file`` in that part count from its start: ``offset`` is
+        added to them.
+        """
+        tally = self
+        # Their marks are not added to ours: only a later add_all (spans placed from the
+        # tree) would need them, and the caller adds them then.
+        if not tally.seen.isdisjoint(theirs["seen"]):
+            return False
+
+        def moved(record: Any) -> Any:
+            # Line numbers of the second part of the cut file count from its start.
+            if isinstance(record, tuple) and record[10] == cut_file:
+                return (*record[:11], record[11] + offset, *record[12:])
+            return record
+
+        tally.skipped.update(theirs["skipped"])
+        for step, (calls, errors, last, buckets, count) in theirs["stats"].items():
+            st = tally.stats.get(step)
+            if st is None:
+                st = tally.stats[step] = _Stats()
+            st.calls += calls
+            st.errors += errors
+            if last is not None and (st.last is None or last > st.last):
+                st.last = last
+            mine = st.sketch.buckets
+            for bucket, n in buckets.items():
+                mine[bucket] = mine.get(bucket, 0) + n
+            st.sketch.count += count
+        for edge, n in theirs["edges"].items():
+            tally.edges[edge] = tally.edges.get(edge, 0) + n
+        for edge, record in theirs["first_seen"].items():
+            if edge not in tally.first_seen:
+                tally.first_seen[edge] = moved(record)
+        for edge, start in theirs["last_seen"].items():
+            if start > tally.last_seen.get(edge, -1e300):
+                tally.last_seen[edge] = start
+        tally.runs |= theirs["runs"]
+        for flow, n in theirs["other_flows"].items():
+            tally.other_flows[flow] = tally.other_flows.get(flow, 0) + n
+        for cid, span_id, file, line in theirs["deferred"]:
+            tally.deferred.add((cid, span_id, file, line + offset if file == cut_file else line))
+        tally.deferred_runs |= theirs["deferred_runs"]
+        for step, runs in theirs["step_runs"].items():
+            tally.step_runs.setdefault(step, set()).update(runs)
+        for edge, runs in theirs["edge_runs"].items():
+            tally.edge_runs.setdefault(edge, set()).update(runs)
+        return True
 
     def settle(self, records: Iterable[RawRecord]) -> None:
         """Decide the deferred edges from ``records`` (all the records of the deferred runs)."""
+        self.fold()
         if not self.deferred:
             return
         name = self.graph.name
@@ -320,24 +357,31 @@ class Tally:
                 if start is not None and start > self.last_seen.get(edge, -1e300):
                     self.last_seen[edge] = start
                 if edge not in declared and edge not in self.first_seen:
-                    self.first_seen[edge] = _where(tuple(record))  # type: ignore[arg-type]
+                    self.first_seen[edge] = tuple(record)  # type: ignore[assignment]
+                runs = self.edge_runs.get(edge)
+                if runs is not None:
+                    runs.add(record.correlation_id)
         self.deferred.clear()
 
     def result(self, files: Sequence[str] = ()) -> ObservedFlow:
         """The counts, with every declared step and edge."""
+        self.fold()
         skipped = Skipped(self.skipped)
         foreign = skipped.pop("foreign span", 0)
+        first_seen = {e: w if isinstance(w, str) else _where(w) for e, w in self.first_seen.items()}
         return _result(
             self.graph,
             self.stats,
             self.edges,
-            self.first_seen,
+            first_seen,
             self.runs if self.run_count is None else self.run_count,
             skipped,
             files,
             self.other_flows,
             foreign,
             self.last_seen,
+            {step: len(runs) for step, runs in self.step_runs.items()},
+            {edge: len(runs) for edge, runs in self.edge_runs.items()},
         )
 
 
@@ -382,8 +426,39 @@ def observe(
     if store is not None:
         return _from_store(graph, store, to_epoch(since, "since"), to_epoch(until, "until"))
     paths = expand(files, base)
-    tally = Tally(graph, to_epoch(since, "since"), to_epoch(until, "until"))
-    tally.add_all(read_records(paths, tally.skipped))
+    return tally_files(graph, paths, to_epoch(since, "since"), to_epoch(until, "until"))
+
+
+def tally_files(
+    graph: FlowGraph,
+    paths: Sequence[Path],
+    low: float | None,
+    high: float | None,
+    watch: tuple[Iterable[str], Iterable[tuple[str, str]]] = ((), ()),
+) -> ObservedFlow:
+    """`observe` of files already expanded, the window in epoch seconds.
+
+    ``watch`` names steps and edges whose distinct runs are counted too (`Tally.watch`).
+    """
+    from penstock._observed.split import tally_in_two
+
+    def new() -> Tally:
+        tally = Tally(graph, low, high)
+        tally.watch(*watch)
+        return tally
+
+    # The reading makes millions of small objects and no cycle: the cyclic garbage
+    # collector's passes over them would only cost time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        tally = tally_in_two(new, paths)
+        if tally is None:
+            tally = new()
+            tally.add_batches(read_batches(paths, tally.skipped))
+    finally:
+        if collecting:
+            gc.enable()
     if tally.deferred:
         tally.settle(read_records(paths, Skipped()))
     return tally.result([str(p) for p in paths])
@@ -474,14 +549,20 @@ def _result(
     other_flows: dict[str, int],
     foreign: int,
     last_seen: dict[tuple[str, str], float],
+    step_runs: dict[str, int] | None = None,
+    edge_runs: dict[tuple[str, str], int] | None = None,
 ) -> ObservedFlow:
+    step_runs = step_runs or {}
+    edge_runs = edge_runs or {}
     steps: list[ObservedStep] = []
     names = [s.name for s in graph.steps]
     extra = sorted(n for n in stats if n not in graph)
     for n in [*names, *extra]:
         st = stats.get(n)
         if st is None:
-            steps.append(ObservedStep(n, 0, 0, None, None, declared=n in graph))
+            steps.append(
+                ObservedStep(n, 0, 0, None, None, declared=n in graph, runs=step_runs.get(n))
+            )
             continue
         steps.append(
             ObservedStep(
@@ -492,6 +573,7 @@ def _result(
                 _sig(st.sketch.quantile(0.95)),
                 declared=n in graph,
                 last_seen=st.last,
+                runs=step_runs.get(n),
             )
         )
     out = [
@@ -501,6 +583,7 @@ def _result(
             True,
             edges.get((e.source, e.target), 0),
             last_seen=last_seen.get((e.source, e.target)),
+            runs=edge_runs.get((e.source, e.target)),
         )
         for e in graph.edges
     ]
@@ -513,6 +596,7 @@ def _result(
             first_seen.get((src, dst)),
             ghost=src not in graph or dst not in graph,
             last_seen=last_seen.get((src, dst)),
+            runs=edge_runs.get((src, dst)),
         )
         for (src, dst), count in sorted(edges.items())
         if (src, dst) in first_seen

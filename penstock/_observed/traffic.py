@@ -19,7 +19,9 @@ from typing import Any
 
 from penstock._graph.compare import FlowDiff, FlowsDiff
 from penstock._graph.model import FlowGraph
-from penstock._observed.tally import ObservedFlow, observe
+from penstock._observed.files import expand
+from penstock._observed.store_url import store_of
+from penstock._observed.tally import ObservedFlow, observe, tally_files, to_epoch
 
 __all__ = [
     "DiffTraffic",
@@ -27,12 +29,18 @@ __all__ = [
     "FlowTraffic",
     "LiveRemoval",
     "Traffic",
+    "Watched",
     "diff_traffic",
     "file_tally",
+    "traffic_words",
 ]
 
-#: Tallies the recorded runs of one flow (its old version).
-FlowTally = Callable[[FlowGraph], ObservedFlow]
+#: The steps and the edges (old names) of a flow whose distinct runs a tally is asked for.
+Watched = tuple[frozenset[str], frozenset[tuple[str, str]]]
+
+#: Tallies the recorded runs of one flow (its old version); a source that can count distinct
+#: runs per step and edge does so for the watched ones (`ObservedStep.runs`).
+FlowTally = Callable[[FlowGraph, Watched], ObservedFlow]
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,13 @@ class Traffic:
     Attributes:
         calls: calls of the step, or calls that took the edge, in the window.
         last_seen: when the latest of them started (seconds since the epoch), or ``None``.
+        runs: how many distinct runs made those calls, or ``None`` when the source cannot
+            say (a trace store).
     """
 
     calls: int
     last_seen: float | None = None
+    runs: int | None = None
 
     @property
     def last_seen_text(self) -> str | None:
@@ -56,10 +67,10 @@ class Traffic:
         return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"calls": self.calls, "last_seen": self.last_seen_text}
+        return {"calls": self.calls, "runs": self.runs, "last_seen": self.last_seen_text}
 
 
-NO_TRAFFIC = Traffic(0)
+NO_TRAFFIC = Traffic(0, runs=0)
 
 
 @dataclass(frozen=True)
@@ -97,8 +108,7 @@ class LiveRemoval:
     traffic: Traffic
 
     def __str__(self) -> str:
-        last = f", last seen {self.traffic.last_seen_text}" if self.traffic.last_seen else ""
-        return f"{self.flow}: {self.what} {self.name} ({_calls(self.traffic.calls)}{last})"
+        return f"{self.flow}: {self.what} {self.name} ({traffic_words(self.traffic)})"
 
 
 @dataclass(frozen=True)
@@ -164,7 +174,7 @@ class DiffTraffic:
             return None
         steps: dict[str, Any] = {}
         for name in d.steps_added:
-            steps[name] = {"change": "added", "calls": 0, "last_seen": None, "new": True}
+            steps[name] = {"change": "added", **NO_TRAFFIC.as_dict(), "new": True}
         for name in d.steps_removed:
             seen = traffic.step(name) if traffic else NO_TRAFFIC
             steps[name] = {"change": "removed", **seen.as_dict()}
@@ -174,7 +184,7 @@ class DiffTraffic:
         edges: list[dict[str, Any]] = []
         for a, b in d.edges_added:
             edges.append(
-                {"from": a, "to": b, "change": "added", "calls": 0, "last_seen": None, "new": True}
+                {"from": a, "to": b, "change": "added", **NO_TRAFFIC.as_dict(), "new": True}
             )
         for a, b in d.edges_removed:
             seen = traffic.edge(a, b) if traffic else NO_TRAFFIC
@@ -216,13 +226,15 @@ def diff_traffic(
     for d in diff.changed_flows():
         if d.old is None:
             continue
-        observed = tally(d.old)
+        observed = tally(d.old, _watched(d))
         out[d.flow] = FlowTraffic(
             flow=d.flow,
             runs=observed.runs,
-            steps={s.name: Traffic(s.calls, s.last_seen) for s in observed.steps if s.declared},
+            steps={
+                s.name: Traffic(s.calls, s.last_seen, s.runs) for s in observed.steps if s.declared
+            },
             edges={
-                (e.source, e.target): Traffic(e.count, e.last_seen)
+                (e.source, e.target): Traffic(e.count, e.last_seen, e.runs)
                 for e in observed.edges
                 if e.declared
             },
@@ -246,11 +258,32 @@ def file_tally(
     paths = [os.fspath(f) for f in files]
     where = None if base is None else os.fspath(base)
 
-    def tally(graph: FlowGraph) -> ObservedFlow:
-        return observe(graph, paths, since=since, until=until, base=where)
+    def tally(graph: FlowGraph, watched: Watched) -> ObservedFlow:
+        if store_of(paths) is not None:  # the store counts calls, not runs per step
+            return observe(graph, paths, since=since, until=until, base=where)
+        low, high = to_epoch(since, "since"), to_epoch(until, "until")
+        return tally_files(graph, expand(paths, where), low, high, watched)
 
     return tally
 
 
-def _calls(n: int) -> str:
-    return f"{n:,} call" + ("" if n == 1 else "s")
+def _watched(d: FlowDiff) -> Watched:
+    """What a reviewer is shown traffic on: the old flow's removed and changed steps and edges."""
+    old_names = {new: old for old, new in d.renamed}
+    steps = {*d.steps_removed, *(c.old_name for c in d.steps_changed)}
+    steps.update(old for old, _ in d.probable_renames)
+    edges = set(d.edges_removed)
+    edges.update((old_names.get(a, a), old_names.get(b, b)) for a, b, _, _ in d.conditions_changed)
+    return frozenset(steps), frozenset(edges)
+
+
+def traffic_words(seen: Traffic) -> str:
+    """``1,204 calls in 310 runs, last seen 2026-12-06T23:10:00Z``, or ``no calls``."""
+    if not seen.calls:
+        return "no calls"
+    out = f"{seen.calls:,} call" + ("" if seen.calls == 1 else "s")
+    if seen.runs is not None:
+        out += f" in {seen.runs:,} run" + ("" if seen.runs == 1 else "s")
+    if seen.last_seen_text:
+        out += f", last seen {seen.last_seen_text}"
+    return out

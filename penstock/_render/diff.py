@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from penstock._graph.compare import FlowDiff, StepChange
 from penstock._graph.model import Edge, FlowGraph
-from penstock._observed.traffic import FlowTraffic, Traffic
+from penstock._observed.traffic import FlowTraffic, traffic_words
 from penstock._render.mermaid import render_mermaid
 from penstock._render.overlay import EdgeMark, NodeMark, Overlay
 
-__all__ = ["change_notes", "diff_diagram", "diff_mermaid", "traffic_words"]
+__all__ = ["change_notes", "diff_diagram", "diff_mermaid"]
 
 
 def diff_diagram(
@@ -91,16 +91,6 @@ def diff_diagram(
         notes = (f"removed: calls in the recorded runs ({traffic.runs:,} runs)",)
     overlay = Overlay(nodes=nodes, edges=edges, descriptions=descriptions, notes=notes)
     return graph, overlay
-
-
-def traffic_words(seen: Traffic) -> str:
-    """``1,204 calls, last seen 2026-12-06T23:10:00Z``, or ``no calls``."""
-    if not seen.calls:
-        return "no calls"
-    out = f"{seen.calls:,} call" + ("" if seen.calls == 1 else "s")
-    if seen.last_seen_text:
-        out += f", last seen {seen.last_seen_text}"
-    return out
 
 
 def diff_mermaid(

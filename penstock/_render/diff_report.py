@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from penstock._errors import DiffError
 from penstock._graph.compare import FlowDiff, FlowsDiff, StepChange
-from penstock._observed.traffic import DiffTraffic, FlowTraffic
-from penstock._render.diff import change_notes, diff_diagram, diff_mermaid, traffic_words
+from penstock._observed.traffic import DiffTraffic, FlowTraffic, traffic_words
+from penstock._render.diff import change_notes, diff_diagram, diff_mermaid
 from penstock._render.legend import legend_markdown, with_legend
 from penstock._render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from penstock._text import shown  # re-exported: the diff report escapes with it
@@ -262,11 +262,12 @@ def _live_markdown(diff: FlowsDiff, traffic: DiffTraffic) -> list[str]:
         f"took ({window}):"
     )
     out.append("")
-    out += ["| Flow | Removed | Calls | Last seen |", "|---|---|---:|---|"]
+    out += ["| Flow | Removed | Calls | Runs | Last seen |", "|---|---|---:|---:|---|"]
     for r in live:
         name = md_text(r.name)
+        runs = "-" if r.traffic.runs is None else f"{r.traffic.runs:,}"
         out.append(
-            f"| {md_text(r.flow)} | {r.what} {name} | {r.traffic.calls:,} | "
+            f"| {md_text(r.flow)} | {r.what} {name} | {r.traffic.calls:,} | {runs} | "
             f"{_code(r.traffic.last_seen_text)} |"
         )
     return [*out, ""]

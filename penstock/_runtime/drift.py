@@ -73,6 +73,12 @@ def _classify(run: StepRun, info: StepInfo) -> StepInfo | None:
     cand = parent._info
     if cand.name != info.name and cand.name in declared and _in_flow(cand, flow):
         return cand
+    if parent.remote:
+        # The first call under a run continued from another process: no earlier sibling and
+        # no caller above the remote parent, so the pair alone decides (and a remote parent's
+        # StepInfo is never a local step's). Cached, instead of searched again for every
+        # message or request a consumer or server receives.
+        return _search(run, info)
     return SEARCH
 
 

@@ -1,7 +1,8 @@
 """What the ASGI and WSGI middlewares share: whether to read the request, and the reply header.
 
-An incoming HTTP request is read like any other carrier, with `penstock.propagation.extract`
-(the same parser and limits as Celery, Kafka and gRPC), and continued as a ``server`` hop. Next
+An incoming HTTP request is read like any other carrier, as `penstock.propagation.extract`
+reads it (the same parser and limits as Celery, Kafka and gRPC; WSGI calls `extract`, ASGI
+its one-pass private twin), and continued as a ``server`` hop. Next
 to another instrumentation (OpenTelemetry's ASGI/WSGI middleware, FastAPIInstrumentor,
 FastAPI's own telemetry), the otel backend sees that instrumentation's span for the hop
 current and makes penstock's steps its children, as it does next to OpenTelemetry's gRPC

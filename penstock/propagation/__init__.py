@@ -185,7 +185,16 @@ def extract(carrier: Any, getter: Getter[Any] = dict_getter) -> RemoteContext | 
         if _default_propagators():
             if getter is grpc_getter:
                 return _from_metadata(carrier)  # every call a gRPC server receives
-            parsed = _parse(carrier, getter)
+            if getter is dict_getter and type(carrier) is dict:
+                # Most carriers (HTTP requests, message headers): read in this frame.
+                traceparent = carrier.get("traceparent")
+                if traceparent is None:
+                    return None
+                parsed = _w3c.parse_common(
+                    traceparent, carrier.get("tracestate"), carrier.get("baggage")
+                ) or _parse(carrier, getter)
+            else:
+                parsed = _parse(carrier, getter)
             if parsed is None:
                 return None
             trace_id, span_id, flags, state, flow, step = parsed
@@ -212,6 +221,20 @@ def _parse(carrier: Any, getter: Getter[Any]) -> _w3c.Parsed | None:
     """What the default propagators' headers in ``carrier`` say (penstock's own reading)."""
     if getter is grpc_getter:
         return _w3c.parse_metadata(carrier)
+    try:
+        # One value per header, as most carriers hold them: the flat reading.
+        traceparent = _single(getter.get(carrier, "traceparent"))
+        if traceparent is None:
+            return None
+        parsed = _w3c.parse_common(
+            traceparent,
+            _single(getter.get(carrier, "tracestate")),
+            _single(getter.get(carrier, "baggage")),
+        )
+        if parsed is not None:
+            return parsed
+    except Exception:  # the general reading below logs what failed
+        pass
     safe = SafeGetter(getter)
     traceparent = safe.raw(carrier, "traceparent")
     if not traceparent:
@@ -219,6 +242,16 @@ def _parse(carrier: Any, getter: Getter[Any]) -> _w3c.Parsed | None:
     return _w3c.parse_headers(
         traceparent, safe.raw(carrier, "tracestate"), safe.raw(carrier, "baggage")
     )
+
+
+def _single(values: object) -> object:
+    """The value of a header a getter found once (a one-item list, or a string): else as is.
+
+    ``None`` stays ``None``; anything else `_w3c.parse_common` leaves to the general reading.
+    """
+    if type(values) is list and len(values) == 1:
+        return values[0]
+    return values
 
 
 def _from_metadata(metadata: Any) -> RemoteContext | None:

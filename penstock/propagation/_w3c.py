@@ -338,6 +338,36 @@ def parse_headers(
     return trace_id, span_id, flags, state[0] if state else None, names[0], names[1]
 
 
+def parse_common(traceparent: object, tracestate: object, baggage: object) -> Parsed | None:
+    """`parse_headers` of one value per header, flat, for the common case; else ``None``.
+
+    The common case: a version-00 ``traceparent`` as penstock and OpenTelemetry write it,
+    and ``tracestate`` and ``baggage`` each absent (``None``) or one ``str``. Every carrier
+    of every integration comes here first (a server reads one per request, where each
+    function call costs); ``None`` says "read these the general way" (`clean`, then
+    `parse_headers`), which gives the same answer for the common case and judges the rest.
+    """
+    if type(traceparent) is not str or OWN_TRACEPARENT(traceparent) is None:
+        return None
+    state = None
+    if tracestate is not None:
+        if type(tracestate) is not str:
+            return None
+        if len(tracestate) <= MAX_VALUE_BYTES and _printable_ascii(tracestate):
+            checked = check_tracestate([tracestate])
+            state = checked[0] if checked else None
+    names = None
+    if baggage is not None:
+        if type(baggage) is not str:
+            return None
+        names = parse_names(baggage, traceparent[3:35])
+    trace_id, span_id = int(traceparent[3:35], 16), int(traceparent[36:52], 16)
+    flags = int(traceparent[53:], 16)
+    if names is None:
+        return trace_id, span_id, flags, state, None, None
+    return trace_id, span_id, flags, state, names[0], names[1]
+
+
 def _decoded(value: str) -> str:
     return unquote_plus(value).strip() if "%" in value or "+" in value else value
 

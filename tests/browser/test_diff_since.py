@@ -90,8 +90,10 @@ def test_traffic_report_renders_with_counts_on_the_removed_edge(
     page = browser.check_page(traffic_site.url(), screenshot=tmp_path / "traffic.png")
     page.assert_clean(expected_diagrams=1)
     (diagram,) = page.diagrams
-    assert "3 calls" in diagram.edge_labels
-    assert any(label.startswith("legacy_fax\n3 calls, last seen ") for label in diagram.labels)
+    assert "4 calls" in diagram.edge_labels
+    assert any(
+        label.startswith("legacy_fax\n4 calls in 3 runs, last seen ") for label in diagram.labels
+    )
     assert "accept_refund\nrenamed from approve_refund?" in diagram.labels
 
 
@@ -199,7 +201,7 @@ def test_markdown_report_reads_in_githubs_light_and_dark_themes(
     theme_edge = next(c for c, text, _ in measured if text == "plain edge label")
     nodes = [(c, text) for c, text, kind in measured if kind == "node"]
     edges = [(c, text) for c, text, kind in measured if kind == "edge"]
-    assert "3 calls" in {text for _, text in edges}, measured
+    assert "4 calls" in {text for _, text in edges}, measured
     print(
         f"\n{mode}: lowest node label {nodes[0][0]:.2f} ({nodes[0][1]!r}), lowest edge label "
         f"{edges[0][0]:.2f} ({edges[0][1]!r}), the theme's plain edge label {theme_edge:.2f}"

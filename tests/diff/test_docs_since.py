@@ -229,7 +229,7 @@ def test_mkdocs_since_with_observed_counts_the_removed_edge(tmp_path: Path) -> N
     assert build.returncode == 0, build.output
     (diagram,) = build.diagrams()
     assert re.search(r'receive -\. "4 calls" \.-> fax', diagram), diagram
-    assert "4 calls, last seen" in diagram
+    assert "4 calls in 4 runs, last seen" in diagram
     # The legend is below the drawing (HTML).
     assert "removed: calls in the recorded runs" in build.page("index")
     assert "removed: calls in the recorded runs" not in diagram

@@ -31,6 +31,8 @@ def receive(order):
     validate(order)
     if order.get("fax"):
         legacy_fax(order)
+        if order.get("amount") == 4:  # a resend: two calls in one run
+            legacy_fax(order)
 
 
 @flow("orders")
@@ -178,23 +180,25 @@ def test_json_puts_the_old_flows_traffic_on_each_change(shop: Shop) -> None:
     observed = orders["observed"]
     assert observed["runs"] == 6
     fax = observed["steps"]["legacy_fax"]
-    assert (fax["change"], fax["calls"]) == ("removed", 3)
+    # Three of the six runs faxed, one of them twice.
+    assert (fax["change"], fax["calls"], fax["runs"]) == ("removed", 4, 3)
     assert fax["last_seen"].endswith("Z")
     assert observed["steps"]["email"] == {
         "change": "added",
         "calls": 0,
+        "runs": 0,
         "last_seen": None,
         "new": True,
     }
-    edges = {(e["from"], e["to"], e["change"]): e["calls"] for e in observed["edges"]}
-    assert edges[("receive", "legacy_fax", "removed")] == 3
-    assert edges[("validate", "email", "added")] == 0
-    assert edges[("receive", "validate", "condition")] == 6
-    live = {(r["kind"], r["name"]): r["calls"] for r in data["live_removals"]}
+    edges = {(e["from"], e["to"], e["change"]): (e["calls"], e["runs"]) for e in observed["edges"]}
+    assert edges[("receive", "legacy_fax", "removed")] == (4, 3)
+    assert edges[("validate", "email", "added")] == (0, 0)
+    assert edges[("receive", "validate", "condition")] == (6, 6)
+    live = {(r["kind"], r["name"]): (r["calls"], r["runs"]) for r in data["live_removals"]}
     assert live == {
-        ("step", "legacy_fax"): 3,
-        ("edge", "receive -> legacy_fax"): 3,
-        ("step", "approve_refund (renamed to accept_refund?)"): 6,
+        ("step", "legacy_fax"): (4, 3),
+        ("edge", "receive -> legacy_fax"): (4, 3),
+        ("step", "approve_refund (renamed to accept_refund?)"): (6, 6),
     }
     assert data["observed"]["sources"] == ["runs.log"]
 
@@ -204,12 +208,12 @@ def test_text_says_every_change_with_its_traffic(shop: Shop) -> None:
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert text.startswith(" Still carrying traffic (in the whole recording): 3 removals\n")
-    assert "   orders: step legacy_fax (3 calls, last seen " in text
+    assert "   orders: step legacy_fax (4 calls in 3 runs, last seen " in text
     assert " orders | changed  steps +1 -1 ~1  edges +1 -1  conditions ~1\n" in text
     assert "     + step email  [new: no traffic yet]\n" in text
-    assert "     - step legacy_fax  [3 calls, last seen " in text
-    assert "     ~ step accept_refund: renamed from approve_refund?  [6 calls" in text
-    assert "     ~ edge receive -> validate: when always -> 'always, really'  [6 calls" in text
+    assert "     - step legacy_fax  [4 calls in 3 runs, last seen " in text
+    assert "     ~ step accept_refund: renamed from approve_refund?  [6 calls in 6 runs" in text
+    assert "     ~ edge receive -> validate: when always -> 'always, really'  [6 calls in 6" in text
     assert "conditions ~1 (v1 (" in text
 
 
@@ -220,14 +224,14 @@ def test_markdown_lists_what_still_carries_traffic_first(
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert text.index("#### Still carrying traffic") < text.index("```mermaid")
-    assert "| orders | step legacy\\_fax | 3 | `" in text
+    assert "| orders | step legacy\\_fax | 4 | 3 | `" in text
     # The removed edge carries its count in the diagram, which Mermaid reads.
-    assert 'receive -. "3 calls" .-> legacy_fax' in text
+    assert 'receive -. "4 calls" .-> legacy_fax' in text
     diagram = text.split("```mermaid\n")[1].split("```")[0]
     for parsed in mermaid_oracle.parse_one(diagram):
         assert parsed.ok, f"{parsed.error}\n{diagram}"
         labels = {e.get("text") for e in parsed.edges}
-        assert "3 calls" in labels
+        assert "4 calls" in labels
 
 
 def test_fail_on_live_removal_names_them_and_a_window_without_them_passes(shop: Shop) -> None:
@@ -236,7 +240,7 @@ def test_fail_on_live_removal_names_them_and_a_window_without_them_passes(shop: 
     )
     assert out.returncode == 1
     assert "removes 3 step(s) or edge(s) that recorded runs took" in out.stderr
-    assert "orders: edge receive -> legacy_fax (3 calls" in out.stderr
+    assert "orders: edge receive -> legacy_fax (4 calls in 3 runs" in out.stderr
     later = shop.penstock(
         "diff", "v1", "v2", "--observed", "runs.log", "--since", "2999-01-01T00:00:00Z",
         "--fail-on-live-removal",

@@ -155,8 +155,12 @@ def test_show_sql_prints_the_query_and_sends_nothing(
     assert code == 0
     assert "FROM `otel`.`otel_traces`" in out
     assert "Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})" in out
-    assert "SpanAttributes['penstock.flow'] = {flow:String}" in out
+    assert (
+        "SpanAttributes.values[indexOf(SpanAttributes.keys, 'penstock.flow')] = {flow:String}"
+        in out
+    )
     assert "uniqExact(span_key) AS calls" in out
+    assert "uniqExactMerge(traces) AS runs" in out
 
 
 def test_docs_draw_the_overlay_from_a_store_and_warn_when_it_cannot_be_asked(
@@ -233,3 +237,44 @@ def test_last_seen_comes_back_as_from_the_files(otlp_file: Path, store: str) -> 
     assert [s.last_seen for s in from_store.steps] == [s.last_seen for s in from_files.steps]
     assert [e.last_seen for e in from_store.edges] == [e.last_seen for e in from_files.edges]
     assert any(s.last_seen for s in from_store.steps)
+
+
+def test_penstock_columns_added_by_an_operator_are_read_with_the_same_answer(
+    otlp_file: Path, tmp_path: Path
+) -> None:
+    """With the optional MATERIALIZED columns, the store reads them and answers the same."""
+    lines = otlp_file.read_text(encoding="utf-8").splitlines()
+    plain = create_table(tmp_path / "plain", exporter_rows(lines))
+    added = create_table(tmp_path / "added", exporter_rows(lines), materialized=True)
+    twice = create_table(tmp_path / "twice", exporter_rows(lines), copies=2, materialized=True)
+    from_files = observe(shop.FLOW, [otlp_file]).as_dict()
+    from_files.pop("foreign_spans")
+    for source in (plain, added):
+        from_store = observe(shop.FLOW, source).as_dict()
+        from_store.pop("foreign_spans")
+        assert from_store == from_files
+    duplicated = observe(shop.FLOW, twice).as_dict()
+    assert duplicated.pop("skipped") == {DUPLICATE: sum(s["calls"] for s in from_files["steps"])}
+    assert duplicated["steps"] == from_files["steps"]
+    assert duplicated["edges"] == from_files["edges"]
+
+
+def test_the_store_reads_the_penstock_columns_when_the_table_has_them(tmp_path: Path) -> None:
+    """Detected from the table's columns: the Map is not read when all of them are there."""
+    from penstock._observed.store_sql import MATERIALIZED, tally_sql
+
+    with_columns = tally_sql("t", "", materialized=True)
+    assert "SpanAttributes" not in with_columns
+    assert all(column in with_columns for column in MATERIALIZED.values())
+    assert "SpanAttributes.values[indexOf(SpanAttributes.keys, 'penstock.step')]" in tally_sql(
+        "t", ""
+    )
+
+
+def test_the_docs_give_the_statements_that_add_the_penstock_columns() -> None:
+    """The ClickHouse page shows the very statements penstock's column detection expects."""
+    from penstock._observed.store_sql import materialized_sql
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "clickhouse.md").read_text("utf-8")
+    for statement in materialized_sql("otel.otel_traces"):
+        assert statement + ";" in page

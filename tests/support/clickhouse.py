@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from penstock._observed.store_sql import materialized_sql
 from tests.support.system import ROOT, missing
 
 DDL = ROOT / "tests" / "observed" / "clickhouse" / "otel_traces.sql"
@@ -87,8 +88,16 @@ def exporter_rows(otlp_lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                     }
 
 
-def create_table(folder: Path, rows: Iterable[dict[str, Any]] = (), copies: int = 1) -> str:
+def create_table(
+    folder: Path,
+    rows: Iterable[dict[str, Any]] = (),
+    copies: int = 1,
+    materialized: bool = False,
+) -> str:
     """A chDB folder with the exporter's table holding ``rows`` (``copies`` times each).
+
+    ``materialized``: with penstock's optional columns added after the rows were inserted
+    (the statements the docs give operators).
 
     Returns the ``--from`` source for it.
     """
@@ -98,6 +107,9 @@ def create_table(folder: Path, rows: Iterable[dict[str, Any]] = (), copies: int 
         for statement in statements(DDL.read_text(encoding="utf-8")):
             sess.query(statement)
         insert(sess, rows, copies)
+        if materialized:
+            for statement in materialized_sql("otel.otel_traces"):
+                sess.query(statement + " SETTINGS mutations_sync = 2")
     finally:
         sess.close()
     return f"chdb:{folder}"
