@@ -1,6 +1,6 @@
 # penstock: two entry points for a fresh machine (Python >= 3.10 and make).
 #   make docs   builds the documentation site, with the example app's flows drawn live from code
-#   make test   runs ruff, mypy --strict and the whole pytest suite
+#   make test   runs ruff, mypy --strict, import-linter and the whole pytest suite (in parallel)
 # Each target creates its own virtualenv (.venv) and installs what it needs.
 
 PYTHON ?= python3
@@ -53,8 +53,15 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy tests/typing
 
+# The suite runs on pytest-xdist workers, a test file per worker at a time (its module-scoped
+# sites and servers are built once), the longest files first (tests/support/schedule.py).
+# Most tests wait on a build, a browser or a server, so more workers than cores pay.
+# `make pytest PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 4
+PYTEST_XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+
 pytest: $(STAMP) tools
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_XDIST)
 
 test: lint typecheck pytest
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.support.builds import build_pool  # noqa: F401 (a fixture)
+from tests.support.schedule import longest_files_first, make_scheduler
 from tests.support.system import ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -45,3 +47,16 @@ def _reset_penstock() -> Iterator[None]:
     penstock.reset()
     yield
     penstock.reset()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the longest files go to the workers first (see support/schedule)."""
+    longest_files_first(config, items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` keeps the files that share a cache on one worker (support/schedule)."""
+    if config.getoption("dist") == "loadfile":
+        return make_scheduler(config, log)
+    return None

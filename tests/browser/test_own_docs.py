@@ -7,16 +7,15 @@ temporary folder), served on 127.0.0.1 and loaded in headless Chromium without n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from penstock._render.legend import DECISION, ENTRYPOINT, LINKED, REMOTE
 from tests.browser.build import BOM_SYNC as EXAMPLE_STEPS
-from tests.browser.build import html_pages_with_diagrams, run_build
-from tests.support.browser import Browser, PageReport, StaticSite
-from tests.support.system import ROOT
+from tests.browser.build import html_pages_with_diagrams
+from tests.browser.own_docs import OwnDocsPages
+from tests.support.browser import PageReport
 
 #: The docs site also imports bom_sync.tasks, whose Celery task is drawn as a dotted edge
 #: labelled "celery".
@@ -29,25 +28,15 @@ SOURCE_LINK = re.compile(
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The site folder and the build's log."""
-    site = tmp_path_factory.mktemp("own-docs") / "site"
-    done = run_build(["mkdocs", "build", "--strict", "-d", str(site)], cwd=ROOT)
-    return site, done.stdout + done.stderr
+def built(own_docs: tuple[Path, str]) -> tuple[Path, str]:
+    """The site folder and the build's log (one build per session: see conftest.py)."""
+    return own_docs
 
 
 @pytest.fixture(scope="module")
-def served(built: tuple[Path, str]) -> Iterator[StaticSite]:
-    with StaticSite(built[0]) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def pages(built: tuple[Path, str], served: StaticSite, browser: Browser) -> dict[str, PageReport]:
+def pages(built: tuple[Path, str], own_docs_pages: OwnDocsPages) -> dict[str, PageReport]:
     """Every page that has a diagram, as the browser saw it."""
-    return {
-        page: browser.check_page(served.url(page)) for page in html_pages_with_diagrams(built[0])
-    }
+    return {page: own_docs_pages.report(page) for page in html_pages_with_diagrams(built[0])}
 
 
 def test_strict_build_has_no_warnings(built: tuple[Path, str]) -> None:
@@ -112,7 +101,7 @@ def test_api_reference_documents_every_public_name(built: tuple[Path, str]) -> N
 
 
 def test_pages_without_diagrams_load_offline_too(
-    built: tuple[Path, str], served: StaticSite, browser: Browser, pages: dict[str, PageReport]
+    built: tuple[Path, str], own_docs_pages: OwnDocsPages, pages: dict[str, PageReport]
 ) -> None:
     """Every other page (API reference included) loads with no error and no outside request."""
     others = sorted(
@@ -122,7 +111,7 @@ def test_pages_without_diagrams_load_offline_too(
     )
     assert "reference/penstock/index.html" in others
     for page in others:
-        browser.check_page(served.url(page)).assert_clean(expected_diagrams=0)
+        own_docs_pages.report(page).assert_clean(expected_diagrams=0)
 
 
 def _api_text(built: tuple[Path, str]) -> str:

@@ -294,14 +294,17 @@ class Browser:
         timeout_s: float = 20.0,
         extra: str | None = None,
         screenshot: Path | None = None,
+        viewport: tuple[int, int] | None = None,
     ) -> PageReport:
         """Load ``url``, wait until every diagram is drawn or an error is shown, and report.
 
         ``extra`` is a JavaScript function run last; its result lands in ``report.extra``.
         With ``screenshot``, a full-page PNG is saved there for a reviewer to look at.
+        ``viewport`` is the window's ``(width, height)`` (Playwright's 1280x720 by default).
         """
         report = PageReport(url=url)
-        context = self._browser.new_context()
+        size = None if viewport is None else {"width": viewport[0], "height": viewport[1]}
+        context = self._browser.new_context(viewport=size) if size else self._browser.new_context()
         try:
             context.add_init_script(_OPEN_SHADOW_ROOTS)
             context.route("**/*", functools.partial(_only_local, report))
