@@ -34,6 +34,8 @@ DOCUMENTED_MODULES = {
 DOCUMENTED = {
     "_replace": "namedtuple's documented method (the underscore avoids field names)",
     "_getframe": "sys._getframe is in the sys module's reference (inspect.currentframe uses it)",
+    "_exit": "os._exit is in the os module's reference: how a forked child ends without "
+    "running the parent's exit handlers",
     "_SubParsersAction": "argparse's type of add_subparsers(), in annotations: no public alias",
 }
 
