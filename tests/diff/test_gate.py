@@ -431,14 +431,38 @@ def test_timeout_kills_the_loader_and_removes_the_checkout(shop: Shop, tmp_path:
     assert _gone(int(pidfile.read_text()))
 
 
+#: penstock as a terminal or a CI runner starts it: the signals at their defaults. A test
+#: runner started under nohup, or in the background of a script, passes them on ignored, and
+#: penstock rightly leaves an ignored signal ignored.
+_AS_FROM_A_TERMINAL = (
+    "import runpy, signal, sys; "
+    "[signal.signal(s, signal.SIG_DFL) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)]; "
+    "sys.argv[0] = 'penstock'; "
+    "runpy.run_module('penstock', run_name='__main__', alter_sys=True)"
+)
+
+
+def _hung(proc: subprocess.Popen[str], sig: signal.Signals) -> str:
+    """What a penstock that did not stop was doing: its signal state and every thread's stack."""
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    state = [line for line in status.splitlines() if line.startswith(("State", "Sig", "Shd"))]
+    proc.send_signal(signal.SIGABRT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        err = "(no stack: it did not answer SIGABRT either)"
+    return f"still running 60 s after {sig.name}; " + "; ".join(state) + "\n" + err
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signals_stop_cleanly(shop: Shop, tmp_path: Path, sig: signal.Signals) -> None:
     pidfile = tmp_path / "pid"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     before = shop.git("worktree", "list", "--porcelain")
+    # -X faulthandler: if it ever hangs, SIGABRT makes it print where (see _hung).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "penstock", "diff", "loops", "v2"],
+        [sys.executable, "-X", "faulthandler", "-c", _AS_FROM_A_TERMINAL, "diff", "loops", "v2"],
         cwd=shop.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -452,7 +476,10 @@ def test_signals_stop_cleanly(shop: Shop, tmp_path: Path, sig: signal.Signals) -
         assert pidfile.exists(), "the looping module never started"
         assert any(p.name.startswith("penstock-diff-") for p in tmp.iterdir())
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(_hung(proc, sig))
     finally:
         if proc.poll() is None:
             proc.kill()
