@@ -127,9 +127,7 @@ def _block_profile(
 
 
 @pytest.mark.heavy
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads resident memory from /proc"
-)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads resident memory from /proc")
 def test_a_million_step_calls_keep_memory_flat() -> None:
     """1,000,000 step calls (500,000 two-step runs) all recorded; memory flat."""
     backend = Counting()
