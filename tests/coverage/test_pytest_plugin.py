@@ -26,9 +26,14 @@ def app(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+#: The inner sessions' options: no cache, and no Hypothesis plugin, which the apps do not use
+#: and which costs each inner pytest (and each of its xdist workers) 0.6 s to import.
+_INNER = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
+
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     # A subprocess: the inner session's registry and taps are its own.
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests", *args)
+    return pytester.runpytest_subprocess(*_INNER, "tests", *args)
 
 
 def _line(source: str, name: str) -> int:
@@ -276,5 +281,5 @@ def test_off_means_no_tap_on_the_step_calls(pytester: pytest.Pytester) -> None:
     for args, expected in (((), "0"), (("--penstock-cov",), "1")):
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("EXPECTED_TAPS", expected)
-            result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+            result = pytester.runpytest_subprocess(*_INNER, *args)
         result.assert_outcomes(passed=1)
