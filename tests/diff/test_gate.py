@@ -445,7 +445,10 @@ _AS_FROM_A_TERMINAL = (
 
 def _hung(proc: subprocess.Popen[str], sig: signal.Signals) -> str:
     """What a penstock that did not stop was doing: its signal state and every thread's stack."""
-    status = Path(f"/proc/{proc.pid}/status").read_text()
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+    except OSError:  # no /proc (macOS): the stacks alone
+        status = ""
     state = [line for line in status.splitlines() if line.startswith(("State", "Sig", "Shd"))]
     proc.send_signal(signal.SIGABRT)
     try:
