@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import resource
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,17 @@ import penstock
 from penstock import entrypoint, flow, step
 from penstock.backends import BaseBackend, StepRun
 from tests.reliability.recorders import isolated_logger
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads resident memory from /proc"
+)
+
+#: Blocks a million calls may leave behind: a leak of one object in 500 calls shows.
+MAX_BLOCKS = 2_000
+#: Blocks 40,000 calls under a real backend may leave behind: one object in 130 calls shows.
+MAX_BLOCKS_REAL = 300
+#: Resident memory the calls may add (what pymalloc does not hold: large buffers).
+MAX_RSS_GROWTH = 4 << 20
 
 
 class Counting(BaseBackend):
@@ -67,22 +79,10 @@ def _flow() -> Callable[[int], int]:
     return receive
 
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads resident memory from /proc"
-)
-
-#: Blocks a million calls may leave behind: a leak of one object in 500 calls shows.
-MAX_BLOCKS = 2_000
-#: Blocks 40,000 calls under a real backend may leave behind: one object in 130 calls shows.
-MAX_BLOCKS_REAL = 300
-#: Resident memory the calls may add (what pymalloc does not hold: large buffers).
-MAX_RSS_GROWTH = 4 << 20
-
-
 def _rss() -> int:
     """Resident bytes of this process now (not the peak)."""
     with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * 4096
+        return int(statm.read().split()[1]) * resource.getpagesize()
 
 
 def _block_profile(
@@ -104,6 +104,14 @@ def _block_profile(
     return profile
 
 
+def _assert_flat(profile: list[tuple[int, int]], max_blocks: int) -> None:
+    # From the first sample on: the first chunk may still fill caches the warm-up did not.
+    blocks = profile[-1][0] - profile[1][0]
+    rss = profile[-1][1] - profile[1][1]
+    assert blocks < max_blocks, f"{blocks} more blocks allocated: {profile}"
+    assert rss < MAX_RSS_GROWTH, f"resident memory grew by {rss} bytes: {profile}"
+
+
 @pytest.mark.heavy
 def test_a_million_step_calls_keep_memory_flat() -> None:
     """1,000,000 step calls (500,000 two-step runs) all recorded; memory flat."""
@@ -113,14 +121,6 @@ def test_a_million_step_calls_keep_memory_flat() -> None:
     profile = _block_profile(receive, 500_000, warm_up=10_000)
     assert backend.started == backend.ended["ok"] == 2 * (10_000 + 500_000)
     _assert_flat(profile, MAX_BLOCKS)
-
-
-def _assert_flat(profile: list[tuple[int, int]], max_blocks: int) -> None:
-    # From the first sample on: the first chunk may still fill caches the warm-up did not.
-    blocks = profile[-1][0] - profile[1][0]
-    rss = profile[-1][1] - profile[1][1]
-    assert blocks < max_blocks, f"{blocks} more blocks allocated: {profile}"
-    assert rss < MAX_RSS_GROWTH, f"resident memory grew by {rss} bytes: {profile}"
 
 
 @pytest.mark.heavy
