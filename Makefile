@@ -60,8 +60,11 @@ typecheck: $(STAMP)
 PYTEST_WORKERS ?= 4
 PYTEST_XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: the suite starts hundreds of
+# Python processes (site builds, the CLI, workers, servers), and without the .pyc files each of
+# them compiles penstock again, and each xdist worker rewrites every test module's asserts.
 pytest: $(STAMP) tools
-	$(BIN)/pytest $(PYTEST_XDIST)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest $(PYTEST_XDIST)
 
 test: lint typecheck pytest
 
