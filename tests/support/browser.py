@@ -14,6 +14,7 @@ stray ``div`` at the end of ``body`` with Material.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -272,7 +273,14 @@ class StaticSite:
 
 
 class Browser:
-    """One headless Chromium for a whole test session; each check gets a fresh context."""
+    """One headless Chromium for a test package; the checks take turns in one reused tab.
+
+    A new tab costs Chromium a renderer process (about 0.6 s of CPU each here, more than most
+    pages cost to load), so the checks navigate one tab from page to page instead. Between
+    checks nothing is carried over: the page's storage and cookies are cleared, every event is
+    reported to the check that is loading, and after any failure the tab is closed and the
+    next check opens a new one.
+    """
 
     def __init__(self, executable: str) -> None:
         from playwright.sync_api import sync_playwright
@@ -282,10 +290,51 @@ class Browser:
         self._browser = self._playwright.chromium.launch(
             executable_path=executable, args=list(CHROMIUM_ARGS)
         )
+        self._context: Any = None
+        self._page: Any = None
+        #: The report of the check under way (``None`` between checks and for `interact`).
+        self._report: PageReport | None = None
 
     def close(self) -> None:
         self._browser.close()
         self._manager.__exit__(None, None, None)
+
+    def _tab(self, viewport: tuple[int, int] | None, url: str) -> Any:
+        """The reused tab, at ``viewport`` (Playwright's 1280x720 by default), ready for ``url``."""
+        if self._page is None:
+            context = self._browser.new_context()
+            context.add_init_script(_OPEN_SHADOW_ROOTS)
+            context.route("**/*", self._on_route)
+            page = context.new_page()
+            page.on("console", self._on_console)
+            page.on("pageerror", self._on_page_error)
+            page.on("requestfailed", self._on_failed)
+            page.on("response", self._on_response)
+            page.on("dialog", self._on_dialog)
+            self._context, self._page = context, page
+        page = self._page
+        width, height = viewport or (1280, 720)
+        if page.viewport_size != {"width": width, "height": height}:
+            page.set_viewport_size({"width": width, "height": height})
+        if page.url != "about:blank" and page.url.split("#")[0] == url.split("#")[0]:
+            # Only the fragment would change: that is no new load. Leave the page first.
+            page.goto("about:blank")
+        return page
+
+    def _done(self, ok: bool) -> None:
+        """End a check: the next page finds no storage or cookie of this one."""
+        self._report = None
+        if ok:
+            try:
+                self._page.evaluate(_FORGET)
+                self._context.clear_cookies()
+                return
+            except Exception:  # the page is gone or hung: start the next check afresh
+                pass
+        context, self._context, self._page = self._context, None, None
+        if context is not None:
+            with contextlib.suppress(Exception):  # already closed with the browser
+                context.close()
 
     def check_page(
         self,
@@ -303,17 +352,10 @@ class Browser:
         ``viewport`` is the window's ``(width, height)`` (Playwright's 1280x720 by default).
         """
         report = PageReport(url=url)
-        size = None if viewport is None else {"width": viewport[0], "height": viewport[1]}
-        context = self._browser.new_context(viewport=size) if size else self._browser.new_context()
+        ok = False
         try:
-            context.add_init_script(_OPEN_SHADOW_ROOTS)
-            context.route("**/*", functools.partial(_only_local, report))
-            page = context.new_page()
-            page.on("console", lambda m: _on_console(report, m))
-            page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
-            page.on("requestfailed", lambda r: _on_failed(report, r))
-            page.on("response", lambda r: _on_response(report, r))
-            page.on("dialog", lambda d: _on_dialog(report, d))
+            page = self._tab(viewport, url)
+            self._report = report
             page.goto(url, wait_until="load", timeout=timeout_s * 1000)
             try:
                 page.wait_for_function(_ALL_SETTLED, timeout=timeout_s * 1000, polling=100)
@@ -329,8 +371,9 @@ class Browser:
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
+            ok = not report.timed_out
         finally:
-            context.close()
+            self._done(ok)
         report.errors = list(data["errors"])
         report.diagrams = [
             DiagramReport(
@@ -359,10 +402,9 @@ class Browser:
     ) -> Any:
         """Load ``url``, wait for the diagrams, run ``script`` (a JS function body taking no
         argument, may be async) and return its result; then save a screenshot if asked."""
-        context = self._browser.new_context()
+        ok = False
         try:
-            context.add_init_script(_OPEN_SHADOW_ROOTS)
-            page = context.new_page()
+            page = self._tab(None, url)
             page.goto(url, wait_until="load", timeout=timeout_s * 1000)
             page.wait_for_function(_ALL_SETTLED, timeout=timeout_s * 1000, polling=100)
             result = page.evaluate(f"async () => {{ {script} }}")
@@ -370,40 +412,48 @@ class Browser:
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
+            ok = True
             return result
         finally:
-            context.close()
+            self._done(ok)
+
+    # Events go to the check under way; between checks (a page unloading) they are dropped.
+    def _on_route(self, route: Any) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname != "127.0.0.1":
+            if self._report is not None:
+                self._report.outside_requests.append(url)
+            route.abort("blockedbyclient")
+            return
+        route.continue_()
+
+    def _on_console(self, message: Any) -> None:
+        if self._report is not None and message.type == "error":
+            self._report.console_errors.append(message.text)
+
+    def _on_page_error(self, error: Any) -> None:
+        if self._report is not None:
+            self._report.console_errors.append(f"uncaught: {error}")
+
+    def _on_failed(self, request: Any) -> None:
+        host = urlsplit(request.url).hostname
+        # Blocked outside requests are already reported as such.
+        if self._report is not None and host == "127.0.0.1":
+            self._report.failed_requests.append(f"{request.url} ({request.failure})")
+
+    def _on_response(self, response: Any) -> None:
+        if self._report is not None and response.status >= 400:
+            self._report.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    def _on_dialog(self, dialog: Any) -> None:
+        if self._report is not None:
+            self._report.dialogs.append(dialog.message)
+        dialog.dismiss()
 
 
-def _only_local(report: PageReport, route: Any) -> None:
-    url = route.request.url
-    parts = urlsplit(url)
-    if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname != "127.0.0.1":
-        report.outside_requests.append(url)
-        route.abort("blockedbyclient")
-        return
-    route.continue_()
-
-
-def _on_console(report: PageReport, message: Any) -> None:
-    if message.type == "error":
-        report.console_errors.append(message.text)
-
-
-def _on_failed(report: PageReport, request: Any) -> None:
-    host = urlsplit(request.url).hostname
-    if host == "127.0.0.1":  # blocked outside requests are already reported as such
-        report.failed_requests.append(f"{request.url} ({request.failure})")
-
-
-def _on_response(report: PageReport, response: Any) -> None:
-    if response.status >= 400:
-        report.failed_requests.append(f"{response.url} (HTTP {response.status})")
-
-
-def _on_dialog(report: PageReport, dialog: Any) -> None:
-    report.dialogs.append(dialog.message)
-    dialog.dismiss()
+#: What a page may leave for the next one on its origin.
+_FORGET = "() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }"
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop marked as running in the
