@@ -294,6 +294,9 @@ class Browser:
         self._page: Any = None
         #: The report of the check under way (``None`` between checks and for `interact`).
         self._report: PageReport | None = None
+        #: The check each request was made for: a request of the page before (its favicon,
+        #: aborted by the next navigation) is not reported against the next one.
+        self._made_for: dict[Any, PageReport] = {}
 
     def close(self) -> None:
         self._browser.close()
@@ -308,6 +311,7 @@ class Browser:
             page = context.new_page()
             page.on("console", self._on_console)
             page.on("pageerror", self._on_page_error)
+            page.on("request", self._on_request)
             page.on("requestfailed", self._on_failed)
             page.on("response", self._on_response)
             page.on("dialog", self._on_dialog)
@@ -324,6 +328,7 @@ class Browser:
     def _done(self, ok: bool) -> None:
         """End a check: the next page finds no storage or cookie of this one."""
         self._report = None
+        self._made_for.clear()
         if ok:
             try:
                 self._page.evaluate(_FORGET)
@@ -436,15 +441,21 @@ class Browser:
         if self._report is not None:
             self._report.console_errors.append(f"uncaught: {error}")
 
+    def _on_request(self, request: Any) -> None:
+        if self._report is not None:
+            self._made_for[request] = self._report
+
     def _on_failed(self, request: Any) -> None:
         host = urlsplit(request.url).hostname
+        report = self._made_for.get(request)
         # Blocked outside requests are already reported as such.
-        if self._report is not None and host == "127.0.0.1":
-            self._report.failed_requests.append(f"{request.url} ({request.failure})")
+        if report is not None and host == "127.0.0.1":
+            report.failed_requests.append(f"{request.url} ({request.failure})")
 
     def _on_response(self, response: Any) -> None:
-        if self._report is not None and response.status >= 400:
-            self._report.failed_requests.append(f"{response.url} (HTTP {response.status})")
+        report = self._made_for.get(response.request)
+        if report is not None and response.status >= 400:
+            report.failed_requests.append(f"{response.url} (HTTP {response.status})")
 
     def _on_dialog(self, dialog: Any) -> None:
         if self._report is not None:
