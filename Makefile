@@ -10,7 +10,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: docs serve test lint typecheck pytest bench tools vendor-js clean
 
-$(STAMP): pyproject.toml
+# The editable install also compiles the scanner of `penstock observe` (hatch_build.py):
+# a change to its C source installs again.
+$(STAMP): pyproject.toml hatch_build.py penstock/_observed/_scan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -12,7 +12,7 @@ msgspec; only the time differs (the ``fast`` extra).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -29,14 +29,19 @@ __all__ = [
     "APP_LINE",
     "BLOCK",
     "FAST_DECODE",
+    "FAST_SCAN",
+    "BlockSink",
     "LineReader",
     "SingleLine",
     "block_records",
+    "compiled_scan",
     "line_reader",
 ]
 
 #: Use msgspec when it is installed (tests turn it off to compare both readers).
 FAST_DECODE = True
+#: Count plain step records in C when the compiled scanner was built (tests turn it off).
+FAST_SCAN = True
 
 #: What the reader returns for a JSON object that is no step record (the application's own).
 APP_LINE: Final = "not a step record"
@@ -121,6 +126,27 @@ BLOCK = 256 << 10
 #: lines after it (a container log's piece): then the plain reader takes over from there.
 SingleLine = Callable[[bytes, int], "Iterator[RawRecord] | None"]
 
+#: Counts the lines of a block it is sure of, from a byte offset on, straight into a tally:
+#: returns where it stopped (the block's length at its end) and how many lines it counted.
+BlockSink = Callable[[bytes, int], "tuple[int, int]"]
+
+
+def compiled_scan() -> Callable[..., tuple[int, int, int, int]] | None:
+    """The compiled scanner's ``scan`` (`penstock._observed._scan`), or ``None``.
+
+    It is built with the package where a C compiler is at hand, and needs msgspec (the
+    ``fast`` extra) for the lines it leaves to Python.
+    """
+    if not (FAST_SCAN and FAST_DECODE):
+        return None
+    try:
+        import msgspec  # noqa: F401
+
+        from penstock._observed._scan import scan
+    except ImportError:
+        return None
+    return scan
+
 
 def block_records(
     path: Path,
@@ -129,6 +155,7 @@ def block_records(
     skipped: Counter[str],
     single: SingleLine,
     done: list[int],
+    sink: BlockSink | None = None,
 ) -> Iterator[list[RawRecord]]:
     """The records of an uncompressed file read in blocks of whole lines, while it can.
 
@@ -140,6 +167,10 @@ def block_records(
     newline at the end, or one ``single`` refuses: ``done`` is then set to the byte offset and the
     number of lines read, for the plain reader to go on from there (the offset is -1 when
     the whole file or window was read).
+
+    With a ``sink`` (the compiled scanner, bound to a tally), a block's lines are counted
+    by it; each line it leaves is read here as above and its records yielded at once, so
+    that the tally sees every record in file order.
     """
     convert = _converter(file)
     assert convert is not None
@@ -164,6 +195,14 @@ def block_records(
                 done[:] = [offset, number]
                 return
             block, tail = data[:cut], data[cut:]
+            if sink is not None:
+                stop, read = yield from _sunk(block, number, sink, convert, skipped, single)
+                if stop >= 0:
+                    done[:] = [offset + stop, read]
+                    return
+                number = read
+                offset += cut
+                continue
             count = block.count(b"\n")
             structs = None
             # A block whose lines each open one object and nothing else is decoded in one
@@ -214,6 +253,47 @@ def block_records(
                 yield out
             number += count
             offset += cut
+
+
+def _sunk(
+    block: bytes,
+    number: int,
+    sink: BlockSink,
+    convert: Any,
+    skipped: Counter[str],
+    single: SingleLine,
+) -> Generator[list[RawRecord], None, tuple[int, int]]:
+    """One block counted by ``sink``, the lines it leaves read one by one.
+
+    Returns where the plain reader goes on (-1 when the whole block was read, else the
+    offset in the block) and the number of lines of the file read by then.
+    """
+    pos = index = 0
+    size = len(block)
+    while True:
+        pos, counted = sink(block, pos)
+        index += counted
+        if pos >= size:
+            return -1, number + index
+        end = block.index(b"\n", pos)
+        line = block[pos:end]
+        at = number + index + 1
+        if line[:1] != b"{":  # other kinds of line: read in order
+            return pos, at - 1
+        found = None if line[:17] == b'{"resourceSpans":' else _line(line, at, convert)
+        if found is None:
+            records = single(line, at)
+            if records is None:
+                return pos, at - 1
+            out = list(records)
+            if out:
+                yield out
+        elif found is APP_LINE:
+            skipped[APP_LINE] += 1
+        else:
+            yield [found]  # type: ignore[list-item]  # a record, not the reason
+        pos = end + 1
+        index += 1
 
 
 def _line(line: bytes, number: int, convert: Any) -> RawRecord | str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from penstock._observed.documents import PartEnd, decoder, documents
-from penstock._observed.fast import LineReader, block_records, line_reader
+from penstock._observed.fast import BlockSink, LineReader, block_records, line_reader
 from penstock._observed.files import is_compressed
 from penstock._observed.logs import log_record
 from penstock._observed.otlp import is_otlp_document, otlp_records
@@ -30,11 +30,17 @@ def read_records(files: Sequence[Path], skipped: Skipped) -> Iterator[RawRecord]
         yield from batch
 
 
-def read_batches(files: Sequence[Path], skipped: Skipped) -> Iterator[list[RawRecord]]:
-    """`read_records` in lists of records (a block of lines each): one step per list."""
+def read_batches(
+    files: Sequence[Path], skipped: Skipped, sink: BlockSink | None = None
+) -> Iterator[list[RawRecord]]:
+    """`read_records` in lists of records (a block of lines each): one step per list.
+
+    With a ``sink`` (`penstock._observed.tally.Tally.block_sink`), the plain step records
+    of log files are counted by it instead, and only the others come out.
+    """
     held: set[str] = set()
     for path in files:
-        yield from part_batches(path, skipped, held)
+        yield from part_batches(path, skipped, held, sink=sink)
     if held:
         from penstock._observed.tree import place_held_spans
 
@@ -47,10 +53,11 @@ def part_batches(
     held: set[str],
     window: tuple[int, int] | None = None,
     ends: PartEnd | None = None,
+    sink: BlockSink | None = None,
 ) -> Iterator[list[RawRecord]]:
     """The step records of one file (or of the ``window`` of it), spans to place in ``held``.
 
-    ``window`` and ``ends`` are those of `documents`.
+    ``window`` and ``ends`` are those of `documents`; ``sink`` that of `read_batches`.
     """
     name = str(path)
     fast = line_reader(name)
@@ -59,7 +66,8 @@ def part_batches(
         # Blocks of plain log lines, decoded many at a time, as long as the file has only
         # those; the line-by-line reading below goes on from where they stop.
         done: list[int] = []
-        yield from block_records(path, name, window, skipped, _single(name, skipped, held), done)
+        single = _single(name, skipped, held)
+        yield from block_records(path, name, window, skipped, single, done, sink)
         if done[0] < 0:
             if ends is not None:
                 ends.lines = done[1]

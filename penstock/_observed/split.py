@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from penstock._observed.documents import PartEnd
+from penstock._observed.fast import BlockSink
 from penstock._observed.files import is_compressed
 from penstock._observed.record import RawRecord, Skipped
 from penstock._observed.source import part_batches
@@ -54,6 +55,8 @@ class Counts(Protocol):
     def add_all(self, records: Iterable[RawRecord]) -> None: ...
 
     def add_batches(self, batches: Iterable[list[RawRecord]]) -> None: ...
+
+    def block_sink(self) -> BlockSink | None: ...
 
     def fold(self) -> None: ...
 
@@ -120,8 +123,9 @@ def _read(
     units: Sequence[_Unit], tally: Counts, held: set[str], ends: PartEnd
 ) -> Iterator[list[RawRecord]]:
     last = len(units) - 1
+    sink = tally.block_sink()
     return chain.from_iterable(
-        part_batches(path, tally.skipped, held, window, ends if i == last else None)
+        part_batches(path, tally.skipped, held, window, ends if i == last else None, sink)
         for i, (path, window) in enumerate(units)
     )
 

@@ -13,8 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from penstock._graph.model import FlowGraph, get_flow
+from penstock._observed.fast import APP_LINE, BlockSink, compiled_scan
 from penstock._observed.files import expand
-from penstock._observed.record import DUPLICATE, EDGE_FROM_SINCE, RawRecord, Record, Skipped
+from penstock._observed.record import (
+    DUPLICATE,
+    EDGE_FROM_SINCE,
+    SCHEMA_VERSION,
+    RawRecord,
+    Record,
+    Skipped,
+)
 from penstock._observed.results import ObservedEdge, ObservedFlow, ObservedStep
 from penstock._observed.rule import DEFER, EdgeRule, rebuild_edges
 from penstock._observed.sketch import INV_LOG_GAMMA, TINY, TINY_BUCKET, Sketch
@@ -178,6 +186,31 @@ class Tally:
             if start is not None and (group[1] is None or start > group[1]):
                 group[1] = start
             group[2].append(duration)
+
+    def block_sink(self) -> BlockSink | None:
+        """What counts plain log lines straight into this tally, in C; ``None`` without it.
+
+        Only for the counts `add_all` makes of such a line alone: not with a time window
+        or watched steps (the lines go through `add_all` then).
+        """
+        scan = compiled_scan()
+        if scan is None or self.low is not None or self.high is not None:
+            return None
+        if self.step_runs or self.edge_runs:
+            return None
+        flow = self.graph.name.encode("utf-8", "surrogatepass")
+        args = (flow, EDGE_FROM_SINCE, SCHEMA_VERSION, self.seen, self.runs, self.groups)
+        other, skipped = self.other_flows, self.skipped
+
+        def sink(block: bytes, pos: int) -> tuple[int, int]:
+            pos, lines, app, dup = scan(block, pos, *args, other)
+            if app:
+                skipped[APP_LINE] += app
+            if dup:
+                skipped[DUPLICATE] += dup
+            return pos, lines
+
+        return sink
 
     def add_batches(self, batches: Iterable[list[RawRecord]]) -> None:
         """`add_all` for records that come in lists (`read_batches`)."""
@@ -455,7 +488,7 @@ def tally_files(
         tally = tally_in_two(new, paths)
         if tally is None:
             tally = new()
-            tally.add_batches(read_batches(paths, tally.skipped))
+            tally.add_batches(read_batches(paths, tally.skipped, tally.block_sink()))
     finally:
         if collecting:
             gc.enable()

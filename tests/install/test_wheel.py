@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import venv
 import zipfile
@@ -99,7 +100,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert done.returncode == 0, done.stdout + done.stderr
     (wheel,) = out.glob("*.whl")
     (sdist,) = out.glob("*.tar.gz")
-    match = re.fullmatch(r"penstock_flows-(.+)-py3-none-any\.whl", wheel.name)
+    # Platform-specific where the compiled scanner was built (hatch_build.py), else pure.
+    tags = r"(py3-none-any|cp3\d+-cp3\d+-\w+)"
+    match = re.fullmatch(rf"penstock_flows-([^-]+)-{tags}\.whl", wheel.name)
     assert match, wheel.name
     return Built(wheel, sdist, match[1])
 
@@ -147,6 +150,34 @@ def test_wheel_holds_the_packages_and_their_data_only(built: Built) -> None:
         assert f"Provides-Extra: {extra}\n" in metadata
     assert "penstock = penstock.cli:main" in entry_points
     assert "penstock = penstock_mkdocs.plugin:PenstockPlugin" in entry_points
+
+
+def test_wheel_carries_the_compiled_scanner(built: Built) -> None:
+    """Built where a C compiler is at hand (always in CI), with its platform's tag."""
+    with zipfile.ZipFile(built.wheel) as wheel:
+        names = wheel.namelist()
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    scanner = f"penstock/_observed/_scan{suffix}"
+    if scanner not in names:
+        reason = f"the wheel was built without {scanner} (no C compiler or Python headers)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    assert not built.wheel.name.endswith("-py3-none-any.whl"), built.wheel.name
+    assert "penstock/_observed/_scan.c" not in names
+    assert not [n for n in names if n.endswith(".so") and n != scanner]
+
+
+def test_the_installed_scanner_loads(installed: Installed) -> None:
+    """The module in the wheel imports in the user's virtualenv, outside the checkout."""
+    code = "import penstock._observed._scan as s; print(s.scan.__doc__.splitlines()[0])"
+    done = installed.run("python", "-c", code)
+    if done.returncode != 0 and "No module named 'penstock._observed._scan'" in done.stderr:
+        if os.environ.get("CI") == "true":
+            pytest.fail(done.stderr)
+        pytest.skip("the wheel was built without the compiled scanner")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Count the plain step records"), done.stdout
 
 
 def test_sdist_rebuilds_without_local_leftovers(built: Built) -> None:

@@ -1,9 +1,10 @@
-"""The fast readers (msgspec blocks, orjson, two cores) give the plain reader's output exactly.
+"""The fast readers (msgspec blocks, orjson, C, two cores) give the plain reader's output exactly.
 
-Every fixture is read four ways: the standard library alone, orjson, msgspec (blocks of log
+Every fixture is read six ways: the standard library alone, orjson, msgspec (blocks of log
 lines decoded at once, with a small block size so that files span many blocks and stop
-half-way), and msgspec on two cores (the input cut in two, the second half counted in a
-forked process). The JSON output, the text summary and a replay must be the same bytes.
+half-way), msgspec on two cores (the input cut in two, the second half counted in a forked
+process), and the same two with the compiled scanner counting the lines it is sure of.
+The JSON output, the text summary and a replay must be the same bytes.
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ from tests.observed import shop
 
 pytest.importorskip("msgspec")
 
-MODES = ("plain", "orjson", "msgspec", "two cores")
+MODES = ("plain", "orjson", "msgspec", "two cores", "compiled", "compiled two cores")
+#: The modes that read on two cores.
+TWO = ("two cores", "compiled two cores")
 
 
 def _set_mode(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setattr(documents_module, "FAST_JSON", mode != "plain")
-    monkeypatch.setattr(fast_module, "FAST_DECODE", mode in ("msgspec", "two cores"))
+    monkeypatch.setattr(fast_module, "FAST_DECODE", mode not in ("plain", "orjson"))
+    monkeypatch.setattr(fast_module, "FAST_SCAN", mode.startswith("compiled"))
     # Small blocks: a fixture spans many, and reading stops and goes on line by line.
     monkeypatch.setattr(fast_module, "BLOCK", 512)
 
@@ -67,7 +71,7 @@ def _outputs(
     found: dict[str, str] = {}
     for mode in MODES:
         _set_mode(monkeypatch, mode)
-        if mode == "two cores":
+        if mode in TWO:
             result, _ = _observe_in_two(shop.FLOW, files)
         else:
             result = observe(shop.FLOW, files)
@@ -81,6 +85,12 @@ def _outputs(
                 text.write(str(exc))
         found[mode] = text.getvalue()
     return found
+
+
+def _assert_same(outputs: dict[str, str], files: list[Path]) -> None:
+    plain = outputs["plain"]
+    for mode in MODES[1:]:
+        assert outputs[mode] == plain, (mode, files)
 
 
 def _records(json_log: Path) -> list[dict[str, Any]]:
@@ -169,8 +179,7 @@ def test_fuzzed_lines_read_the_same_every_way(
 ) -> None:
     for files in ([fuzzed[0]], [fuzzed[1]], fuzzed):
         outputs = _outputs(files, monkeypatch)
-        assert outputs["plain"] == outputs["orjson"] == outputs["msgspec"], files
-        assert outputs["plain"] == outputs["two cores"], files
+        _assert_same(outputs, files)
     # The fuzzed file is no toy: most reasons a record is skipped for are in it.
     result = json.loads(outputs["plain"].split("\n}", 1)[0] + "\n}")
     reasons = set(result["skipped"])
@@ -256,8 +265,7 @@ def test_every_fixture_reads_the_same_every_way(
         cases.append([zst, json_log])
     for files in cases:
         outputs = _outputs(files, monkeypatch, run)
-        assert outputs["plain"] == outputs["orjson"] == outputs["msgspec"], files
-        assert outputs["plain"] == outputs["two cores"], files
+        _assert_same(outputs, files)
     assert json.loads(outputs["plain"].split("\n}", 1)[0] + "\n}")["runs"] > 0
 
 
@@ -270,8 +278,9 @@ def _big_log(path: Path, records: list[dict[str, Any]], copies: int) -> None:
                 out.write("\n")
 
 
+@pytest.mark.parametrize("mode", TWO)
 def test_two_cores_cut_a_file_and_number_its_lines_on(
-    json_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mode: str, json_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = _records(json_log)
     path = tmp_path / "big.log"
@@ -281,7 +290,7 @@ def test_two_cores_cut_a_file_and_number_its_lines_on(
     with path.open("a") as out:
         out.write(json.dumps(stray) + "\n")
     lines = len(path.read_text().splitlines())
-    _set_mode(monkeypatch, "two cores")
+    _set_mode(monkeypatch, mode)
     monkeypatch.setattr(fast_module, "BLOCK", 256 << 10)
     two, used = _observe_in_two(shop.FLOW, [path])
     assert used
@@ -295,12 +304,13 @@ def test_two_cores_cut_a_file_and_number_its_lines_on(
     assert one.skipped == {}
 
 
+@pytest.mark.parametrize("mode", TWO)
 def test_two_cores_fall_back_to_reading_in_order(
-    json_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mode: str, json_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Halves sharing a call, or a cut through a container line's pieces: read in order."""
     records = _records(json_log)
-    _set_mode(monkeypatch, "two cores")
+    _set_mode(monkeypatch, mode)
     twice = tmp_path / "twice.log"
     twice.write_text("".join(json.dumps(r) + "\n" for r in records * 2))
     graph = get_flow(shop.FLOW)
