@@ -168,6 +168,27 @@ def test_wheel_carries_the_compiled_scanner(built: Built) -> None:
     assert not [n for n in names if n.endswith(".so") and n != scanner]
 
 
+def test_a_pure_wheel_when_asked(tmp_path: Path) -> None:
+    """``PENSTOCK_PURE=1``: the wheel the release publishes for every other platform."""
+    _require_build_tools()
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the version comes from git")
+    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)]
+    done = subprocess.run(
+        [*build, str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PENSTOCK_PURE": "1"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    assert wheel.name.endswith("-py3-none-any.whl"), wheel.name
+    with zipfile.ZipFile(wheel) as archive:
+        assert not [n for n in archive.namelist() if n.endswith((".so", ".pyd", ".c"))]
+
+
 def test_the_installed_scanner_loads(installed: Installed) -> None:
     """The module in the wheel imports in the user's virtualenv, outside the checkout."""
     code = "import penstock._observed._scan as s; print(s.scan.__doc__.splitlines()[0])"
