@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -46,8 +47,15 @@ class ScannerBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             return
         if version != "editable":
             build_data["force_include"][str(target)] = name
+            self._made = target.parent
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        """Remove the folder the module was compiled in, now that it is in the wheel."""
+        made = getattr(self, "_made", None)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _compile(source: Path, target: Path) -> str | None:
