@@ -10,9 +10,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: docs serve test lint typecheck pytest bench tools vendor-js clean
 
-# The editable install also compiles the scanner of `penstock observe` (hatch_build.py):
-# a change to its C source installs again.
-$(STAMP): pyproject.toml hatch_build.py penstock/_observed/_scan.c
+# The editable install also compiles penstock's C modules (hatch_build.py): a change to their
+# sources installs again.
+$(STAMP): pyproject.toml hatch_build.py penstock/_observed/_scan.c penstock/propagation/_wire.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

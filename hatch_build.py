@@ -1,8 +1,9 @@
-"""Build hook: compile the scanner of `penstock observe` (penstock/_observed/_scan.c).
+"""Build hook: compile penstock's two optional C modules.
 
-The scanner is optional. Where no C compiler or Python headers are at hand, or with
-``PENSTOCK_PURE=1`` set, the wheel is pure Python and `penstock observe` reads the same
-files with msgspec alone, more slowly (docs/observed.md gives the figures).
+``penstock/_observed/_scan.c`` counts log lines for `penstock observe`;
+``penstock/propagation/_wire.c`` reads penstock's headers on a gRPC server. Where no C
+compiler or Python headers are at hand, or with ``PENSTOCK_PURE=1`` set, the wheel is pure
+Python and the same code paths run in Python, with the same results, more slowly.
 """
 
 from __future__ import annotations
@@ -19,40 +20,43 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCE = "penstock/_observed/_scan.c"
+SOURCES = ("penstock/_observed/_scan.c", "penstock/propagation/_wire.c")
 
 
-class ScannerBuildHook(BuildHookInterface):  # type: ignore[type-arg]
-    """Adds the compiled scanner to the wheel (or, editable, next to its source)."""
+class CModulesBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    """Adds the compiled modules to the wheel (or, editable, next to their sources)."""
 
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        """Compile the scanner; leave the wheel pure Python when that fails."""
+        """Compile the modules; leave the wheel pure Python when one fails."""
         if self.target_name != "wheel" or os.environ.get("PENSTOCK_PURE") == "1":
             return
         suffix = sysconfig.get_config_var("EXT_SUFFIX")
-        name = f"penstock/_observed/_scan{suffix}"
-        # An editable install imports from the checkout: the module goes next to its source.
-        if version == "editable":
-            target = Path(self.root, name)
-        else:
-            target = Path(tempfile.mkdtemp(prefix="penstock-build-"), Path(name).name)
-        problem = _compile(Path(self.root, SOURCE), target)
-        if problem is not None:
-            self.app.display_warning(
-                f"penstock: the compiled scanner was not built ({problem}); "
-                "`penstock observe` reads with msgspec alone"
-            )
-            return
-        if version != "editable":
-            build_data["force_include"][str(target)] = name
-            self._made = target.parent
+        # An editable install imports from the checkout: the modules go next to their source.
+        folder = None if version == "editable" else Path(tempfile.mkdtemp(prefix="penstock-"))
+        built = {}
+        for source in SOURCES:
+            name = source.removesuffix(".c") + suffix
+            target = Path(self.root, name) if folder is None else folder / Path(name).name
+            problem = _compile(Path(self.root, source), target)
+            if problem is not None:
+                self.app.display_warning(
+                    f"penstock: {source} was not compiled ({problem}); "
+                    "its Python counterpart runs instead"
+                )
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+                return
+            built[str(target)] = name
+        if folder is not None:
+            build_data["force_include"].update(built)
+            self._made = folder
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        """Remove the folder the module was compiled in, now that it is in the wheel."""
+        """Remove the folder the modules were compiled in, now that they are in the wheel."""
         made = getattr(self, "_made", None)
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)

@@ -25,7 +25,15 @@ from penstock._runtime.remote import remote_infos as _infos
 from penstock.propagation import _propagators, _w3c
 from penstock.propagation._propagators import default_propagators, textmap_checked
 
-__all__ = ["enter_remote", "exit_remote", "http_entry", "metadata_entry", "stream_entry"]
+__all__ = [
+    "AGAIN",
+    "enter_remote",
+    "exit_remote",
+    "http_entry",
+    "metadata_entry",
+    "read_metadata",
+    "stream_entry",
+]
 
 _log = logging.getLogger("penstock.propagation")
 
@@ -43,6 +51,22 @@ _OWN_TRACEPARENT = _w3c.OWN_TRACEPARENT
 _last_read: tuple[Any, ...] = (None, None, 0, 0, None, True)
 #: Metadata to read the general way.
 _OTHER = object()
+
+
+def _compiled_reader() -> tuple[Any, object]:
+    """The compiled reading of a call's metadata (`penstock.propagation._wire`), if built."""
+    try:
+        from penstock.propagation import _wire
+    except ImportError:
+        return None, _OTHER
+    _wire.setup(_propagators.textmap_checked, _propagators, _UNNAMED)
+    return _wire.read_metadata, _wire.AGAIN
+
+
+#: ``read_metadata(metadata, link, hop)``: the compiled reading of the common case, else
+#: ``None``. It returns `AGAIN` for what `metadata_entry` must read; the same entry
+#: otherwise (on a live server it costs a few microseconds less per call).
+read_metadata, AGAIN = _compiled_reader()
 
 
 def metadata_entry(metadata: Any, link: bool, hop: tuple[str, Mapping[str, Any]]) -> Entry | None:

@@ -4,6 +4,7 @@ through a real server on 127.0.0.1; and the one-pass metadata reading they rely 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from typing import Any
@@ -417,10 +418,18 @@ def general_reading(carrier: Any) -> RemoteContext | None:
 
 
 def server_reading(carrier: Any) -> RemoteContext | None:
-    """What the gRPC server wrappers' private hot path reads from ``carrier``, as a context."""
-    from penstock.propagation._entry import metadata_entry
+    """What the gRPC server wrappers' private hot path reads from ``carrier``, as a context.
 
-    entry = metadata_entry(carrier, False, ("server", {}))
+    The compiled reading where it decides, and the Python one must give the same entry.
+    """
+    from penstock.propagation._entry import AGAIN, metadata_entry, read_metadata
+
+    hop = ("server", {})
+    entry = metadata_entry(carrier, False, hop)
+    if read_metadata is not None:
+        compiled = read_metadata(carrier, False, hop)
+        if compiled is not AGAIN:
+            assert compiled == entry, (carrier, compiled, entry)
     if entry is None:
         return None
     trace_id, span_id, info, _link, sampled, state, _hop = entry
@@ -442,7 +451,53 @@ values = st.one_of(
         ]
     ),
 )
-keys = st.sampled_from(["traceparent", "tracestate", "baggage", "Traceparent", "x-other"])
+hex_digits = st.text(alphabet="0123456789abcdefABCDEF-g", min_size=0, max_size=34)
+parents = st.builds(
+    lambda version, trace, span, flags: f"{version}-{trace}-{span}-{flags}",
+    st.sampled_from(["00", "01", "ff", "0"]),
+    st.one_of(st.just("0" * 32), hex_digits, st.integers(1, 2**128 - 1).map("{:032x}".format)),
+    st.one_of(st.just("0" * 16), hex_digits, st.integers(1, 2**64 - 1).map("{:016x}".format)),
+    st.one_of(st.sampled_from(["00", "01", "03", "ff", "0g", "1"]), hex_digits),
+)
+values = st.one_of(values, parents)
+keys = st.sampled_from(
+    ["traceparent", "tracestate", "baggage", "Traceparent", "x-other", "TRACESTATE", "user-agent"]
+)
+
+
+def test_the_compiled_reading_is_built_and_reads_the_common_case() -> None:
+    """A traced client's metadata is read in C (where penstock was built with a compiler)."""
+    from penstock.propagation import _entry
+
+    if _entry.read_metadata is None:
+        reason = "penstock/propagation/_wire.c was not compiled here"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI builds it: gcc and the Python headers are needed)")
+        pytest.skip(reason)
+    hop = ("server", {})
+    carrier = (("user-agent", "grpc-python"), ("traceparent", f"00-{'ab' * 16}-{'cd' * 8}-01"))
+    _entry.metadata_entry(carrier, False, hop)  # judges the global propagator once
+    entry = _entry.read_metadata(carrier, True, hop)
+    assert entry is not _entry.AGAIN
+    assert entry[:2] == (int("ab" * 16, 16), int("cd" * 8, 16))
+    assert entry[3:] == (True, True, None, hop)
+    assert entry[2].name == ""
+    assert entry[2].flow is None
+    again = _entry.read_metadata(carrier, False, hop)  # the last reading, reused
+    assert again[:3] == entry[:3]
+    assert again[3] is False
+    # What it leaves to Python: baggage (step names), tracestate, another version, bad ids.
+    for other in (
+        (*carrier, ("baggage", "penstock.trace=" + "ab" * 16 + ",penstock.step=s")),
+        (*carrier, ("tracestate", "a=1")),
+        (("traceparent", f"01-{'ab' * 16}-{'cd' * 8}-01"),),
+        (("traceparent", f"00-{'0' * 32}-{'cd' * 8}-01"),),
+        (("traceparent", f"00-{'AB' * 16}-{'cd' * 8}-01"),),
+        (*carrier, carrier[1]),
+        [["traceparent", f"00-{'ab' * 16}-{'cd' * 8}-01"]],
+    ):
+        assert _entry.read_metadata(other, False, hop) is _entry.AGAIN, other
+    assert _entry.read_metadata((("user-agent", "x"),), False, hop) is None
 
 
 @settings(

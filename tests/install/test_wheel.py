@@ -152,20 +152,21 @@ def test_wheel_holds_the_packages_and_their_data_only(built: Built) -> None:
     assert "penstock = penstock_mkdocs.plugin:PenstockPlugin" in entry_points
 
 
-def test_wheel_carries_the_compiled_scanner(built: Built) -> None:
+def test_wheel_carries_the_compiled_modules(built: Built) -> None:
     """Built where a C compiler is at hand (always in CI), with its platform's tag."""
     with zipfile.ZipFile(built.wheel) as wheel:
         names = wheel.namelist()
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    scanner = f"penstock/_observed/_scan{suffix}"
-    if scanner not in names:
-        reason = f"the wheel was built without {scanner} (no C compiler or Python headers)"
+    modules = {f"penstock/_observed/_scan{suffix}", f"penstock/propagation/_wire{suffix}"}
+    if not modules & set(names):
+        reason = f"the wheel was built without {sorted(modules)} (no C compiler or headers)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    assert modules <= set(names)
     assert not built.wheel.name.endswith("-py3-none-any.whl"), built.wheel.name
-    assert "penstock/_observed/_scan.c" not in names
-    assert not [n for n in names if n.endswith(".so") and n != scanner]
+    assert not [n for n in names if n.endswith(".c")]
+    assert {n for n in names if n.endswith((".so", ".pyd"))} == modules
 
 
 def test_a_pure_wheel_when_asked(tmp_path: Path) -> None:
@@ -189,16 +190,21 @@ def test_a_pure_wheel_when_asked(tmp_path: Path) -> None:
         assert not [n for n in archive.namelist() if n.endswith((".so", ".pyd", ".c"))]
 
 
-def test_the_installed_scanner_loads(installed: Installed) -> None:
-    """The module in the wheel imports in the user's virtualenv, outside the checkout."""
-    code = "import penstock._observed._scan as s; print(s.scan.__doc__.splitlines()[0])"
+def test_the_installed_modules_load(installed: Installed) -> None:
+    """The C modules in the wheel import in the user's virtualenv, outside the checkout."""
+    code = (
+        "import penstock._observed._scan as s, penstock.propagation._wire as w;"
+        "print(s.scan.__doc__.splitlines()[0]); print(w.read_metadata.__doc__.splitlines()[0])"
+    )
     done = installed.run("python", "-c", code)
-    if done.returncode != 0 and "No module named 'penstock._observed._scan'" in done.stderr:
+    if done.returncode != 0 and "No module named 'penstock." in done.stderr:
         if os.environ.get("CI") == "true":
             pytest.fail(done.stderr)
-        pytest.skip("the wheel was built without the compiled scanner")
+        pytest.skip("the wheel was built without the C modules")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Count the plain step records"), done.stdout
+    first, second = done.stdout.splitlines()
+    assert first.startswith("Count the plain step records"), first
+    assert second.startswith("The entry of the run a call's metadata carries"), second
 
 
 def test_sdist_rebuilds_without_local_leftovers(built: Built) -> None:

@@ -19,10 +19,12 @@ import grpc
 
 from penstock.contrib._semconv import rpc
 from penstock.propagation._entry import (
+    AGAIN,
     Entry,
     enter_remote,
     exit_remote,
     metadata_entry,
+    read_metadata,
     stream_entry,
 )
 
@@ -44,7 +46,11 @@ CACHE_SIZE = 1024
 def _remote(context: Any, link: bool, hop: tuple[str, dict[str, Any]]) -> Entry | None:
     """The run the call's metadata carries (``context``: the servicer context)."""
     try:
-        return metadata_entry(context.invocation_metadata(), link, hop)
+        metadata = context.invocation_metadata()
+        entry: Any = AGAIN if read_metadata is None else read_metadata(metadata, link, hop)
+        if entry is AGAIN:
+            entry = metadata_entry(metadata, link, hop)
+        return entry  # type: ignore[no-any-return]
     except Exception as exc:  # a context without metadata: serve the call as a fresh run
         _log.debug("penstock could not read trace metadata: %r", exc)
         return None
@@ -86,7 +92,10 @@ def _serving_unary(
     # these two arguments, so no tuple is packed per call and the result is not inspected.
     def serve_unary(request: Any, context: Any) -> Any:
         try:  # _remote(), inline: every frame costs on a live server
-            entry = metadata_entry(context.invocation_metadata(), link, hop)
+            metadata = context.invocation_metadata()
+            entry: Any = AGAIN if read_metadata is None else read_metadata(metadata, link, hop)
+            if entry is AGAIN:
+                entry = metadata_entry(metadata, link, hop)
         except Exception as exc:  # a context without metadata: serve a fresh run
             _log.debug("penstock could not read trace metadata: %r", exc)
             entry = None
