@@ -437,6 +437,14 @@ def server_reading(carrier: Any) -> RemoteContext | None:
     return remote
 
 
+def as_entered(remote: RemoteContext | None) -> tuple[Any, ...] | None:
+    """What a server enters of a context: the flags' sampled bit only (the others are not
+    carried on)."""
+    if remote is None:
+        return None
+    return (remote.trace_id, remote.span_id, remote.sampled, remote.trace_state)
+
+
 values = st.one_of(
     st.text(max_size=60),
     st.binary(max_size=60),
@@ -515,14 +523,19 @@ def test_one_pass_reading_equals_opentelemetry(
     fast = extract(carrier, grpc_getter)
     assert extract(list(carrier), grpc_getter) == fast
     assert fast == general_reading(carrier)
-    assert server_reading(carrier) == fast
+    assert as_entered(server_reading(carrier)) == as_entered(fast)
     with monkeypatch.context() as patch:
         patch.setattr(propagation, "_default_propagators", lambda: False)
         slow = extract(carrier, grpc_getter)
     # Where OpenTelemetry's propagator is not conformant (repeated traceparent or tracestate
-    # keys), penstock reads what the recommendation says instead (tests/conformance).
+    # keys), penstock reads what the recommendation says instead (tests/conformance). A
+    # header given as bytes (gRPC delivers only -bin keys so) is dropped by the getter that
+    # OpenTelemetry reads through, while penstock's reader counts it as a bad header.
     parents = grpc_getter.get(carrier, "traceparent")
-    if oracle.otel_conformant(parents, grpc_getter.get(carrier, "tracestate")):
+    w3c_bytes = any(
+        k.lower() in ("traceparent", "tracestate") and not isinstance(v, str) for k, v in carrier
+    )
+    if not w3c_bytes and oracle.otel_conformant(parents, grpc_getter.get(carrier, "tracestate")):
         assert fast == slow
 
 
