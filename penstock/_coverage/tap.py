@@ -35,10 +35,12 @@ class CoverageTap:
         #: (StepInfo, StepInfo of its edge's source) -> what the call stands for.
         self._items: dict[tuple[Any, Any], Any] = {}
         self._rules: dict[str, EdgeRule | None] = {}
-        #: Distinct sets of items (StepInfo objects and (flow, source, target) edges) -> runs.
-        self._runs: Counter[frozenset[Any]] = Counter()
-        #: (first call, its run's items) of the runs not put away yet.
-        self._open: list[tuple[Any, set[Any]]] = []
+        #: Distinct runs' items (StepInfo objects and (StepInfo, source) pairs) in the order
+        #: first seen -> runs. Kept as tuples: runs of the same code list the same items in
+        #: the same order, and a tuple of the same objects is told equal by identity.
+        self._runs: Counter[tuple[Any, ...]] = Counter()
+        #: (first call, its run's items, as the keys of a dict) of the runs not put away yet.
+        self._open: list[tuple[Any, dict[Any, None]]] = []
 
     def start(self) -> None:
         """Watch every step call from now on."""
@@ -58,19 +60,19 @@ class CoverageTap:
         """
         parent = step.parent
         if parent is None:
-            items = step._observed = {step._info}
+            items = step._observed = {step._info: None}
             self._opened(step, items)
             return
         items = parent._observed
         if items is None:
             # The caller started before the tap, or runs in another process: this call's
             # subtree is a run of its own here.
-            items = set()
+            items = {}
             self._opened(step, items)
         step._observed = items
-        items.add((step._info, step._edge))
+        items[step._info, step._edge] = None
 
-    def _opened(self, first: Any, items: set[Any]) -> None:
+    def _opened(self, first: Any, items: dict[Any, None]) -> None:
         opened = self._open
         opened.append((first, items))
         if len(opened) >= BATCH:
@@ -79,7 +81,7 @@ class CoverageTap:
     def _put_away(self, *, finished_only: bool) -> None:
         """Count the runs whose first call has finished (all of them: at the end)."""
         with self._lock:
-            keep: list[tuple[Any, set[Any]]] = []
+            keep: list[tuple[Any, dict[Any, None]]] = []
             runs = self._runs
             # Swapped first: a run opened by another thread meanwhile lands in the new list.
             opened, self._open = self._open, keep
@@ -87,7 +89,7 @@ class CoverageTap:
                 if finished_only and first.status == "running":
                     keep.append((first, items))
                 else:
-                    runs[frozenset(items)] += 1
+                    runs[tuple(items)] += 1
 
     # --- slow path: once per (step, predecessor, caller) ---------------------------------------
 

@@ -151,3 +151,41 @@ def test_coverage_tap_counts_runs_across_batches_and_open_runs() -> None:
     assert hits.runs("long") == 1
     assert hits.edges("long") == {("outer", "first"), ("first", "second")}
     assert hits.steps("long") == {"outer", "first", "second"}
+
+
+def test_runs_of_the_same_steps_in_another_order_are_one_shape() -> None:
+    """The coverage tap keys runs by their items in call order; the report does not care."""
+    from penstock._coverage.tap import CoverageTap
+
+    @flow("taps_order")
+    @entrypoint
+    def begin_order(first: str) -> None:
+        if first == "a":
+            side_a()
+            side_b()
+        else:
+            side_b()
+            side_a()
+        side_a()  # called again: counted once
+
+    @flow("taps_order")
+    @step(after="begin_order")
+    def side_a() -> None:
+        pass
+
+    @flow("taps_order")
+    @step(after="begin_order")
+    def side_b() -> None:
+        pass
+
+    tap = CoverageTap()
+    tap.start()
+    try:
+        for first in ("a", "b", "a"):
+            begin_order(first)
+    finally:
+        tap.stop()
+    shapes = tap.hits().flows["taps_order"]
+    steps = frozenset({"begin_order", "side_a", "side_b"})
+    edges = frozenset({("begin_order", "side_a"), ("begin_order", "side_b")})
+    assert shapes == {(steps, edges): 3}
