@@ -54,19 +54,16 @@ _OTHER = object()
 
 
 def _compiled_reader() -> tuple[Any, object]:
-    """The compiled reading of a call's metadata (`penstock.propagation._wire`), if built."""
+    """The compiled reading of a call's metadata (`penstock.propagation._wire`), if built.
+
+    Without it, `metadata_entry` itself, and a sentinel it never returns.
+    """
     try:
         from penstock.propagation import _wire
     except ImportError:
-        return None, _OTHER
+        return metadata_entry, _OTHER
     _wire.setup(_propagators.textmap_checked, _propagators, _UNNAMED)
     return _wire.read_metadata, _wire.AGAIN
-
-
-#: ``read_metadata(metadata, link, hop)``: the compiled reading of the common case, else
-#: ``None``. It returns `AGAIN` for what `metadata_entry` must read; the same entry
-#: otherwise (on a live server it costs a few microseconds less per call).
-read_metadata, AGAIN = _compiled_reader()
 
 
 def metadata_entry(metadata: Any, link: bool, hop: tuple[str, Mapping[str, Any]]) -> Entry | None:
@@ -142,6 +139,12 @@ def metadata_entry(metadata: Any, link: bool, hop: tuple[str, Mapping[str, Any]]
     except Exception as exc:
         _log.debug("penstock ignored an unreadable trace context: %r", exc, exc_info=True)
         return None
+
+
+#: ``read_metadata(metadata, link, hop)``: the compiled reading of the common case. It
+#: returns `AGAIN` for what `metadata_entry` must read, the same entry otherwise (on a live
+#: server it costs a few microseconds less per call). Without the C module, `metadata_entry`.
+read_metadata, AGAIN = _compiled_reader()
 
 
 def http_entry(headers: Iterable[Any], link: bool) -> Entry | None:

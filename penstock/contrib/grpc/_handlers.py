@@ -47,7 +47,7 @@ def _remote(context: Any, link: bool, hop: tuple[str, dict[str, Any]]) -> Entry 
     """The run the call's metadata carries (``context``: the servicer context)."""
     try:
         metadata = context.invocation_metadata()
-        entry: Any = AGAIN if read_metadata is None else read_metadata(metadata, link, hop)
+        entry: Any = read_metadata(metadata, link, hop)
         if entry is AGAIN:
             entry = metadata_entry(metadata, link, hop)
         return entry  # type: ignore[no-any-return]
@@ -93,7 +93,7 @@ def _serving_unary(
     def serve_unary(request: Any, context: Any) -> Any:
         try:  # _remote(), inline: every frame costs on a live server
             metadata = context.invocation_metadata()
-            entry: Any = AGAIN if read_metadata is None else read_metadata(metadata, link, hop)
+            entry: Any = read_metadata(metadata, link, hop)
             if entry is AGAIN:
                 entry = metadata_entry(metadata, link, hop)
         except Exception as exc:  # a context without metadata: serve a fresh run
