@@ -105,7 +105,6 @@ class CoverageSession:
         # Flows no test imports still count (at 0 %), as pytest-cov counts files no test runs.
         from penstock._errors import ProjectConfigError
         from penstock._project.config import module_sources
-        from penstock._project.modules import ModuleImportError, import_modules
 
         try:
             sources = module_sources([], [], start=self.config.rootpath)
@@ -114,6 +113,8 @@ class CoverageSession:
             return
         if not sources.modules:
             return
+        from penstock._project.modules import ModuleImportError, import_modules
+
         failures: list[ModuleImportError] = []
         import_modules(sources.modules, sources.folders, failures=failures)
         self.problems += [f"module {e.module!r} failed to import: {e}" for e in failures]

@@ -1,95 +1,50 @@
-"""Watch every step call of this process (a test session) and keep what each run did.
+"""Watch every run of this process (a test session) and keep what each run did.
 
-Installed as a runtime tap (`penstock._runtime.taps`): it runs beside whatever backend the
-tests configure, records nothing anywhere else and logs nothing. Per call it looks up which
-declared edge the call took (the runtime decides it by the happens-before rule of
-`penstock._runtime.rule` before the backend hears of the call: ``step._edge``, the same answer
-drift detection gives and log records carry as ``edge_from``) and adds it to its run's set.
-Runs are put away in batches: every `BATCH` runs, the sets of the runs that have finished join
-the distinct runs of `Hits` (so the tap needs no hook at the end of each call).
+The runtime keeps the shape of every run while asked to (`penstock._runtime.shapes`): beside
+whatever backend the tests configure, recording nothing anywhere else and logging nothing.
+A shape holds, per call, the declared edge the call took as the runtime decided it by the
+happens-before rule of `penstock._runtime.rule` (``step._edge``: the same answer drift
+detection gives and log records carry as ``edge_from``). This module turns the distinct
+shapes into steps and edges per flow, once each, when the result is asked for.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from threading import Lock
 from typing import Any
 
 from penstock._coverage.hits import Hits
 from penstock._errors import FlowNotFoundError
 from penstock._graph.model import get_flow
 from penstock._observed.rule import EdgeRule
-from penstock._runtime.taps import add_tap, remove_tap
+from penstock._runtime import lifecycle
+from penstock._runtime.lifecycle import keep_shapes
+from penstock._runtime.shapes import RunShapes
 
-__all__ = ["BATCH", "CoverageTap"]
-
-#: How many runs are kept open before the finished ones are put away.
-BATCH = 512
+__all__ = ["CoverageTap"]
 
 
 class CoverageTap:
     """Collects the shape of every run while installed (`start` ... `stop`)."""
 
     def __init__(self) -> None:
-        self._lock = Lock()
+        self._shapes = RunShapes()
         #: (StepInfo, StepInfo of its edge's source) -> what the call stands for.
         self._items: dict[tuple[Any, Any], Any] = {}
         self._rules: dict[str, EdgeRule | None] = {}
-        #: Distinct runs' items (StepInfo objects and (StepInfo, source) pairs) in the order
-        #: first seen -> runs. Kept as tuples: runs of the same code list the same items in
-        #: the same order, and a tuple of the same objects is told equal by identity.
-        self._runs: Counter[tuple[Any, ...]] = Counter()
-        #: (first call, its run's items, as the keys of a dict) of the runs not put away yet.
-        self._open: list[tuple[Any, dict[Any, None]]] = []
+        self._before: RunShapes | None = None
 
     def start(self) -> None:
-        """Watch every step call from now on."""
-        add_tap(self)
+        """Watch every run from now on (in place of a tap started before, until `stop`)."""
+        before = lifecycle.SHAPES
+        if before is not self._shapes:
+            self._before = before
+            keep_shapes(self._shapes)
 
     def stop(self) -> None:
-        """Stop watching."""
-        remove_tap(self)
-
-    # --- the hooks: on every step call -------------------------------------------------------
-
-    def on_start(self, *, step: Any) -> None:
-        """Add the call's (step, source of its edge) to its run's items.
-
-        Whether that edge is declared is decided when the runs are read (`hits`), once per
-        distinct pair: the hot path only adds a pair to a set.
-        """
-        parent = step.parent
-        if parent is None:
-            items = step._observed = {step._info: None}
-            self._opened(step, items)
-            return
-        items = parent._observed
-        if items is None:
-            # The caller started before the tap, or runs in another process: this call's
-            # subtree is a run of its own here.
-            items = {}
-            self._opened(step, items)
-        step._observed = items
-        items[step._info, step._edge] = None
-
-    def _opened(self, first: Any, items: dict[Any, None]) -> None:
-        opened = self._open
-        opened.append((first, items))
-        if len(opened) >= BATCH:
-            self._put_away(finished_only=True)
-
-    def _put_away(self, *, finished_only: bool) -> None:
-        """Count the runs whose first call has finished (all of them: at the end)."""
-        with self._lock:
-            keep: list[tuple[Any, dict[Any, None]]] = []
-            runs = self._runs
-            # Swapped first: a run opened by another thread meanwhile lands in the new list.
-            opened, self._open = self._open, keep
-            for first, items in opened:
-                if finished_only and first.status == "running":
-                    keep.append((first, items))
-                else:
-                    runs[tuple(items)] += 1
+        """Stop watching, and give the runs back to the tap started before, if any."""
+        if lifecycle.SHAPES is self._shapes:
+            keep_shapes(self._before)
+        self._before = None
 
     # --- slow path: once per (step, predecessor, caller) ---------------------------------------
 
@@ -133,11 +88,8 @@ class CoverageTap:
 
     def hits(self) -> Hits:
         """What the runs so far did, per flow (a run still going counts as it is now)."""
-        self._put_away(finished_only=False)
-        with self._lock:
-            runs = list(self._runs.items())
         hits = Hits()
-        for raw, count in runs:
+        for raw, count in self._shapes.counts():
             steps: dict[str, set[str]] = {}
             edges: dict[str, set[tuple[str, str]]] = {}
             for item in {self._item(r) for r in raw}:
@@ -153,6 +105,4 @@ class CoverageTap:
 
     def clear(self) -> None:
         """Forget the runs seen so far."""
-        with self._lock:
-            self._runs.clear()
-            self._open.clear()
+        self._shapes.clear()

@@ -9,12 +9,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-__all__ = ["IDLE", "TAPS", "Active", "hook_failed", "reset_failures"]
+__all__ = ["IDLE", "SHAPED", "Active", "hook_failed", "reset_failures"]
 
-#: Observers of every step call beside the backend (the flow-coverage plugin), as installed by
-#: `penstock._runtime.taps`. Each has ``on_start(*, step)`` and may have ``on_end(*, step)``.
-#: Empty in an application: then no `Active` carries any, and a step call pays nothing for them.
-TAPS: tuple[Any, ...] = ()
+#: Whether the runtime keeps run shapes (`penstock._runtime.lifecycle.keep_shapes`): then no
+#: `Active` is bare, since the bare path keeps none. False in an application.
+SHAPED = False
 
 
 class Active:
@@ -57,15 +56,11 @@ class Active:
         self.on_exit = hook("on_exit")
         self.on_end = hook("on_end")
         own_hooks = any((self.on_start, self.on_enter, self.on_exit, self.on_end))
-        if TAPS:
-            self.on_start = _tapped(self.on_start, "on_start")
-            self.on_end = _tapped(self.on_end, "on_end")
         self.attach_remote: Callable[..., Any] | None = hook("attach_remote")
         self.detach_remote: Callable[..., Any] | None = hook("detach_remote")
         self.provides_ids = bool(getattr(backend, "provides_ids", False))
         self.adopt_otel = bool(getattr(backend, "adopt_otel_trace", True)) and not self.provides_ids
-        # A backend with no step hooks at all records nothing: skip the clock too (taps need
-        # no clock).
+        # A backend with no step hooks at all records nothing: skip the clock too.
         self.timed = bool(getattr(backend, "timed", True)) and own_hooks
         #: When it says no (a disabled logger), the call is tracked (ids, current step) but
         #: not recorded: the hot path then uses `idle`, this Active with every hook off.
@@ -74,10 +69,10 @@ class Active:
         if self.enabled is not None:
             self.idle = _idle(backend)
         #: Nothing to call or time on a step call (the noop backend): the wrappers take a
-        #: shorter path that only keeps the current step and the run's shape.
+        #: shorter path that only keeps the current step and what the edge rule reads.
         self.bare = not (
             self.on_start or self.on_enter or self.on_exit or self.on_end or self.enabled
-        ) and not (self.timed or self.adopt_otel)
+        ) and not (self.timed or self.adopt_otel or SHAPED)
 
     def __repr__(self) -> str:
         return f"<Active {self.backend!r}>"
@@ -91,40 +86,7 @@ def _idle(backend: Any) -> Active:
     idle.provides_ids = idle.adopt_otel = idle.timed = False
     idle.bare = True
     idle.idle = idle
-    if TAPS:
-        # A call the backend does not record (a disabled logger) is still seen by the taps.
-        idle.on_start = _tapped(None, "on_start")
-        idle.on_end = _tapped(None, "on_end")
-        idle.bare = not (idle.on_start or idle.on_end)
     return idle
-
-
-def _tapped(hook: Callable[..., Any] | None, name: str) -> Callable[..., Any] | None:
-    """``hook`` (a backend's ``on_start`` or ``on_end``, or None) preceded by the taps' own.
-
-    Taps without that hook are left out (``hook`` itself when none has it).
-
-    A failing tap is logged once and never keeps the backend's hook from running. A lone tap
-    with no backend hook is called directly (a frame less per call): the lifecycle then logs
-    its failure, and a tap's hooks are written not to fail.
-    """
-    found = (getattr(tap, name, None) for tap in TAPS)
-    taps: tuple[Callable[..., Any], ...] = tuple(t for t in found if t is not None)
-    if not taps:
-        return hook
-    if hook is None and len(taps) == 1:
-        return taps[0]
-
-    def tapped(*, step: Any) -> None:
-        for tap in taps:
-            try:
-                tap(step=step)
-            except Exception as exc:
-                hook_failed(tap, name, exc)
-        if hook is not None:
-            hook(step=step)
-
-    return tapped
 
 
 #: An Active with no backend and every hook off: what a remote parent carries.

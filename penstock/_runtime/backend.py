@@ -205,8 +205,8 @@ class StepRun:
     linked: StepRun | None = None
     sampled = True
     trace_state: str | None = None
-    #: What the taps (`penstock._runtime.taps`) keep per call: the coverage plugin's run items.
-    _observed: Any = None
+    #: The items of this call's run while run shapes are kept (`penstock._runtime.shapes`).
+    _shape: dict[Any, None] | None = None
 
     @property
     def backend(self) -> Backend | None:

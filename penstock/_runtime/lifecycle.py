@@ -15,8 +15,9 @@ import sys
 from contextvars import ContextVar, Token
 from time import time_ns
 
+from penstock._runtime import active as active_module
 from penstock._runtime import selection
-from penstock._runtime.active import hook_failed, reset_failures
+from penstock._runtime.active import Active, hook_failed, reset_failures
 from penstock._runtime.backend import StepRun, note_done
 from penstock._runtime.drift import SEARCH, first_transition, search_transition
 from penstock._runtime.drift import reset as reset_drift
@@ -25,7 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from penstock._runtime.active import Active
+    from penstock._runtime.shapes import RunShapes
     from penstock._runtime.stepinfo import SpecInfo
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "deactivate",
     "end",
     "install",
+    "keep_shapes",
     "nest",
     "recheck",
     "reset_state",
@@ -74,6 +76,8 @@ _modules = sys.modules
 ACTIVE: Active | None = None
 #: While "otel" waits for an SDK tracer provider: asked at each root step (see selection).
 RECHECK: Callable[[], Active | None] | None = None
+#: Where every run's shape goes while flow coverage measures (`keep_shapes`); else None.
+SHAPES: RunShapes | None = None
 
 
 def install(active: Active | None, recheck: Callable[[], Active | None] | None = None) -> None:
@@ -82,6 +86,20 @@ def install(active: Active | None, recheck: Callable[[], Active | None] | None =
     with selection.lock:
         ACTIVE = active
         RECHECK = recheck
+
+
+def keep_shapes(shapes: RunShapes | None) -> None:
+    """Keep the shape of every run from now on in ``shapes`` (None: stop keeping them).
+
+    Calls already running keep adding to their run. The installed backend stays the same
+    object; while shapes are kept it never takes the bare path, which keeps none.
+    """
+    global SHAPES, ACTIVE
+    with selection.lock:
+        SHAPES = shapes
+        active_module.SHAPED = shapes is not None
+        if ACTIVE is not None:
+            ACTIVE = Active(ACTIVE.backend)
 
 
 def resolve() -> Active:
@@ -143,6 +161,9 @@ def begin(si: SpecInfo, current: bool = True) -> StepRun:
             started = _scope_get()
             if started is not None and not started:
                 started.append(run)
+        if SHAPES is not None:
+            # RunShapes.opened, inline: a call less per run while coverage measures.
+            run._shape = SHAPES.open[run] = {run._info: None}
     else:
         nest(run, parent, si)
     if active.timed:
@@ -177,6 +198,8 @@ def nest(run: StepRun, parent: StepRun, si: SpecInfo) -> None:
     run._info = info
     if parent.link:
         run.linked = parent
+        if SHAPES is not None:
+            SHAPES.opened(run, {info: None})  # a run of its own, as a root
         return
     run.parent = parent
     last = parent._last_child
@@ -191,6 +214,16 @@ def nest(run: StepRun, parent: StepRun, si: SpecInfo) -> None:
     if edge is SEARCH:
         edge = search_transition(run, info)
     run._edge = edge  # type: ignore[assignment]  # SEARCH was replaced above
+    if SHAPES is not None:
+        items = parent._shape
+        if items is None:
+            # The caller started before shapes were kept, or is a remote parent: this
+            # call's subtree is a run of its own here.
+            items = {}
+            SHAPES.opened(run, items)
+        else:
+            run._shape = items
+        items[info, edge] = None
 
 
 def activate(run: StepRun) -> None:
@@ -241,6 +274,14 @@ def end(run: StepRun, exc: BaseException | None, current: bool = True) -> None:
     parent = run.parent
     if parent is not None and parent._last_child is not run._info:
         note_done(parent, run._info)
+    if SHAPES is not None:
+        shape = run._shape
+        # The first call of its run here: the caller, if any, is not in the same run.
+        if shape is not None and (parent is None or parent._shape is not shape):
+            try:
+                SHAPES.ended(run)
+            except Exception as exc:  # pragma: no cover - a bug in penstock, not the app's
+                hook_failed("penstock runtime", "end", exc)
     if active.timed:
         run.end_ns = time_ns()
     on_end = active.on_end

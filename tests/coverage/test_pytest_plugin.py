@@ -260,18 +260,20 @@ def test_unknown_report_type_is_a_usage_error(app: pytest.Pytester) -> None:
     )
 
 
-def test_off_means_no_tap_on_the_step_calls(pytester: pytest.Pytester) -> None:
-    """Without --penstock-cov no tap is installed: step calls run exactly as without penstock's
-    plugin; with it, the session's calls go through one."""
+def test_off_means_no_shapes_kept_on_the_step_calls(pytester: pytest.Pytester) -> None:
+    """Without --penstock-cov the runtime keeps no run shapes: step calls run exactly as without
+    penstock's plugin; with it, the session's runs are kept."""
     pytester.makepyfile(
         test_taps="""
         import os
 
-        from penstock._runtime import active
+        from penstock._runtime import active, lifecycle
 
 
         def test_taps():
-            assert len(active.TAPS) == int(os.environ["EXPECTED_TAPS"])
+            kept = int(os.environ["EXPECTED_TAPS"])
+            assert (lifecycle.SHAPES is not None) == bool(kept)
+            assert active.SHAPED == bool(kept)
         """
     )
     pytester.makefile(
