@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from penstock._errors import DumpError
+from penstock._gc_pause import gc_paused
 from penstock._graph.dump_check import check_document, check_nesting
 from penstock._graph.model import FlowGraph
 
@@ -103,6 +104,11 @@ def read_dump_document(text: str, source: str) -> Dump:
             reads; the message names the place (``flows[3].steps[2].name: expected a string``).
     """
     check_nesting(text, source)
+    with gc_paused():
+        return _read_checked(text, source)
+
+
+def _read_checked(text: str, source: str) -> Dump:
     try:
         data = json.loads(text)
     except ValueError as exc:

@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 from penstock import DiffError, flows
 from penstock._graph.compare import compare
 from penstock._graph.dump import dump_document, dump_text, read_dump
+from penstock._graph.model import FlowGraph
 from penstock._versions.revisions import worker_dump
 from penstock.cli import main
 from tests.render.conftest import FlowShape, declare_flow
@@ -121,3 +122,36 @@ def test_a_single_flow_document_reads_as_a_dump(tmp_path: Path) -> None:
     assert list(back) == ["bom_sync"]
     with pytest.raises(DiffError, match=r"bad\.json: version: expected 1 or 2"):
         read_dump('{"schema": "penstock.flow", "version": 99}', "bad.json")
+
+
+def test_reading_a_dump_pauses_the_collector_and_puts_it_back() -> None:
+    """The cyclic collector is off while a dump is built, and as it was afterwards: on, or off
+    if the application turned it off, and on again when the dump is refused."""
+    import gc
+
+    from penstock import generate_dag
+
+    seen: list[bool] = []
+    original = FlowGraph.from_dict
+
+    def spy(data: dict[str, Any]) -> FlowGraph:
+        seen.append(gc.isenabled())
+        return original(data)
+
+    text = generate_dag("bom_sync", format="json")
+    was = gc.isenabled()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(FlowGraph, "from_dict", staticmethod(spy))
+            gc.enable()
+            assert list(read_dump(text, "a.json")) == ["bom_sync"]
+            assert gc.isenabled()
+            with pytest.raises(DiffError):
+                read_dump('{"schema": "penstock.flow", "version": 99}', "bad.json")
+            assert gc.isenabled()
+            gc.disable()
+            read_dump(text, "b.json")
+            assert not gc.isenabled()
+        assert seen == [False, False]
+    finally:
+        (gc.enable if was else gc.disable)()
