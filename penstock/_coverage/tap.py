@@ -15,7 +15,6 @@ from typing import Any
 from penstock._coverage.hits import Hits
 from penstock._errors import FlowNotFoundError
 from penstock._graph.model import get_flow
-from penstock._observed.rule import EdgeRule
 from penstock._runtime import lifecycle
 from penstock._runtime.lifecycle import keep_shapes
 from penstock._runtime.shapes import RunShapes
@@ -30,7 +29,8 @@ class CoverageTap:
         self._shapes = RunShapes()
         #: (StepInfo, StepInfo of its edge's source) -> what the call stands for.
         self._items: dict[tuple[Any, Any], Any] = {}
-        self._rules: dict[str, EdgeRule | None] = {}
+        #: flow -> its declared edges, as (source, target) names (None: no such flow).
+        self._declared: dict[str, frozenset[tuple[str, str]] | None] = {}
         self._before: RunShapes | None = None
 
     def start(self) -> None:
@@ -68,21 +68,23 @@ class CoverageTap:
         `StepInfo` the runtime's rule named (``None``: no transition).
         """
         flow = info.flow
-        rule = self._rule(flow) if flow is not None else None
-        if rule is None or source is None:
+        declared = self._edges(flow) if flow is not None else None
+        if declared is None or source is None:
             return info
         edge = (source.name, info.name)
-        if edge not in rule.declared:
+        if edge not in declared:
             return info
         return (flow, edge[0], edge[1])
 
-    def _rule(self, flow: str) -> EdgeRule | None:
-        if flow not in self._rules:
+    def _edges(self, flow: str) -> frozenset[tuple[str, str]] | None:
+        if flow not in self._declared:
             try:
-                self._rules[flow] = EdgeRule(get_flow(flow))
+                graph = get_flow(flow)
             except FlowNotFoundError:  # pragma: no cover - a step's own flow is registered
-                self._rules[flow] = None
-        return self._rules[flow]
+                self._declared[flow] = None
+            else:
+                self._declared[flow] = frozenset((e.source, e.target) for e in graph.edges)
+        return self._declared[flow]
 
     # --- the result -----------------------------------------------------------------------------
 
