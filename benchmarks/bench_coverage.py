@@ -115,7 +115,8 @@ def _time(folder: Path, args: list[str]) -> float:
 
 
 def _disabled_case() -> dict[str, float]:
-    """In this (fresh) process: per-call time before and after loading the plugin, disabled."""
+    """In this (fresh) process: per-call time before and after loading the plugin, disabled;
+    then what keeping shapes adds to one run (`_per_run`)."""
     import argparse
 
     import pytest
